@@ -1,0 +1,50 @@
+"""The FastAPI application: `uvicorn --factory api.app:create_app` (or `cornu api`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import Scope
+
+from api import errors
+from api.limits import BodyLimit
+from api.routes import datasets, health, jobs
+from core.config import Settings, get_settings
+from core.queue import make_celery
+from core.store import Store
+
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = Store.from_url(
+            settings.redis_url, timeout_s=settings.redis_timeout_s, max_epochs=settings.max_epochs
+        )
+        app.state.celery = make_celery(settings)
+        yield
+        app.state.store.close()
+
+    app = FastAPI(
+        title="Cornu",
+        summary="Keras-style deep learning as a service",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+
+    def body_limit(scope: Scope) -> int:
+        if scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/datasets":
+            return settings.max_upload_bytes + MULTIPART_OVERHEAD
+        return settings.max_request_bytes
+
+    app.add_middleware(BodyLimit, limit_for=body_limit)
+    for router in (health.router, datasets.router, jobs.router):
+        app.include_router(router)
+    return app

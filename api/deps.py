@@ -1,0 +1,53 @@
+"""Shared dependencies: settings, the store, the queue, and the caller's tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from core.config import Settings
+from core.errors import Unauthorized
+from core.queue import enqueue_training
+from core.store import Store
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+def get_enqueue(request: Request) -> Callable[[str], None]:
+    settings = get_settings(request)
+    return partial(enqueue_training, request.app.state.celery, queue=settings.queue)
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Store, Depends(get_store)]
+EnqueueDep = Annotated[Callable[[str], None], Depends(get_enqueue)]
+
+_bearer = HTTPBearer(auto_error=False, description="an API key from `cornu keys create`")
+
+
+def get_tenant(
+    store: StoreDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The tenant whose API key came in `Authorization: Bearer <key>`."""
+    if credentials is None:
+        raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
+    tenant = store.tenants.authenticate(credentials.credentials)
+    if tenant is None:
+        raise Unauthorized("the API key is not valid; create one with `cornu keys create TENANT`")
+    return tenant
+
+
+TenantDep = Annotated[str, Depends(get_tenant)]

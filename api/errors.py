@@ -1,0 +1,106 @@
+"""Every error leaves the API as `application/problem+json` (RFC 9457), mapped here once."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from core.errors import (
+    PROBLEM_TYPE_PREFIX,
+    CornuError,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+)
+from core.spec import spec_error
+from core.store import UNAVAILABLE
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+# Starlette's own HTTP errors (unknown route, body too large) get Cornu's problem types.
+_BY_STATUS: dict[int, type[CornuError]] = {
+    e.status: e for e in (NotFound, PayloadTooLarge, Unauthorized)
+}
+
+
+def problem(
+    status: int,
+    detail: str,
+    *,
+    type_: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body = {
+        "type": type_ or "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def from_error(exc: CornuError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    return problem(
+        exc.status,
+        exc.detail,
+        type_=exc.type,
+        title=exc.title,
+        headers=headers,
+        **exc.extensions(),
+    )
+
+
+async def _cornu_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CornuError)
+    return from_error(exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # FastAPI locates body errors under "body"; a user wrote the body, so drop it.
+    return from_error(spec_error(exc.errors(), strip=("body",)))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    known = _BY_STATUS.get(exc.status_code)
+    slug = known.slug if known else HTTPStatus(exc.status_code).phrase.lower().replace(" ", "-")
+    return problem(
+        exc.status_code,
+        str(exc.detail),
+        type_=PROBLEM_TYPE_PREFIX + slug,
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("Redis unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return from_error(
+        ServiceUnavailable("the job store (Redis) does not answer; retry in a few seconds")
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    return problem(500, "an internal error occurred; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CornuError, _cornu_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    for error in UNAVAILABLE:
+        app.add_exception_handler(error, _store_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

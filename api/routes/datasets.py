@@ -1,0 +1,31 @@
+"""Datasets: one .npy array per upload, referenced by jobs through its id."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Response, UploadFile
+
+from api.deps import SettingsDep, StoreDep, TenantDep
+from core.datasets import upload_dataset
+from core.spec import Dataset
+
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+
+
+@router.post("", status_code=201)
+def create_dataset(
+    file: Annotated[UploadFile, File(description="one array saved with numpy.save (.npy)")],
+    tenant: TenantDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    response: Response,
+) -> Dataset:
+    dataset = upload_dataset(store, tenant, file.file, settings.max_upload_bytes)
+    response.headers["Location"] = f"/v1/datasets/{dataset.id}"
+    return dataset
+
+
+@router.get("/{dataset_id}")
+def get_dataset(dataset_id: str, tenant: TenantDep, store: StoreDep) -> Dataset:
+    return store.datasets.get(tenant, dataset_id)

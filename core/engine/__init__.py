@@ -1,0 +1,25 @@
+"""The torch-backed compile/fit engine with Keras semantics.
+
+Knows nothing of HTTP, Celery or Redis: it takes specs and arrays, reports through
+callbacks, and returns a trained model.
+"""
+
+from __future__ import annotations
+
+from core.engine.callbacks import Callback, History
+from core.engine.job import Plan, TrainResult, plan_job, train_job
+from core.engine.model import LayerInfo, Model, build_model
+from core.engine.trainer import Trainer
+
+__all__ = [
+    "Callback",
+    "History",
+    "LayerInfo",
+    "Model",
+    "Plan",
+    "TrainResult",
+    "Trainer",
+    "build_model",
+    "plan_job",
+    "train_job",
+]

@@ -1,0 +1,82 @@
+"""The job contract as pydantic models. Imports neither torch nor redis: the SDK uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from core.errors import ErrorItem, SpecError
+from core.spec.job import CompileSpec, DataRef, FitSpec, JobSpec, ModelSpec, SequentialSpec
+from core.spec.layers import LAYER_SPECS, AnyLayer, LayerSpec
+from core.spec.optimizers import OPTIMIZER_SPECS, AnyOptimizer, OptimizerSpec
+from core.spec.resources import Dataset, EpochLog, Job, JobPage, JobStatus, Metrics
+
+__all__ = [
+    "LAYER_SPECS",
+    "OPTIMIZER_SPECS",
+    "AnyLayer",
+    "AnyOptimizer",
+    "CompileSpec",
+    "DataRef",
+    "Dataset",
+    "EpochLog",
+    "FitSpec",
+    "Job",
+    "JobPage",
+    "JobSpec",
+    "JobStatus",
+    "LayerSpec",
+    "Metrics",
+    "ModelSpec",
+    "OptimizerSpec",
+    "SequentialSpec",
+    "parse_job_spec",
+    "spec_error",
+]
+
+# Union tags that pydantic puts into error locations: `("layers", 0, "Dense", "units")`.
+_TAGS: dict[str, type[BaseModel]] = {**LAYER_SPECS, **OPTIMIZER_SPECS}
+
+
+def _message(error: Mapping[str, Any], tag: str | None) -> str:
+    kind, loc = error["type"], error["loc"]
+    owner = f"{tag}: " if tag else ""
+    if kind == "extra_forbidden" and tag:
+        valid = sorted(n for n in _TAGS[tag].model_fields if n != "type")
+        return f"{tag} has no argument {loc[-1]!r} (valid arguments: {', '.join(valid)})"
+    if kind == "extra_forbidden":
+        return f"unknown field {loc[-1]!r}"
+    if kind == "missing":
+        return f"{owner}{loc[-1]!r} is required"
+    return owner + str(error["msg"])
+
+
+def spec_error(errors: Iterable[Mapping[str, Any]], *, strip: tuple[str, ...] = ()) -> SpecError:
+    """Pydantic errors as a SpecError whose messages a person can act on.
+
+    `strip` drops a leading location part (FastAPI puts body errors under "body").
+    """
+    items = []
+    for error in errors:
+        parts = list(error["loc"])
+        if parts and parts[0] in strip:
+            parts = parts[1:]
+        loc: list[str | int] = []
+        tag = None
+        for part in parts:
+            if isinstance(part, str) and part in _TAGS:
+                tag = part
+            else:
+                loc.append(part)
+        items.append(ErrorItem(tuple(loc), _message(error, tag)))
+    return SpecError(items)
+
+
+def parse_job_spec(data: object) -> JobSpec:
+    """Validate a JobSpec's structure and arguments; raise SpecError on any problem."""
+    try:
+        return JobSpec.model_validate(data)
+    except ValidationError as exc:
+        raise spec_error(exc.errors()) from None

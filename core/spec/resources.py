@@ -1,0 +1,61 @@
+"""What the API returns: jobs, datasets and metrics, shared by the API and the SDK."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+
+
+class Job(BaseModel):
+    id: str
+    status: JobStatus
+    epoch: int = Field(description="epochs completed so far")
+    epochs: int = Field(description="epochs asked for")
+    metrics: dict[str, float] = Field(description="the latest epoch's logs")
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class JobPage(BaseModel):
+    jobs: list[Job]
+    next_cursor: str | None = Field(
+        description="pass as `cursor` for the next page; null at the end"
+    )
+
+
+class Dataset(BaseModel):
+    id: str
+    shape: list[int]
+    dtype: str
+    bytes: int = Field(description="size of the stored .npy file")
+    sha256: str
+
+
+class EpochLog(BaseModel):
+    """One epoch's logs: `{"epoch": 1, "seconds": 1.9, "loss": …, "val_loss": …}`."""
+
+    model_config = {"extra": "allow"}
+
+    epoch: int
+    seconds: float
+
+
+class Metrics(BaseModel):
+    history: dict[str, list[float]] = Field(description="as Keras's History.history")
+    epochs: list[EpochLog]

