@@ -28,7 +28,6 @@ class Settings(BaseSettings):
     max_batch_size: int = 65_536
     max_params: int = 200_000_000
     max_layers: int = 1_000
-    max_page_size: int = 100
 
     # Redis answers in milliseconds; past this the API reports 503 instead of hanging.
     redis_timeout_s: float = 3.0

@@ -33,12 +33,11 @@ def create_job(
 def list_jobs(
     tenant: TenantDep,
     store: StoreDep,
-    settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobPage:
-    """This tenant's jobs, newest first."""
-    return store.jobs.list(tenant, min(limit, settings.max_page_size), cursor)
+    """This tenant's jobs, newest first; pass `next_cursor` as `cursor` for the next page."""
+    return store.jobs.list(tenant, limit, cursor)
 
 
 @router.get("/{job_id}")

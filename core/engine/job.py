@@ -20,7 +20,7 @@ from core.engine.callbacks import Callback, History
 from core.engine.model import LayerInfo, Model, build_model
 from core.engine.optimizers import build_optimizer
 from core.engine.trainer import MetricSpec, Trainer
-from core.errors import DataError, SpecError
+from core.errors import DataError, ErrorItem, SpecError
 from core.spec import DataRef, JobSpec
 
 Shape = tuple[int, ...]
@@ -49,17 +49,13 @@ def _check_pair(
     input_shape: Shape | None,
 ) -> tuple[Shape, Shape]:
     """One `(x, y)` pair: both known, both with samples, as many samples in each."""
-    errors = []
-    for field in ("x", "y"):
-        dataset = getattr(ref, field)
-        if dataset not in shapes:
-            errors.append(
-                SpecError(
-                    f"no dataset {dataset!r}; upload it first (POST /v1/datasets)", (*where, field)
-                )
-            )
-    if errors:
-        raise SpecError([e for err in errors for e in err.errors])
+    missing = [
+        ErrorItem((*where, field), f"no dataset {dataset!r}; upload it first (POST /v1/datasets)")
+        for field, dataset in (("x", ref.x), ("y", ref.y))
+        if dataset not in shapes
+    ]
+    if missing:
+        raise SpecError(missing)
     x, y = shapes[ref.x], shapes[ref.y]
     if x[0] != y[0]:
         raise SpecError(f"x has {x[0]} samples but y has {y[0]}; they must match", (*where, "y"))
@@ -215,6 +211,7 @@ def train_job(
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
 
+    # Initialised on the CPU, then moved: the same seed gives the same start on any device.
     model = build_model(spec.model, plan.input_shape).to(device)
     x = as_inputs(arrays[spec.data.x], "x", device)
     y = as_targets(arrays[spec.data.y], "y", plan.loss, plan.output_shape, device)

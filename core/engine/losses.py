@@ -34,8 +34,12 @@ class Loss:
     # The output activation whose logits this loss can use directly.
     fuses: ClassVar[str | None] = None
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor, logits: Tensor | None = None) -> Tensor:
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         raise NotImplementedError
+
+    def from_logits(self, y_true: Tensor, logits: Tensor) -> Tensor:
+        """The same loss from the pre-activation of the `fuses` activation."""
+        raise NotImplementedError(f"{self.name} has no logits form")
 
     def check_targets(self, y_shape: Shape, output_shape: Shape) -> str | None:
         """Why targets of one-sample shape `y_shape` cannot train this output, or None."""
@@ -50,14 +54,14 @@ class Loss:
 class MeanSquaredError(Loss):
     name = "mean_squared_error"
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor, logits: Tensor | None = None) -> Tensor:
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return F.mse_loss(y_pred, y_true)
 
 
 class MeanAbsoluteError(Loss):
     name = "mean_absolute_error"
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor, logits: Tensor | None = None) -> Tensor:
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return F.l1_loss(y_pred, y_true)
 
 
@@ -65,18 +69,25 @@ class BinaryCrossentropy(Loss):
     name = "binary_crossentropy"
     fuses = "sigmoid"
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor, logits: Tensor | None = None) -> Tensor:
-        if logits is not None:
-            return F.binary_cross_entropy_with_logits(logits, y_true)
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return F.binary_cross_entropy(y_pred.clamp(EPSILON, 1.0 - EPSILON), y_true)
+
+    def from_logits(self, y_true: Tensor, logits: Tensor) -> Tensor:
+        return F.binary_cross_entropy_with_logits(logits, y_true)
 
 
 class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
     fuses = "softmax"
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor, logits: Tensor | None = None) -> Tensor:
-        log_p = _log_probabilities(y_pred, logits)
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        return self._nll(y_true, _log_probabilities(y_pred))
+
+    def from_logits(self, y_true: Tensor, logits: Tensor) -> Tensor:
+        return self._nll(y_true, torch.log_softmax(logits, dim=-1))
+
+    @staticmethod
+    def _nll(y_true: Tensor, log_p: Tensor) -> Tensor:
         return -(y_true * log_p).sum(dim=-1).mean()
 
     def check_targets(self, y_shape: Shape, output_shape: Shape) -> str | None:
@@ -99,8 +110,14 @@ class SparseCategoricalCrossentropy(Loss):
     sparse = True
     fuses = "softmax"
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor, logits: Tensor | None = None) -> Tensor:
-        log_p = _log_probabilities(y_pred, logits)
+    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
+        return self._nll(y_true, _log_probabilities(y_pred))
+
+    def from_logits(self, y_true: Tensor, logits: Tensor) -> Tensor:
+        return self._nll(y_true, torch.log_softmax(logits, dim=-1))
+
+    @staticmethod
+    def _nll(y_true: Tensor, log_p: Tensor) -> Tensor:
         return F.nll_loss(log_p.reshape(-1, log_p.shape[-1]), y_true.reshape(-1))
 
     def check_targets(self, y_shape: Shape, output_shape: Shape) -> str | None:
@@ -117,9 +134,7 @@ class SparseCategoricalCrossentropy(Loss):
         )
 
 
-def _log_probabilities(y_pred: Tensor, logits: Tensor | None) -> Tensor:
-    if logits is not None:
-        return torch.log_softmax(logits, dim=-1)
+def _log_probabilities(y_pred: Tensor) -> Tensor:
     # Keras: renormalise to sum to one, clip to [eps, 1 - eps], take the log.
     p = y_pred / y_pred.sum(dim=-1, keepdim=True)
     return p.clamp(EPSILON, 1.0 - EPSILON).log()

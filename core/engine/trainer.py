@@ -34,6 +34,24 @@ class MetricSpec:
         return MeanMetric(self.name, self.fn)
 
 
+class EpochLogs:
+    """The loss (Keras weights it by batch size) and metrics of one pass over the data."""
+
+    def __init__(self, metrics: Sequence[MetricSpec]) -> None:
+        self.loss = Mean("loss")
+        self.metrics = [m.new() for m in metrics]
+        self.wants_outputs = bool(self.metrics)
+
+    def update(self, loss: Tensor, y_true: Tensor, y_pred: Tensor) -> None:
+        count = y_true.shape[0]
+        self.loss.add(loss.detach() * count, count)
+        for metric in self.metrics:
+            metric.update(y_true, y_pred.detach())
+
+    def result(self) -> Logs:
+        return {"loss": self.loss.result(), **{m.name: m.result() for m in self.metrics}}
+
+
 class Trainer:
     """`compile`d state: a model with its loss, metrics and optimizer."""
 
@@ -100,54 +118,40 @@ class Trainer:
         self.model.train()
         n = x.shape[0]
         order = torch.randperm(n, generator=generator).to(x.device) if shuffle else None
-        loss_mean = Mean("loss")
-        metrics = [m.new() for m in self.metrics]
+        logs = EpochLogs(self.metrics)
         for batch, start in enumerate(range(0, n, batch_size)):
             if order is None:
                 xb, yb = x[start : start + batch_size], y[start : start + batch_size]
             else:
                 index = order[start : start + batch_size]
                 xb, yb = x.index_select(0, index), y.index_select(0, index)
-            loss, y_pred = self._step(xb, yb, want_outputs=bool(metrics))
-            count = xb.shape[0]
-            loss_mean.add(loss * count, count)
-            for metric in metrics:
-                metric.update(yb, y_pred)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss, y_pred = self._forward(xb, yb, want_outputs=logs.wants_outputs)
+            loss.backward()
+            self.optimizer.step()
+            logs.update(loss, yb, y_pred)
             hooks.on_train_batch_end(batch)
-        return {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics}}
+        return logs.result()
 
-    def _step(self, xb: Tensor, yb: Tensor, want_outputs: bool) -> tuple[Tensor, Tensor]:
-        self.optimizer.zero_grad(set_to_none=True)
-        if self._head is not None:
-            logits = self.model.forward_logits(xb)
-            loss = self.loss(yb, logits, logits=logits)
-            y_pred = self._head(logits.detach()) if want_outputs else logits
-        else:
+    def _forward(self, xb: Tensor, yb: Tensor, want_outputs: bool = True) -> tuple[Tensor, Tensor]:
+        """The batch's loss and (when wanted) its outputs, from the logits where fused."""
+        if self._head is None:
             y_pred = self.model(xb)
-            loss = self.loss(yb, y_pred)
-        loss.backward()
-        self.optimizer.step()
-        return loss.detach(), y_pred.detach()
+            return self.loss(yb, y_pred), y_pred
+        logits = self.model.forward_logits(xb)
+        loss = self.loss.from_logits(yb, logits)
+        return loss, (self._head(logits.detach()) if want_outputs else logits)
 
     @torch.inference_mode()
     def evaluate(self, x: Tensor, y: Tensor, *, batch_size: int = 32) -> Logs:
         """Loss and metrics over `(x, y)`, in inference mode (no dropout), as `model.evaluate`."""
         self.model.eval()
-        loss_mean = Mean("loss")
-        metrics = [m.new() for m in self.metrics]
+        logs = EpochLogs(self.metrics)
         for start in range(0, x.shape[0], batch_size):
             xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            if self._head is not None:
-                logits = self.model.forward_logits(xb)
-                y_pred = self._head(logits)
-                loss = self.loss(yb, y_pred, logits=logits)
-            else:
-                y_pred = self.model(xb)
-                loss = self.loss(yb, y_pred)
-            loss_mean.add(loss * xb.shape[0], xb.shape[0])
-            for metric in metrics:
-                metric.update(yb, y_pred)
-        return {"loss": loss_mean.result(), **{m.name: m.result() for m in metrics}}
+            loss, y_pred = self._forward(xb, yb)
+            logs.update(loss, yb, y_pred)
+        return logs.result()
 
     @torch.inference_mode()
     def predict(self, x: Tensor, *, batch_size: int = 32) -> Tensor:

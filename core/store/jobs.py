@@ -88,12 +88,13 @@ class Jobs:
         start = f"({cursor}" if cursor else "+"
         found = self.redis.zrevrangebylex(keys.tenant_jobs(tenant), start, "-", 0, limit + 1)
         ids = [str(text(i)) for i in found]
+        page, more = ids[:limit], len(ids) > limit
         pipe = self.redis.pipeline(transaction=False)
-        for job_id in ids[:limit]:
+        for job_id in page:
             pipe.hgetall(keys.job(job_id))
         replies = [text_fields(fields) for fields in pipe.execute()]
-        jobs = [self._job(i, f) for i, f in zip(ids, replies, strict=False) if f]
-        return JobPage(jobs=jobs, next_cursor=ids[limit - 1] if len(ids) > limit else None)
+        jobs = [self._job(i, f) for i, f in zip(page, replies, strict=True) if f]
+        return JobPage(jobs=jobs, next_cursor=page[-1] if more else None)
 
     def _job(self, job_id: str, f: dict[str, str]) -> Job:
         return Job(

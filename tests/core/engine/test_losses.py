@@ -60,7 +60,7 @@ def test_from_logits_equals_from_probabilities(
     loss = losses.get(name)
     logits = torch.randn(3, 5 if activation == "softmax" else 1, requires_grad=True)
     probs = torch.softmax(logits, -1) if activation == "softmax" else torch.sigmoid(logits)
-    fused, plain = loss(targets, probs, logits=logits), loss(targets, probs)
+    fused, plain = loss.from_logits(targets, logits), loss(targets, probs)
     torch.testing.assert_close(fused, plain)
     (g_fused,) = torch.autograd.grad(fused, logits)
     (g_plain,) = torch.autograd.grad(plain, logits)
