@@ -76,18 +76,28 @@ class BinaryCrossentropy(Loss):
         return F.binary_cross_entropy_with_logits(logits, y_true)
 
 
-class CategoricalCrossentropy(Loss):
-    name = "categorical_crossentropy"
+class _SoftmaxCrossentropy(Loss):
+    """Cross-entropy over the last axis: from probabilities as Keras, or from logits."""
+
     fuses = "softmax"
 
     def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        return self._nll(y_true, _log_probabilities(y_pred))
+        # Keras: renormalise to sum to one, clip to [eps, 1 - eps], take the log.
+        p = y_pred / y_pred.sum(dim=-1, keepdim=True)
+        return self.nll(y_true, p.clamp(EPSILON, 1.0 - EPSILON).log())
 
     def from_logits(self, y_true: Tensor, logits: Tensor) -> Tensor:
-        return self._nll(y_true, torch.log_softmax(logits, dim=-1))
+        return self.nll(y_true, torch.log_softmax(logits, dim=-1))
 
-    @staticmethod
-    def _nll(y_true: Tensor, log_p: Tensor) -> Tensor:
+    def nll(self, y_true: Tensor, log_p: Tensor) -> Tensor:
+        """Mean negative log-likelihood of the targets under `log_p`."""
+        raise NotImplementedError
+
+
+class CategoricalCrossentropy(_SoftmaxCrossentropy):
+    name = "categorical_crossentropy"
+
+    def nll(self, y_true: Tensor, log_p: Tensor) -> Tensor:
         return -(y_true * log_p).sum(dim=-1).mean()
 
     def check_targets(self, y_shape: Shape, output_shape: Shape) -> str | None:
@@ -105,19 +115,11 @@ class CategoricalCrossentropy(Loss):
         )
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_SoftmaxCrossentropy):
     name = "sparse_categorical_crossentropy"
     sparse = True
-    fuses = "softmax"
 
-    def __call__(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
-        return self._nll(y_true, _log_probabilities(y_pred))
-
-    def from_logits(self, y_true: Tensor, logits: Tensor) -> Tensor:
-        return self._nll(y_true, torch.log_softmax(logits, dim=-1))
-
-    @staticmethod
-    def _nll(y_true: Tensor, log_p: Tensor) -> Tensor:
+    def nll(self, y_true: Tensor, log_p: Tensor) -> Tensor:
         return F.nll_loss(log_p.reshape(-1, log_p.shape[-1]), y_true.reshape(-1))
 
     def check_targets(self, y_shape: Shape, output_shape: Shape) -> str | None:
@@ -132,12 +134,6 @@ class SparseCategoricalCrossentropy(Loss):
             f"(shape {_shape(output_shape[:-1])}) for an output of shape "
             f"{_shape(output_shape)}{hint}"
         )
-
-
-def _log_probabilities(y_pred: Tensor) -> Tensor:
-    # Keras: renormalise to sum to one, clip to [eps, 1 - eps], take the log.
-    p = y_pred / y_pred.sum(dim=-1, keepdim=True)
-    return p.clamp(EPSILON, 1.0 - EPSILON).log()
 
 
 LOSSES: dict[str, type[Loss]] = {
