@@ -1,24 +1,34 @@
 """Keras-style callbacks: plain objects called at clear points of `fit`.
 
-Per-epoch hooks receive `logs` (plain floats). The per-batch hook receives only the
-batch index: reading a loss value there would synchronise the device every step.
+Per-epoch hooks receive `logs` (plain floats). The per-batch hook receives the batch
+index, and the batch's loss only for callbacks that ask for it (`wants_batch_loss`):
+reading a loss value synchronises the device, so the training step does it only then.
+The built-in callbacks (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint,
+TerminateOnNaN) follow `keras/src/callbacks/*.py`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from torch import Tensor
+
+from core.spec import callbacks as spec
 
 if TYPE_CHECKING:
     from core.engine.trainer import Trainer
 
 Logs = dict[str, float]
+Weights = dict[str, Tensor]
 
 
 class Callback:
     """Override the hooks you need; `self.trainer` is set before training starts."""
 
     trainer: Trainer
+    wants_batch_loss = False
 
     def set_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer
@@ -27,7 +37,7 @@ class Callback:
 
     def on_epoch_begin(self, epoch: int) -> None: ...
 
-    def on_train_batch_end(self, batch: int) -> None: ...
+    def on_train_batch_end(self, batch: int, loss: float | None = None) -> None: ...
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None: ...
 
@@ -47,8 +57,149 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
+def maximises(monitor: str) -> bool:
+    """Keras's "auto" mode: accuracy-like metrics go up, losses and errors go down."""
+    name = monitor.removeprefix("val_")
+    return any(word in name for word in ("acc", "auc", "precision", "recall", "fmeasure"))
+
+
+class EarlyStopping(Callback):
+    """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
+
+    def __init__(self, s: spec.EarlyStopping) -> None:
+        self.spec = s
+        self.maximise = s.mode == "max" or (s.mode == "auto" and maximises(s.monitor))
+
+    def on_train_begin(self) -> None:
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = -math.inf if self.maximise else math.inf
+        self.best_weights: Weights | None = None
+        self.best_epoch = 0
+
+    def _improves(self, value: float, reference: float) -> bool:
+        delta = self.spec.min_delta
+        return value - delta > reference if self.maximise else value + delta < reference
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        current = logs.get(self.spec.monitor)
+        if current is None or epoch < self.spec.start_from_epoch:
+            return
+        if self.spec.restore_best_weights and self.best_weights is None:
+            self.best_weights, self.best_epoch = self.trainer.get_weights(), epoch
+        self.wait += 1
+        if self._improves(current, self.best):
+            self.best, self.best_epoch = current, epoch
+            if self.spec.restore_best_weights:
+                self.best_weights = self.trainer.get_weights()
+            if self.spec.baseline is None or self._improves(current, self.spec.baseline):
+                self.wait = 0
+            return
+        if self.wait >= self.spec.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.trainer.stop_training = True
+
+    def on_train_end(self) -> None:
+        if self.spec.restore_best_weights and self.best_weights is not None:
+            self.trainer.set_weights(self.best_weights)
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by `factor` after `patience` epochs without improvement.
+
+    As in Keras 3, each epoch's logs gain `learning_rate`, so it appears in the history.
+    """
+
+    def __init__(self, s: spec.ReduceLROnPlateau) -> None:
+        self.spec = s
+        self.maximise = s.mode == "max" or (s.mode == "auto" and maximises(s.monitor))
+
+    def on_train_begin(self) -> None:
+        self.best = -math.inf if self.maximise else math.inf
+        self.wait = 0
+        self.cooldown_counter = 0
+
+    def _improves(self, value: float) -> bool:
+        delta = self.spec.min_delta
+        return value > self.best + delta if self.maximise else value < self.best - delta
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        optimizer = self.trainer.optimizer
+        logs["learning_rate"] = optimizer.learning_rate
+        current = logs.get(self.spec.monitor)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._improves(current):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.spec.patience:
+                old = optimizer.learning_rate
+                if old > self.spec.min_lr:
+                    optimizer.learning_rate = max(old * self.spec.factor, self.spec.min_lr)
+                    self.cooldown_counter = self.spec.cooldown
+                    self.wait = 0
+
+
+class ModelCheckpoint(Callback):
+    """Keeps the weights of the best epoch (`save_best_only`) or of every epoch's end;
+    when training ends, the model holds the kept weights: they are the job's weights."""
+
+    def __init__(self, s: spec.ModelCheckpoint) -> None:
+        self.spec = s
+        self.maximise = s.mode == "max" or (s.mode == "auto" and maximises(s.monitor))
+
+    def on_train_begin(self) -> None:
+        default = -math.inf if self.maximise else math.inf
+        threshold = self.spec.initial_value_threshold
+        self.best = default if threshold is None else threshold
+        self.kept: Weights | None = None
+        self.kept_epoch: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        if self.spec.save_best_only:
+            current = logs.get(self.spec.monitor)
+            if current is None:
+                return
+            better = current > self.best if self.maximise else current < self.best
+            if not better:
+                return
+            self.best = current
+        self.kept, self.kept_epoch = self.trainer.get_weights(), epoch
+
+    def on_train_end(self) -> None:
+        if self.kept is not None:
+            self.trainer.set_weights(self.kept)
+
+
+class TerminateOnNaN(Callback):
+    """Stops at the first batch whose loss is NaN or infinite (the job then fails)."""
+
+    wants_batch_loss = True
+
+    def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
+        if loss is not None and not math.isfinite(loss):
+            self.trainer.stop_training = True
+            self.trainer.stop_reason = f"TerminateOnNaN stopped at batch {batch + 1}: loss {loss}"
+
+
+BUILT_IN = {
+    "EarlyStopping": EarlyStopping,
+    "ReduceLROnPlateau": ReduceLROnPlateau,
+    "ModelCheckpoint": ModelCheckpoint,
+    "TerminateOnNaN": lambda s: TerminateOnNaN(),
+}
+
+
+def from_specs(specs: Sequence[spec.AnyCallback]) -> list[Callback]:
+    return [BUILT_IN[s.type](s) for s in specs]  # type: ignore[operator]
+
+
 class CallbackList:
-    """Calls each callback in order; per-batch only those that override the hook."""
+    """Calls each callback in order; per batch, only those that override the hook."""
 
     def __init__(self, callbacks: Sequence[Callback], trainer: Trainer) -> None:
         self.callbacks = list(callbacks)
@@ -59,6 +210,11 @@ class CallbackList:
             for c in self.callbacks
             if type(c).on_train_batch_end is not Callback.on_train_batch_end
         ]
+        self.wants_batch_loss = any(c.wants_batch_loss for c in self.callbacks)
+
+    @property
+    def has_batch_hooks(self) -> bool:
+        return bool(self._batch_hooks)
 
     def on_train_begin(self) -> None:
         for c in self.callbacks:
@@ -68,9 +224,9 @@ class CallbackList:
         for c in self.callbacks:
             c.on_epoch_begin(epoch)
 
-    def on_train_batch_end(self, batch: int) -> None:
+    def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
         for hook in self._batch_hooks:
-            hook(batch)
+            hook(batch, loss)
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         for c in self.callbacks:

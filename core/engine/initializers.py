@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from core.errors import SpecError
+from core.spec.layers import KerasObject
 from core.spec.names import unknown_name
 
 Shape = tuple[int, ...]
@@ -60,66 +61,115 @@ def variance_scaling(
             torch.nn.init.trunc_normal_(tensor, 0.0, std, -2 * std, 2 * std)
 
 
-def zeros(tensor: Tensor, shape: Shape) -> None:
-    with torch.no_grad():
-        tensor.zero_()
+def _fill(value: float) -> Initializer:
+    def fill(tensor: Tensor, shape: Shape) -> None:
+        with torch.no_grad():
+            tensor.fill_(value)
+
+    return fill
 
 
-def ones(tensor: Tensor, shape: Shape) -> None:
-    with torch.no_grad():
-        tensor.fill_(1.0)
+def _normal(mean: float = 0.0, stddev: float = 0.05) -> Initializer:
+    def normal(tensor: Tensor, shape: Shape) -> None:
+        with torch.no_grad():
+            tensor.normal_(mean, stddev)
+
+    return normal
 
 
-def random_normal(tensor: Tensor, shape: Shape) -> None:
-    with torch.no_grad():
-        tensor.normal_(0.0, 0.05)
+def _uniform(minval: float = -0.05, maxval: float = 0.05) -> Initializer:
+    def uniform(tensor: Tensor, shape: Shape) -> None:
+        with torch.no_grad():
+            tensor.uniform_(minval, maxval)
+
+    return uniform
 
 
-def random_uniform(tensor: Tensor, shape: Shape) -> None:
-    with torch.no_grad():
-        tensor.uniform_(-0.05, 0.05)
+def _truncated(mean: float = 0.0, stddev: float = 0.05) -> Initializer:
+    def truncated(tensor: Tensor, shape: Shape) -> None:
+        torch.nn.init.trunc_normal_(tensor, mean, stddev, mean - 2 * stddev, mean + 2 * stddev)
+
+    return truncated
 
 
-def truncated_normal(tensor: Tensor, shape: Shape) -> None:
-    torch.nn.init.trunc_normal_(tensor, 0.0, 0.05, -0.1, 0.1)
-
-
-def orthogonal(tensor: Tensor, shape: Shape) -> None:
+def _orthogonal(gain: float = 1.0) -> Initializer:
     """Keras's Orthogonal: rows of the flattened `(prod(shape[:-1]), shape[-1])` matrix."""
-    if tensor.is_meta:  # QR has no meta kernel; shapes are all that matter there
-        return
-    with torch.no_grad():
-        flat = torch.empty(math.prod(shape[:-1]), shape[-1], device=tensor.device)
-        torch.nn.init.orthogonal_(flat)
-        tensor.copy_(flat.reshape(tensor.shape))
+
+    def orthogonal(tensor: Tensor, shape: Shape) -> None:
+        if tensor.is_meta:  # QR has no meta kernel; shapes are all that matter there
+            return
+        with torch.no_grad():
+            flat = torch.empty(math.prod(shape[:-1]), shape[-1], device=tensor.device)
+            torch.nn.init.orthogonal_(flat, gain=gain)
+            tensor.copy_(flat.reshape(tensor.shape))
+
+    return orthogonal
 
 
-INITIALIZERS: dict[str, Initializer] = {
-    "glorot_uniform": partial(variance_scaling, scale=1.0, mode="fan_avg", distribution="uniform"),
-    "glorot_normal": partial(
-        variance_scaling, scale=1.0, mode="fan_avg", distribution="truncated_normal"
-    ),
-    "he_uniform": partial(variance_scaling, scale=2.0, mode="fan_in", distribution="uniform"),
-    "he_normal": partial(
-        variance_scaling, scale=2.0, mode="fan_in", distribution="truncated_normal"
-    ),
-    "lecun_uniform": partial(variance_scaling, scale=1.0, mode="fan_in", distribution="uniform"),
-    "lecun_normal": partial(
-        variance_scaling, scale=1.0, mode="fan_in", distribution="truncated_normal"
-    ),
-    "zeros": zeros,
-    "ones": ones,
-    "random_normal": random_normal,
-    "random_uniform": random_uniform,
-    "truncated_normal": truncated_normal,
-    "orthogonal": orthogonal,
+def _identity(gain: float = 1.0) -> Initializer:
+    def identity(tensor: Tensor, shape: Shape) -> None:
+        if len(shape) != 2:
+            raise SpecError(f"the Identity initializer needs a 2-D weight, not {shape}")
+        with torch.no_grad():
+            tensor.copy_(gain * torch.eye(*shape, device=tensor.device).reshape(tensor.shape))
+
+    return identity
+
+
+def _variance_scaling(
+    scale: float = 1.0, mode: str = "fan_in", distribution: str = "truncated_normal"
+) -> Initializer:
+    if mode not in ("fan_in", "fan_out", "fan_avg"):
+        raise SpecError(f"VarianceScaling mode must be fan_in, fan_out or fan_avg, not {mode!r}")
+    distribution = "truncated_normal" if distribution == "normal" else distribution
+    if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+        raise SpecError(
+            "VarianceScaling distribution must be truncated_normal, untruncated_normal or "
+            f"uniform, not {distribution!r}"
+        )
+    return partial(variance_scaling, scale=scale, mode=mode, distribution=distribution)  # type: ignore[arg-type]
+
+
+def _named(scale: float, mode: str, distribution: str) -> Callable[[], Initializer]:
+    return lambda: _variance_scaling(scale, mode, distribution)
+
+
+# Keras's initializers by name; each factory takes the initializer's Keras arguments.
+FACTORIES: dict[str, Callable[..., Initializer]] = {
+    "glorot_uniform": _named(1.0, "fan_avg", "uniform"),
+    "glorot_normal": _named(1.0, "fan_avg", "truncated_normal"),
+    "he_uniform": _named(2.0, "fan_in", "uniform"),
+    "he_normal": _named(2.0, "fan_in", "truncated_normal"),
+    "lecun_uniform": _named(1.0, "fan_in", "uniform"),
+    "lecun_normal": _named(1.0, "fan_in", "truncated_normal"),
+    "variance_scaling": _variance_scaling,
+    "zeros": lambda: _fill(0.0),
+    "ones": lambda: _fill(1.0),
+    "constant": lambda value=0.0: _fill(float(value)),
+    "random_normal": _normal,
+    "random_uniform": _uniform,
+    "truncated_normal": _truncated,
+    "orthogonal": _orthogonal,
+    "identity": _identity,
 }
 # Keras accepts the class names too: "GlorotUniform" is "glorot_uniform".
-_BY_KEY = {name.replace("_", ""): name for name in INITIALIZERS}
+_BY_KEY = {name.replace("_", ""): name for name in FACTORIES}
 
 
-def get(name: str) -> Initializer:
+def get(spec: str | KerasObject) -> Initializer:
+    """The initializer a spec names, with its arguments (a Keras `seed` is accepted:
+    runs are seeded by the job's `fit.seed`)."""
+    name, args = (spec, {}) if isinstance(spec, str) else (spec.type, spec.args)
     found = _BY_KEY.get(name.replace("_", "").lower())
     if found is None:
-        raise SpecError(unknown_name("initializer", name, INITIALIZERS))
-    return INITIALIZERS[found]
+        raise SpecError(unknown_name("initializer", name, FACTORIES))
+    args.pop("seed", None)
+    for axes in ("input_axes", "output_axes"):  # Keras 3.10+ writes them; None is the default
+        if args.get(axes, 0) is None:
+            del args[axes]
+    try:
+        return FACTORIES[found](**args)
+    except TypeError:
+        raise SpecError(
+            f"initializer {name!r} does not take the arguments {sorted(args)}"
+        ) from None

@@ -2,15 +2,16 @@
 
 The rules follow `keras/src/optimizers/*.py` line by line (RMSprop divides by
 `sqrt(v + epsilon)`; Adam folds bias correction into the step size and adds epsilon
-outside the square root), as does the order of one step: clip the gradients, apply
-decoupled weight decay (`var -= var * wd * lr`), update. Updates use torch's
-multi-tensor `_foreach` kernels: one launch per operation for all parameters.
+outside the square root; Nadam keeps Keras's momentum schedule), as does the order of
+one step: clip the gradients, apply decoupled weight decay (`var -= var * wd * lr`),
+update. The learning rate is a float or a Keras schedule of the step count. Updates use
+torch's multi-tensor `_foreach` kernels: one launch per operation for all parameters.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import torch
@@ -21,25 +22,101 @@ from core.spec import optimizers as spec
 Params = list[Tensor]
 
 
+def schedule_fn(s: spec.OptimizerSpec) -> Callable[[int], float]:
+    """Keras's learning rate at a step (the optimizer's `iterations` before the update)."""
+    lr = s.learning_rate
+    if isinstance(lr, float | int):
+        return lambda step: float(lr)
+    if isinstance(lr, spec.ExponentialDecay):
+        e = lr
+        return lambda step: (
+            e.initial_learning_rate * e.decay_rate ** _progress(step, e.decay_steps, e.staircase)
+        )
+    if isinstance(lr, spec.InverseTimeDecay):
+        i = lr
+        return lambda step: (
+            i.initial_learning_rate
+            / (1 + i.decay_rate * _progress(step, i.decay_steps, i.staircase))
+        )
+    if isinstance(lr, spec.PiecewiseConstantDecay):
+        p = lr
+
+        def piecewise(step: int) -> float:
+            for boundary, value in zip(p.boundaries, p.values, strict=False):
+                if step <= boundary:
+                    return value
+            return p.values[-1]
+
+        return piecewise
+    c = lr
+
+    def cosine(step: int) -> float:
+        if c.warmup_target is None:
+            return _cosine(
+                min(step, c.decay_steps), c.decay_steps, c.initial_learning_rate, c.alpha
+            )
+        step = min(step, c.decay_steps + c.warmup_steps)
+        if step < c.warmup_steps:
+            fraction = step / c.warmup_steps
+            return (c.warmup_target - c.initial_learning_rate) * fraction + c.initial_learning_rate
+        return _cosine(step - c.warmup_steps, c.decay_steps, c.warmup_target, c.alpha)
+
+    return cosine
+
+
+def _progress(step: int, decay_steps: int, staircase: bool) -> float:
+    p = step / decay_steps
+    return math.floor(p) if staircase else p
+
+
+def _cosine(step: float, decay_steps: int, start: float, alpha: float) -> float:
+    decayed = (1 - alpha) * 0.5 * (1.0 + math.cos(math.pi * step / decay_steps)) + alpha
+    return start * decayed
+
+
 class KerasOptimizer(torch.optim.Optimizer):
-    """Clipping, weight decay and the step counter that every Keras optimizer shares."""
+    """Clipping, weight decay, the learning rate and the step counter of a Keras optimizer."""
 
     def __init__(self, params: Iterable[Tensor], s: spec.OptimizerSpec) -> None:
-        super().__init__(params, {"lr": s.learning_rate, "iterations": 0})
+        super().__init__(params, {"iterations": 0})
         self.spec = s
+        self._schedule = schedule_fn(s)
+        self._fixed_lr: float | None = None  # set by ReduceLROnPlateau
+        self._slots: dict[str, Params] = {}
 
     @property
     def iterations(self) -> int:
         return int(self.param_groups[0]["iterations"])
 
-    def _state(self, params: Params, name: str) -> Params:
-        """Per-parameter slot variables (momentums, velocities …), zeros when first used."""
+    @property
+    def has_schedule(self) -> bool:
+        return not isinstance(self.spec.learning_rate, float | int)
+
+    @property
+    def learning_rate(self) -> float:
+        """The rate the next step uses."""
+        if self._fixed_lr is not None:
+            return self._fixed_lr
+        return self._schedule(self.iterations)
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        if self.has_schedule:
+            raise ValueError("the learning rate follows a schedule and cannot be set")
+        self._fixed_lr = float(value)
+
+    def _state(self, params: Params, name: str, initial: float = 0.0) -> Params:
+        """Per-parameter slot variables (momentums, velocities …), created on first use."""
+        cached = self._slots.get(name)
+        if cached is not None and len(cached) == len(params):
+            return cached
         out = []
         for p in params:
             slots = self.state[p]
             if name not in slots:
-                slots[name] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                slots[name] = torch.full_like(p, initial, memory_format=torch.preserve_format)
             out.append(slots[name])
+        self._slots[name] = out
         return out
 
     def _clip(self, grads: Params) -> Params:
@@ -50,29 +127,37 @@ class KerasOptimizer(torch.optim.Optimizer):
             return cast(Params, torch._foreach_mul(grads, scales))
         if s.global_clipnorm:
             total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-            return cast(
-                Params,
-                torch._foreach_mul(grads, s.global_clipnorm / total.clamp(min=s.global_clipnorm)),
-            )
+            scale = s.global_clipnorm / total.clamp(min=s.global_clipnorm)
+            return cast(Params, torch._foreach_mul(grads, scale))
         if s.clipvalue:
             return [g.clamp(-s.clipvalue, s.clipvalue) for g in grads]
         return grads
 
     @torch.no_grad()
     def step(self, closure: Any = None) -> None:  # type: ignore[override]
-        for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
+        group = self.param_groups[0]
+        params = [p for p in group["params"] if p.grad is not None]
+        if params:
             grads = self._clip([cast(Tensor, p.grad) for p in params])
-            lr = float(group["lr"])
+            lr = self.learning_rate
             if self.spec.weight_decay:
                 torch._foreach_mul_(params, 1.0 - self.spec.weight_decay * lr)
             self.update(params, grads, lr, int(group["iterations"]))
-            group["iterations"] += 1
+        group["iterations"] += 1
 
     def update(self, params: Params, grads: Params, lr: float, iterations: int) -> None:
         raise NotImplementedError
+
+    def state_dict(self) -> dict[str, Any]:
+        state = super().state_dict()
+        state["fixed_lr"] = self._fixed_lr
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state_dict = dict(state_dict)
+        self._fixed_lr = state_dict.pop("fixed_lr", None)
+        super().load_state_dict(state_dict)
+        self._slots.clear()
 
 
 class SGD(KerasOptimizer):
@@ -115,6 +200,8 @@ class RMSprop(KerasOptimizer):
 
 
 class Adam(KerasOptimizer):
+    """Adam and AdamW (the same rule; AdamW differs in its default weight decay)."""
+
     def update(self, params: Params, grads: Params, lr: float, iterations: int) -> None:
         s = cast(spec.Adam, self.spec)
         step = iterations + 1
@@ -133,7 +220,87 @@ class Adam(KerasOptimizer):
         torch._foreach_addcdiv_(params, m, denominator, value=-alpha)
 
 
-OPTIMIZERS: dict[str, type[KerasOptimizer]] = {"SGD": SGD, "RMSprop": RMSprop, "Adam": Adam}
+class Adagrad(KerasOptimizer):
+    def update(self, params: Params, grads: Params, lr: float, iterations: int) -> None:
+        s = cast(spec.Adagrad, self.spec)
+        acc = self._state(params, "accumulator", s.initial_accumulator_value)
+        torch._foreach_addcmul_(acc, grads, grads)
+        denominator = torch._foreach_add(acc, s.epsilon)
+        torch._foreach_sqrt_(denominator)
+        torch._foreach_addcdiv_(params, grads, denominator, value=-lr)
+
+
+class Adadelta(KerasOptimizer):
+    def update(self, params: Params, grads: Params, lr: float, iterations: int) -> None:
+        s = cast(spec.Adadelta, self.spec)
+        acc_grad = self._state(params, "accumulated_grad")
+        acc_delta = self._state(params, "accumulated_delta_var")
+        torch._foreach_mul_(acc_grad, s.rho)
+        torch._foreach_addcmul_(acc_grad, grads, grads, value=1.0 - s.rho)
+        rms_delta = torch._foreach_add(acc_delta, s.epsilon)
+        torch._foreach_sqrt_(rms_delta)
+        rms_grad = torch._foreach_add(acc_grad, s.epsilon)
+        torch._foreach_sqrt_(rms_grad)
+        delta = torch._foreach_mul(rms_delta, grads)
+        torch._foreach_div_(delta, rms_grad)  # the update is -delta
+        torch._foreach_mul_(acc_delta, s.rho)
+        torch._foreach_addcmul_(acc_delta, delta, delta, value=1.0 - s.rho)
+        torch._foreach_add_(params, delta, alpha=-lr)
+
+
+class Adamax(KerasOptimizer):
+    def update(self, params: Params, grads: Params, lr: float, iterations: int) -> None:
+        s = cast(spec.Adamax, self.spec)
+        beta_1_power = s.beta_1 ** (iterations + 1)
+        m = self._state(params, "m")
+        u = self._state(params, "u")
+        torch._foreach_lerp_(m, grads, 1.0 - s.beta_1)
+        torch._foreach_mul_(u, s.beta_2)
+        torch._foreach_maximum_(u, torch._foreach_abs(grads))
+        denominator = torch._foreach_add(u, s.epsilon)
+        torch._foreach_addcdiv_(params, m, denominator, value=-lr / (1 - beta_1_power))
+
+
+class Nadam(KerasOptimizer):
+    """Keras's Nadam, with its momentum schedule `beta_1 * (1 - 0.5 * 0.96 ** t)`."""
+
+    def __init__(self, params: Iterable[Tensor], s: spec.OptimizerSpec) -> None:
+        super().__init__(params, s)
+        self.param_groups[0]["u_product"] = 1.0
+
+    def update(self, params: Params, grads: Params, lr: float, iterations: int) -> None:
+        s = cast(spec.Nadam, self.spec)
+        group = self.param_groups[0]
+        local_step, next_step = iterations + 1, iterations + 2
+        u_t = s.beta_1 * (1.0 - 0.5 * 0.96**local_step)
+        u_t_1 = s.beta_1 * (1.0 - 0.5 * 0.96**next_step)
+        group["u_product"] *= u_t
+        u_product_t = group["u_product"]
+        u_product_t_1 = u_product_t * u_t_1
+        beta_2_power = s.beta_2**local_step
+        m = self._state(params, "momentum")
+        v = self._state(params, "velocity")
+        torch._foreach_lerp_(m, grads, 1.0 - s.beta_1)
+        torch._foreach_mul_(v, s.beta_2)
+        torch._foreach_addcmul_(v, grads, grads, value=1.0 - s.beta_2)
+        m_hat = torch._foreach_mul(m, u_t_1 / (1 - u_product_t_1))
+        torch._foreach_add_(m_hat, grads, alpha=(1 - u_t) / (1 - u_product_t))
+        denominator = torch._foreach_div(v, 1 - beta_2_power)
+        torch._foreach_sqrt_(denominator)
+        torch._foreach_add_(denominator, s.epsilon)
+        torch._foreach_addcdiv_(params, m_hat, denominator, value=-lr)
+
+
+OPTIMIZERS: dict[str, type[KerasOptimizer]] = {
+    "SGD": SGD,
+    "RMSprop": RMSprop,
+    "Adam": Adam,
+    "AdamW": Adam,
+    "Adagrad": Adagrad,
+    "Adadelta": Adadelta,
+    "Adamax": Adamax,
+    "Nadam": Nadam,
+}
 
 
 def build_optimizer(s: spec.OptimizerSpec, params: Iterable[Tensor]) -> KerasOptimizer:

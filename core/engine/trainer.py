@@ -1,104 +1,174 @@
 """The training loop with Keras's semantics, read top to bottom.
 
-Data lives on the device for the whole run and batches are taken by index. The
-step does forward, loss, backward and the optimizer update, and adds loss and metric
-sums to device tensors; values are read once per epoch.
+Data lives on the device for the whole run and batches are taken by index. A step
+runs the model, adds up the outputs' weighted losses (plus weight and activity
+penalties), steps the optimizer and accumulates loss and metric sums in device
+tensors; values are read once per epoch. Names follow Keras: with several outputs,
+each output's loss is `<output>_loss` and its metrics `<output>_<metric>`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
 
-from core.engine import activations
-from core.engine.callbacks import Callback, CallbackList, History, Logs
-from core.engine.losses import Loss
-from core.engine.metrics import Mean, MeanMetric, SampleFn
-from core.engine.model import FUSABLE_ACTIVATIONS, Model
+from core.engine.callbacks import Callback, CallbackList, History, Logs, Weights
+from core.engine.losses import Loss, reduce
+from core.engine.metrics import Mean, Metric
+from core.engine.model import FUSABLE_ACTIVATIONS, Forward, Model
 from core.engine.optimizers import KerasOptimizer
 from core.errors import NonFiniteLoss
 
+Tensors = list[Tensor]
+Targets = list[Tensor | None]
 
-@dataclass(frozen=True)
-class MetricSpec:
-    """A resolved metric: its history key and its per-element function."""
+
+@dataclass
+class Head:
+    """How one model output is trained and measured."""
 
     name: str
-    fn: SampleFn
+    loss: Loss | None
+    weight: float = 1.0
+    metrics: list[Metric] = field(default_factory=list)
+    weighted_metrics: list[Metric] = field(default_factory=list)
 
-    def new(self) -> MeanMetric:
-        return MeanMetric(self.name, self.fn)
+
+@dataclass
+class Data:
+    """Inputs per model input, targets per output, optional per-sample loss weights."""
+
+    x: Tensors
+    y: Targets
+    sample_weight: Tensor | None = None
+
+    @property
+    def samples(self) -> int:
+        return self.x[0].shape[0]
+
+    def take(self, index: Tensor) -> Data:
+        def pick(t: Tensor) -> Tensor:
+            return t.index_select(0, index)
+
+        return Data(
+            [pick(t) for t in self.x],
+            [None if t is None else pick(t) for t in self.y],
+            None if self.sample_weight is None else pick(self.sample_weight),
+        )
+
+    def slice(self, start: int, stop: int) -> Data:
+        return Data(
+            [t[start:stop] for t in self.x],
+            [None if t is None else t[start:stop] for t in self.y],
+            None if self.sample_weight is None else self.sample_weight[start:stop],
+        )
 
 
 class EpochLogs:
-    """The loss (Keras weights it by batch size) and metrics of one pass over the data."""
+    """Running loss (Keras weights it by batch size), per-output losses and metrics."""
 
-    def __init__(self, metrics: Sequence[MetricSpec]) -> None:
+    def __init__(self, heads: Sequence[Head]) -> None:
+        self.multi = len(heads) > 1
         self.loss = Mean("loss")
-        self.metrics = [m.new() for m in metrics]
-        self.wants_outputs = bool(self.metrics)
+        self.parts = [Mean(f"{h.name}_loss") if self.multi and h.loss else None for h in heads]
+        self.metrics = [[m.fresh() for m in h.metrics] for h in heads]
+        self.weighted = [[m.fresh() for m in h.weighted_metrics] for h in heads]
+        self.names = [h.name for h in heads]
+        self.wants_outputs = any(self.metrics) or any(self.weighted)
 
-    def update(self, loss: Tensor, y_true: Tensor, y_pred: Tensor) -> None:
-        count = y_true.shape[0]
-        self.loss.add(loss.detach() * count, count)
-        for metric in self.metrics:
-            metric.update(y_true, y_pred.detach())
+    def update(
+        self, total: Tensor, parts: list[Tensor | None], data: Data, outputs: Tensors
+    ) -> None:
+        count = data.samples
+        self.loss.add(total, count, weight=count)  # Keras weights batch losses by their size
+        if not self.multi and not self.wants_outputs:
+            return
+        for j, (part, tracker) in enumerate(zip(parts, self.parts, strict=True)):
+            if tracker is not None and part is not None:
+                tracker.add(part, count, weight=count)
+            y_true = data.y[j]
+            if y_true is None:
+                continue
+            y_pred = outputs[j].detach()
+            for metric in self.metrics[j]:
+                metric.update(y_true, y_pred)
+            for metric in self.weighted[j]:
+                metric.update(y_true, y_pred, data.sample_weight)
 
     def result(self) -> Logs:
-        return {"loss": self.loss.result(), **{m.name: m.result() for m in self.metrics}}
+        """The epoch's logs, keys sorted as Keras 3 reports them."""
+        logs = {"loss": self.loss.result()}
+        for tracker in self.parts:
+            if tracker is not None:
+                logs[tracker.name] = tracker.result()
+        for name, metrics, weighted in zip(self.names, self.metrics, self.weighted, strict=True):
+            for metric in [*metrics, *weighted]:
+                logs[f"{name}_{metric.name}" if self.multi else metric.name] = metric.result()
+        return dict(sorted(logs.items()))
 
 
 class Trainer:
-    """`compile`d state: a model with its loss, metrics and optimizer."""
+    """`compile`d state: a model with its outputs' losses and metrics, and an optimizer."""
 
     def __init__(
         self,
         model: Model,
-        loss: Loss,
-        metrics: Sequence[MetricSpec],
+        heads: Sequence[Head],
         optimizer: KerasOptimizer,
+        *,
+        autocast: torch.dtype | None = None,
     ) -> None:
         self.model = model
-        self.loss = loss
-        self.metrics = list(metrics)
+        self.heads = list(heads)
         self.optimizer = optimizer
+        self.autocast = autocast
         self.stop_training = False
-        # Cross-entropy from logits when the head's activation is the one it undoes.
-        head = model.output_activation
-        self.fused = loss.fuses is not None and loss.fuses == head and head in FUSABLE_ACTIVATIONS
-        self._head = activations.get(head) if self.fused else None
+        self.stop_reason: str | None = None
+        # Outputs whose cross-entropy is computed from the head's logits.
+        self.fused = frozenset(
+            j
+            for j, head in enumerate(self.heads)
+            if head.loss is not None
+            and head.loss.fuses is not None
+            and head.loss.fuses == model.output_activation(j)
+            and head.loss.fuses in FUSABLE_ACTIVATIONS
+        )
+
+    # -- fit -------------------------------------------------------------------------
 
     def fit(
         self,
-        x: Tensor,
-        y: Tensor,
+        data: Data,
         *,
         batch_size: int = 32,
         epochs: int = 1,
+        initial_epoch: int = 0,
         shuffle: bool = True,
-        validation_data: tuple[Tensor, Tensor] | None = None,
+        validation: Data | None = None,
         callbacks: Sequence[Callback] = (),
         generator: torch.Generator | None = None,
     ) -> History:
         history = History()
         hooks = CallbackList([history, *callbacks], self)
-        self.stop_training = False
+        self.stop_training, self.stop_reason = False, None
         hooks.on_train_begin()
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             hooks.on_epoch_begin(epoch)
-            logs = self._train_epoch(x, y, batch_size, shuffle, generator, hooks)
-            if validation_data is not None:
-                val = self.evaluate(*validation_data, batch_size=batch_size)
+            logs = self._train_epoch(data, batch_size, shuffle, generator, hooks)
+            if validation is not None:
+                val = self.evaluate(validation, batch_size=batch_size)
                 logs.update({f"val_{name}": value for name, value in val.items()})
             if not math.isfinite(logs["loss"]):
+                reason = f" ({self.stop_reason})" if self.stop_reason else ""
                 raise NonFiniteLoss(
-                    f"the training loss became {logs['loss']} in epoch {epoch + 1}; lower the "
-                    "learning rate, scale the inputs (e.g. standardise them) or check the "
-                    "data for extreme values"
+                    f"the training loss became {logs['loss']} in epoch {epoch + 1}{reason}; "
+                    "lower the learning rate, scale the inputs (e.g. standardise them) or "
+                    "check the data for extreme values"
                 )
             hooks.on_epoch_end(epoch, logs)
             if self.stop_training:
@@ -108,54 +178,117 @@ class Trainer:
 
     def _train_epoch(
         self,
-        x: Tensor,
-        y: Tensor,
+        data: Data,
         batch_size: int,
         shuffle: bool,
         generator: torch.Generator | None,
         hooks: CallbackList,
     ) -> Logs:
         self.model.train()
-        n = x.shape[0]
-        order = torch.randperm(n, generator=generator).to(x.device) if shuffle else None
-        logs = EpochLogs(self.metrics)
+        n = data.samples
+        order = torch.randperm(n, generator=generator).to(data.x[0].device) if shuffle else None
+        logs = EpochLogs(self.heads)
         for batch, start in enumerate(range(0, n, batch_size)):
             if order is None:
-                xb, yb = x[start : start + batch_size], y[start : start + batch_size]
+                batch_data = data.slice(start, start + batch_size)
             else:
-                index = order[start : start + batch_size]
-                xb, yb = x.index_select(0, index), y.index_select(0, index)
+                batch_data = data.take(order[start : start + batch_size])
             self.optimizer.zero_grad(set_to_none=True)
-            loss, y_pred = self._forward(xb, yb, want_outputs=logs.wants_outputs)
-            loss.backward()
+            with self._autocast():
+                total, parts, forward = self._loss(batch_data)
+            total.backward()
             self.optimizer.step()
-            logs.update(loss, yb, y_pred)
-            hooks.on_train_batch_end(batch)
+            self.model.apply_constraints()
+            logs.update(total, parts, batch_data, forward.outputs)
+            if hooks.has_batch_hooks:
+                hooks.on_train_batch_end(batch, total.item() if hooks.wants_batch_loss else None)
+            if self.stop_training:
+                break
         return logs.result()
 
-    def _forward(self, xb: Tensor, yb: Tensor, want_outputs: bool = True) -> tuple[Tensor, Tensor]:
-        """The batch's loss and (when wanted) its outputs, from the logits where fused."""
-        if self._head is None:
-            y_pred = self.model(xb)
-            return self.loss(yb, y_pred), y_pred
-        logits = self.model.forward_logits(xb)
-        loss = self.loss.from_logits(yb, logits)
-        return loss, (self._head(logits.detach()) if want_outputs else logits)
+    def _loss(self, data: Data) -> tuple[Tensor, list[Tensor | None], Forward]:
+        """The minimised total (weighted output losses plus penalties) and its parts."""
+        forward = self.model.run(data.x, self.fused)
+        parts: list[Tensor | None] = []
+        total: Tensor | None = None
+        for j, head in enumerate(self.heads):
+            y_true = data.y[j]
+            if head.loss is None or y_true is None:
+                parts.append(None)
+                continue
+            part = self._output_loss(head.loss, y_true, forward, j, data.sample_weight)
+            parts.append(part)
+            weighted = part if head.weight == 1.0 else head.weight * part
+            total = weighted if total is None else total + weighted
+        assert total is not None, "planning guarantees at least one loss"
+        penalty = self.model.regularization_loss()
+        if penalty is not None:
+            total = total + penalty
+        for extra in forward.losses:
+            total = total + extra
+        return total, parts, forward
+
+    @staticmethod
+    def _output_loss(
+        loss: Loss, y_true: Tensor, forward: Forward, j: int, sample_weight: Tensor | None
+    ) -> Tensor:
+        """One output's reduced loss; from its logits where the head is fused."""
+        logits = forward.logits[j]
+        output_mask, target_mask = forward.masks[j], loss.mask(y_true)
+        if sample_weight is None and output_mask is None and target_mask is None:
+            if logits is not None:
+                return loss.mean_from_logits(y_true, logits)
+            return loss.mean(y_true, forward.outputs[j])
+        if logits is not None:
+            values = loss.values_from_logits(y_true, logits)
+        else:
+            values = loss.values(y_true, forward.outputs[j])
+        return reduce(values, sample_weight, _mask(values, output_mask, target_mask))
+
+    def _autocast(self) -> contextlib.AbstractContextManager[None]:
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type="cuda", dtype=self.autocast)
+
+    # -- evaluate and predict --------------------------------------------------------
 
     @torch.inference_mode()
-    def evaluate(self, x: Tensor, y: Tensor, *, batch_size: int = 32) -> Logs:
-        """Loss and metrics over `(x, y)`, in inference mode (no dropout), as `model.evaluate`."""
+    def evaluate(self, data: Data, *, batch_size: int = 32) -> Logs:
+        """Loss and metrics over `data` in inference mode (no dropout), as `model.evaluate`."""
         self.model.eval()
-        logs = EpochLogs(self.metrics)
-        for start in range(0, x.shape[0], batch_size):
-            xb, yb = x[start : start + batch_size], y[start : start + batch_size]
-            loss, y_pred = self._forward(xb, yb)
-            logs.update(loss, yb, y_pred)
+        logs = EpochLogs(self.heads)
+        for start in range(0, data.samples, batch_size):
+            batch_data = data.slice(start, start + batch_size)
+            with self._autocast():
+                total, parts, forward = self._loss(batch_data)
+            logs.update(total, parts, batch_data, forward.outputs)
         return logs.result()
 
     @torch.inference_mode()
-    def predict(self, x: Tensor, *, batch_size: int = 32) -> Tensor:
+    def predict(self, x: Tensors, *, batch_size: int = 32) -> Tensors:
+        """Every output for every sample, batch by batch."""
         self.model.eval()
-        return torch.cat(
-            [self.model(x[s : s + batch_size]) for s in range(0, x.shape[0], batch_size)]
-        )
+        chunks: list[Tensors] = []
+        for start in range(0, x[0].shape[0], batch_size):
+            with self._autocast():
+                chunks.append(self.model.run([t[start : start + batch_size] for t in x]).outputs)
+        return [torch.cat([c[j] for c in chunks]).float() for j in range(len(self.heads))]
+
+    # -- weights, for callbacks ------------------------------------------------------
+
+    def get_weights(self) -> Weights:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def set_weights(self, weights: Weights) -> None:
+        self.model.load_state_dict(weights)
+
+
+def _mask(values: Tensor, output_mask: Tensor | None, target_mask: Tensor | None) -> Tensor | None:
+    """Entries left out of a loss: masked time steps of the output, ignored classes."""
+    masks = [m for m in (output_mask, target_mask) if m is not None and m.shape == values.shape]
+    if not masks:
+        return None
+    combined = masks[0]
+    for m in masks[1:]:
+        combined = combined & m
+    return combined

@@ -8,10 +8,24 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from core.errors import ErrorItem, SpecError
-from core.spec.job import CompileSpec, DataRef, FitSpec, JobSpec, ModelSpec, SequentialSpec
+from core.spec.callbacks import CALLBACK_SPECS
+from core.spec.job import CompileSpec, DataRef, Datasets, FitSpec, JobSpec
 from core.spec.layers import LAYER_SPECS, AnyLayer, LayerSpec
-from core.spec.optimizers import OPTIMIZER_SPECS, AnyOptimizer, OptimizerSpec
-from core.spec.resources import Dataset, EpochLog, Job, JobPage, JobStatus, Metrics
+from core.spec.model import FunctionalSpec, InputSpec, ModelSpec, Node, SequentialSpec
+from core.spec.optimizers import OPTIMIZER_SPECS, SCHEDULE_SPECS, AnyOptimizer, OptimizerSpec
+from core.spec.resources import (
+    Dataset,
+    EpochLog,
+    EvaluateRequest,
+    Job,
+    JobPage,
+    JobStatus,
+    LayerSummary,
+    Metrics,
+    ModelSummary,
+    PredictRequest,
+    SummaryRequest,
+)
 
 __all__ = [
     "LAYER_SPECS",
@@ -21,23 +35,43 @@ __all__ = [
     "CompileSpec",
     "DataRef",
     "Dataset",
+    "Datasets",
     "EpochLog",
+    "EvaluateRequest",
     "FitSpec",
+    "FunctionalSpec",
+    "InputSpec",
     "Job",
     "JobPage",
     "JobSpec",
     "JobStatus",
     "LayerSpec",
+    "LayerSummary",
     "Metrics",
     "ModelSpec",
+    "ModelSummary",
+    "Node",
     "OptimizerSpec",
+    "PredictRequest",
     "SequentialSpec",
+    "SummaryRequest",
     "parse_job_spec",
     "spec_error",
 ]
 
 # Union tags that pydantic puts into error locations: `("layers", 0, "Dense", "units")`.
-_TAGS: dict[str, type[BaseModel]] = {**LAYER_SPECS, **OPTIMIZER_SPECS}
+_TAGS: dict[str, type[BaseModel]] = {
+    **LAYER_SPECS,
+    **OPTIMIZER_SPECS,
+    **CALLBACK_SPECS,
+    **SCHEDULE_SPECS,
+}
+# Location parts that name a branch of a union, not a field the user wrote.
+_SILENT = {"sequential", "functional", "str", "int", "float", "bool", "none", "list", "dict"}
+
+
+def _is_branch(part: object) -> bool:
+    return isinstance(part, str) and (part in _SILENT or "[" in part or part == "KerasObject")
 
 
 def _message(error: Mapping[str, Any], tag: str | None) -> str:
@@ -68,7 +102,7 @@ def spec_error(errors: Iterable[Mapping[str, Any]], *, strip: tuple[str, ...] = 
         for part in parts:
             if isinstance(part, str) and part in _TAGS:
                 tag = part
-            else:
+            elif not _is_branch(part):
                 loc.append(part)
         items.append(ErrorItem(tuple(loc), _message(error, tag)))
     return SpecError(items)

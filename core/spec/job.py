@@ -2,6 +2,7 @@
 
 Keras's own argument names and defaults (`compile(optimizer="rmsprop", …)`,
 `fit(batch_size=32, epochs=1, shuffle=True)`); shapes exclude the batch dimension.
+A model with several inputs or outputs takes maps from their names to datasets.
 """
 
 from __future__ import annotations
@@ -10,85 +11,104 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    NonNegativeFloat,
+    NonNegativeInt,
     PositiveInt,
     StringConstraints,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers import AnyLayer
+from core.spec.callbacks import AnyCallback
+from core.spec.layers import KerasObject, keras_object
+from core.spec.model import ModelSpec
 from core.spec.optimizers import AnyOptimizer, RMSprop
 
 DatasetId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 ]
+Datasets = DatasetId | dict[str, DatasetId]
+"""One dataset, or one per model input/output name."""
+
+Named = Annotated[str | KerasObject, BeforeValidator(keras_object)]
+"""A loss or metric by name (`"mse"`), or with arguments (`{"type": "Huber", "delta": 0.5}`)."""
+PerOutput = Named | None | list[Named | None] | dict[str, Named | None]
+MetricList = list[Named] | Named
+Metrics = list[Named] | dict[str, MetricList]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SequentialSpec(_Strict):
-    """`keras.Sequential`: a plain stack; each layer takes the previous layer's output."""
-
-    type: Literal["sequential"] = "sequential"
-    name: str | None = Field(default=None, max_length=128)
-    layers: list[AnyLayer] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique_names(self) -> SequentialSpec:
-        seen: set[str] = set()
-        for index, layer in enumerate(self.layers):
-            if layer.name is not None:
-                if layer.name in seen:
-                    raise PydanticCustomError(
-                        "duplicate_layer_name",
-                        "layer {index} reuses the name '{name}'; layer names must be unique",
-                        {"index": index, "name": layer.name},
-                    )
-                seen.add(layer.name)
-        return self
-
-
-ModelSpec = SequentialSpec
-
-
 class CompileSpec(_Strict):
-    """`model.compile(optimizer, loss, metrics)`."""
+    """`model.compile(optimizer, loss, loss_weights, metrics, weighted_metrics)`.
+
+    With several outputs, `loss` is one loss for all, a list in output order, or a map
+    by output name; `loss_weights` and metrics take the same forms. The minimised total
+    is the weighted sum of the outputs' losses, as in Keras.
+    """
 
     optimizer: AnyOptimizer = Field(default_factory=RMSprop)
-    loss: str = Field(min_length=1, max_length=64)
-    metrics: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
-        default_factory=list, max_length=32
-    )
+    loss: PerOutput
+    loss_weights: list[NonNegativeFloat] | dict[str, NonNegativeFloat] | None = None
+    metrics: Metrics = Field(default_factory=list)
+    weighted_metrics: Metrics = Field(default_factory=list)
 
 
 class DataRef(_Strict):
-    """Inputs `x` and targets `y`, each an uploaded dataset's id."""
+    """Inputs `x`, targets `y` and optional per-sample loss weights, as dataset ids.
 
-    x: DatasetId
-    y: DatasetId
+    `sample_weight` is Keras's `fit(sample_weight=…)`: one weight per sample.
+    """
+
+    x: Datasets
+    y: Datasets
+    sample_weight: DatasetId | None = None
+
+    def ids(self) -> set[str]:
+        found = set()
+        for value in (self.x, self.y, self.sample_weight):
+            if isinstance(value, dict):
+                found |= set(value.values())
+            elif value is not None:
+                found.add(value)
+        return found
 
 
 class FitSpec(_Strict):
-    """`model.fit(...)` arguments; Keras's defaults."""
+    """`model.fit(...)` arguments, with Keras's defaults."""
 
     batch_size: PositiveInt = 32
     epochs: PositiveInt = 1
+    initial_epoch: NonNegativeInt = 0
     shuffle: bool = True
     seed: int | None = Field(default=None, ge=0, lt=2**63)
     validation_split: float = Field(default=0.0, ge=0.0, lt=1.0)
     validation_data: DataRef | None = None
+    class_weight: dict[int, NonNegativeFloat] | None = None
+    callbacks: list[AnyCallback] = Field(default_factory=list, max_length=16)
+    mixed_precision: Literal["bf16"] | None = Field(
+        default=None, description="bf16 autocast on a GPU (ignored on the CPU)"
+    )
+    verbose: int | Literal["auto"] = Field(default="auto", description="accepted, ignored")
 
     @model_validator(mode="after")
-    def _split_or_data(self) -> FitSpec:
+    def _consistent(self) -> FitSpec:
         # Keras uses validation_data and ignores validation_split when both are given;
         # a spec that sets both is more likely a mistake, so say so.
         if self.validation_data is not None and self.validation_split > 0:
             raise PydanticCustomError(
                 "validation_twice", "give validation_split or validation_data, not both"
+            )
+        if self.initial_epoch >= self.epochs:
+            raise PydanticCustomError(
+                "initial_epoch",
+                "initial_epoch ({initial}) must be less than epochs ({epochs})",
+                {"initial": self.initial_epoch, "epochs": self.epochs},
             )
         return self
 
@@ -102,7 +122,7 @@ class JobSpec(_Strict):
     data: DataRef
 
     def dataset_ids(self) -> set[str]:
-        ids = {self.data.x, self.data.y}
+        ids = self.data.ids()
         if self.fit.validation_data is not None:
-            ids |= {self.fit.validation_data.x, self.fit.validation_data.y}
+            ids |= self.fit.validation_data.ids()
         return ids

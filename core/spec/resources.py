@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class JobStatus(StrEnum):
@@ -59,3 +60,48 @@ class EpochLog(BaseModel):
 class Metrics(BaseModel):
     history: dict[str, list[float]] = Field(description="as Keras's History.history")
     epochs: list[EpochLog]
+
+
+class LayerSummary(BaseModel):
+    name: str
+    type: str
+    output_shape: list[int] | list[list[int]] = Field(description="without the batch axis")
+    params: int
+
+
+class ModelSummary(BaseModel):
+    """What Keras's `model.summary()` prints, as data."""
+
+    layers: list[LayerSummary]
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+
+
+class SummaryRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: Any = Field(description="a Sequential, functional or Keras JSON model")
+
+
+class EvaluateRequest(BaseModel):
+    """`model.evaluate(x, y)` on uploaded datasets (maps by name for several inputs/outputs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    x: str | dict[str, str]
+    y: str | dict[str, str]
+    sample_weight: str | None = None
+    batch_size: int = Field(default=32, ge=1, le=65536)
+
+
+class PredictRequest(BaseModel):
+    """`model.predict(x)`: an uploaded dataset id, or a small batch inline as `inputs`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    x: str | dict[str, str] | None = None
+    inputs: list[Any] | dict[str, list[Any]] | None = Field(
+        default=None, description="one batch of samples, nested lists of numbers"
+    )
+    batch_size: int = Field(default=32, ge=1, le=65536)

@@ -2,7 +2,42 @@
 
 from __future__ import annotations
 
-from core.engine.layers import core as _core  # noqa: F401  (registers the core layers)
-from core.engine.layers.base import LAYERS, Layer, Shape, ShapeError, snake_case
+from core.engine.layers import (  # noqa: F401  (each module registers its layers)
+    activations,
+    attention,
+    convolutional,
+    core,
+    embedding,
+    merging,
+    normalization,
+    pooling,
+    regularization,
+    reshaping,
+    rnn,
+    wrappers,
+)
+from core.engine.layers.base import (
+    LAYERS,
+    Layer,
+    Mask,
+    Shape,
+    ShapeError,
+    Shapes,
+    Weight,
+    channels_first,
+    channels_last,
+    snake_case,
+)
 
-__all__ = ["LAYERS", "Layer", "Shape", "ShapeError", "snake_case"]
+__all__ = [
+    "LAYERS",
+    "Layer",
+    "Mask",
+    "Shape",
+    "ShapeError",
+    "Shapes",
+    "Weight",
+    "channels_first",
+    "channels_last",
+    "snake_case",
+]

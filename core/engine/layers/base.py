@@ -2,50 +2,189 @@
 
 A layer knows its output shape from its input shape without running (Keras's
 `compute_output_shape`), so a whole model can be checked before anything trains.
-Tensors are channels-last and batch-first at every layer boundary, as in Keras.
+Tensors are batch-first and channels-last at every layer boundary, as in Keras.
+
+Weights are declared as in Keras, with `add_weight`: a Keras name (`kernel`, `bias`,
+`moving_mean`, …), an initializer, a regularizer and a constraint. A layer may store a
+weight in torch's layout for speed and give `to_keras` to present it in Keras's.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import torch
 from torch import Tensor, nn
 
-from core.spec.layers import LayerSpec
+from core.engine import initializers
+from core.spec.layers import ConstraintSpec, LayerSpec, RegularizerSpec
 
 Shape = tuple[int, ...]
+Shapes = Any  # a Shape, or a list of Shapes for layers with several inputs or outputs
+Mask = Tensor | None
 
 
 class ShapeError(ValueError):
     """A layer cannot take the input shape it was given; the message says why."""
 
 
+@dataclass(frozen=True)
+class Weight:
+    """One Keras weight of a layer and how to read, penalise and constrain it."""
+
+    name: str
+    attr: str
+    trainable: bool
+    regularizer: RegularizerSpec | None = None
+    constraint: ConstraintSpec | None = None
+    to_keras: Callable[[Tensor], Tensor] | None = None
+
+
 class Layer(nn.Module):
-    """Base of the engine's layers; subclasses set `spec_type` and register themselves."""
+    """Base of the engine's layers; subclasses set `spec_type` and register themselves.
+
+    Class flags tell the model how to call a layer:
+    - `multiple_inputs`: `forward` takes a list of tensors (merge layers, attention);
+    - `uses_mask`: `forward` takes `mask=` (RNNs, pooling over time, attention);
+    - `supports_masking`: the layer passes its input's mask on unchanged;
+    - `input_dtype`: what the model's inputs feeding only this layer are cast to.
+    """
 
     spec_type: ClassVar[type[LayerSpec]]
+    multiple_inputs: ClassVar[bool] = False
+    uses_mask: ClassVar[bool] = False
+    supports_masking: ClassVar[bool] = False
+    input_dtype: ClassVar[torch.dtype] = torch.float32
     # Name of the activation that ends this layer, when the loss may fuse it
     # (softmax + cross-entropy); None when the layer has no separable activation.
     activation_name: str | None = None
 
-    def __init__(self, spec: Any, input_shape: Shape) -> None:
+    def __init__(self, spec: Any, input_shape: Shapes) -> None:
         super().__init__()
         self.spec = spec
         self.input_shape = input_shape
         self.output_shape = self.compute_output_shape(spec, input_shape)
+        self.weights_info: list[Weight] = []
+        self.activity_regularizer: RegularizerSpec | None = getattr(
+            spec, "activity_regularizer", None
+        )
 
     @classmethod
-    def compute_output_shape(cls, spec: Any, input_shape: Shape) -> Shape:
+    def compute_output_shape(cls, spec: Any, input_shape: Shapes) -> Shapes:
         return input_shape
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Mask:
+        """The mask of this layer's output (Keras's `compute_mask`)."""
+        return mask if self.supports_masking else None
 
     def pre_activation(self, x: Tensor) -> Tensor:
         """The output before `activation_name` is applied (the logits of a softmax head)."""
         raise NotImplementedError(f"{type(self).__name__} has no separable activation")
 
+    # -- weights ---------------------------------------------------------------------
+
+    def add_weight(
+        self,
+        name: str,
+        shape: tuple[int, ...],
+        initializer: Any = "zeros",
+        *,
+        trainable: bool = True,
+        regularizer: RegularizerSpec | None = None,
+        constraint: ConstraintSpec | None = None,
+        keras_shape: tuple[int, ...] | None = None,
+        to_keras: Callable[[Tensor], Tensor] | None = None,
+        attr: str | None = None,
+    ) -> Tensor:
+        """Create, initialise and register a weight; returns it.
+
+        `trainable=False` weights (moving statistics) are buffers that the optimizer
+        never sees; a layer built with `trainable: false` freezes its parameters.
+        `keras_shape` is the weight's shape in Keras's layout, from which the
+        initializer computes its fans.
+        """
+        attr = attr or name
+        tensor = torch.empty(shape)
+        initializers.get(initializer)(tensor, keras_shape or shape)
+        if trainable:
+            setattr(self, attr, nn.Parameter(tensor, requires_grad=bool(self.spec.trainable)))
+        else:
+            self.register_buffer(attr, tensor)
+        self.weights_info.append(
+            Weight(name, attr, trainable and self.spec.trainable, regularizer, constraint, to_keras)
+        )
+        weight: Tensor = getattr(self, attr)
+        return weight
+
     def keras_weights(self) -> dict[str, Tensor]:
-        """Weights under Keras's names and in Keras's layout (`kernel` is `(in, out)`)."""
-        return dict(self.named_parameters(recurse=False)) | dict(self.named_buffers(recurse=False))
+        """Weights under Keras's names and in Keras's layouts (a Dense kernel is `(in, out)`)."""
+        out = {}
+        for w in self.weights_info:
+            tensor = getattr(self, w.attr)
+            out[w.name] = w.to_keras(tensor) if w.to_keras else tensor
+        return out
+
+    def count_params(self) -> tuple[int, int]:
+        """(all, trainable) weight sizes, counted as Keras counts them."""
+        total = trainable = 0
+        for w in self.weights_info:
+            size = getattr(self, w.attr).numel()
+            total += size
+            trainable += size if w.trainable else 0
+        return total, trainable
+
+    def regularization_loss(self) -> Tensor | None:
+        """Sum of the weights' penalties (`l1 * Σ|w| + l2 * Σw²`), or None without any."""
+        total: Tensor | None = None
+        for w in self.weights_info:
+            if w.regularizer is not None:
+                penalty = penalty_of(w.regularizer, getattr(self, w.attr))
+                total = penalty if total is None else total + penalty
+        return total
+
+    @torch.no_grad()
+    def apply_constraints(self) -> None:
+        """Project constrained weights back into their set, after an optimizer step."""
+        for w in self.weights_info:
+            if w.constraint is not None:
+                tensor = getattr(self, w.attr)
+                view = w.to_keras(tensor) if w.to_keras else tensor
+                view.copy_(constrain(w.constraint, view))
+
+    @property
+    def has_constraints(self) -> bool:
+        return any(w.constraint is not None for w in self.weights_info)
+
+    @property
+    def has_regularizers(self) -> bool:
+        return any(w.regularizer is not None for w in self.weights_info)
+
+
+def penalty_of(regularizer: RegularizerSpec, x: Tensor) -> Tensor:
+    penalty = x.new_zeros(())
+    if regularizer.l1:
+        penalty = penalty + regularizer.l1 * x.abs().sum()
+    if regularizer.l2:
+        penalty = penalty + regularizer.l2 * x.square().sum()
+    return penalty
+
+
+def constrain(c: ConstraintSpec, w: Tensor) -> Tensor:
+    """Keras's MaxNorm, MinMaxNorm, UnitNorm (norms over `axis`) and NonNeg."""
+    if c.type == "non_neg":
+        return w * (w >= 0).to(w.dtype)
+    dims = [c.axis] if isinstance(c.axis, int) else list(c.axis)
+    norms = w.square().sum(dim=dims, keepdim=True).sqrt()
+    epsilon = 1e-7
+    if c.type == "unit_norm":
+        return w / (epsilon + norms)
+    if c.type == "max_norm":
+        return w * (norms.clamp(0, c.max_value) / (epsilon + norms))
+    desired = c.rate * norms.clamp(c.min_value, c.max_value) + (1 - c.rate) * norms
+    return w * (desired / (epsilon + norms))
 
 
 LAYERS: dict[str, type[Layer]] = {}
@@ -64,3 +203,13 @@ def snake_case(name: str) -> str:
     """Keras's default names: `Dense` → `dense`, `BatchNormalization` → `batch_normalization`."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def channels_first(x: Tensor) -> Tensor:
+    """`(N, *spatial, C)` as a `(N, C, *spatial)` view: no copy, torch's channels-last format."""
+    return x.movedim(-1, 1)
+
+
+def channels_last(x: Tensor) -> Tensor:
+    """The inverse of `channels_first`, also a view."""
+    return x.movedim(1, -1)

@@ -9,6 +9,7 @@ import torch
 
 from core.engine import initializers
 from core.errors import SpecError
+from core.spec.layers import KerasObject
 
 
 @pytest.mark.parametrize(
@@ -37,8 +38,17 @@ def test_conv_kernel_fans_include_the_receptive_field() -> None:
     assert initializers.compute_fans((3, 3, 16, 32)) == (144.0, 288.0)
 
 
-def test_class_names_are_accepted() -> None:
-    assert initializers.get("GlorotUniform") is initializers.get("glorot_uniform")
+def test_class_names_and_arguments_are_accepted() -> None:
+    t = torch.empty(400, 300)
+    initializers.get("GlorotUniform")(t, (400, 300))
+    assert t.abs().max().item() <= math.sqrt(6 / 700)
+    scaled = KerasObject(
+        type="VarianceScaling", scale=3.0, mode="fan_out", distribution="uniform", seed=1
+    )
+    initializers.get(scaled)(t, (400, 300))
+    assert t.var().item() == pytest.approx(3.0 / 300, rel=0.05)
+    initializers.get(KerasObject(type="Constant", value=0.25))(t, (400, 300))
+    assert torch.all(t == 0.25)
 
 
 def test_orthogonal_columns_are_orthonormal() -> None:

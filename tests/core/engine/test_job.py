@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from core.engine import Callback, plan_job, train_job
+from core.engine.trainer import Data
 from core.errors import DataError, NonFiniteLoss, SpecError
 from core.spec import JobSpec
 
@@ -50,8 +51,8 @@ def refusal(spec: JobSpec, shapes: dict[str, tuple[int, ...]]) -> SpecError:
 
 def test_plan_takes_the_input_shape_from_the_data() -> None:
     plan = plan_job(job(), {"x": (100, 4), "y": (100,)})
-    assert plan.input_shape == (4,) and plan.output_shape == (3,)
-    assert plan.params == 4 * 16 + 16 + 16 * 3 + 3
+    assert plan.input_shapes == [(4,)] and plan.output_shapes == [(3,)]
+    assert plan.params == plan.trainable_params == 4 * 16 + 16 + 16 * 3 + 3
 
 
 def test_plan_refuses_missing_datasets() -> None:
@@ -63,11 +64,11 @@ def test_plan_refuses_x_that_does_not_fit_the_input() -> None:
     layers = [{"type": "Dense", "units": 3, "activation": "softmax", "input_shape": [8]}]
     error = refusal(job(layers), {"x": (10, 4), "y": (10,)})
     assert error.errors[0].where == "data.x"
-    assert "samples of shape (4,) but the model's input_shape is (8,)" in error.detail
+    assert "samples of shape (4,) but the model's input shape is (8,)" in error.detail
 
 
 def test_plan_refuses_different_sample_counts() -> None:
-    assert "x has 10 samples but y has 9" in refusal(job(), {"x": (10, 4), "y": (9,)}).detail
+    assert "they hold x: 10, y: 9" in refusal(job(), {"x": (10, 4), "y": (9,)}).detail
 
 
 def test_plan_refuses_a_split_that_leaves_nothing() -> None:
@@ -87,7 +88,7 @@ def test_fit_learns_and_reports_keras_history() -> None:
     spec = job(fit={"epochs": 5, "seed": 0, "validation_data": {"x": "vx", "y": "vy"}})
     result = train_job(spec, {"x": x, "y": y, "vx": vx, "vy": vy})
     history = result.history.history
-    assert list(history) == ["loss", "accuracy", "val_loss", "val_accuracy"]
+    assert list(history) == ["accuracy", "loss", "val_accuracy", "val_loss"]  # Keras 3's order
     assert all(len(values) == 5 for values in history.values())
     assert history["loss"][-1] < history["loss"][0]
     assert history["val_accuracy"][-1] > 0.9
@@ -98,7 +99,7 @@ def test_validation_split_is_the_last_fraction_of_the_data() -> None:
     spec = job(fit={"epochs": 2, "seed": 0, "validation_split": 0.25})
     result = train_job(spec, {"x": x, "y": y})
     tail = result.trainer.evaluate(
-        torch.from_numpy(x[75:]), torch.from_numpy(y[75:]), batch_size=16
+        Data([torch.from_numpy(x[75:])], [torch.from_numpy(y[75:])]), batch_size=16
     )
     assert result.history.history["val_loss"][-1] == pytest.approx(tail["loss"])
     assert result.history.history["val_accuracy"][-1] == pytest.approx(tail["accuracy"])
@@ -183,7 +184,7 @@ def test_callbacks_see_each_epoch_and_can_stop_training() -> None:
             self.epochs: list[int] = []
             self.batches = 0
 
-        def on_train_batch_end(self, batch: int) -> None:
+        def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
             self.batches += 1
 
         def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:

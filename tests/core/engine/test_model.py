@@ -29,7 +29,7 @@ def test_the_books_mnist_network() -> None:
         ("dense", (512,), 401_920),
         ("dense_1", (10,), 5_130),
     ]
-    assert model.count_params() == 407_050
+    assert model.count_params() == (407_050, 407_050)
     assert list(model.keras_weights()) == [
         "dense/kernel",
         "dense/bias",
@@ -42,7 +42,7 @@ def test_the_books_mnist_network() -> None:
 def test_meta_build_allocates_nothing_but_knows_everything() -> None:
     model = build_model(BOOK_MNIST, device="meta")
     assert all(p.is_meta for p in model.parameters())
-    assert model.count_params() == 407_050 and model.output_shape == (10,)
+    assert model.count_params() == (407_050, 407_050) and model.output_shape == (10,)
 
 
 def test_names_given_and_default_do_not_collide() -> None:
@@ -58,7 +58,7 @@ def test_names_given_and_default_do_not_collide() -> None:
 
 
 def test_input_shape_can_come_from_the_data() -> None:
-    model = build_model(sequential({"type": "Dense", "units": 2}), (5,))
+    model = build_model(sequential({"type": "Dense", "units": 2}), [(5,)])
     assert model.input_shape == (5,)
 
 
@@ -93,8 +93,10 @@ def test_an_unknown_activation_names_the_layer() -> None:
     )
 
 
-def test_forward_logits_is_the_output_before_the_head_activation() -> None:
+def test_logits_are_the_output_before_the_head_activation() -> None:
     model = build_model(BOOK_MNIST)
     x = torch.randn(4, 784)
-    torch.testing.assert_close(torch.softmax(model.forward_logits(x), -1), model(x))
-    assert model.output_activation == "softmax"
+    forward = model.run([x], logits_for=frozenset({0}))
+    assert forward.logits[0] is not None
+    torch.testing.assert_close(torch.softmax(forward.logits[0], -1), model(x)[0])
+    assert model.output_activation(0) == "softmax"

@@ -1,17 +1,23 @@
-"""Each optimizer's first steps against Keras's update rule, written out in numpy
-from `keras/src/optimizers/*.py` (the reference is independent of the engine's code)."""
+"""Each optimizer's first steps against Keras: the trajectories Keras 3 itself produced
+(tests/data/keras/optimizers.json, from each optimizer's own `get_config()`), and
+Keras's update rules written out in numpy from `keras/src/optimizers/*.py`."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from pydantic import TypeAdapter
 
 from core.engine.optimizers import build_optimizer
-from core.spec.optimizers import SGD, Adam, OptimizerSpec, RMSprop
+from core.spec.optimizers import SGD, Adam, AnyOptimizer, OptimizerSpec, RMSprop
+
+KERAS = json.loads((Path(__file__).parents[2] / "data" / "keras" / "optimizers.json").read_text())
 
 RNG = np.random.default_rng(0)
 START = RNG.normal(size=6)
@@ -166,3 +172,22 @@ def test_frozen_parameters_are_not_optimised() -> None:
     live = torch.nn.Parameter(torch.ones(2))
     optimizer = build_optimizer(SGD(), [frozen, live])
     assert [p for g in optimizer.param_groups for p in g["params"]] == [live]
+
+
+@pytest.mark.parametrize("case", sorted(KERAS["trajectories"]))
+def test_trajectory_matches_keras(case: str) -> None:
+    """Keras's own config (schedules and clipping included) goes through Cornu's spec."""
+    recorded = KERAS["trajectories"][case]
+    spec = TypeAdapter(AnyOptimizer).validate_python(
+        {"type": case.split("(")[0], **recorded["config"]}
+    )
+    param = torch.nn.Parameter(torch.tensor(KERAS["v0"], dtype=torch.float32))
+    optimizer = build_optimizer(spec, [param])
+    for step, gradient in enumerate(KERAS["gradients"]):
+        assert optimizer.learning_rate == pytest.approx(
+            recorded["learning_rate_used"][step], rel=1e-6
+        )
+        param.grad = torch.tensor(gradient, dtype=torch.float32)
+        optimizer.step()
+        expected = torch.tensor(recorded["after_step"][step])
+        torch.testing.assert_close(param.detach(), expected, rtol=2e-5, atol=2e-6)

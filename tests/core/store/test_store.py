@@ -90,7 +90,7 @@ def test_weights_only_after_success(store: Store) -> None:
     owner = tenant()
     job = store.jobs.create(owner, new_id("job"), SPEC)
     store.jobs.claim(job.id)
-    store.jobs.save_weights(job.id, b"w" * 3_000_000)
+    store.jobs.save_weights(job.id, b"w" * 3_000_000, b"state")
     with pytest.raises(NotFound, match="no weights yet"):
         store.jobs.weights(owner, job.id)
     store.jobs.finish(job.id, JobStatus.succeeded)

@@ -1,0 +1,80 @@
+"""Activation layers: Activation, ReLU, LeakyReLU, Softmax."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from core.engine import activations
+from core.engine.layers.base import Layer, Shape, ShapeError, register
+from core.spec.layers import activations as spec
+
+
+@register
+class Activation(Layer):
+    spec_type = spec.Activation
+    supports_masking = True
+
+    def __init__(self, s: spec.Activation, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        self.activation = activations.get(s.activation)
+        self.activation_name = s.activation
+
+    def pre_activation(self, x: Tensor) -> Tensor:
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.activation(x)
+
+
+@register
+class ReLU(Layer):
+    """Keras's ReLU layer: `x` above `threshold`, `negative_slope * (x - threshold)` below,
+    capped at `max_value`."""
+
+    spec_type = spec.ReLU
+    supports_masking = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        s: spec.ReLU = self.spec
+        if s.negative_slope == 0 and s.threshold == 0:
+            y = torch.relu(x)
+        else:
+            y = torch.where(x >= s.threshold, x, s.negative_slope * (x - s.threshold))
+        return y.clamp(max=s.max_value) if s.max_value is not None else y
+
+
+@register
+class LeakyReLU(Layer):
+    spec_type = spec.LeakyReLU
+    supports_masking = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.leaky_relu(x, negative_slope=self.spec.negative_slope)
+
+
+@register
+class Softmax(Layer):
+    spec_type = spec.Softmax
+    supports_masking = True
+
+    def __init__(self, s: spec.Softmax, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        axes = [s.axis] if isinstance(s.axis, int) else s.axis
+        rank = len(input_shape)
+        if any(not -rank <= a <= rank or a == 0 for a in axes):
+            raise ShapeError(f"axis {s.axis} is out of range for inputs of rank {rank}")
+        # Keras counts axes with the batch axis at 0, as torch does: no translation.
+        self.dims = tuple(axes)
+        if self.dims == (-1,):  # the same as the softmax activation: a loss may fuse it
+            self.activation = activations.softmax
+            self.activation_name = "softmax"
+
+    def pre_activation(self, x: Tensor) -> Tensor:
+        return x
+
+    def forward(self, x: Tensor) -> Tensor:
+        if len(self.dims) == 1:
+            return torch.softmax(x, dim=self.dims[0])
+        return torch.exp(x - torch.logsumexp(x, dim=self.dims, keepdim=True))

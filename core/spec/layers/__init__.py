@@ -1,0 +1,101 @@
+"""Every layer Cornu knows, as Keras names them, in one union chosen by `type`.
+
+Importing a family module registers its layers; the union below is built from the
+registry, so adding a layer touches its family module (and the engine's), nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Union
+
+from pydantic import BeforeValidator, Field, TypeAdapter
+from pydantic_core import PydanticCustomError
+
+from core.spec.layers import (  # noqa: F401  (each module registers its layers)
+    activations,
+    attention,
+    convolutional,
+    core,
+    embedding,
+    merging,
+    normalization,
+    pooling,
+    regularization,
+    reshaping,
+    rnn,
+    wrappers,
+)
+from core.spec.layers.base import (
+    LAYER_SPECS,
+    Constraint,
+    ConstraintSpec,
+    Initializer,
+    KerasObject,
+    LayerName,
+    LayerSpec,
+    Regularizer,
+    RegularizerSpec,
+    Shape,
+    keras_object,
+)
+from core.spec.names import unknown_name
+
+# Layers that would run code the user wrote: never accepted.
+REFUSED = {
+    "Lambda": "Lambda layers run Python code from the request, which Cornu never runs",
+    "TFOpLambda": "TFOpLambda layers run TensorFlow ops Cornu does not have",
+}
+
+
+def _known_layer_type(data: Any) -> Any:
+    """Refuse an unknown `type` with the list of valid ones, before the union is tried."""
+    data = keras_object(data)
+    if isinstance(data, dict):
+        kind = data.get("type")
+        if kind is None:
+            raise PydanticCustomError("missing_layer_type", "each layer needs a 'type', e.g. Dense")
+        if kind in REFUSED:
+            raise PydanticCustomError(
+                "refused_layer",
+                "{reason}; build the computation from Keras's built-in layers instead",
+                {"reason": REFUSED[kind]},
+            )
+        if kind not in LAYER_SPECS:
+            message = unknown_name("layer type", kind, LAYER_SPECS)
+            raise PydanticCustomError("unknown_layer", "{message}", {"message": message})
+    return data
+
+
+if TYPE_CHECKING:
+    AnyLayer = LayerSpec
+else:
+    AnyLayer = Annotated[
+        Union[tuple(LAYER_SPECS.values())],  # noqa: UP007  (built from the registry)
+        Field(discriminator="type"),
+        BeforeValidator(_known_layer_type),
+    ]
+"""Any registered layer's arguments, chosen by `type`."""
+
+_ADAPTER: TypeAdapter[LayerSpec] = TypeAdapter(AnyLayer)
+
+
+def parse_layer(data: Any) -> LayerSpec:
+    """Validate one layer's arguments (what wrapper layers call for their inner layer)."""
+    return _ADAPTER.validate_python(data)
+
+
+__all__ = [
+    "LAYER_SPECS",
+    "REFUSED",
+    "AnyLayer",
+    "Constraint",
+    "ConstraintSpec",
+    "Initializer",
+    "KerasObject",
+    "LayerName",
+    "LayerSpec",
+    "Regularizer",
+    "RegularizerSpec",
+    "Shape",
+    "parse_layer",
+]

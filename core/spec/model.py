@@ -1,0 +1,251 @@
+"""Model specs: a Sequential stack, or a functional graph of named layers.
+
+A functional model lists its inputs, its layers (each naming the layers or inputs it
+takes, in `inputs`), and its outputs. A layer called a second time shares its weights:
+`{"name": "tower_b", "call": "tower", "inputs": ["b"]}`. A layer that returns several
+tensors (an LSTM with `return_state`) is referenced as `"lstm:1"` for its second.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from core.spec.layers import AnyLayer, LayerName, LayerSpec, Shape
+from core.spec.layers.core import Input
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SequentialSpec(_Strict):
+    """`keras.Sequential`: a plain stack; each layer takes the previous layer's output."""
+
+    type: Literal["sequential"] = "sequential"
+    name: str | None = Field(default=None, max_length=128)
+    layers: list[AnyLayer] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SequentialSpec:
+        seen: set[str] = set()
+        for index, layer in enumerate(self.layers):
+            if isinstance(layer, Input) and index > 0:
+                raise PydanticCustomError(
+                    "input_not_first",
+                    "layer {index}: an Input can only come first",
+                    {"index": index},
+                )
+            if layer.name is not None:
+                if layer.name in seen:
+                    raise PydanticCustomError(
+                        "duplicate_layer_name",
+                        "layer {index} reuses the name '{name}'; layer names must be unique",
+                        {"index": index, "name": layer.name},
+                    )
+                seen.add(layer.name)
+        return self
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        first = self.layers[0]
+        return first.shape if isinstance(first, Input) else first.input_shape
+
+    @property
+    def stack(self) -> list[LayerSpec]:
+        """The layers that compute something (a leading Input only declares the shape)."""
+        return [layer for layer in self.layers if not isinstance(layer, Input)]
+
+
+Ref = Annotated[
+    str, StringConstraints(max_length=140, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*(:[0-9]+)?$")
+]
+"""An output of a layer or an input: `"name"`, or `"name:1"` for a layer's second output."""
+
+
+def split_ref(ref: str) -> tuple[str, int]:
+    name, _, index = ref.partition(":")
+    return name, int(index or 0)
+
+
+class InputSpec(_Strict):
+    """`keras.Input(shape=…, name=…)`."""
+
+    name: LayerName
+    shape: Shape
+    dtype: str | None = None
+
+
+class Node(_Strict):
+    """One call of a layer in a functional model: a new layer, or another call of one."""
+
+    name: LayerName
+    inputs: list[Ref] = Field(min_length=1)
+    layer: AnyLayer | None = None
+    call: LayerName | None = Field(default=None, description="name of the layer to call again")
+
+
+def _node(data: Any) -> Any:
+    """A flat entry (`{"name", "type", …args, "inputs"}`) as a Node."""
+    if not isinstance(data, dict) or "layer" in data:
+        return data
+    if "name" not in data:
+        raise PydanticCustomError(
+            "unnamed_layer", "each layer of a functional model needs a name: others refer to it"
+        )
+    if "call" in data:
+        return data
+    rest = {k: v for k, v in data.items() if k != "inputs"}
+    return {"name": data["name"], "inputs": data.get("inputs"), "layer": rest}
+
+
+class FunctionalSpec(_Strict):
+    """A directed acyclic graph of layers (the Keras functional API)."""
+
+    type: Literal["functional"] = "functional"
+    name: str | None = Field(default=None, max_length=128)
+    inputs: list[InputSpec] = Field(min_length=1)
+    layers: list[Annotated[Node, BeforeValidator(_node)]] = Field(min_length=1)
+    outputs: list[Ref] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check_graph(self) -> FunctionalSpec:
+        self.order()
+        return self
+
+    def order(self) -> list[int]:
+        """Indices of `layers` in an order where each comes after what it takes.
+
+        Raises (as validation errors) on unknown references, reused names, cycles, and
+        layers or inputs that no output depends on.
+        """
+        inputs = {i.name for i in self.inputs}
+        nodes = {node.name: index for index, node in enumerate(self.layers)}
+        if len(inputs) < len(self.inputs) or len(nodes) < len(self.layers) or inputs & set(nodes):
+            seen: set[str] = set()
+            for name in [i.name for i in self.inputs] + [n.name for n in self.layers]:
+                if name in seen:
+                    raise PydanticCustomError(
+                        "duplicate_name", "the name '{name}' is used twice", {"name": name}
+                    )
+                seen.add(name)
+        for node in self.layers:
+            if (node.layer is None) == (node.call is None):
+                raise PydanticCustomError(
+                    "node_kind",
+                    "layer '{name}': give layer arguments or 'call', not both",
+                    {"name": node.name},
+                )
+            if node.call is not None:
+                target = nodes.get(node.call)
+                if target is None or self.layers[target].layer is None:
+                    raise PydanticCustomError(
+                        "unknown_call",
+                        "layer '{name}' calls '{call}', which is not a layer here",
+                        {"name": node.name, "call": node.call},
+                    )
+            for ref in node.inputs:
+                self._resolve(ref, inputs, nodes, f"layer '{node.name}'")
+        for ref in self.outputs:
+            self._resolve(ref, inputs, nodes, "outputs")
+        return self._topological(inputs, nodes)
+
+    def _resolve(self, ref: str, inputs: set[str], nodes: dict[str, int], where: str) -> None:
+        name, _ = split_ref(ref)
+        if name not in inputs and name not in nodes:
+            known = ", ".join(sorted(inputs | set(nodes)))
+            raise PydanticCustomError(
+                "unknown_ref",
+                "{where} refers to '{ref}', which is not an input or layer ({known})",
+                {"where": where, "ref": ref, "known": known},
+            )
+
+    def _topological(self, inputs: set[str], nodes: dict[str, int]) -> list[int]:
+        deps = {
+            i: {nodes[split_ref(r)[0]] for r in node.inputs if split_ref(r)[0] in nodes}
+            | ({nodes[node.call]} if node.call else set())
+            for i, node in enumerate(self.layers)
+        }
+        order: list[int] = []
+        state: dict[int, int] = {}  # 1 visiting, 2 done
+
+        def visit(i: int, path: list[int]) -> None:
+            if state.get(i) == 2:
+                return
+            if state.get(i) == 1:
+                cycle = path[path.index(i) :] + [i]
+                raise PydanticCustomError(
+                    "cycle",
+                    "layers form a cycle: {cycle}",
+                    {"cycle": " → ".join(self.layers[j].name for j in cycle)},
+                )
+            state[i] = 1
+            for j in sorted(deps[i]):
+                visit(j, [*path, i])
+            state[i] = 2
+            order.append(i)
+
+        for i in range(len(self.layers)):
+            visit(i, [])
+        used = self._ancestors(deps, nodes)
+        for i, node in enumerate(self.layers):
+            if i not in used:
+                raise PydanticCustomError(
+                    "dangling",
+                    "layer '{name}' is not used by any output; remove it or output it",
+                    {"name": node.name},
+                )
+        reached = {split_ref(r)[0] for i in used for r in self.layers[i].inputs}
+        reached |= {split_ref(r)[0] for r in self.outputs}
+        for name in sorted(inputs - reached):
+            raise PydanticCustomError(
+                "unused_input", "input '{name}' is not used by any output", {"name": name}
+            )
+        return order
+
+    def _ancestors(self, deps: dict[int, set[int]], nodes: dict[str, int]) -> set[int]:
+        stack = [nodes[split_ref(r)[0]] for r in self.outputs if split_ref(r)[0] in nodes]
+        seen: set[int] = set()
+        while stack:
+            i = stack.pop()
+            if i not in seen:
+                seen.add(i)
+                stack.extend(deps[i])
+        return seen
+
+    def output_names(self) -> list[str]:
+        """Keras names outputs after the layers that produce them."""
+        names: list[str] = []
+        for ref in self.outputs:
+            name, index = split_ref(ref)
+            names.append(name if name not in names else f"{name}_{index}")
+        return names
+
+
+def _model_form(data: Any) -> Any:
+    """Keras's `model.to_json()` (as an object or a string) becomes a native spec."""
+    from core.spec.keras_json import from_keras, is_keras_json
+
+    if is_keras_json(data):
+        return from_keras(data)
+    if isinstance(data, dict) and "type" not in data:  # Sequential unless it has a graph
+        kind = "functional" if "outputs" in data else "sequential"
+        return {"type": kind, **data}
+    return data
+
+
+ModelSpec = Annotated[
+    SequentialSpec | FunctionalSpec,
+    Field(discriminator="type"),
+    BeforeValidator(_model_form),
+]
+"""A Sequential stack, a functional graph, or Keras's own model JSON."""

@@ -1,0 +1,214 @@
+"""MultiHeadAttention against real Keras: shapes, parameter counts, weight names and
+layouts, outputs for the same weights and inputs (causal, masked, cross-attention with a
+key, value_dim and output_shape), the output mask; dropout; gradients; the meta device;
+and the layer inside a functional model."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from pydantic import ValidationError
+
+from core.engine.layers import LAYERS, ShapeError
+from core.engine.model import build_model
+from core.spec import FunctionalSpec
+from core.spec.keras_json import from_keras
+from core.spec.layers import parse_layer
+from core.spec.layers.attention import MultiHeadAttention
+from tests.core.engine.layers.keras_reference import (
+    FUNCTIONAL_MODEL,
+    OUTPUTS,
+    build,
+    check_against_keras_summary,
+    expected,
+    inputs_of,
+    with_keras_weights,
+)
+
+MHA_CASES = [k for k in OUTPUTS if k.startswith("mha_")]
+
+
+@pytest.mark.parametrize("case_id", ["mha", "mha_b"])
+def test_shapes_counts_and_weights_match_keras(case_id: str) -> None:
+    check_against_keras_summary(case_id)
+
+
+@pytest.mark.parametrize(
+    ("args", "input_shapes", "output_shape", "params"),
+    [
+        # keras.layers.MultiHeadAttention(**args)(*inputs): output shape, count_params()
+        ({"num_heads": 2, "key_dim": 16}, [(10, 32), (10, 32)], (10, 32), 4224),
+        (
+            {"num_heads": 4, "key_dim": 8, "value_dim": 6, "output_shape": 20},
+            [(10, 32), (7, 24), (7, 12)],
+            (10, 20),
+            2572,
+        ),
+        ({"num_heads": 3, "key_dim": 5, "use_bias": False}, [(6, 16), (9, 16)], (6, 16), 960),
+        (
+            {"num_heads": 2, "key_dim": 4, "output_shape": [3, 5]},
+            [(6, 16), (9, 16)],
+            (6, 3, 5),
+            543,
+        ),
+    ],
+)
+def test_more_shapes_and_counts_match_keras(
+    args: dict[str, object],
+    input_shapes: list[tuple[int, ...]],
+    output_shape: tuple[int, ...],
+    params: int,
+) -> None:
+    layer = build({"type": "MultiHeadAttention", **args}, input_shapes)
+    assert layer.output_shape == output_shape
+    assert layer.count_params() == (params, params)
+    inputs = [torch.randn(2, *shape) for shape in input_shapes]
+    assert tuple(layer(inputs).shape) == (2, *output_shape)
+
+
+@pytest.mark.parametrize("case_id", MHA_CASES)
+def test_outputs_and_mask_match_keras(case_id: str) -> None:
+    case = OUTPUTS[case_id]
+    layer = with_keras_weights(case).eval()
+    inputs, masks = inputs_of(case)
+    torch.testing.assert_close(layer(inputs, mask=masks), expected(case["output"]))
+    out_mask = layer.compute_mask(inputs, masks)
+    assert (None if out_mask is None else out_mask.tolist()) == case["output_mask"]
+
+
+def test_dropout_acts_on_attention_weights_only_while_training() -> None:
+    case = OUTPUTS["mha_self"]
+    layer = with_keras_weights({**case, "layer": {**case["layer"], "dropout": 0.5}})
+    inputs, _ = inputs_of(case)
+    torch.testing.assert_close(layer.eval()(inputs), expected(case["output"]))
+    torch.manual_seed(0)
+    assert not torch.allclose(layer.train()(inputs), expected(case["output"]))
+
+
+def test_scaled_by_one_over_sqrt_key_dim_as_a_hand_computation() -> None:
+    """One head, identity-like projections: the output is softmax(q kᵀ / sqrt(d)) v."""
+    layer = build({"type": "MultiHeadAttention", "num_heads": 1, "key_dim": 4}, [(3, 4), (5, 4)])
+    eye = torch.eye(4)
+    with torch.no_grad():
+        for name in ("query", "key", "value"):
+            layer.keras_weights()[f"{name}/kernel"].copy_(eye.reshape(4, 1, 4))
+        layer.keras_weights()["attention_output/kernel"].copy_(eye.reshape(1, 4, 4))
+    q, v = torch.randn(2, 3, 4), torch.randn(2, 5, 4)
+    weights = torch.softmax(q @ v.transpose(1, 2) / math.sqrt(4), dim=-1)
+    torch.testing.assert_close(layer([q, v]), weights @ v)
+
+
+def test_kernels_initialise_with_keras_einsum_dense_fans() -> None:
+    """Keras 3 gives a (features, heads, key_dim) kernel the fans of a (features,
+    heads * key_dim) Dense kernel: glorot_uniform's limit is sqrt(6 / (32 + 64))."""
+    torch.manual_seed(0)
+    layer = build({"type": "MultiHeadAttention", "num_heads": 4, "key_dim": 16}, [(8, 32)] * 2)
+    kernel = layer.keras_weights()["query/kernel"]
+    limit = math.sqrt(6 / (32 + 64))
+    assert kernel.abs().max() <= limit
+    assert kernel.var().item() == pytest.approx(limit**2 / 3, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "input_shapes", "message"),
+    [
+        ({}, [(5, 8)], "got 1 inputs"),
+        ({}, [(5, 8), (4, 4, 8)], "value has 3 axes"),
+        ({}, [(5, 8), (7, 8), (6, 8)], "same number"),
+        ({"attention_axes": [2]}, [(5, 8), (5, 8)], "attention_axes=\\[2\\]"),
+    ],
+)
+def test_unsupported_inputs_are_shape_errors(
+    args: dict[str, object], input_shapes: list[tuple[int, ...]], message: str
+) -> None:
+    with pytest.raises(ShapeError, match=message):
+        build({"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4, **args}, input_shapes)
+
+
+def test_accepts_what_keras_get_config_emits() -> None:
+    # Keras 3.15 after building (attention_axes filled in), and tf.keras 2's build shapes
+    keras3 = {"value_dim": 4, "use_gate": False, "attention_axes": [1], "sliding_window": None}
+    tf_keras2 = {"query_shape": [None, 5, 8], "key_shape": None, "value_shape": [None, 5, 8]}
+    for extra in (keras3, tf_keras2):
+        spec = parse_layer({"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4, **extra})
+        assert LAYERS["MultiHeadAttention"](spec, [(5, 8), (5, 8)]).output_shape == (5, 8)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"use_gate": True}, "use_gate"),
+        ({"sliding_window": 4}, "sliding_window"),
+        ({"dropout": 0.1, "flash_attention": True}, "flash_attention=True"),
+        ({"dropout": 1.0}, "less than 1"),
+    ],
+)
+def test_refused_options_say_why(args: dict[str, object], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        parse_layer({"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 4, **args})
+
+
+def test_gradients_reach_inputs_and_every_weight() -> None:
+    layer = build(
+        {"type": "MultiHeadAttention", "num_heads": 2, "key_dim": 3, "use_causal_mask": True},
+        [(5, 6), (7, 4)],
+    )
+    q = torch.randn(2, 5, 6, requires_grad=True)
+    v = torch.randn(2, 7, 4, requires_grad=True)
+    mask = [torch.tensor([[True] * 5, [True] * 3 + [False] * 2]), None]
+    layer([q, v], mask=mask).square().sum().backward()
+    assert q.grad is not None and v.grad is not None
+    for name, weight in layer.named_parameters():
+        assert weight.grad is not None and weight.grad.abs().sum() > 0, name
+
+
+def test_builds_on_the_meta_device() -> None:
+    with torch.device("meta"):
+        layer = LAYERS["MultiHeadAttention"](
+            MultiHeadAttention(num_heads=2, key_dim=16), [(10, 32), (10, 32)]
+        )
+    assert layer.query_kernel.is_meta
+    assert layer.count_params() == (4224, 4224)
+
+
+def test_self_attention_in_a_functional_model() -> None:
+    spec = FunctionalSpec.model_validate(
+        {
+            "inputs": [{"name": "tokens", "shape": [6, 8]}],
+            "layers": [
+                {
+                    "name": "attention",
+                    "type": "MultiHeadAttention",
+                    "num_heads": 2,
+                    "key_dim": 4,
+                    "use_causal_mask": True,
+                    "inputs": ["tokens", "tokens"],
+                },
+            ],
+            "outputs": ["attention"],
+        }
+    )
+    model = build_model(spec)
+    assert model.output_shape == (6, 8)
+    assert model.count_params() == (4 * (8 * 8 + 8), 4 * (8 * 8 + 8))
+    x = torch.randn(3, 6, 8)
+    first = model(x)[0]
+    changed = x.clone()
+    changed[:, -1] += 1.0  # causal: the last step cannot change earlier outputs
+    torch.testing.assert_close(model(changed)[0][:, :-1], first[:, :-1])
+
+
+def test_a_keras_model_json_imports_and_computes_what_keras_computes() -> None:
+    """Embedding(mask_zero) → MultiHeadAttention(x, x, use_causal_mask=True) → Add →
+    LayerNormalization → Dense, from Keras 3's `to_json()`, with Keras's weights."""
+    case = FUNCTIONAL_MODEL
+    model = build_model(FunctionalSpec.model_validate(from_keras(case["model_json"])))
+    weights = model.keras_weights()
+    assert list(weights) == list(case["weights"])
+    with torch.no_grad():
+        for name, value in case["weights"].items():
+            weights[name].copy_(torch.tensor(value))
+    ids = torch.tensor(case["inputs"][0])
+    torch.testing.assert_close(model.eval()(ids)[0], expected(case["output"]))

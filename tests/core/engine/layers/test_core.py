@@ -1,0 +1,205 @@
+"""Core, activation, regularization layers and Flatten: shapes and parameter counts as
+Keras reports them, outputs and gradients equal to hand-built torch modules, and
+Keras's weight penalties and constraints."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from core.engine.layers import LAYERS, ShapeError
+from core.spec.layers import activations, core, parse_layer, regularization, reshaping
+
+
+class spec:  # noqa: N801  (the layer specs by Keras name, as the tests read best)
+    Dense = core.Dense
+    Activation = activations.Activation
+    Dropout = regularization.Dropout
+    Flatten = reshaping.Flatten
+    LayerSpec = core.LayerSpec
+
+
+@pytest.mark.parametrize(
+    ("layer", "input_shape", "output_shape", "params"),
+    [
+        # The numbers Keras's model.summary() prints for the same layers.
+        (spec.Dense(units=512), (784,), (512,), 401_920),
+        (spec.Dense(units=10), (512,), (10,), 5_130),
+        (spec.Dense(units=64), (64,), (64,), 4_160),
+        (spec.Dense(units=32), (10, 8), (10, 32), 288),
+        (spec.Dense(units=3, use_bias=False), (4,), (3,), 12),
+        (spec.Flatten(), (26, 26, 32), (21_632,), 0),
+        (spec.Flatten(), (7,), (7,), 0),
+        (spec.Dropout(rate=0.5), (5, 3), (5, 3), 0),
+        (spec.Activation(activation="relu"), (5, 3), (5, 3), 0),
+    ],
+)
+def test_shapes_and_parameter_counts_match_keras(
+    layer: spec.LayerSpec, input_shape: tuple[int, ...], output_shape: tuple[int, ...], params: int
+) -> None:
+    built = LAYERS[layer.type](layer, input_shape)
+    assert built.output_shape == output_shape
+    assert built.count_params() == (params, params)
+    x = torch.randn(2, *input_shape)
+    assert tuple(built(x).shape) == (2, *output_shape)
+
+
+def test_dense_needs_a_feature_axis() -> None:
+    with pytest.raises(ShapeError, match="at least one feature axis"):
+        LAYERS["Dense"](spec.Dense(units=3), ())
+
+
+@pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "tanh", "softmax"])
+def test_dense_equals_linear_with_the_transposed_kernel(activation: str | None) -> None:
+    dense = LAYERS["Dense"](spec.Dense(units=5, activation=activation), (7,))
+    linear = nn.Linear(7, 5)
+    with torch.no_grad():
+        linear.weight.copy_(dense.kernel.T)  # Keras stores (in, out); torch (out, in)
+        linear.bias.copy_(dense.bias)
+    act = {
+        None: lambda t: t,
+        "relu": torch.relu,
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "softmax": lambda t: torch.softmax(t, -1),
+    }[activation]
+    x = torch.randn(9, 7)
+    ours, reference = dense(x), act(linear(x))
+    torch.testing.assert_close(ours, reference)
+    weights = torch.randn(9, 5)
+    (ours * weights).sum().backward()
+    (reference * weights).sum().backward()
+    torch.testing.assert_close(dense.kernel.grad.T, linear.weight.grad)
+    torch.testing.assert_close(dense.bias.grad, linear.bias.grad)
+
+
+def test_dense_on_a_sequence_acts_on_the_last_axis() -> None:
+    dense = LAYERS["Dense"](spec.Dense(units=4), (6, 3))
+    x = torch.randn(2, 6, 3)
+    torch.testing.assert_close(dense(x), x @ dense.kernel + dense.bias)
+
+
+def test_dense_initialises_as_keras_glorot_uniform_and_zero_bias() -> None:
+    torch.manual_seed(0)
+    dense = LAYERS["Dense"](spec.Dense(units=512), (784,))
+    limit = math.sqrt(6 / (784 + 512))
+    kernel = dense.kernel.detach()
+    assert kernel.abs().max() <= limit
+    assert kernel.var().item() == pytest.approx(limit**2 / 3, rel=0.02)
+    assert torch.count_nonzero(dense.bias) == 0
+
+
+def test_not_trainable_dense_has_no_gradients() -> None:
+    dense = LAYERS["Dense"](spec.Dense(units=2, trainable=False), (3,))
+    assert not any(p.requires_grad for p in dense.parameters())
+
+
+def test_dropout_drops_and_rescales_only_while_training() -> None:
+    torch.manual_seed(0)
+    dropout = LAYERS["Dropout"](spec.Dropout(rate=0.25), (10_000,))
+    x = torch.ones(1, 10_000)
+    y = dropout.train()(x)
+    kept = y[y != 0]
+    assert (y == 0).float().mean().item() == pytest.approx(0.25, abs=0.02)
+    torch.testing.assert_close(kept, torch.full_like(kept, 1 / 0.75))
+    assert torch.equal(dropout.eval()(x), x)
+
+
+def test_flatten_is_channels_last_order() -> None:
+    flatten = LAYERS["Flatten"](spec.Flatten(), (2, 2, 3))
+    x = torch.arange(12.0).reshape(1, 2, 2, 3)  # (batch, H, W, C) as Keras takes images
+    assert flatten(x).tolist() == [list(range(12))]
+
+
+def test_keras_weights_are_named_and_laid_out_as_keras() -> None:
+    dense = LAYERS["Dense"](spec.Dense(units=3), (5,))
+    weights = dense.keras_weights()
+    assert list(weights) == ["kernel", "bias"] and weights["kernel"].shape == (5, 3)
+
+
+def test_l2_penalty_is_l2_times_the_sum_of_squares() -> None:
+    layer = parse_layer(
+        {
+            "type": "Dense",
+            "units": 2,
+            "kernel_regularizer": {"type": "l2", "l2": 0.5},
+            "kernel_initializer": "ones",
+        }
+    )
+    dense = LAYERS["Dense"](layer, (3,))
+    assert dense.regularization_loss().item() == pytest.approx(0.5 * 6)  # 6 ones
+
+
+def test_string_regularizers_use_kerass_default_factor() -> None:
+    layer = parse_layer(
+        {"type": "Dense", "units": 2, "kernel_regularizer": "l1", "bias_regularizer": "l1_l2"}
+    )
+    assert layer.kernel_regularizer.l1 == 0.01
+    assert (layer.bias_regularizer.l1, layer.bias_regularizer.l2) == (0.01, 0.01)
+
+
+def test_max_norm_constraint_caps_each_units_incoming_norm() -> None:
+    layer = parse_layer(
+        {"type": "Dense", "units": 2, "kernel_constraint": {"type": "MaxNorm", "max_value": 1.0}}
+    )
+    dense = LAYERS["Dense"](layer, (4,))
+    with torch.no_grad():
+        dense.kernel.fill_(3.0)  # each column has norm 6
+    dense.apply_constraints()
+    torch.testing.assert_close(dense.kernel.norm(dim=0), torch.ones(2), atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("args", "x", "expected"),
+    [
+        ({"type": "ReLU"}, [-2.0, 0.5, 9.0], [0.0, 0.5, 9.0]),
+        ({"type": "ReLU", "max_value": 6.0}, [-2.0, 0.5, 9.0], [0.0, 0.5, 6.0]),
+        (
+            {"type": "ReLU", "negative_slope": 0.1, "threshold": 1.0},
+            [-2.0, 0.5, 9.0],
+            [-0.3, -0.05, 9.0],
+        ),
+        ({"type": "LeakyReLU"}, [-2.0, 3.0], [-0.6, 3.0]),  # Keras 3's slope: 0.3
+        ({"type": "LeakyReLU", "alpha": 0.1}, [-2.0, 3.0], [-0.2, 3.0]),  # tf.keras 2's name
+    ],
+)
+def test_activation_layers(args: dict[str, object], x: list[float], expected: list[float]) -> None:
+    layer = LAYERS[str(args["type"])](parse_layer(args), (len(x),))
+    torch.testing.assert_close(layer(torch.tensor([x])), torch.tensor([expected]))
+
+
+def test_softmax_layer_on_the_last_axis() -> None:
+    layer = LAYERS["Softmax"](parse_layer({"type": "Softmax"}), (3,))
+    x = torch.randn(2, 3)
+    torch.testing.assert_close(layer(x), torch.softmax(x, -1))
+    assert layer.activation_name == "softmax"  # a cross-entropy may use its logits
+
+
+def test_spatial_dropout_drops_whole_channels() -> None:
+    torch.manual_seed(0)
+    layer = LAYERS["SpatialDropout2D"](
+        parse_layer({"type": "SpatialDropout2D", "rate": 0.5}), (4, 4, 64)
+    )
+    y = layer.train()(torch.ones(2, 4, 4, 64))
+    per_channel = y.amax(dim=(1, 2))
+    assert torch.equal(y, per_channel[:, None, None, :].expand_as(y))  # constant over H, W
+    assert 0 < (per_channel == 0).float().mean() < 1
+
+
+def test_dropout_noise_shape_shares_the_mask_along_none_axes() -> None:
+    torch.manual_seed(0)
+    layer = LAYERS["Dropout"](
+        parse_layer({"type": "Dropout", "rate": 0.5, "noise_shape": [None, 1, 8]}), (5, 8)
+    )
+    y = layer.train()(torch.ones(3, 5, 8))
+    assert torch.equal(y, y[:, :1, :].expand_as(y))
+
+
+def test_gaussian_noise_only_while_training() -> None:
+    layer = LAYERS["GaussianNoise"](parse_layer({"type": "GaussianNoise", "stddev": 0.5}), (1000,))
+    x = torch.zeros(4, 1000)
+    assert torch.equal(layer.eval()(x), x)
+    assert layer.train()(x).std().item() == pytest.approx(0.5, rel=0.1)
