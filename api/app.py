@@ -10,7 +10,7 @@ from starlette.types import Scope
 
 from api import errors
 from api.limits import BodyLimit
-from api.routes import datasets, health, jobs
+from api.routes import datasets, health, jobs, models
 from core.config import Settings, get_settings
 from core.queue import make_celery
 from core.store import Store
@@ -45,6 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_request_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    for router in (health.router, datasets.router, jobs.router):
+    for router in (health.router, datasets.router, jobs.router, models.router):
         app.include_router(router)
     return app

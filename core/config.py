@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_batch_size: int = 65_536
     max_params: int = 200_000_000
     max_layers: int = 1_000
+    max_predict_samples: int = 1_024  # inline `inputs` of one predict request
+    max_predict_values: int = 2_000_000  # numbers one predict response may hold
 
     # Redis answers in milliseconds; past this the API reports 503 instead of hanging.
     redis_timeout_s: float = 3.0

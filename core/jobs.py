@@ -116,5 +116,12 @@ def run_job(store: Store, job_id: str, device: torch.device) -> JobStatus | None
 def _train(store: Store, job_id: str, spec: JobSpec, device: torch.device) -> None:
     arrays = {dataset_id: store.datasets.load(dataset_id) for dataset_id in spec.dataset_ids()}
     result = train_job(spec, arrays, callbacks=[EpochReporter(store, job_id)], device=device)
-    weights = {k: v.detach().cpu().contiguous() for k, v in result.model.keras_weights().items()}
-    store.jobs.save_weights(job_id, safetensors.torch.save(weights))
+    store.jobs.save_weights(
+        job_id,
+        safetensors.torch.save(_cpu(result.model.keras_weights())),
+        safetensors.torch.save(_cpu(result.model.state_dict())),
+    )
+
+
+def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
+from core.inference import evaluate_job, predict_job
 from core.jobs import submit_job
-from core.spec import Job, JobPage, JobSpec, Metrics
+from core.spec import EvaluateRequest, Job, JobPage, JobSpec, Metrics, PredictRequest
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -64,3 +65,19 @@ def get_weights(job_id: str, tenant: TenantDep, store: StoreDep) -> StreamingRes
         media_type="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{job_id}.safetensors"'},
     )
+
+
+@router.post("/{job_id}/evaluate")
+def evaluate(
+    job_id: str, request: EvaluateRequest, tenant: TenantDep, store: StoreDep
+) -> dict[str, float]:
+    """`model.evaluate(x, y)` with the trained model: the loss and the compiled metrics."""
+    return evaluate_job(store, tenant, job_id, request)
+
+
+@router.post("/{job_id}/predict")
+def predict(
+    job_id: str, request: PredictRequest, tenant: TenantDep, store: StoreDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """`model.predict(x)` on a dataset (`x`) or a small inline batch (`inputs`)."""
+    return predict_job(store, tenant, job_id, request, settings)

@@ -19,7 +19,8 @@ from core.store import keys
 from core.store.blobs import Blobs, rechunk
 from core.store.values import text, text_fields
 
-WEIGHTS = "weights"
+WEIGHTS = "weights"  # Keras's names and layouts, for download
+STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, predict)
 
 # queued → running; returns the spec, or nil when the job is not queued.
 _CLAIM = """
@@ -139,8 +140,10 @@ class Jobs:
         )
         return bool(done)
 
-    def save_weights(self, job_id: str, data: bytes) -> None:
-        self.blobs.write(keys.blob(WEIGHTS, job_id), rechunk([data]))
+    def save_weights(self, job_id: str, keras_weights: bytes, state: bytes) -> None:
+        """The trained model: Keras-layout weights to download, native state to reload."""
+        self.blobs.write(keys.blob(STATE, job_id), rechunk([state]))
+        self.blobs.write(keys.blob(WEIGHTS, job_id), rechunk([keras_weights]))
 
     # -- results ---------------------------------------------------------------------
 
@@ -154,6 +157,15 @@ class Jobs:
             for name, value in (log.model_extra or {}).items():
                 history.setdefault(name, []).append(value)
         return Metrics(history=history, epochs=epochs)
+
+    def trained(self, tenant: str, job_id: str) -> tuple[JobSpec, bytes]:
+        """A succeeded job's spec and native state; NotFound otherwise."""
+        job = self.get(tenant, job_id)
+        state = self.blobs.read(keys.blob(STATE, job_id))
+        if job.status is not JobStatus.succeeded or not state:
+            raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
+        spec = self.redis.hget(keys.job(job_id), "spec")
+        return JobSpec.model_validate_json(spec), state  # type: ignore[arg-type]
 
     def weights(self, tenant: str, job_id: str) -> Iterator[bytes]:
         """The trained weights (safetensors) in chunks; NotFound before the job succeeds."""

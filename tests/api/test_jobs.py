@@ -38,7 +38,9 @@ def test_unknown_layer_lists_the_valid_ones(http: httpx.Client, data: dict[str, 
     problem = refused(http, spec)
     assert problem["errors"][0]["loc"] == ["model", "layers", 1]
     assert "unknown layer type 'Dropuot'; did you mean 'Dropout'?" in problem["detail"]
-    assert "Activation, Dense, Dropout, Flatten" in problem["detail"]
+    assert (
+        "valid layer types: Activation, " in problem["detail"] and ", Dense, " in problem["detail"]
+    )
 
 
 def test_a_bad_argument(http: httpx.Client, data: dict[str, str]) -> None:
@@ -82,7 +84,7 @@ def test_another_tenants_dataset_cannot_be_used(
 
 def test_an_input_shape_that_does_not_fit_x(http: httpx.Client, data: dict[str, str]) -> None:
     problem = refused(http, mlp_spec(data["x"], data["y"], features=9, classes=4))
-    assert "x holds samples of shape (8,) but the model's input_shape is (9,)" in problem["detail"]
+    assert "x holds samples of shape (8,) but the model's input shape is (9,)" in problem["detail"]
 
 
 def test_limits_are_422_with_the_limit(http: httpx.Client, data: dict[str, str]) -> None:

@@ -1,0 +1,162 @@
+"""Using a trained job's model: `evaluate` and `predict`, as Keras's methods.
+
+The model is rebuilt from the job's spec and its stored state, on the CPU of the
+process that asks (the API). Sizes are bounded: datasets by the upload limit, inline
+inputs by `max_predict_samples`, answers by `max_predict_values`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import safetensors.torch
+import torch
+
+from core.config import Settings
+from core.engine import build_model, plan_job
+from core.engine.job import Plan, as_inputs, to_data
+from core.engine.model import Model
+from core.engine.optimizers import build_optimizer
+from core.engine.trainer import Trainer
+from core.errors import InvalidDataset, PayloadTooLarge, SpecError
+from core.spec import DataRef, EvaluateRequest, JobSpec, PredictRequest
+from core.store import Store
+
+CPU = torch.device("cpu")
+
+
+def evaluate_job(
+    store: Store, tenant: str, job_id: str, request: EvaluateRequest
+) -> dict[str, float]:
+    """`model.evaluate(x, y)` of a succeeded job on the tenant's datasets."""
+    spec, state = store.jobs.trained(tenant, job_id)
+    data_ref = DataRef(x=request.x, y=request.y, sample_weight=request.sample_weight)
+    eval_spec = spec.model_copy(
+        update={
+            "data": data_ref,
+            "fit": spec.fit.model_copy(
+                update={"validation_data": None, "validation_split": 0.0, "callbacks": []}
+            ),
+        }
+    )
+    shapes = store.datasets.shapes(tenant, data_ref.ids())
+    plan = plan_job(eval_spec, shapes)
+    model = _reload(eval_spec, plan, state)
+    arrays = {d: store.datasets.load(d) for d in data_ref.ids()}
+    data = to_data(plan, plan.data, arrays, model, CPU)
+    trainer = Trainer(
+        model, plan.heads, build_optimizer(spec.compile.optimizer, model.parameters())
+    )
+    return trainer.evaluate(data, batch_size=request.batch_size)
+
+
+def _on_data(spec: JobSpec, data: DataRef) -> JobSpec:
+    """The job's spec on other data, without what fit needs beyond it (validation, …)."""
+    fit = spec.fit.model_copy(
+        update={
+            "validation_data": None,
+            "validation_split": 0.0,
+            "callbacks": [],
+            "class_weight": None,
+        }
+    )
+    return spec.model_copy(update={"data": data, "fit": fit})
+
+
+def _reload(spec: JobSpec, plan: Plan, state: bytes) -> Model:
+    model = build_model(spec.model, plan.input_shapes)
+    model.load_state_dict(safetensors.torch.load(state))
+    return model.eval()
+
+
+def predict_job(
+    store: Store, tenant: str, job_id: str, request: PredictRequest, settings: Settings
+) -> dict[str, Any]:
+    """`model.predict(x)` on a dataset or on a small inline batch; one list per output."""
+    spec, state = store.jobs.trained(tenant, job_id)
+    if (request.x is None) == (request.inputs is None):
+        raise SpecError(
+            "give x (dataset ids) or inputs (a small inline batch), not both or neither"
+        )
+    # The training data tell a Sequential without input_shape its input (as at training).
+    spec = _on_data(spec, spec.data)
+    plan = plan_job(spec, store.datasets.shapes(tenant, spec.data.ids()))
+    model = _reload(spec, plan, state)
+    arrays = _arrays(store, tenant, request, plan, settings)
+    samples = arrays[0].shape[0]
+    values = samples * sum(math.prod(s) for s in plan.output_shapes)
+    if values > settings.max_predict_values:
+        raise PayloadTooLarge(
+            f"predicting {samples} samples gives {values} numbers; at most "
+            f"{settings.max_predict_values} per request — predict fewer samples at a time"
+        )
+    x = [
+        as_inputs(a, f"x[{name!r}]", dtype, CPU)
+        for a, name, dtype in zip(arrays, plan.input_names, model.input_dtypes, strict=True)
+    ]
+    trainer = Trainer(
+        model, plan.heads, build_optimizer(spec.compile.optimizer, model.parameters())
+    )
+    outputs = trainer.predict(x, batch_size=request.batch_size)
+    predictions = {name: out.tolist() for name, out in zip(plan.output_names, outputs, strict=True)}
+    return {"predictions": predictions if len(outputs) > 1 else outputs[0].tolist()}
+
+
+def _arrays(
+    store: Store, tenant: str, request: PredictRequest, plan: Plan, settings: Settings
+) -> list[np.ndarray]:
+    names = plan.input_names
+    if request.inputs is not None:
+        given: Any = request.inputs
+        by_name = (
+            given if isinstance(given, dict) else {names[0]: given} if len(names) == 1 else None
+        )
+        if by_name is None or set(by_name) != set(names):
+            raise SpecError(
+                f"inputs must give a batch for each model input: {', '.join(names)}", ("inputs",)
+            )
+        arrays = []
+        for name, shape in zip(names, plan.input_shapes, strict=True):
+            try:
+                array = np.asarray(by_name[name], dtype=np.float64)
+            except ValueError:
+                raise SpecError(
+                    f"inputs[{name!r}] must be nested lists of numbers", ("inputs",)
+                ) from None
+            if array.shape[1:] != tuple(shape):
+                raise SpecError(
+                    f"inputs[{name!r}] holds samples of shape {array.shape[1:]} but the input "
+                    f"{name!r} has shape {tuple(shape)}",
+                    ("inputs",),
+                )
+            if array.shape[0] > settings.max_predict_samples:
+                raise PayloadTooLarge(
+                    f"inline inputs hold {array.shape[0]} samples; at most "
+                    f"{settings.max_predict_samples} — upload larger batches as a dataset"
+                )
+            arrays.append(array)
+        return arrays
+    ids = (
+        request.x
+        if isinstance(request.x, dict)
+        else {names[0]: request.x}
+        if len(names) == 1
+        else None
+    )
+    if ids is None or set(ids) != set(names):
+        raise SpecError(f"x must name a dataset for each model input: {', '.join(names)}", ("x",))
+    shapes = store.datasets.shapes(tenant, [str(v) for v in ids.values()])
+    arrays = []
+    for name, shape in zip(names, plan.input_shapes, strict=True):
+        dataset = str(ids[name])
+        if dataset not in shapes:
+            raise SpecError(f"no dataset {dataset!r}; upload it first (POST /v1/datasets)", ("x",))
+        if shapes[dataset][1:] != tuple(shape):
+            raise InvalidDataset(
+                f"dataset {dataset} holds samples of shape {shapes[dataset][1:]} but the input "
+                f"{name!r} has shape {tuple(shape)}"
+            )
+        arrays.append(store.datasets.load(dataset))
+    return arrays
