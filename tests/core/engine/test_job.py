@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from core.engine import Callback, plan_job, train_job
+from core.engine.job import class_weights
 from core.engine.trainer import Data
 from core.errors import DataError, NonFiniteLoss, SpecError
 from core.spec import JobSpec
@@ -199,3 +200,19 @@ def test_callbacks_see_each_epoch_and_can_stop_training() -> None:
     )
     assert callback.epochs == [0, 1] and callback.batches == 8
     assert len(result.history.history["loss"]) == 2
+
+
+def test_class_weight_weights_each_sample_by_its_class() -> None:
+    x, y = blobs()
+    silent = job(fit={"epochs": 1, "seed": 0, "class_weight": {"0": 0.0, "1": 0.0, "2": 0.0}})
+    assert train_job(silent, {"x": x, "y": y}).history.history["loss"] == [0.0]
+    labels = torch.tensor([0, 2, 1, 2])
+    weights = class_weights(labels, {2: 3.0}, (3,))  # unnamed classes keep weight 1
+    assert weights.tolist() == [1.0, 3.0, 1.0, 3.0]
+    one_hot = torch.eye(3)[labels]
+    assert class_weights(one_hot, {2: 3.0}, (3,)).tolist() == [1.0, 3.0, 1.0, 3.0]
+    with pytest.raises(SpecError, match="class_weight or sample_weight, not both"):
+        plan_job(
+            job(fit={"class_weight": {"0": 1.0}}, data={"x": "x", "y": "y", "sample_weight": "w"}),
+            {"x": x.shape, "y": y.shape, "w": (300,)},
+        )
