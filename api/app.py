@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.types import Scope
@@ -12,7 +13,8 @@ from api import errors
 from api.limits import BodyLimit
 from api.routes import datasets, health, jobs, models
 from core.config import Settings, get_settings
-from core.queue import make_celery
+from core.queue import enqueue_training, make_celery
+from core.reaper import Reaper
 from core.store import Store
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -23,11 +25,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = Store.from_url(
-            settings.redis_url, timeout_s=settings.redis_timeout_s, max_epochs=settings.max_epochs
-        )
+        app.state.store = Store.from_settings(settings)
         app.state.celery = make_celery(settings)
+        # The API also stands for the reaper's office, so lost jobs are requeued even
+        # when no worker is up to do it.
+        reaper = Reaper(
+            app.state.store,
+            settings,
+            partial(enqueue_training, app.state.celery, queue=settings.queue),
+        )
+        reaper.start()
         yield
+        reaper.stop()
         app.state.store.close()
 
     app = FastAPI(

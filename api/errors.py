@@ -17,6 +17,7 @@ from core.errors import (
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
+    TooManyJobs,
     Unauthorized,
 )
 from core.spec import spec_error
@@ -25,6 +26,7 @@ from core.store import UNAVAILABLE
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_S = 5  # for 429 and 503: worth another try in a few seconds
 # Starlette's own HTTP errors (unknown route, body too large) get Cornu's problem types.
 _BY_STATUS: dict[int, type[CornuError]] = {
     e.status: e for e in (NotFound, PayloadTooLarge, Unauthorized)
@@ -51,7 +53,11 @@ def problem(
 
 
 def from_error(exc: CornuError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
+    headers = None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyJobs | ServiceUnavailable):
+        headers = {"Retry-After": str(RETRY_AFTER_S)}
     return problem(
         exc.status,
         exc.detail,

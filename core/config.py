@@ -31,10 +31,34 @@ class Settings(BaseSettings):
     max_predict_samples: int = 1_024  # inline `inputs` of one predict request
     max_predict_values: int = 2_000_000  # numbers one predict response may hold
 
+    max_active_jobs: int = 100  # queued + running, per tenant (429 past it)
+    max_job_seconds: float = 48 * 3600  # a job's training time, over all its attempts
+    idempotency_ttl_seconds: int = 24 * 3600
+
     # Redis answers in milliseconds; past this the API reports 503 instead of hanging.
     redis_timeout_s: float = 3.0
-    # Broker visibility timeout: a message unacknowledged this long is redelivered.
+    # A worker keeps retrying a write this long while Redis is away, then gives the job up.
+    redis_retry_seconds: float = 30.0
+    # Broker visibility timeout: a message unacknowledged this long is redelivered. Cornu
+    # does not rely on it (leases decide who runs a job); redelivered messages are refused.
     broker_visibility_timeout_s: int = 12 * 3600
+    # How often (seconds, and every how many of those a Redis scan runs) kombu looks for
+    # messages past their visibility timeout; kombu's own defaults.
+    broker_restore_interval_s: float = 10.0
+    broker_restore_throttle: int = 10
+
+    # Leases: a running job's worker renews its lease every heartbeat; a lease not renewed
+    # for `lease_seconds` expires and the reaper (checking every interval) requeues the job.
+    lease_seconds: float = 30.0
+    heartbeat_seconds: float = 5.0
+    control_poll_seconds: float = 0.5  # how often a worker looks for a cancel request
+    reaper_interval_seconds: float = 5.0
+    dispatch_grace_seconds: float = 30.0  # a queued job's task unsent this long is resent
+    max_attempts: int = 3  # lost workers before a job fails
+    # Checkpoints: after every epoch, and every this many seconds within one.
+    checkpoint_interval_seconds: float = 600.0
+    checkpoints_kept: int = 2
+    worker_max_jobs: int = 200  # a worker process is replaced after this many jobs
 
     @property
     def home_dir(self) -> Path:

@@ -81,8 +81,39 @@ def check_array(header: NpyHeader) -> None:
         raise InvalidDataset(f"the array of shape {header.shape} holds no samples")
 
 
-def upload_dataset(store: Store, tenant: str, source: BinaryIO, max_bytes: int) -> Dataset:
-    """Check and store the .npy file read from `source`; returns the new dataset."""
+IDEMPOTENCY_SCOPE = "datasets"
+
+
+def upload_dataset(
+    store: Store,
+    tenant: str,
+    source: BinaryIO,
+    max_bytes: int,
+    *,
+    idempotency_key: str | None = None,
+) -> tuple[Dataset, bool]:
+    """Check and store the .npy file read from `source`; the dataset and whether it is new.
+
+    With an `idempotency_key` already used for the same file (same SHA-256), the first
+    upload's dataset comes back and the new copy is dropped; another file is a Conflict.
+    """
+    dataset = _store_npy(store, tenant, source, max_bytes)
+    if idempotency_key is None:
+        return dataset, True
+    try:
+        answer = store.idempotency.record(
+            tenant, IDEMPOTENCY_SCOPE, idempotency_key, dataset.sha256, dataset.id
+        )
+    except BaseException:
+        store.datasets.delete(dataset.id)
+        raise
+    if answer == dataset.id:
+        return dataset, True
+    store.datasets.delete(dataset.id)
+    return store.datasets.get(tenant, answer), False
+
+
+def _store_npy(store: Store, tenant: str, source: BinaryIO, max_bytes: int) -> Dataset:
     pieces = iter(lambda: source.read(CHUNK_BYTES), b"")
     head = b""
     header = None

@@ -107,6 +107,14 @@ class Conflict(CornuError):
     title = "Conflict"
 
 
+class TooManyJobs(CornuError):
+    """The tenant has as many jobs queued or running as it may; retry when some finish."""
+
+    status = 429
+    slug = "too-many-jobs"
+    title = "Too many jobs"
+
+
 class ServiceUnavailable(CornuError):
     """A dependency (Redis, the broker) does not answer; the request can be retried."""
 
@@ -148,6 +156,7 @@ ERRORS_BY_SLUG: dict[str, type[CornuError]] = {
         NotFound,
         Unauthorized,
         Conflict,
+        TooManyJobs,
         ServiceUnavailable,
         JobFailed,
         DataError,

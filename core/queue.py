@@ -21,6 +21,8 @@ def make_celery(settings: Settings) -> Celery:
     transport = {
         # A message not acknowledged this long is redelivered even while it runs.
         "visibility_timeout": settings.broker_visibility_timeout_s,
+        "unacked_restore_interval": settings.broker_restore_interval_s,
+        "unacked_restore_throttle": settings.broker_restore_throttle,
         "socket_timeout": settings.redis_timeout_s,
         "socket_connect_timeout": settings.redis_timeout_s,
     }
@@ -36,6 +38,8 @@ def make_celery(settings: Settings) -> Celery:
         broker_transport_options=transport,
         result_backend_transport_options=transport,
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a worker outlives a Redis restart
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         broker_connection_timeout=settings.redis_timeout_s,
         task_publish_retry_policy={
             "max_retries": 2,

@@ -13,15 +13,11 @@ from typing import Annotated
 
 import typer
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
 app = typer.Typer(
     help="Cornu: Keras-style deep learning as a service.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-keys_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -76,16 +72,25 @@ def worker(
 ) -> None:
     """A training worker (Celery), against CORNU_REDIS_URL."""
     from core.config import get_settings
+    from worker.main import LOG_FORMAT, supervise
+
+    settings = get_settings()
+    queue = queues or settings.queue
+    if concurrency == 1:
+        raise typer.Exit(supervise([f"--queues={queue}", f"--loglevel={loglevel}"]))
+    # Several jobs at once: Celery's prefork pool recycles its children itself.
     from worker.app import app as celery_app
 
-    logging.basicConfig(
-        level=loglevel.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    pool = (
-        ["--pool=solo"] if concurrency == 1 else ["--pool=prefork", f"--concurrency={concurrency}"]
-    )
+    logging.basicConfig(level=loglevel.upper(), format=LOG_FORMAT)
     celery_app.worker_main(
-        ["worker", *pool, f"--queues={queues or get_settings().queue}", f"--loglevel={loglevel}"]
+        [
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            f"--max-tasks-per-child={settings.worker_max_jobs}",
+            f"--queues={queue}",
+            f"--loglevel={loglevel}",
+        ]
     )
 
 
@@ -95,8 +100,7 @@ def create_key(tenant: Annotated[str, typer.Argument(help="tenant the key belong
     from core.config import get_settings
     from core.store import Store
 
-    settings = get_settings()
-    store = Store.from_url(settings.redis_url, timeout_s=settings.redis_timeout_s)
+    store = Store.from_settings(get_settings())
     try:
         key = store.tenants.create_key(tenant)
     finally:

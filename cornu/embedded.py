@@ -81,7 +81,7 @@ def wait_until(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 
 def local_api_key(redis_url: str, key_file: Path) -> str:
     """The key in `key_file` if Redis still knows it, else a new one for tenant `local`."""
-    store = Store.from_url(redis_url)
+    store = Store.from_url(redis_url)  # defaults: only tenants are used here
     try:
         if key_file.exists():
             key = key_file.read_text().strip()

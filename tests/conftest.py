@@ -7,6 +7,7 @@ share the processes. Tests that kill or restart processes start their own.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -37,12 +38,24 @@ class Service:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def children(self) -> list[int]:
+        """The pids this process started (`cornu worker` runs Celery as its child)."""
+        pid = self.process.pid
+        try:
+            return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except FileNotFoundError:
+            return []
+
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20.0) -> None:
         if self.process.poll() is None:
+            children = self.children()
             self.process.send_signal(sig)
             try:
                 self.process.wait(timeout_s)
             except subprocess.TimeoutExpired:
+                for child in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)
                 self.process.kill()
                 self.process.wait()
 
@@ -133,8 +146,15 @@ def service_env(redis_url: str, session_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def store(redis_url: str) -> Iterator[Store]:
-    s = Store.from_url(redis_url)
+def store_url(redis_url: str) -> str:
+    """A Redis database of its own for tests that drive the store directly: the session's
+    API and worker (whose reapers act on database 0) never see its jobs."""
+    return redis_url.rsplit("/", 1)[0] + "/1"
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    s = Store.from_url(store_url)
     yield s
     s.close()
 
@@ -175,3 +195,91 @@ def http(api_url: str, new_api_key: Callable[[], str]) -> Iterator[httpx.Client]
     headers = {"Authorization": f"Bearer {new_api_key()}"}
     with httpx.Client(base_url=api_url, headers=headers, timeout=30) as client:
         yield client
+
+
+# -- isolated stacks for fault tests -------------------------------------------------------
+
+FAST_LEASES = {
+    "CORNU_LEASE_SECONDS": "2",
+    "CORNU_HEARTBEAT_SECONDS": "0.3",
+    "CORNU_REAPER_INTERVAL_SECONDS": "0.5",
+    "CORNU_DISPATCH_GRACE_SECONDS": "3",
+    "CORNU_CHECKPOINT_INTERVAL_SECONDS": "0.5",
+}
+
+
+@dataclass
+class Stack:
+    """Redis, an API and workers of its own, started with `env`; stopped by the fixture."""
+
+    directory: Path
+    env: dict[str, str]
+    redis: Service
+    redis_port: int
+    api_url: str = ""
+    services: list[Service] = field(default_factory=list)
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    def start_api(self) -> str:
+        port = free_port()
+        self.services.append(start_api(self.env, self.directory / f"api-{port}.log", port))
+        self.api_url = f"http://127.0.0.1:{port}"
+        return self.api_url
+
+    def start_worker(self) -> Service:
+        log = self.directory / f"worker-{len(self.services)}.log"
+        service = start_worker(self.env, log)
+        self.services.append(service)
+        return service
+
+    def restart_redis(self) -> None:
+        self.redis = start_redis_server(self.directory / "redis", self.redis_port, *REDIS_AOF)
+
+    def client(self) -> httpx.Client:
+        store = Store.from_url(self.redis_url)
+        key = store.tenants.create_key(f"t{time.time_ns()}")
+        store.close()
+        return httpx.Client(
+            base_url=self.api_url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
+
+    def stop(self) -> None:
+        for service in reversed(self.services):
+            service.stop()
+        self.redis.stop()
+
+
+REDIS_AOF = ("--appendonly", "yes")
+
+
+@pytest.fixture
+def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """Builds isolated stacks; `env` adds CORNU_* settings to FAST_LEASES."""
+    stacks: list[Stack] = []
+
+    def make(workers: int = 1, api: bool = True, **env: str) -> Stack:
+        directory = tmp_path / f"stack{len(stacks)}"
+        port = free_port()
+        redis = start_redis_server(directory / "redis", port, *REDIS_AOF)
+        merged = {
+            "CORNU_REDIS_URL": f"redis://127.0.0.1:{port}/0",
+            "CORNU_HOME": str(directory / "home"),
+            "CORNU_DEVICE": "cpu",
+            "OMP_NUM_THREADS": "1",
+            **FAST_LEASES,
+            **env,
+        }
+        stack = Stack(directory, merged, redis, port)
+        stacks.append(stack)
+        if api:
+            stack.start_api()
+        for _ in range(workers):
+            stack.start_worker()
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop()

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Response, UploadFile
 
 from api.deps import SettingsDep, StoreDep, TenantDep
+from api.routes.jobs import IdempotencyKey
 from core.datasets import upload_dataset
 from core.spec import Dataset
 
@@ -20,9 +21,15 @@ def create_dataset(
     store: StoreDep,
     settings: SettingsDep,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> Dataset:
-    dataset = upload_dataset(store, tenant, file.file, settings.max_upload_bytes)
+    """Store one numeric array; with an Idempotency-Key, a repeat returns the first upload."""
+    dataset, new = upload_dataset(
+        store, tenant, file.file, settings.max_upload_bytes, idempotency_key=idempotency_key
+    )
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"
+    if not new:
+        response.headers["Idempotent-Replayed"] = "true"
     return dataset
 
 

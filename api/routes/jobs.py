@@ -1,18 +1,37 @@
-"""Training jobs: submit, follow, and collect the results."""
+"""Training jobs: submit, follow, cancel, and collect the results."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
 from core.inference import evaluate_job, predict_job
 from core.jobs import submit_job
-from core.spec import EvaluateRequest, Job, JobPage, JobSpec, Metrics, PredictRequest
+from core.spec import (
+    Checkpoint,
+    EvaluateRequest,
+    Job,
+    JobEvent,
+    JobPage,
+    JobSpec,
+    JobStatus,
+    Metrics,
+    PredictRequest,
+)
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="repeat a request safely: the same key returns the original job",
+    ),
+]
 
 
 @router.post("", status_code=201)
@@ -23,10 +42,13 @@ def create_job(
     settings: SettingsDep,
     enqueue: EnqueueDep,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> Job:
     """Validate the spec completely (names, arguments, shapes, data) and queue it."""
-    job = submit_job(store, tenant, spec, settings, enqueue)
+    job, new = submit_job(store, tenant, spec, settings, enqueue, idempotency_key)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
+    if not new:
+        response.headers["Idempotent-Replayed"] = "true"
     return job
 
 
@@ -38,12 +60,35 @@ def list_jobs(
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobPage:
     """This tenant's jobs, newest first; pass `next_cursor` as `cursor` for the next page."""
-    return store.jobs.list(tenant, limit, cursor)
+    return store.jobs.page(tenant, limit, cursor)
 
 
 @router.get("/{job_id}")
 def get_job(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
     return store.jobs.get(tenant, job_id)
+
+
+@router.post("/{job_id}/cancel")
+def cancel_job(job_id: str, tenant: TenantDep, store: StoreDep, response: Response) -> Job:
+    """A queued job is cancelled at once (200) and never starts; a running one stops
+    between two batches (202 while it does), keeping its history and checkpoints."""
+    job = store.jobs.cancel(tenant, job_id)
+    if job.status is not JobStatus.cancelled:
+        response.status_code = 202
+    return job
+
+
+@router.get("/{job_id}/events")
+def get_events(job_id: str, tenant: TenantDep, store: StoreDep) -> dict[str, list[JobEvent]]:
+    """What happened to the job, oldest first: queued, started on worker W, checkpoint,
+    lease lost, requeued, resumed from epoch N, cancelled, failed (reason), succeeded."""
+    return {"events": store.jobs.events(tenant, job_id)}
+
+
+@router.get("/{job_id}/checkpoints")
+def get_checkpoints(job_id: str, tenant: TenantDep, store: StoreDep) -> dict[str, list[Checkpoint]]:
+    """The kept checkpoints, oldest first (deleted once the job succeeds)."""
+    return {"checkpoints": store.jobs.checkpoints(tenant, job_id)}
 
 
 @router.get("/{job_id}/metrics")

@@ -6,20 +6,23 @@ callbacks, and returns a trained model.
 
 from __future__ import annotations
 
-from core.engine.callbacks import Callback, History
-from core.engine.job import Plan, TrainResult, plan_job, train_job
+from core.engine.callbacks import Callback, History, Interrupted
+from core.engine.job import Plan, TrainResult, dump_state, load_state, plan_job, train_job
 from core.engine.model import LayerInfo, Model, build_model
 from core.engine.trainer import Trainer
 
 __all__ = [
     "Callback",
     "History",
+    "Interrupted",
     "LayerInfo",
     "Model",
     "Plan",
     "TrainResult",
     "Trainer",
     "build_model",
+    "dump_state",
+    "load_state",
     "plan_job",
     "train_job",
 ]

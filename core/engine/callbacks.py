@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
@@ -42,6 +42,24 @@ class Callback:
     def on_epoch_end(self, epoch: int, logs: Logs) -> None: ...
 
     def on_train_end(self) -> None: ...
+
+    def get_state(self) -> dict[str, Any]:
+        """What a resumed run needs to carry on as if never interrupted (checkpoints)."""
+        return {}
+
+    def set_state(self, state: dict[str, Any]) -> None: ...
+
+
+class Interrupted(Exception):  # noqa: N818  (a stop, not an error)
+    """Raised by a callback to stop training at once (cancel, timeout, lost lease…)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _state_of(obj: object, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(obj, name) for name in names}
 
 
 class History(Callback):
@@ -103,6 +121,14 @@ class EarlyStopping(Callback):
         if self.spec.restore_best_weights and self.best_weights is not None:
             self.trainer.set_weights(self.best_weights)
 
+    _STATE = ("wait", "stopped_epoch", "best", "best_weights", "best_epoch")
+
+    def get_state(self) -> dict[str, Any]:
+        return _state_of(self, self._STATE)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({k: state[k] for k in self._STATE})
+
 
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by `factor` after `patience` epochs without improvement.
@@ -143,6 +169,14 @@ class ReduceLROnPlateau(Callback):
                     self.cooldown_counter = self.spec.cooldown
                     self.wait = 0
 
+    _STATE = ("best", "wait", "cooldown_counter")
+
+    def get_state(self) -> dict[str, Any]:
+        return _state_of(self, self._STATE)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({k: state[k] for k in self._STATE})
+
 
 class ModelCheckpoint(Callback):
     """Keeps the weights of the best epoch (`save_best_only`) or of every epoch's end;
@@ -173,6 +207,14 @@ class ModelCheckpoint(Callback):
     def on_train_end(self) -> None:
         if self.kept is not None:
             self.trainer.set_weights(self.kept)
+
+    _STATE = ("best", "kept", "kept_epoch")
+
+    def get_state(self) -> dict[str, Any]:
+        return _state_of(self, self._STATE)
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({k: state[k] for k in self._STATE})
 
 
 class TerminateOnNaN(Callback):

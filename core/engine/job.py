@@ -7,6 +7,7 @@ training, so a spec that passes the first check passes the second.
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -484,14 +485,29 @@ class TrainResult:
         return self.trainer.model
 
 
+def dump_state(state: dict[str, Any]) -> bytes:
+    """A `Trainer.capture()` state as bytes: tensors and plain values only."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def load_state(data: bytes) -> dict[str, Any]:
+    """The inverse of `dump_state`; `weights_only` loads no code, whatever the bytes hold."""
+    state: dict[str, Any] = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    return state
+
+
 def train_job(
     spec: JobSpec,
     arrays: Mapping[str, np.ndarray],
     *,
     callbacks: Sequence[Callback] = (),
     device: torch.device | str = "cpu",
+    resume: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Compile and fit `spec` on `arrays` (`{dataset id: array}`)."""
+    """Compile and fit `spec` on `arrays` (`{dataset id: array}`), from the start or from
+    a checkpoint (`resume`, a `Trainer.capture()` state)."""
     device = torch.device(device)
     plan = plan_job(spec, {k: tuple(v.shape) for k, v in arrays.items()})
     seed = spec.fit.seed if spec.fit.seed is not None else int(torch.seed())
@@ -524,5 +540,6 @@ def train_job(
         validation=validation,
         callbacks=[*callback_module.from_specs(spec.fit.callbacks), *callbacks],
         generator=generator,
+        resume=resume,
     )
     return TrainResult(trainer=trainer, history=history, plan=plan)

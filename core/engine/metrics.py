@@ -9,6 +9,7 @@ Recall and AUC accumulate confusion counts at their thresholds.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -46,6 +47,13 @@ class Metric:
     def reset(self) -> None:
         raise NotImplementedError
 
+    def get_state(self) -> dict[str, Any]:
+        """What `set_state` needs to continue the running value (for checkpoints)."""
+        raise NotImplementedError
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        raise NotImplementedError
+
 
 class Mean(Metric):
     """Running mean of values, each weighted (Keras's `Mean`)."""
@@ -72,6 +80,12 @@ class Mean(Metric):
             return 0.0
         count = float(self.count)
         return float(self.total.double().item() / count) if count else 0.0
+
+    def get_state(self) -> dict[str, Any]:
+        return {"total": self.total, "count": float(self.count)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.total, self.count = state["total"], state["count"]
 
 
 class MeanMetricWrapper(Mean):
@@ -163,6 +177,12 @@ class ConfusionMetric(Metric):
             ]
         ).double()
         self.counts = counts if self.counts is None else self.counts + counts
+
+    def get_state(self) -> dict[str, Any]:
+        return {"counts": self.counts}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.counts = state["counts"]
 
     def _tp_fp_tn_fn(self) -> tuple[Tensor, ...]:
         if self.counts is None:

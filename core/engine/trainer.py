@@ -13,6 +13,7 @@ import contextlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -111,6 +112,36 @@ class EpochLogs:
                 logs[f"{name}_{metric.name}" if self.multi else metric.name] = metric.result()
         return dict(sorted(logs.items()))
 
+    def get_state(self) -> dict[str, Any]:
+        return {
+            "loss": self.loss.get_state(),
+            "parts": [None if t is None else t.get_state() for t in self.parts],
+            "metrics": [[m.get_state() for m in ms] for ms in (*self.metrics, *self.weighted)],
+        }
+
+    def set_state(self, state: dict[str, Any], device: torch.device) -> None:
+        def moved(s: dict[str, Any]) -> dict[str, Any]:
+            return {k: v.to(device) if isinstance(v, Tensor) else v for k, v in s.items()}
+
+        self.loss.set_state(moved(state["loss"]))
+        for tracker, saved in zip(self.parts, state["parts"], strict=True):
+            if tracker is not None:
+                tracker.set_state(moved(saved))
+        for metrics, saved_list in zip(
+            (*self.metrics, *self.weighted), state["metrics"], strict=True
+        ):
+            for metric, saved in zip(metrics, saved_list, strict=True):
+                metric.set_state(moved(saved))
+
+
+@dataclass
+class Position:
+    """Where a resumed run picks up inside an epoch: its order and batch, its sums so far."""
+
+    order: Tensor | None
+    batch: int
+    logs: dict[str, Any]
+
 
 class Trainer:
     """`compile`d state: a model with its outputs' losses and metrics, and an optimizer."""
@@ -152,14 +183,21 @@ class Trainer:
         validation: Data | None = None,
         callbacks: Sequence[Callback] = (),
         generator: torch.Generator | None = None,
+        resume: dict[str, Any] | None = None,
     ) -> History:
+        """Keras's `fit`; `resume` is a state from `capture()` to carry on from."""
         history = History()
         hooks = CallbackList([history, *callbacks], self)
+        self._hooks, self._generator = hooks, generator or torch.Generator()
         self.stop_training, self.stop_reason = False, None
         hooks.on_train_begin()
-        for epoch in range(initial_epoch, epochs):
+        first, position = initial_epoch, None
+        if resume is not None:
+            first, position = self._restore(resume, data.x[0].device)
+        for epoch in range(first, epochs):
             hooks.on_epoch_begin(epoch)
-            logs = self._train_epoch(data, batch_size, shuffle, generator, hooks)
+            logs = self._train_epoch(data, epoch, batch_size, shuffle, hooks, position)
+            position = None
             if validation is not None:
                 val = self.evaluate(validation, batch_size=batch_size)
                 logs.update({f"val_{name}": value for name, value in val.items()})
@@ -179,16 +217,25 @@ class Trainer:
     def _train_epoch(
         self,
         data: Data,
+        epoch: int,
         batch_size: int,
         shuffle: bool,
-        generator: torch.Generator | None,
         hooks: CallbackList,
+        position: Position | None,
     ) -> Logs:
         self.model.train()
         n = data.samples
-        order = torch.randperm(n, generator=generator).to(data.x[0].device) if shuffle else None
         logs = EpochLogs(self.heads)
-        for batch, start in enumerate(range(0, n, batch_size)):
+        first = 0
+        if position is not None:
+            order, first = position.order, position.batch
+            logs.set_state(position.logs, data.x[0].device)
+        elif shuffle:
+            order = torch.randperm(n, generator=self._generator).to(data.x[0].device)
+        else:
+            order = None
+        self._epoch, self._order, self._logs, self._batch = epoch, order, logs, first
+        for batch, start in enumerate(range(first * batch_size, n, batch_size), first):
             if order is None:
                 batch_data = data.slice(start, start + batch_size)
             else:
@@ -200,6 +247,7 @@ class Trainer:
             self.optimizer.step()
             self.model.apply_constraints()
             logs.update(total, parts, batch_data, forward.outputs)
+            self._batch = batch + 1
             if hooks.has_batch_hooks:
                 hooks.on_train_batch_end(batch, total.item() if hooks.wants_batch_loss else None)
             if self.stop_training:
@@ -273,6 +321,44 @@ class Trainer:
             with self._autocast():
                 chunks.append(self.model.run([t[start : start + batch_size] for t in x]).outputs)
         return [torch.cat([c[j] for c in chunks]).float() for j in range(len(self.heads))]
+
+    # -- checkpoints -----------------------------------------------------------------
+
+    def capture(self, *, end_of_epoch: bool = False) -> dict[str, Any]:
+        """The whole training state at a batch boundary (or an epoch's end): weights,
+        optimizer, random generators, callbacks, and the position inside the epoch."""
+        state: dict[str, Any] = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "shuffle": self._generator.get_state()},
+            "callbacks": [c.get_state() for c in self._hooks.callbacks],
+        }
+        if torch.cuda.is_initialized():
+            state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+        if end_of_epoch:
+            return {**state, "epoch": self._epoch + 1, "batch": 0}
+        order = None if self._order is None else self._order.cpu()
+        return {
+            **state,
+            "epoch": self._epoch,
+            "batch": self._batch,
+            "order": order,
+            "logs": self._logs.get_state(),
+        }
+
+    def _restore(self, state: dict[str, Any], device: torch.device) -> tuple[int, Position | None]:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"]["torch"])
+        self._generator.set_state(state["rng"]["shuffle"])
+        if "cuda" in state["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        for callback, saved in zip(self._hooks.callbacks, state["callbacks"], strict=True):
+            callback.set_state(saved)
+        if state["batch"] == 0:
+            return state["epoch"], None
+        order = None if state["order"] is None else state["order"].to(device)
+        return state["epoch"], Position(order, state["batch"], state["logs"])
 
     # -- weights, for callbacks ------------------------------------------------------
 

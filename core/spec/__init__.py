@@ -14,10 +14,12 @@ from core.spec.layers import LAYER_SPECS, AnyLayer, LayerSpec
 from core.spec.model import FunctionalSpec, InputSpec, ModelSpec, Node, SequentialSpec
 from core.spec.optimizers import OPTIMIZER_SPECS, SCHEDULE_SPECS, AnyOptimizer, OptimizerSpec
 from core.spec.resources import (
+    Checkpoint,
     Dataset,
     EpochLog,
     EvaluateRequest,
     Job,
+    JobEvent,
     JobPage,
     JobStatus,
     LayerSummary,
@@ -32,6 +34,7 @@ __all__ = [
     "OPTIMIZER_SPECS",
     "AnyLayer",
     "AnyOptimizer",
+    "Checkpoint",
     "CompileSpec",
     "DataRef",
     "Dataset",
@@ -42,6 +45,7 @@ __all__ = [
     "FunctionalSpec",
     "InputSpec",
     "Job",
+    "JobEvent",
     "JobPage",
     "JobSpec",
     "JobStatus",

@@ -28,6 +28,7 @@ class Job(BaseModel):
     epochs: int = Field(description="epochs asked for")
     metrics: dict[str, float] = Field(description="the latest epoch's logs")
     error: str | None = None
+    attempts: int = Field(default=0, description="times a worker has started the job")
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -105,3 +106,25 @@ class PredictRequest(BaseModel):
         default=None, description="one batch of samples, nested lists of numbers"
     )
     batch_size: int = Field(default=32, ge=1, le=65536)
+
+
+class JobEvent(BaseModel):
+    """Something that happened to a job: `queued`, `started` (with `worker`, `attempt`),
+    `checkpoint`, `lease_lost`, `requeued`, `released`, `resumed` (`epoch`, `batch`),
+    `cancel_requested`, `cancelled`, `failed` (`reason`), `succeeded`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    time: datetime
+    type: str
+
+
+class Checkpoint(BaseModel):
+    """A saved training state: after `epoch` epochs and `batch` batches of the next."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    epoch: int
+    batch: int
+    time: datetime
+    bytes: int

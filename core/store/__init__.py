@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import redis
 
+from core.config import Settings
 from core.store.blobs import Blobs
 from core.store.datasets import Datasets
+from core.store.idempotency import Idempotency
 from core.store.jobs import Jobs
+from core.store.runs import Claim, Runs
 from core.store.tenants import Tenants
 
 # What a store call raises when Redis does not answer: callers report 503 and retry.
@@ -18,24 +21,37 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 class Store:
-    """Jobs, datasets and tenants over one Redis connection pool."""
+    """Jobs, runs, datasets and tenants over one Redis connection pool."""
 
-    def __init__(self, client: redis.Redis, *, max_epochs: int = 10_000) -> None:
+    def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
+        settings = settings or Settings()
         self.redis = client
         self.blobs = Blobs(client)
         self.tenants = Tenants(client)
         self.datasets = Datasets(client, self.blobs)
-        self.jobs = Jobs(client, self.blobs, max_epochs=max_epochs)
+        self.jobs = Jobs(client, self.blobs, max_epochs=settings.max_epochs)
+        self.runs = Runs(
+            client,
+            self.blobs,
+            max_epochs=settings.max_epochs,
+            lease_ms=int(settings.lease_seconds * 1000),
+        )
+        self.idempotency = Idempotency(client, ttl_s=settings.idempotency_ttl_seconds)
 
     @classmethod
-    def from_url(cls, url: str, *, timeout_s: float = 3.0, max_epochs: int = 10_000) -> Store:
+    def from_url(cls, url: str, settings: Settings | None = None) -> Store:
+        timeout = settings.redis_timeout_s if settings else 3.0
         client = redis.Redis.from_url(
             url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
             health_check_interval=30,
         )
-        return cls(client, max_epochs=max_epochs)
+        return cls(client, settings)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        return cls.from_url(settings.redis_url, settings)
 
     def ping(self) -> bool:
         try:
@@ -47,4 +63,14 @@ class Store:
         self.redis.close()
 
 
-__all__ = ["UNAVAILABLE", "Blobs", "Datasets", "Jobs", "Store", "Tenants"]
+__all__ = [
+    "UNAVAILABLE",
+    "Blobs",
+    "Claim",
+    "Datasets",
+    "Idempotency",
+    "Jobs",
+    "Runs",
+    "Store",
+    "Tenants",
+]

@@ -69,6 +69,9 @@ class Datasets:
                 out[dataset_id] = tuple(json.loads(meta)["shape"])
         return out
 
+    def delete(self, dataset_id: str) -> None:
+        self.redis.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
+
     def load(self, dataset_id: str) -> np.ndarray:
         """The stored array. Never unpickles: object arrays were refused at upload."""
         data = self.blobs.read(keys.blob(BLOB_KIND, dataset_id))

@@ -1,7 +1,9 @@
-"""Job records (a hash per job), their per-epoch metrics (a stream) and weights (a blob).
+"""Job records as the API sees them: create, read, list, cancel; metrics, events,
+checkpoints and trained weights.
 
-Status changes are Lua scripts that check the current status first, so a job moves
-`queued → running → succeeded | failed` once, whatever the broker redelivers.
+A job is a hash; its per-epoch metrics and its events are streams. Every change of
+status is a Lua script that checks the current status first. The worker's side
+(claims, leases, fenced writes) is in `runs.py`.
 """
 
 from __future__ import annotations
@@ -13,40 +15,72 @@ from typing import Any
 
 import redis
 
-from core.errors import NotFound
+from core.errors import Conflict, NotFound, TooManyJobs
 from core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
+from core.spec.resources import Checkpoint, JobEvent
 from core.store import keys
-from core.store.blobs import Blobs, rechunk
+from core.store.blobs import Blobs
 from core.store.values import text, text_fields
 
 WEIGHTS = "weights"  # Keras's names and layouts, for download
 STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, predict)
+EVENTS_MAXLEN = 10_000
 
-# queued → running; returns the spec, or nil when the job is not queued.
-_CLAIM = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return false end
-redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1])
-return redis.call('HGET', KEYS[1], 'spec')
+# Appends one event to the stream in KEYS[events]: what happened, when, and details.
+EVENT_FN = f"""
+local function event(stream, now, kind, ...)
+  redis.call('XADD', stream, 'MAXLEN', '~', {EVENTS_MAXLEN}, '*', 'type', kind, 'time', now, ...)
+end
 """
 
-# <expected> → succeeded | failed, with the time and the error (empty for none).
-_FINISH = """
-if redis.call('HGET', KEYS[1], 'status') ~= ARGV[4] then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'error', ARGV[3])
+# A new queued job, unless the tenant already has `limit` queued or running ones.
+# KEYS: job, tenant's jobs, tenant's active set, dispatch, events
+# ARGV: job id, limit (0: none), now (iso), now (ms), then field/value pairs
+_CREATE = (
+    EVENT_FN
+    + """
+local limit = tonumber(ARGV[2])
+if limit > 0 and redis.call('SCARD', KEYS[3]) >= limit then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+event(KEYS[5], ARGV[3], 'queued')
 return 1
 """
+)
 
-# One finished epoch of a running job: append to the stream, update the record.
-_EPOCH = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'running' then return 0 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'log', ARGV[2])
-redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'metrics', ARGV[3])
-return 1
+# A queued job is cancelled at once; a running one is asked to stop (its worker polls).
+# KEYS: job, tenant's active set, dispatch, events   ARGV: job id, now (iso)
+_CANCEL = (
+    EVENT_FN
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status == 'queued' then
+  redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finished_at', ARGV[2])
+  redis.call('SREM', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  event(KEYS[4], ARGV[2], 'cancelled', 'detail', 'cancelled before it started')
+  return 'now_cancelled'
+end
+if status == 'running' then
+  if redis.call('HGET', KEYS[1], 'cancel') ~= '1' then
+    redis.call('HSET', KEYS[1], 'cancel', '1')
+    event(KEYS[4], ARGV[2], 'cancel_requested')
+  end
+  return 'stopping'
+end
+return status
 """
+)
 
 
-def _now() -> str:
+def now_iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
 
 
 class Jobs:
@@ -54,28 +88,41 @@ class Jobs:
         self.redis = client
         self.blobs = blobs
         self.max_epochs = max_epochs
-        self._claim = client.register_script(_CLAIM)
-        self._finish = client.register_script(_FINISH)
-        self._epoch = client.register_script(_EPOCH)
+        self._create = client.register_script(_CREATE)
+        self._cancel = client.register_script(_CANCEL)
 
     # -- records --------------------------------------------------------------------
 
-    def create(self, tenant: str, job_id: str, spec: JobSpec) -> Job:
-        fields: dict[Any, Any] = {
+    def create(self, tenant: str, job_id: str, spec: JobSpec, *, max_active: int = 0) -> Job:
+        """Record a queued job; TooManyJobs when the tenant has `max_active` already."""
+        fields: dict[str, Any] = {
             "tenant": tenant,
             "status": JobStatus.queued.value,
             "spec": spec.model_dump_json(),
-            "epoch": 0,
+            "epoch": spec.fit.initial_epoch,  # Keras: epochs already done
             "epochs": spec.fit.epochs,
             "metrics": "{}",
             "error": "",
-            "created_at": _now(),
+            "created_at": now_iso(),
+            "attempts": 0,
         }
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(keys.job(job_id), mapping=fields)
-        pipe.zadd(keys.tenant_jobs(tenant), {job_id: 0})
-        pipe.execute()
-        return self._job(job_id, text_fields(fields))
+        pairs = [str(item) for pair in fields.items() for item in pair]
+        created = self._create(
+            keys=[
+                keys.job(job_id),
+                keys.tenant_jobs(tenant),
+                keys.tenant_active(tenant),
+                keys.dispatch(),
+                keys.job_events(job_id),
+            ],
+            args=[job_id, max_active, fields["created_at"], now_ms(), *pairs],
+        )
+        if not created:
+            raise TooManyJobs(
+                f"this tenant already has {max_active} jobs queued or running, the most it may "
+                "have; wait for some to finish or cancel some"
+            )
+        return self._job(job_id, {k: str(v) for k, v in fields.items()})
 
     def get(self, tenant: str, job_id: str) -> Job:
         """The job if it exists and belongs to `tenant`; NotFound otherwise (never 403)."""
@@ -84,7 +131,7 @@ class Jobs:
             raise NotFound(f"no job {job_id!r}")
         return self._job(job_id, fields)
 
-    def list(self, tenant: str, limit: int, cursor: str | None = None) -> JobPage:
+    def page(self, tenant: str, limit: int, cursor: str | None = None) -> JobPage:
         """The tenant's jobs, newest first; `cursor` is the last id of the previous page."""
         start = f"({cursor}" if cursor else "+"
         found = self.redis.zrevrangebylex(keys.tenant_jobs(tenant), start, "-", 0, limit + 1)
@@ -105,45 +152,43 @@ class Jobs:
             epochs=int(f["epochs"]),
             metrics=json.loads(f.get("metrics") or "{}"),
             error=f.get("error") or None,
+            attempts=int(f.get("attempts") or 0),
             created_at=f["created_at"],
             started_at=f.get("started_at") or None,
             finished_at=f.get("finished_at") or None,
         )
 
-    # -- the worker's side -----------------------------------------------------------
+    def spec(self, job_id: str) -> JobSpec:
+        raw = self.redis.hget(keys.job(job_id), "spec")
+        if raw is None:
+            raise NotFound(f"no job {job_id!r}")
+        return JobSpec.model_validate_json(raw)
 
-    def claim(self, job_id: str) -> JobSpec | None:
-        """Move a queued job to running and return its spec; None if it was not queued."""
-        spec = self._claim(keys=[keys.job(job_id)], args=[_now()])
-        return JobSpec.model_validate_json(spec) if spec else None
-
-    def record_epoch(self, job_id: str, epoch: int, seconds: float, logs: dict[str, float]) -> bool:
-        """Append one finished epoch (1-based) to the job's metrics."""
-        entry = json.dumps({"epoch": epoch, "seconds": round(seconds, 6), **logs})
-        done = self._epoch(
-            keys=[keys.job(job_id), keys.job_metrics(job_id)],
-            args=[epoch, entry, json.dumps(logs), self.max_epochs + 1],
+    def cancel(self, tenant: str, job_id: str) -> Job:
+        """Cancel a queued job now, or ask a running one to stop; Conflict once finished."""
+        job = self.get(tenant, job_id)
+        outcome = text(
+            self._cancel(
+                keys=[
+                    keys.job(job_id),
+                    keys.tenant_active(tenant),
+                    keys.dispatch(),
+                    keys.job_events(job_id),
+                ],
+                args=[job_id, now_iso()],
+            )
         )
-        return bool(done)
+        if outcome not in ("now_cancelled", "stopping"):
+            raise Conflict(
+                f"job {job_id} has already {outcome}; only queued or running jobs can be cancelled"
+            )
+        return self.get(tenant, job.id)
 
-    def finish(
-        self,
-        job_id: str,
-        status: JobStatus,
-        error: str | None = None,
-        *,
-        expected: JobStatus = JobStatus.running,
-    ) -> bool:
-        """Move the job from `expected` to a final `status`; False if it was not `expected`."""
-        done = self._finish(
-            keys=[keys.job(job_id)], args=[status.value, _now(), error or "", expected.value]
-        )
-        return bool(done)
+    # -- dispatch: was the training task sent? ---------------------------------------
 
-    def save_weights(self, job_id: str, keras_weights: bytes, state: bytes) -> None:
-        """The trained model: Keras-layout weights to download, native state to reload."""
-        self.blobs.write(keys.blob(STATE, job_id), rechunk([state]))
-        self.blobs.write(keys.blob(WEIGHTS, job_id), rechunk([keras_weights]))
+    def dispatched(self, job_id: str) -> None:
+        """The job's task reached the broker: the reaper need not send it again."""
+        self.redis.zrem(keys.dispatch(), job_id)
 
     # -- results ---------------------------------------------------------------------
 
@@ -158,14 +203,23 @@ class Jobs:
                 history.setdefault(name, []).append(value)
         return Metrics(history=history, epochs=epochs)
 
+    def events(self, tenant: str, job_id: str) -> list[JobEvent]:
+        self.get(tenant, job_id)
+        entries: Any = self.redis.xrange(keys.job_events(job_id))
+        return [JobEvent.model_validate(text_fields(fields)) for _, fields in entries]
+
+    def checkpoints(self, tenant: str, job_id: str) -> list[Checkpoint]:
+        self.get(tenant, job_id)
+        found: Any = self.redis.lrange(keys.job_checkpoints(job_id), 0, -1)
+        return [Checkpoint.model_validate_json(meta) for meta in found]
+
     def trained(self, tenant: str, job_id: str) -> tuple[JobSpec, bytes]:
         """A succeeded job's spec and native state; NotFound otherwise."""
         job = self.get(tenant, job_id)
         state = self.blobs.read(keys.blob(STATE, job_id))
         if job.status is not JobStatus.succeeded or not state:
             raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
-        spec = self.redis.hget(keys.job(job_id), "spec")
-        return JobSpec.model_validate_json(spec), state  # type: ignore[arg-type]
+        return self.spec(job_id), state
 
     def weights(self, tenant: str, job_id: str) -> Iterator[bytes]:
         """The trained weights (safetensors) in chunks; NotFound before the job succeeds."""

@@ -35,3 +35,42 @@ def job_metrics(job_id: str) -> str:
 def blob(kind: str, owner_id: str) -> str:
     """List of byte chunks: a dataset's .npy file or a job's weights."""
     return f"{PREFIX}:blob:{kind}:{owner_id}"
+
+
+def job_events(job_id: str) -> str:
+    """Stream: what happened to a job (queued, started, checkpoint, requeued, …)."""
+    return f"{PREFIX}:job:{job_id}:events"
+
+
+def job_lease(job_id: str) -> str:
+    """String with a TTL: the token of the worker that owns the running job."""
+    return f"{PREFIX}:job:{job_id}:lease"
+
+
+def job_checkpoints(job_id: str) -> str:
+    """List of the kept checkpoints' metadata, oldest first."""
+    return f"{PREFIX}:job:{job_id}:checkpoints"
+
+
+def running() -> str:
+    """Set of running job ids: where the reaper looks for expired leases."""
+    return f"{PREFIX}:running"
+
+
+def dispatch() -> str:
+    """Sorted set (by time) of queued jobs whose task may not have reached the broker."""
+    return f"{PREFIX}:dispatch"
+
+
+def tenant_active(name: str) -> str:
+    """Set of the tenant's queued and running job ids (for the per-tenant limit)."""
+    return f"{PREFIX}:tenant:{name}:active"
+
+
+def reaper() -> str:
+    """String with a TTL: the process elected to requeue lost jobs."""
+    return f"{PREFIX}:reaper"
+
+
+def idempotency(tenant: str, scope: str, digest: str) -> str:
+    return f"{PREFIX}:idempotency:{tenant}:{scope}:{digest}"

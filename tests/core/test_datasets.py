@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.datasets import upload_dataset
-from core.errors import InvalidDataset, NotFound, PayloadTooLarge
+from core.errors import Conflict, InvalidDataset, NotFound, PayloadTooLarge
 from core.store import Store
 from tests.helpers import npy_bytes
 
@@ -17,13 +17,14 @@ LIMIT = 1024 * 1024
 
 
 def put(store: Store, data: bytes, limit: int = LIMIT) -> str:
-    return upload_dataset(store, "owner", io.BytesIO(data), limit).id
+    return upload_dataset(store, "owner", io.BytesIO(data), limit)[0].id
 
 
 def test_round_trip_with_metadata(store: Store) -> None:
     array = np.arange(24, dtype=np.float32).reshape(6, 4)
     data = npy_bytes(array)
-    dataset = upload_dataset(store, "owner", io.BytesIO(data), LIMIT)
+    dataset, new = upload_dataset(store, "owner", io.BytesIO(data), LIMIT)
+    assert new
     assert dataset.shape == [6, 4] and dataset.dtype == "float32"
     assert dataset.bytes == len(data) and dataset.sha256 == hashlib.sha256(data).hexdigest()
     assert store.datasets.get("owner", dataset.id) == dataset
@@ -81,3 +82,16 @@ def test_the_size_limit_is_checked_from_the_header(store: Store) -> None:
     data = npy_bytes(np.zeros((1000, 1000), dtype=np.float32))  # 4 MB
     with pytest.raises(PayloadTooLarge, match="limited to 1048576 bytes"):
         put(store, data[:4096])  # refused before the data is even read
+
+
+def test_an_idempotency_key_returns_the_first_upload(store: Store) -> None:
+    data = npy_bytes(np.arange(6.0))
+    before = len(store.redis.keys("cornu:dataset:*"))
+    first, new = upload_dataset(store, "owner", io.BytesIO(data), LIMIT, idempotency_key="k")
+    again, replayed = upload_dataset(store, "owner", io.BytesIO(data), LIMIT, idempotency_key="k")
+    assert new and not replayed and again == first
+    other = npy_bytes(np.arange(7.0))
+    with pytest.raises(Conflict, match="already used for a different request"):
+        upload_dataset(store, "owner", io.BytesIO(other), LIMIT, idempotency_key="k")
+    # the copies made by the repeat and by the refused upload are gone
+    assert len(store.redis.keys("cornu:dataset:*")) == before + 1

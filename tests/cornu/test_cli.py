@@ -32,8 +32,8 @@ def cornu_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-def test_keys_create_prints_the_key_last(redis_url: str, store: Store) -> None:
-    result = cornu_cli("keys", "create", "acme", env={"CORNU_REDIS_URL": redis_url})
+def test_keys_create_prints_the_key_last(store_url: str, store: Store) -> None:
+    result = cornu_cli("keys", "create", "acme", env={"CORNU_REDIS_URL": store_url})
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
     assert store.tenants.authenticate(key) == "acme"

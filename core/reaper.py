@@ -1,0 +1,69 @@
+"""The reaper: one elected process gives lost jobs back to the queue.
+
+Every `reaper_interval_seconds`, each process that runs a reaper (the API and every
+worker) tries to hold the reaper's office in Redis; the one that holds it looks for
+running jobs whose lease expired (their worker died, stalled or lost Redis for longer
+than the lease) and requeues them — or fails them after `max_attempts` — and sends
+the task again for queued jobs whose task may never have reached the broker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+
+from core.config import Settings
+from core.errors import ServiceUnavailable
+from core.store import UNAVAILABLE, Store
+
+log = logging.getLogger(__name__)
+
+
+class Reaper(threading.Thread):
+    def __init__(self, store: Store, settings: Settings, enqueue: Callable[[str], None]) -> None:
+        super().__init__(name="cornu-reaper", daemon=True)
+        self.store, self.settings, self.enqueue = store, settings, enqueue
+        self.node = f"{socket.gethostname()}:{os.getpid()}"
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.settings.reaper_interval_seconds):
+            try:
+                self.step()
+            except UNAVAILABLE:
+                log.debug("reaper: Redis unreachable; trying again next round")
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=5)
+
+    def step(self) -> dict[str, str]:
+        """One round (if elected): `{job id: what was done}`."""
+        ttl_ms = int(self.settings.reaper_interval_seconds * 3000)
+        if not self.store.runs.elect(self.node, ttl_ms):
+            return {}
+        done: dict[str, str] = {}
+        for job_id in self.store.runs.expired():
+            outcome = self.store.runs.requeue(job_id, self.settings.max_attempts)
+            if outcome == "requeued":
+                log.warning("reaper: job %s lost its worker; requeued", job_id)
+                self._dispatch(job_id)
+            elif outcome in ("failed", "cancelled"):
+                log.warning("reaper: job %s lost its worker; %s", job_id, outcome)
+            done[job_id] = outcome
+        grace_ms = int(self.settings.dispatch_grace_seconds * 1000)
+        for job_id in self.store.runs.undispatched(grace_ms):
+            self._dispatch(job_id)
+            done.setdefault(job_id, "dispatched")
+        return done
+
+    def _dispatch(self, job_id: str) -> None:
+        try:
+            self.enqueue(job_id)
+        except ServiceUnavailable:
+            log.warning("reaper: broker unreachable; job %s will be sent next round", job_id)
+            return
+        self.store.jobs.dispatched(job_id)

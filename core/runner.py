@@ -1,0 +1,280 @@
+"""Running one job on a worker, so that it survives faults and finishes once.
+
+The worker claims the job under a lease (`core.store.runs`), renews it from a
+heartbeat thread that also watches for a cancel request, and trains with a guard
+callback that, between two batches, stops for a cancel, a lost lease, a worker
+shutdown or the time limit, and saves a checkpoint every `checkpoint_interval_seconds`.
+Each epoch's metrics are committed together with its checkpoint, so a job resumed
+from its last checkpoint reports each epoch exactly once.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import safetensors.torch
+import torch
+
+from core.config import Settings
+from core.engine import Callback, Interrupted, dump_state, load_state, train_job
+from core.engine.trainer import Trainer
+from core.errors import JobFailed, ServiceUnavailable, SpecError
+from core.spec import JobStatus
+from core.store import UNAVAILABLE, Claim, Store
+
+log = logging.getLogger(__name__)
+
+# Set when the worker process is asked to stop (SIGTERM): the running job checkpoints
+# after its current batch, goes back to the queue, and the worker exits.
+SHUTDOWN = threading.Event()
+
+T = TypeVar("T")
+_UNSENT: tuple[type[Exception], ...] = (ServiceUnavailable, *UNAVAILABLE)
+
+
+class Heartbeat(threading.Thread):
+    """Renews the lease every `heartbeat_seconds` and notes a cancel request or a loss."""
+
+    def __init__(self, store: Store, claim: Claim, every_s: float) -> None:
+        super().__init__(name=f"heartbeat-{claim.job_id}", daemon=True)
+        self.store, self.claim, self.every_s = store, claim, every_s
+        self.stop_reason: str | None = None
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.wait(self.every_s):
+            try:
+                owned, cancel = self.store.runs.renew(self.claim)
+            except UNAVAILABLE:
+                continue  # the next write tells whether the lease survived the outage
+            if not owned:
+                self.stop_reason = "lease_lost"
+                return
+            if cancel:
+                self.stop_reason = "cancel"
+
+    def close(self) -> None:
+        self._done.set()
+        self.join(timeout=5)
+
+
+class JobRun:
+    """One attempt at a job on this worker: its lease, clock and writes."""
+
+    def __init__(self, store: Store, claim: Claim, settings: Settings) -> None:
+        self.store, self.claim, self.settings = store, claim, settings
+        self.heartbeat = Heartbeat(store, claim, settings.heartbeat_seconds)
+        self._started = time.monotonic()
+
+    @property
+    def run_seconds(self) -> float:
+        """Training time over all attempts (the time limit counts it all)."""
+        return self.claim.run_seconds + time.monotonic() - self._started
+
+    def stop_reason(self) -> str | None:
+        if self.heartbeat.stop_reason is not None:
+            return self.heartbeat.stop_reason
+        if SHUTDOWN.is_set():
+            return "shutdown"
+        if self.run_seconds > self.settings.max_job_seconds:
+            return "timeout"
+        return None
+
+    def retrying(self, write: Callable[[], T]) -> T:
+        """A write retried while Redis is away, for up to `redis_retry_seconds`."""
+        deadline = time.monotonic() + self.settings.redis_retry_seconds
+        delay = 0.2
+        while True:
+            try:
+                return write()
+            except UNAVAILABLE:
+                if time.monotonic() > deadline:
+                    raise Interrupted("store_unavailable") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def commit_epoch(
+        self, trainer: Trainer, epoch: int, seconds: float, logs: dict[str, float]
+    ) -> None:
+        state = dump_state(trainer.capture(end_of_epoch=True))
+        kept = self.retrying(
+            lambda: self.store.runs.commit_epoch(
+                self.claim,
+                epoch + 1,
+                seconds,
+                logs,
+                state,
+                self.run_seconds,
+                self.settings.checkpoints_kept,
+            )
+        )
+        if not kept:
+            raise Interrupted("lease_lost")
+
+    def save_checkpoint(self, trainer: Trainer) -> None:
+        state = trainer.capture()
+        data = dump_state(state)
+        kept = self.retrying(
+            lambda: self.store.runs.save_checkpoint(
+                self.claim,
+                data,
+                state["epoch"],
+                state["batch"],
+                self.run_seconds,
+                self.settings.checkpoints_kept,
+            )
+        )
+        if not kept:
+            raise Interrupted("lease_lost")
+
+
+class Guard(Callback):
+    """Between batches: stop when asked or out of time, checkpoint when it is time;
+    at each epoch's end, commit the epoch with its checkpoint. Runs after every other
+    callback, so the checkpoint holds their state for the epoch too."""
+
+    def __init__(self, run: JobRun) -> None:
+        self.run = run
+        self._epoch_started = 0.0
+        self._last_checkpoint = time.monotonic()
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self._epoch_started = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
+        reason = self.run.stop_reason()
+        if reason is not None:
+            if reason in ("shutdown", "timeout"):
+                self.run.save_checkpoint(self.trainer)  # keep the work done so far
+            raise Interrupted(reason)
+        if time.monotonic() - self._last_checkpoint > self.run.settings.checkpoint_interval_seconds:
+            self.run.save_checkpoint(self.trainer)
+            self._last_checkpoint = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        self.run.commit_epoch(self.trainer, epoch, time.perf_counter() - self._epoch_started, logs)
+        self._last_checkpoint = time.monotonic()
+
+
+def default_device(settings: Settings) -> torch.device:
+    if settings.device:
+        return torch.device(settings.device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
+
+
+def run_job(
+    store: Store,
+    job_id: str,
+    settings: Settings,
+    *,
+    worker: str,
+    device: torch.device,
+    enqueue: Callable[[str], None],
+) -> JobStatus | None:
+    """Claim and train a queued job; its final status, or None when this worker did not
+    finish it (not queued any more, lease lost, given back at shutdown)."""
+    claim = store.runs.claim(job_id, worker)
+    if claim is None:
+        log.info("job %s is not queued (already taken, finished or cancelled); skipping", job_id)
+        return None
+    run = JobRun(store, claim, settings)
+    run.heartbeat.start()
+    log.info("job %s: attempt %d on %s (%s)", job_id, claim.attempt, worker, device)
+    try:
+        return _attempt(store, run, device, enqueue)
+    finally:
+        run.heartbeat.close()
+        gc.collect()  # the job's tensors are unreachable now: give the memory back
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _attempt(
+    store: Store, run: JobRun, device: torch.device, enqueue: Callable[[str], None]
+) -> JobStatus | None:
+    claim = run.claim
+    status, error = JobStatus.failed, None
+    try:
+        resume = _resume_state(store, claim)
+        arrays = {d: store.datasets.load(d) for d in claim.spec.dataset_ids()}
+        result = train_job(claim.spec, arrays, callbacks=[Guard(run)], device=device, resume=resume)
+        store.runs.trained_to_end(claim)
+        keras = safetensors.torch.save(_cpu(result.model.keras_weights()))
+        state = safetensors.torch.save(_cpu(result.model.state_dict()))
+        if run.retrying(lambda: store.runs.succeed(claim, keras, state)):
+            log.info("job %s: succeeded", claim.job_id)
+            return JobStatus.succeeded
+        log.warning(
+            "job %s: lease lost before the result was stored; result discarded", claim.job_id
+        )
+        return None
+    except Interrupted as stop:
+        return _stopped(store, run, stop.reason, enqueue)
+    except (JobFailed, SpecError) as exc:
+        error = exc.detail
+    except (torch.cuda.OutOfMemoryError, MemoryError):
+        error = (
+            f"out of memory on {device} at batch_size={claim.spec.fit.batch_size}; lower "
+            "batch_size or use a smaller model"
+        )
+    except UNAVAILABLE:
+        log.warning(
+            "job %s: Redis unreachable; the lease will expire and the job be retried", claim.job_id
+        )
+        return None
+    except Exception as exc:
+        log.exception("job %s: unexpected error", claim.job_id)
+        error = f"internal error while training ({type(exc).__name__}); the worker log has details"
+    run.retrying(lambda: store.runs.finish(claim, status, error))
+    log.info("job %s: failed (%s)", claim.job_id, error)
+    return status
+
+
+def _resume_state(store: Store, claim: Claim) -> dict[str, Any] | None:
+    data = store.runs.checkpoint_blob(claim)
+    if data is None:
+        return None
+    state = load_state(data)
+    store.runs.note(claim.job_id, "resumed", epoch=state["epoch"], batch=state["batch"])
+    log.info(
+        "job %s: resuming from epoch %d, batch %d", claim.job_id, state["epoch"], state["batch"]
+    )
+    return state
+
+
+def _stopped(
+    store: Store, run: JobRun, reason: str, enqueue: Callable[[str], None]
+) -> JobStatus | None:
+    claim = run.claim
+    if reason == "cancel":
+        run.retrying(lambda: store.runs.finish(claim, JobStatus.cancelled))
+        log.info("job %s: cancelled", claim.job_id)
+        return JobStatus.cancelled
+    if reason == "timeout":
+        limit = run.settings.max_job_seconds
+        error = (
+            f"timeout: the job trained for longer than {limit:g} s, this service's limit; "
+            "its last checkpoint is kept"
+        )
+        run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
+        return JobStatus.failed
+    if reason == "shutdown":
+        if run.retrying(lambda: store.runs.release(claim, "worker shutting down")):
+            try:
+                enqueue(claim.job_id)
+                store.jobs.dispatched(claim.job_id)
+            except _UNSENT:  # the reaper resends undispatched jobs
+                log.warning("job %s: could not requeue at shutdown; the reaper will", claim.job_id)
+        log.info("job %s: checkpointed and given back (worker shutting down)", claim.job_id)
+        return None
+    log.warning("job %s: stopped (%s); another worker will take it over", claim.job_id, reason)
+    return None

@@ -1,0 +1,404 @@
+"""The worker's side of a job, and the reaper's: claims, leases, fenced writes.
+
+A worker owns a running job through a lease: a key holding its token, with a TTL the
+worker renews by heartbeat. Every write a worker makes (an epoch's metrics with its
+checkpoint, the final weights, the final status) is a Lua script that first checks the
+lease still holds its token: a worker that lost its lease (it stalled, Redis restarted
+without it, the reaper gave the job to another worker) can no longer write anything.
+Blobs are written under attempt-specific keys first and renamed into place only by a
+fenced script, so a late writer never replaces the real weights.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from core.spec import JobSpec, JobStatus
+from core.store import keys
+from core.store.blobs import Blobs, rechunk
+from core.store.jobs import EVENT_FN, EVENTS_MAXLEN, STATE, WEIGHTS, now_iso, now_ms
+from core.store.values import text
+
+CHECKPOINT = "checkpoint"
+
+_FENCE = "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end\n"
+
+# Keeps the newest `keep` checkpoints: the list holds their metadata (with the blob key).
+_KEEP_CHECKPOINT = """
+local function keep_checkpoint(job, list, events, key, meta, keep, now, epoch, batch)
+  redis.call('HSET', job, 'checkpoint', key)
+  redis.call('RPUSH', list, meta)
+  while redis.call('LLEN', list) > keep do
+    local old = cjson.decode(redis.call('LPOP', list))
+    redis.call('DEL', old['key'])
+  end
+  event(events, now, 'checkpoint', 'epoch', epoch, 'batch', batch)
+end
+"""
+
+# KEYS: job, lease, running, events   ARGV: token, worker, lease (ms), now, job id
+_CLAIM = (
+    EVENT_FN
+    + """
+if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return false end
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'status', 'running', 'lease_token', ARGV[1], 'worker', ARGV[2])
+if not redis.call('HGET', KEYS[1], 'started_at') then
+  redis.call('HSET', KEYS[1], 'started_at', ARGV[4])
+end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[5])
+event(KEYS[4], ARGV[4], 'started', 'worker', ARGV[2], 'attempt', attempt)
+local f = redis.call('HMGET', KEYS[1], 'spec', 'checkpoint', 'run_seconds', 'tenant', 'epoch')
+return {f[1], f[2] or '', f[3] or '0', f[4], attempt, f[5] or '0'}
+"""
+)
+
+# KEYS: job, lease   ARGV: token, lease (ms)  → {owned, cancel requested}
+_RENEW = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 0} end
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {1, redis.call('HGET', KEYS[1], 'cancel') == '1' and 1 or 0}
+"""
+
+# One finished epoch: its metrics and its checkpoint, together or not at all.
+# KEYS: job, lease, metrics, events, checkpoints
+# ARGV: token, epoch, entry, logs, checkpoint key, meta, keep, run seconds, now, maxlen
+_COMMIT_EPOCH = (
+    EVENT_FN
+    + _KEEP_CHECKPOINT
+    + _FENCE
+    + """
+local done = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
+if tonumber(ARGV[2]) ~= done + 1 then return -1 end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[10], '*', 'log', ARGV[3])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'metrics', ARGV[4], 'run_seconds', ARGV[8])
+keep_checkpoint(KEYS[1], KEYS[5], KEYS[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[9], ARGV[2], 0)
+return 1
+"""
+)
+
+# A checkpoint within an epoch.   KEYS: job, lease, events, checkpoints
+# ARGV: token, checkpoint key, meta, keep, run seconds, now, epoch, batch
+_SAVE_CHECKPOINT = (
+    EVENT_FN
+    + _KEEP_CHECKPOINT
+    + _FENCE
+    + """
+redis.call('HSET', KEYS[1], 'run_seconds', ARGV[5])
+keep_checkpoint(KEYS[1], KEYS[4], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]),
+                ARGV[6], ARGV[7], ARGV[8])
+return 1
+"""
+)
+
+# KEYS: job, lease, running, events, tenant's active set, weights (attempt), state
+# (attempt), weights, state, checkpoints   ARGV: token, now, job id
+_SUCCEED = (
+    EVENT_FN
+    + _FENCE
+    + """
+redis.call('RENAME', KEYS[6], KEYS[8])
+redis.call('RENAME', KEYS[7], KEYS[9])
+for _, meta in ipairs(redis.call('LRANGE', KEYS[10], 0, -1)) do
+  redis.call('DEL', cjson.decode(meta)['key'])
+end
+redis.call('DEL', KEYS[10], KEYS[2])
+redis.call('HSET', KEYS[1], 'status', 'succeeded', 'finished_at', ARGV[2])
+redis.call('HDEL', KEYS[1], 'lease_token', 'checkpoint')
+redis.call('SREM', KEYS[3], ARGV[3])
+redis.call('SREM', KEYS[5], ARGV[3])
+event(KEYS[4], ARGV[2], 'succeeded')
+return 1
+"""
+)
+
+# failed | cancelled, keeping the checkpoints.
+# KEYS: job, lease, running, events, tenant's active set   ARGV: token, status, error, now, id
+_FINISH = (
+    EVENT_FN
+    + _FENCE
+    + """
+redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished_at', ARGV[4], 'error', ARGV[3])
+redis.call('HDEL', KEYS[1], 'lease_token')
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[5])
+redis.call('SREM', KEYS[5], ARGV[5])
+if ARGV[2] == 'failed' then
+  event(KEYS[4], ARGV[4], 'failed', 'reason', ARGV[3])
+else
+  event(KEYS[4], ARGV[4], ARGV[2])
+end
+return 1
+"""
+)
+
+# Back to the queue (a worker shutting down).   KEYS: job, lease, running, events, dispatch
+# ARGV: token, now, now (ms), id, reason
+_RELEASE = (
+    EVENT_FN
+    + _FENCE
+    + """
+redis.call('HSET', KEYS[1], 'status', 'queued')
+redis.call('HDEL', KEYS[1], 'lease_token', 'worker')
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[4])
+event(KEYS[4], ARGV[2], 'released', 'reason', ARGV[5])
+return 1
+"""
+)
+
+# The reaper's step for one running job whose lease may have expired.
+# KEYS: job, lease, running, events, dispatch, tenant's active set
+# ARGV: max attempts, now, now (ms), id
+_REQUEUE = (
+    EVENT_FN
+    + """
+if redis.call('HGET', KEYS[1], 'status') ~= 'running' then
+  redis.call('SREM', KEYS[3], ARGV[4])
+  return 'gone'
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'alive' end
+local worker = redis.call('HGET', KEYS[1], 'worker') or '?'
+event(KEYS[4], ARGV[2], 'lease_lost', 'worker', worker)
+redis.call('SREM', KEYS[3], ARGV[4])
+redis.call('HDEL', KEYS[1], 'lease_token', 'worker')
+local attempts = tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0')
+local finished = nil
+if redis.call('HGET', KEYS[1], 'cancel') == '1' then
+  finished = {'cancelled', ''}
+elseif attempts >= tonumber(ARGV[1]) then
+  finished = {'failed', 'the worker running this job was lost ' .. attempts ..
+    ' times (killed, out of memory, or cut off from Redis); the last checkpoint is kept'}
+end
+if finished then
+  redis.call('HSET', KEYS[1], 'status', finished[1], 'finished_at', ARGV[2], 'error', finished[2])
+  redis.call('SREM', KEYS[6], ARGV[4])
+  if finished[1] == 'failed' then
+    event(KEYS[4], ARGV[2], 'failed', 'reason', finished[2])
+  else
+    event(KEYS[4], ARGV[2], 'cancelled')
+  end
+  return finished[1]
+end
+redis.call('HSET', KEYS[1], 'status', 'queued')
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[4])
+event(KEYS[4], ARGV[2], 'requeued', 'attempt', attempts)
+return 'requeued'
+"""
+)
+
+# KEYS: reaper   ARGV: node, ttl (ms)  → 1 while this node holds the office
+_ELECT = """
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One attempt at running a job: the lease token fences every write it makes."""
+
+    job_id: str
+    tenant: str
+    token: str
+    attempt: int
+    spec: JobSpec
+    checkpoint_key: str | None
+    run_seconds: float
+    epoch: int
+
+
+class Runs:
+    def __init__(
+        self, client: redis.Redis, blobs: Blobs, *, max_epochs: int, lease_ms: int
+    ) -> None:
+        self.redis = client
+        self.blobs = blobs
+        self.max_epochs = max_epochs
+        self.lease_ms = lease_ms
+        self._scripts = {
+            name: client.register_script(source)
+            for name, source in {
+                "claim": _CLAIM,
+                "renew": _RENEW,
+                "commit": _COMMIT_EPOCH,
+                "checkpoint": _SAVE_CHECKPOINT,
+                "succeed": _SUCCEED,
+                "finish": _FINISH,
+                "release": _RELEASE,
+                "requeue": _REQUEUE,
+                "elect": _ELECT,
+            }.items()
+        }
+
+    def _run(self, name: str, keys_: list[str], args: list[Any]) -> Any:
+        return self._scripts[name](keys=keys_, args=args)
+
+    # -- a worker's attempt ----------------------------------------------------------
+
+    def claim(self, job_id: str, worker: str) -> Claim | None:
+        """queued → running under a new lease; None if the job is not queued."""
+        token = f"{worker}/{secrets.token_hex(6)}"
+        found = self._run(
+            "claim",
+            [keys.job(job_id), keys.job_lease(job_id), keys.running(), keys.job_events(job_id)],
+            [token, worker, self.lease_ms, now_iso(), job_id],
+        )
+        if not found:
+            return None
+        spec, checkpoint, run_seconds, tenant, attempt, epoch = (text(v) for v in found)
+        return Claim(
+            job_id=job_id,
+            tenant=str(tenant),
+            token=token,
+            attempt=int(str(attempt)),
+            spec=JobSpec.model_validate_json(str(spec)),
+            checkpoint_key=checkpoint or None,
+            run_seconds=float(str(run_seconds)),
+            epoch=int(str(epoch)),
+        )
+
+    def renew(self, claim: Claim) -> tuple[bool, bool]:
+        """Extend the lease: (still owned, cancel requested)."""
+        owned, cancel = self._run(
+            "renew",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id)],
+            [claim.token, self.lease_ms],
+        )
+        return bool(owned), bool(cancel)
+
+    def checkpoint_blob(self, claim: Claim) -> bytes | None:
+        return self.blobs.read(claim.checkpoint_key) if claim.checkpoint_key else None
+
+    def _checkpoint(self, claim: Claim, data: bytes, epoch: int, batch: int) -> tuple[str, str]:
+        key = keys.blob(CHECKPOINT, f"{claim.job_id}:{claim.token}:{epoch}:{batch}")
+        size = self.blobs.write(key, rechunk([data]))
+        meta = {"epoch": epoch, "batch": batch, "time": now_iso(), "bytes": size, "key": key}
+        return key, json.dumps(meta)
+
+    def commit_epoch(
+        self,
+        claim: Claim,
+        epoch: int,
+        seconds: float,
+        logs: dict[str, float],
+        checkpoint: bytes,
+        run_seconds: float,
+        keep: int,
+    ) -> bool:
+        """Epoch `epoch` (1-based) with its checkpoint; False if the lease is lost."""
+        key, meta = self._checkpoint(claim, checkpoint, epoch, 0)
+        entry = json.dumps({"epoch": epoch, "seconds": round(seconds, 6), **logs})
+        done = self._run(
+            "commit",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_metrics(claim.job_id),
+             keys.job_events(claim.job_id), keys.job_checkpoints(claim.job_id)],
+            [claim.token, epoch, entry, json.dumps(logs), key, meta, keep, run_seconds, now_iso(),
+             self.max_epochs + 1],
+        )  # fmt: skip
+        if done != 1:
+            self.blobs.delete(key)
+        if done == -1:
+            raise RuntimeError(f"job {claim.job_id}: epoch {epoch} does not follow the last one")
+        return done == 1
+
+    def save_checkpoint(
+        self, claim: Claim, checkpoint: bytes, epoch: int, batch: int, run_seconds: float, keep: int
+    ) -> bool:
+        """A checkpoint inside an epoch (`epoch` done, `batch` of the next one done)."""
+        key, meta = self._checkpoint(claim, checkpoint, epoch, batch)
+        done = self._run(
+            "checkpoint",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_events(claim.job_id),
+             keys.job_checkpoints(claim.job_id)],
+            [claim.token, key, meta, keep, run_seconds, now_iso(), epoch, batch],
+        )  # fmt: skip
+        if done != 1:
+            self.blobs.delete(key)
+        return done == 1
+
+    def note(self, job_id: str, kind: str, **details: Any) -> None:
+        """An informational event (`resumed`, …): not fenced, it changes no state."""
+        fields = {"type": kind, "time": now_iso(), **{k: str(v) for k, v in details.items()}}
+        self.redis.xadd(keys.job_events(job_id), fields, maxlen=EVENTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
+
+    def trained_to_end(self, claim: Claim) -> None:
+        """Counts attempts that finished training, fenced or not: duplicated work shows."""
+        self.redis.hincrby(keys.job(claim.job_id), "trained_to_end", 1)
+
+    def succeed(self, claim: Claim, keras_weights: bytes, state: bytes) -> bool:
+        attempt = f"{claim.job_id}:{claim.token}"
+        weights_key, state_key = keys.blob(WEIGHTS, attempt), keys.blob(STATE, attempt)
+        self.blobs.write(weights_key, rechunk([keras_weights]))
+        self.blobs.write(state_key, rechunk([state]))
+        done = self._run(
+            "succeed",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.running(),
+             keys.job_events(claim.job_id), keys.tenant_active(claim.tenant),
+             weights_key, state_key, keys.blob(WEIGHTS, claim.job_id),
+             keys.blob(STATE, claim.job_id), keys.job_checkpoints(claim.job_id)],
+            [claim.token, now_iso(), claim.job_id],
+        )  # fmt: skip
+        if not done:
+            self.redis.delete(weights_key, state_key)
+        return bool(done)
+
+    def finish(self, claim: Claim, status: JobStatus, error: str | None = None) -> bool:
+        """failed or cancelled, fenced; the checkpoints are kept."""
+        done = self._run(
+            "finish",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.running(),
+             keys.job_events(claim.job_id), keys.tenant_active(claim.tenant)],
+            [claim.token, status.value, error or "", now_iso(), claim.job_id],
+        )  # fmt: skip
+        return bool(done)
+
+    def release(self, claim: Claim, reason: str) -> bool:
+        """Give the job back to the queue (the worker is stopping); it resumes elsewhere."""
+        done = self._run(
+            "release",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.running(),
+             keys.job_events(claim.job_id), keys.dispatch()],
+            [claim.token, now_iso(), now_ms(), claim.job_id, reason],
+        )  # fmt: skip
+        return bool(done)
+
+    # -- the reaper ------------------------------------------------------------------
+
+    def elect(self, node: str, ttl_ms: int) -> bool:
+        """Hold (or take) the reaper's office for `ttl_ms`; True while this node has it."""
+        return bool(self._run("elect", [keys.reaper()], [node, ttl_ms]))
+
+    def expired(self) -> list[str]:
+        """Running jobs whose lease key is gone."""
+        running = sorted(str(text(i)) for i in self.redis.smembers(keys.running()))
+        pipe = self.redis.pipeline(transaction=False)
+        for job_id in running:
+            pipe.exists(keys.job_lease(job_id))
+        return [j for j, alive in zip(running, pipe.execute(), strict=True) if not alive]
+
+    def requeue(self, job_id: str, max_attempts: int) -> str:
+        """requeued | failed | cancelled (too many attempts, or asked) | alive | gone."""
+        tenant = text(self.redis.hget(keys.job(job_id), "tenant")) or ""
+        outcome = self._run(
+            "requeue",
+            [keys.job(job_id), keys.job_lease(job_id), keys.running(), keys.job_events(job_id),
+             keys.dispatch(), keys.tenant_active(tenant)],
+            [max_attempts, now_iso(), now_ms(), job_id],
+        )  # fmt: skip
+        return str(text(outcome))
+
+    def undispatched(self, older_than_ms: int) -> list[str]:
+        """Queued jobs whose task may never have reached the broker."""
+        found = self.redis.zrangebyscore(keys.dispatch(), "-inf", now_ms() - older_than_ms)
+        return [str(text(i)) for i in found]

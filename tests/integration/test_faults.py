@@ -1,0 +1,310 @@
+"""Jobs survive faults: killed workers, broker redelivery, Redis restarts, cancels,
+shutdowns — each job finishes once with every epoch counted once. Real processes, each
+test with a Redis (append-only), an API and workers of its own and short leases."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from core.spec import JobStatus
+from core.store import Store, keys
+from core.store.runs import Claim
+from cornu.embedded import wait_until
+from tests.conftest import Stack
+from tests.helpers import upload, wait_for_job
+
+
+def slow_job(client: httpx.Client, epochs: int = 8, samples: int = 12_000) -> dict[str, Any]:
+    """A job whose epochs take about a second on one thread."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(samples, 256)).astype(np.float32)
+    y = rng.integers(0, 10, samples)
+    layers = [
+        {"type": "Dense", "units": 512, "activation": "relu", "input_shape": [256]},
+        {"type": "Dense", "units": 10, "activation": "softmax"},
+    ]
+    spec = {
+        "model": {"layers": layers},
+        "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy"},
+        "fit": {"epochs": epochs, "batch_size": 64, "seed": 0},
+        "data": {"x": upload(client, x), "y": upload(client, y)},
+    }
+    response = client.post("/v1/jobs", json=spec)
+    assert response.status_code == 201, response.text
+    job: dict[str, Any] = response.json()
+    return job
+
+
+def tiny_spec(client: httpx.Client) -> dict[str, Any]:
+    rng = np.random.default_rng(1)
+    x, y = upload(client, rng.normal(size=(32, 4))), upload(client, rng.integers(0, 2, 32))
+    return {
+        "model": {
+            "layers": [{"type": "Dense", "units": 2, "activation": "softmax", "input_shape": [4]}]
+        },
+        "compile": {"loss": "sparse_categorical_crossentropy"},
+        "fit": {"epochs": 1},
+        "data": {"x": x, "y": y},
+    }
+
+
+def events(client: httpx.Client, job_id: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = client.get(f"/v1/jobs/{job_id}/events").json()["events"]
+    return found
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
+    wait_until(check, timeout_s, what)
+
+
+def worker_pid(client: httpx.Client, job_id: str) -> int:
+    started = [e for e in events(client, job_id) if e["type"] == "started"]
+    return int(started[-1]["worker"].rsplit(":", 1)[1])
+
+
+def epochs_once(client: httpx.Client, job: dict[str, Any]) -> None:
+    numbers = [e["epoch"] for e in client.get(f"/v1/jobs/{job['id']}/metrics").json()["epochs"]]
+    assert numbers == list(range(1, job["epochs"] + 1))
+
+
+def trained_to_end(stack: Stack, job_ids: list[str]) -> list[int]:
+    store = Store.from_url(stack.redis_url)
+    counts = [int(store.redis.hget(keys.job(j), "trained_to_end") or 0) for j in job_ids]  # type: ignore[arg-type]
+    store.close()
+    return counts
+
+
+def test_a_killed_workers_job_finishes_on_another_from_its_checkpoint(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=2)
+    with stack.client() as client:
+        job = slow_job(client)
+        wait_for(lambda: client.get(f"/v1/jobs/{job['id']}").json()["epoch"] >= 2, 60, "two epochs")
+        store = Store.from_url(stack.redis_url)
+        old_token = str(store.redis.hget(keys.job(job["id"]), "lease_token"), "utf-8")  # type: ignore[arg-type]
+        os.kill(worker_pid(client, job["id"]), signal.SIGKILL)  # mid-epoch, like a lost machine
+        killed_at = time.monotonic()
+        done = wait_for_job(client, job["id"], timeout_s=90)
+        assert done["status"] == "succeeded", done["error"]
+        assert time.monotonic() - killed_at < 60
+        epochs_once(client, done)
+        kinds = [e["type"] for e in events(client, job["id"])]
+        assert {"lease_lost", "requeued", "resumed"} <= set(kinds)
+        resumed = next(e for e in events(client, job["id"]) if e["type"] == "resumed")
+        assert int(resumed["epoch"]) >= 2  # from its last checkpoint, not from scratch
+        assert done["attempts"] == 2 and trained_to_end(stack, [job["id"]]) == [1]
+        # The killed worker's late writes (were it merely stalled) are all refused.
+        spec = store.jobs.spec(job["id"])
+        late = Claim(job["id"], "", old_token, 1, spec, None, 0.0, 0)
+        assert not store.runs.commit_epoch(late, 9, 0.1, {"loss": 0.0}, b"late", 0.1, keep=2)
+        assert not store.runs.finish(late, JobStatus.failed, "late")
+        assert not store.runs.succeed(late, b"w", b"s")
+        assert store.runs.renew(late) == (False, False)
+        assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "succeeded"
+        store.close()
+
+
+def test_a_run_longer_than_the_visibility_timeout_starts_once(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(
+        workers=2,
+        CORNU_BROKER_VISIBILITY_TIMEOUT_S="2",
+        CORNU_BROKER_RESTORE_INTERVAL_S="0.5",  # look for overdue messages often
+        CORNU_BROKER_RESTORE_THROTTLE="1",
+    )
+    with stack.client() as client:
+        job = slow_job(client, epochs=30)  # about 5 s
+        done = wait_for_job(client, job["id"], timeout_s=120)
+        assert done["status"] == "succeeded" and done["attempts"] == 1
+        assert [e["type"] for e in events(client, job["id"])].count("started") == 1
+        assert trained_to_end(stack, [job["id"]]) == [1]
+        logs = "".join(service.output() for service in stack.services)
+        assert f"job {job['id']} is not queued" in logs  # redelivered, and refused
+
+
+def test_redis_killed_and_restarted_loses_no_job(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(workers=1)
+    with stack.client() as client:
+        finished = client.post("/v1/jobs", json=tiny_spec(client)).json()
+        assert wait_for_job(client, finished["id"])["status"] == "succeeded"
+        running = slow_job(client, epochs=5)
+        wait_for(
+            lambda: client.get(f"/v1/jobs/{running['id']}").json()["epoch"] >= 1, 60, "an epoch"
+        )
+        queued = client.post("/v1/jobs", json=tiny_spec(client)).json()  # waits behind it
+        assert client.get(f"/v1/jobs/{queued['id']}").json()["status"] == "queued"
+
+        stack.redis.stop(signal.SIGKILL)
+        for path in ("/healthz", "/v1/jobs"):
+            started = time.monotonic()
+            response = client.get(path, timeout=10)
+            assert response.status_code == 503 and time.monotonic() - started < 5
+            assert response.headers["content-type"] == "application/problem+json"
+        time.sleep(1)
+        stack.restart_redis()
+
+        for job in (finished, running, queued):
+            done = wait_for_job(client, job["id"], timeout_s=120)
+            assert done["status"] == "succeeded", (job["id"], done["error"])
+            epochs_once(client, done)
+        assert client.get(f"/v1/jobs/{finished['id']}/weights").status_code == 200
+
+
+def test_two_hundred_jobs_through_a_killed_and_restarted_worker(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=2, CORNU_MAX_ACTIVE_JOBS="500")
+    with stack.client() as client:
+        spec = tiny_spec(client)
+        ids = [client.post("/v1/jobs", json=spec).json()["id"] for _ in range(200)]
+
+        def succeeded() -> int:
+            page = client.get("/v1/jobs", params={"limit": 100}).json()["jobs"]
+            page += client.get("/v1/jobs", params={"limit": 100, "cursor": page[-1]["id"]}).json()[
+                "jobs"
+            ]
+            return sum(j["status"] == "succeeded" for j in page)
+
+        wait_for(lambda: succeeded() >= 50, 120, "a quarter of the jobs")
+        victim = stack.services[1]  # `cornu worker`: it restarts its Celery process
+        (killed,) = victim.children()
+        os.kill(killed, signal.SIGKILL)
+        wait_for(lambda: victim.children() not in ([], [killed]), 30, "a fresh worker process")
+        wait_for(lambda: succeeded() == 200, 240, "all 200 jobs")
+        assert trained_to_end(stack, ids) == [1] * 200  # none trained twice to the end
+
+
+def test_cancel_stops_a_running_job_within_two_seconds_and_a_queued_one_never_starts(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=1)
+    with stack.client() as client:
+        running = slow_job(client, epochs=20)
+        queued = client.post("/v1/jobs", json=tiny_spec(client)).json()
+        wait_for(
+            lambda: client.get(f"/v1/jobs/{running['id']}").json()["epoch"] >= 1, 60, "an epoch"
+        )
+        cancelled = client.post(f"/v1/jobs/{queued['id']}/cancel")
+        assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+        asked = time.monotonic()
+        stopping = client.post(f"/v1/jobs/{running['id']}/cancel")
+        assert stopping.status_code == 202
+        wait_for(
+            lambda: client.get(f"/v1/jobs/{running['id']}").json()["status"] == "cancelled",
+            2,
+            "the cancel",
+        )
+        assert time.monotonic() - asked < 2
+        partial = client.get(f"/v1/jobs/{running['id']}/metrics").json()["history"]["loss"]
+        assert 1 <= len(partial) < 20  # the epochs done are kept
+        assert client.get(f"/v1/jobs/{running['id']}/checkpoints").json()["checkpoints"]
+        time.sleep(1.5)  # the worker is free: the cancelled queued job must still not start
+        assert "started" not in [e["type"] for e in events(client, queued["id"])]
+        again = client.post(f"/v1/jobs/{queued['id']}/cancel")
+        assert again.status_code == 409 and "has already cancelled" in again.json()["detail"]
+
+
+def test_sigterm_checkpoints_gives_the_job_back_and_exits(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(workers=2)
+    with stack.client() as client:
+        job = slow_job(client, epochs=6)
+        wait_for(lambda: client.get(f"/v1/jobs/{job['id']}").json()["epoch"] >= 1, 60, "an epoch")
+        pid = worker_pid(client, job["id"])
+        owner = next(s for s in stack.services if pid in s.children())
+        owner.process.send_signal(signal.SIGTERM)
+        owner.process.wait(15)  # it stops after its current batch, not after the job
+        done = wait_for_job(client, job["id"], timeout_s=90)
+        assert done["status"] == "succeeded"
+        epochs_once(client, done)
+        kinds = [e["type"] for e in events(client, job["id"])]
+        assert "released" in kinds and "lease_lost" not in kinds
+        resumed = next(e for e in events(client, job["id"]) if e["type"] == "resumed")
+        assert int(resumed["batch"]) > 0 or int(resumed["epoch"]) >= 1
+
+
+def test_a_job_past_its_time_limit_fails_with_its_checkpoint_kept(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=1, CORNU_MAX_JOB_SECONDS="2.5")
+    with stack.client() as client:
+        job = slow_job(client, epochs=20)
+        done = wait_for_job(client, job["id"], timeout_s=60)
+        assert done["status"] == "failed" and done["error"].startswith(
+            "timeout: the job trained for longer than 2.5 s"
+        )
+        assert client.get(f"/v1/jobs/{job['id']}/checkpoints").json()["checkpoints"]
+
+
+def test_worker_memory_does_not_grow_over_fifty_jobs_and_workers_are_recycled(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=1, CORNU_WORKER_MAX_JOBS="30")
+    with stack.client() as client:
+        spec = tiny_spec(client)
+
+        def run(n: int) -> list[str]:
+            ids = [client.post("/v1/jobs", json=spec).json()["id"] for _ in range(n)]
+            for job_id in ids:
+                assert wait_for_job(client, job_id)["status"] == "succeeded"
+            return ids
+
+        first = run(10)
+        pid = worker_pid(client, first[-1])
+        rss_after_10 = rss_kib(pid)
+        more = run(15)
+        assert worker_pid(client, more[-1]) == pid
+        growth = rss_kib(pid) - rss_after_10
+        assert growth < 30 * 1024, f"worker RSS grew {growth} KiB over 15 jobs"
+        last = run(10)  # past 30 jobs the worker process is replaced
+        assert worker_pid(client, last[-1]) != pid
+
+
+def rss_kib(pid: int) -> int:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+@pytest.mark.parametrize("scope", ["jobs", "datasets"])
+def test_idempotency_keys_return_the_original_and_refuse_another_body(
+    http: httpx.Client, worker: object, scope: str
+) -> None:
+    headers = {"Idempotency-Key": f"k-{scope}-{time.time_ns()}"}
+    if scope == "jobs":
+        spec = tiny_spec(http)
+        first = http.post("/v1/jobs", json=spec, headers=headers)
+        again = http.post("/v1/jobs", json=spec, headers=headers)
+        other = http.post("/v1/jobs", json={**spec, "fit": {"epochs": 2}}, headers=headers)
+    else:
+        first = http.post(
+            "/v1/datasets", files={"file": ("a.npy", npy(np.ones(3)))}, headers=headers
+        )
+        again = http.post(
+            "/v1/datasets", files={"file": ("a.npy", npy(np.ones(3)))}, headers=headers
+        )
+        other = http.post(
+            "/v1/datasets", files={"file": ("a.npy", npy(np.zeros(3)))}, headers=headers
+        )
+    assert first.status_code == again.status_code == 201
+    assert (
+        again.json()["id"] == first.json()["id"] and again.headers["idempotent-replayed"] == "true"
+    )
+    assert other.status_code == 409
+    assert "was already used for a different request" in other.json()["detail"]
+
+
+def npy(array: np.ndarray) -> bytes:
+    from tests.helpers import npy_bytes
+
+    return npy_bytes(array)
