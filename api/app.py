@@ -11,11 +11,12 @@ from starlette.types import Scope
 
 from api import errors
 from api.limits import BodyLimit
-from api.routes import datasets, health, jobs, models
+from api.routes import dashboard, datasets, export, health, jobs, models, stream
 from core.config import Settings, get_settings
 from core.queue import enqueue_training, make_celery
 from core.reaper import Reaper
 from core.store import Store
+from core.store.feeds import Feeds
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -35,8 +36,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             partial(enqueue_training, app.state.celery, queue=settings.queue),
         )
         reaper.start()
+        app.state.feeds = Feeds.from_url(settings.redis_url, settings.redis_timeout_s)
         yield
         reaper.stop()
+        await app.state.feeds.close()
         app.state.store.close()
 
     app = FastAPI(
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return settings.max_request_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
-    for router in (health.router, datasets.router, jobs.router, models.router):
+    routers = (health.router, datasets.router, jobs.router, stream.router, export.router)
+    for router in (*routers, models.router, dashboard.router):
         app.include_router(router)
     return app

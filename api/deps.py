@@ -13,6 +13,7 @@ from core.config import Settings
 from core.errors import Unauthorized
 from core.queue import enqueue_training
 from core.store import Store
+from core.store.feeds import Feeds
 
 
 def get_settings(request: Request) -> Settings:
@@ -25,6 +26,11 @@ def get_store(request: Request) -> Store:
     return store
 
 
+def get_feeds(request: Request) -> Feeds:
+    feeds: Feeds = request.app.state.feeds
+    return feeds
+
+
 def get_enqueue(request: Request) -> Callable[[str], None]:
     settings = get_settings(request)
     return partial(enqueue_training, request.app.state.celery, queue=settings.queue)
@@ -32,6 +38,7 @@ def get_enqueue(request: Request) -> Callable[[str], None]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
+FeedsDep = Annotated[Feeds, Depends(get_feeds)]
 EnqueueDep = Annotated[Callable[[str], None], Depends(get_enqueue)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `cornu keys create`")

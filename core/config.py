@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # Checkpoints: after every epoch, and every this many seconds within one.
     checkpoint_interval_seconds: float = 600.0
     checkpoints_kept: int = 2
+    progress_interval_seconds: float = 0.25  # live progress reports (SSE) per running job
     worker_max_jobs: int = 200  # a worker process is replaced after this many jobs
 
     @property

@@ -10,6 +10,7 @@ from its last checkpoint reports each epoch exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import threading
@@ -141,7 +142,7 @@ class Guard(Callback):
     def __init__(self, run: JobRun) -> None:
         self.run = run
         self._epoch_started = 0.0
-        self._last_checkpoint = time.monotonic()
+        self._last_checkpoint = self._last_progress = time.monotonic()
 
     def on_epoch_begin(self, epoch: int) -> None:
         self._epoch_started = time.perf_counter()
@@ -152,7 +153,13 @@ class Guard(Callback):
             if reason in ("shutdown", "timeout"):
                 self.run.save_checkpoint(self.trainer)  # keep the work done so far
             raise Interrupted(reason)
-        if time.monotonic() - self._last_checkpoint > self.run.settings.checkpoint_interval_seconds:
+        now = time.monotonic()
+        if now - self._last_progress > self.run.settings.progress_interval_seconds:
+            self._last_progress = now
+            report = {**self.trainer.progress(), "epochs": self.run.claim.spec.fit.epochs}
+            with contextlib.suppress(*UNAVAILABLE):  # a lost progress report is no loss
+                self.run.store.runs.progress(self.run.claim, report)
+        if now - self._last_checkpoint > self.run.settings.checkpoint_interval_seconds:
             self.run.save_checkpoint(self.trainer)
             self._last_checkpoint = time.monotonic()
 

@@ -225,6 +225,7 @@ class Trainer:
     ) -> Logs:
         self.model.train()
         n = data.samples
+        self.steps = -(-n // batch_size)  # batches per epoch, for progress reports
         logs = EpochLogs(self.heads)
         first = 0
         if position is not None:
@@ -322,7 +323,13 @@ class Trainer:
                 chunks.append(self.model.run([t[start : start + batch_size] for t in x]).outputs)
         return [torch.cat([c[j] for c in chunks]).float() for j in range(len(self.heads))]
 
-    # -- checkpoints -----------------------------------------------------------------
+    # -- progress and checkpoints ----------------------------------------------------
+
+    def progress(self) -> dict[str, Any]:
+        """Where the running epoch stands, with its running loss and metrics (reading
+        them synchronises the device: call it a few times a second, not every batch)."""
+        return {"epoch": self._epoch + 1, "batch": self._batch, "batches": self.steps,
+                "logs": self._logs.result()}  # fmt: skip
 
     def capture(self, *, end_of_epoch: bool = False) -> dict[str, Any]:
         """The whole training state at a batch boundary (or an epoch's end): weights,

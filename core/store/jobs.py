@@ -27,9 +27,19 @@ STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, 
 EVENTS_MAXLEN = 10_000
 
 # Appends one event to the stream in KEYS[events]: what happened, when, and details.
+FEED_MAXLEN = 10_000
+
+# Appends one event to a job's events stream (KEYS[events]: what happened, when, and
+# details) and to its live feed (the same key ending in `feed`), which the SSE stream reads.
 EVENT_FN = f"""
 local function event(stream, now, kind, ...)
   redis.call('XADD', stream, 'MAXLEN', '~', {EVENTS_MAXLEN}, '*', 'type', kind, 'time', now, ...)
+  local data = {{type = kind, time = now}}
+  local details = {{...}}
+  for i = 1, #details, 2 do data[details[i]] = details[i + 1] end
+  local feed = string.gsub(stream, 'events$', 'feed')
+  redis.call('XADD', feed, 'MAXLEN', '~', {FEED_MAXLEN}, '*',
+             'event', kind, 'data', cjson.encode(data))
 end
 """
 

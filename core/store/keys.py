@@ -74,3 +74,9 @@ def reaper() -> str:
 
 def idempotency(tenant: str, scope: str, digest: str) -> str:
     return f"{PREFIX}:idempotency:{tenant}:{scope}:{digest}"
+
+
+def job_feed(job_id: str) -> str:
+    """Stream read by the live view (SSE): progress, epochs and the events, as they come.
+    Its name is the events stream's with `feed` in place of `events` (the Lua relies on it)."""
+    return f"{PREFIX}:job:{job_id}:feed"

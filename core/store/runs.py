@@ -21,7 +21,15 @@ import redis
 from core.spec import JobSpec, JobStatus
 from core.store import keys
 from core.store.blobs import Blobs, rechunk
-from core.store.jobs import EVENT_FN, EVENTS_MAXLEN, STATE, WEIGHTS, now_iso, now_ms
+from core.store.jobs import (
+    EVENT_FN,
+    EVENTS_MAXLEN,
+    FEED_MAXLEN,
+    STATE,
+    WEIGHTS,
+    now_iso,
+    now_ms,
+)
 from core.store.values import text
 
 CHECKPOINT = "checkpoint"
@@ -67,8 +75,9 @@ return {1, redis.call('HGET', KEYS[1], 'cancel') == '1' and 1 or 0}
 """
 
 # One finished epoch: its metrics and its checkpoint, together or not at all.
-# KEYS: job, lease, metrics, events, checkpoints
-# ARGV: token, epoch, entry, logs, checkpoint key, meta, keep, run seconds, now, maxlen
+# KEYS: job, lease, metrics, events, checkpoints, feed
+# ARGV: token, epoch, entry, logs, checkpoint key, meta, keep, run seconds, now, maxlen,
+#       feed maxlen
 _COMMIT_EPOCH = (
     EVENT_FN
     + _KEEP_CHECKPOINT
@@ -77,6 +86,7 @@ _COMMIT_EPOCH = (
 local done = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if tonumber(ARGV[2]) ~= done + 1 then return -1 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[10], '*', 'log', ARGV[3])
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'event', 'epoch', 'data', ARGV[3])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'metrics', ARGV[4], 'run_seconds', ARGV[8])
 keep_checkpoint(KEYS[1], KEYS[5], KEYS[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[9], ARGV[2], 0)
 return 1
@@ -194,6 +204,16 @@ return 'requeued'
 """
 )
 
+# One progress report of a running job, for the live view.   KEYS: job, lease, feed
+# ARGV: token, data (JSON), maxlen
+_PROGRESS = (
+    _FENCE
+    + """
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'event', 'progress', 'data', ARGV[2])
+return 1
+"""
+)
+
 # KEYS: reaper   ARGV: node, ttl (ms)  → 1 while this node holds the office
 _ELECT = """
 local holder = redis.call('GET', KEYS[1])
@@ -237,6 +257,7 @@ class Runs:
                 "finish": _FINISH,
                 "release": _RELEASE,
                 "requeue": _REQUEUE,
+                "progress": _PROGRESS,
                 "elect": _ELECT,
             }.items()
         }
@@ -302,9 +323,10 @@ class Runs:
         done = self._run(
             "commit",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_metrics(claim.job_id),
-             keys.job_events(claim.job_id), keys.job_checkpoints(claim.job_id)],
+             keys.job_events(claim.job_id), keys.job_checkpoints(claim.job_id),
+             keys.job_feed(claim.job_id)],
             [claim.token, epoch, entry, json.dumps(logs), key, meta, keep, run_seconds, now_iso(),
-             self.max_epochs + 1],
+             self.max_epochs + 1, FEED_MAXLEN],
         )  # fmt: skip
         if done != 1:
             self.blobs.delete(key)
@@ -330,7 +352,20 @@ class Runs:
     def note(self, job_id: str, kind: str, **details: Any) -> None:
         """An informational event (`resumed`, …): not fenced, it changes no state."""
         fields = {"type": kind, "time": now_iso(), **{k: str(v) for k, v in details.items()}}
-        self.redis.xadd(keys.job_events(job_id), fields, maxlen=EVENTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.xadd(keys.job_events(job_id), fields, maxlen=EVENTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        feed = {"event": kind, "data": json.dumps(fields)}
+        pipe.xadd(keys.job_feed(job_id), feed, maxlen=FEED_MAXLEN, approximate=True)  # type: ignore[arg-type]
+        pipe.execute()
+
+    def progress(self, claim: Claim, data: dict[str, Any]) -> bool:
+        """A running job's progress inside an epoch, for the live view (fenced)."""
+        done = self._run(
+            "progress",
+            [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_feed(claim.job_id)],
+            [claim.token, json.dumps(data), FEED_MAXLEN],
+        )
+        return bool(done)
 
     def trained_to_end(self, claim: Claim) -> None:
         """Counts attempts that finished training, fenced or not: duplicated work shows."""

@@ -1,0 +1,59 @@
+"""Server-Sent Events: a job's progress, epochs and status, live.
+
+`GET /v1/jobs/{id}/stream` replays the job's feed and follows it: `progress` events a few
+times a second while an epoch runs (epoch, batch, batches, running logs), one `epoch`
+event per finished epoch (its logs and wall time), the job's status events (`started`,
+`checkpoint`, `requeued`, `succeeded`, …), and a final `end` event with the job. Each
+event's `id` is its Redis stream id: reconnecting with `Last-Event-ID` resumes after it,
+without repeats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Header
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import FeedsDep, StoreDep, TenantDep
+from core.errors import SpecError
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+STREAM_ID = re.compile(r"^\d+-\d+$")
+WAIT_MS = 1000  # how long one read waits for news before the job's status is checked
+
+
+@router.get("/{job_id}/stream", response_class=EventSourceResponse)
+async def stream(
+    job_id: str,
+    tenant: TenantDep,
+    store: StoreDep,
+    feeds: FeedsDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
+) -> EventSourceResponse:
+    """The job's live feed as Server-Sent Events, from `Last-Event-ID` on if given."""
+    if last_event_id is not None and not STREAM_ID.match(last_event_id):
+        raise SpecError(f"Last-Event-ID {last_event_id!r} is not an event id of this stream")
+    await run_in_threadpool(store.jobs.get, tenant, job_id)  # 404 before any event
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        after = last_event_id or "0-0"
+        while True:
+            found = await feeds.read(job_id, after, WAIT_MS)
+            if not found:
+                job = await run_in_threadpool(store.jobs.get, tenant, job_id)
+                if job.status.finished:
+                    found = await feeds.read(job_id, after, None)  # what came meanwhile
+                    for entry_id, event, data in found:
+                        yield ServerSentEvent(data=data, event=event, id=entry_id)
+                    yield ServerSentEvent(data=job.model_dump_json(), event="end")
+                    return
+            for entry_id, event, data in found:
+                after = entry_id
+                yield ServerSentEvent(data=data, event=event, id=entry_id)
+
+    return EventSourceResponse(events(), ping=15)
