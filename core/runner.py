@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -142,7 +144,8 @@ class Guard(Callback):
     def __init__(self, run: JobRun) -> None:
         self.run = run
         self._epoch_started = 0.0
-        self._last_checkpoint = self._last_progress = time.monotonic()
+        self._last_checkpoint = time.monotonic()
+        self._last_progress = -math.inf  # the run's first batch reports: clients learn its size
 
     def on_epoch_begin(self, epoch: int) -> None:
         self._epoch_started = time.perf_counter()
@@ -215,7 +218,10 @@ def _attempt(
         arrays = {d: store.datasets.load(d) for d in claim.spec.dataset_ids()}
         result = train_job(claim.spec, arrays, callbacks=[Guard(run)], device=device, resume=resume)
         store.runs.trained_to_end(claim)
-        keras = safetensors.torch.save(_cpu(result.model.keras_weights()))
+        keras_weights = _cpu(result.model.keras_weights())
+        # safetensors does not keep the order of its tensors; Keras's get_weights() does.
+        order = {"keras_order": json.dumps(list(keras_weights))}
+        keras = safetensors.torch.save(keras_weights, metadata=order)
         state = safetensors.torch.save(_cpu(result.model.state_dict()))
         if run.retrying(lambda: store.runs.succeed(claim, keras, state)):
             log.info("job %s: succeeded", claim.job_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 
 from api.deps import SettingsDep, StoreDep, TenantDep
 from api.routes.jobs import IdempotencyKey
@@ -31,6 +31,16 @@ def create_dataset(
     if not new:
         response.headers["Idempotent-Replayed"] = "true"
     return dataset
+
+
+@router.get("")
+def find_dataset(
+    tenant: TenantDep,
+    store: StoreDep,
+    sha256: Annotated[str, Query(pattern="^[0-9a-f]{64}$", description="the .npy file's SHA-256")],
+) -> Dataset:
+    """The tenant's dataset with this content (the SDK uploads an array once); 404 if none."""
+    return store.datasets.by_sha256(tenant, sha256)
 
 
 @router.get("/{dataset_id}")

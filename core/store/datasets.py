@@ -44,10 +44,12 @@ class Datasets:
         dataset = Dataset(
             id=dataset_id, shape=list(shape), dtype=dtype, bytes=size, sha256=digest.hexdigest()
         )
-        self.redis.hset(
-            keys.dataset(dataset_id),
-            mapping={"tenant": tenant, "meta": dataset.model_dump_json()},
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(
+            keys.dataset(dataset_id), mapping={"tenant": tenant, "meta": dataset.model_dump_json()}
         )
+        pipe.hset(keys.tenant_datasets(tenant), dataset.sha256, dataset_id)
+        pipe.execute()
         return dataset
 
     def get(self, tenant: str, dataset_id: str) -> Dataset:
@@ -56,6 +58,13 @@ class Datasets:
         if owner is None or meta is None or text(owner) != tenant:
             raise NotFound(f"no dataset {dataset_id!r}")
         return Dataset.model_validate_json(meta)
+
+    def by_sha256(self, tenant: str, sha256: str) -> Dataset:
+        """The tenant's dataset with this content; NotFound if it has none."""
+        dataset_id = text(self.redis.hget(keys.tenant_datasets(tenant), sha256))
+        if dataset_id is None:
+            raise NotFound(f"no dataset with sha256 {sha256}")
+        return self.get(tenant, dataset_id)
 
     def shapes(self, tenant: str, dataset_ids: Iterable[str]) -> dict[str, tuple[int, ...]]:
         """Shapes of those of `dataset_ids` that exist and belong to `tenant`."""
@@ -70,7 +79,17 @@ class Datasets:
         return out
 
     def delete(self, dataset_id: str) -> None:
-        self.redis.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
+        """Remove the dataset (the content index keeps pointing at the first upload)."""
+        owner, meta = self.redis.hmget(keys.dataset(dataset_id), ["tenant", "meta"])
+        pipe = self.redis.pipeline(transaction=True)
+        if owner is not None and meta is not None:
+            sha256 = json.loads(meta)["sha256"]
+            index = keys.tenant_datasets(str(text(owner)))
+            # Only if the index points here: a duplicate's removal leaves the original.
+            if text(self.redis.hget(index, sha256)) == dataset_id:
+                pipe.hdel(index, sha256)
+        pipe.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
+        pipe.execute()
 
     def load(self, dataset_id: str) -> np.ndarray:
         """The stored array. Never unpickles: object arrays were refused at upload."""

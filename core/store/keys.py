@@ -80,3 +80,8 @@ def job_feed(job_id: str) -> str:
     """Stream read by the live view (SSE): progress, epochs and the events, as they come.
     Its name is the events stream's with `feed` in place of `events` (the Lua relies on it)."""
     return f"{PREFIX}:job:{job_id}:feed"
+
+
+def tenant_datasets(name: str) -> str:
+    """Hash: the tenant's datasets by SHA-256 (content addressing: upload once)."""
+    return f"{PREFIX}:tenant:{name}:datasets"
