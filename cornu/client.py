@@ -1,34 +1,65 @@
 """`cornu.Client`: the HTTP contract in Python, raising Cornu's own error classes.
 
 client = cornu.Client("http://localhost:8000", api_key)
-x = client.upload(x_train)                     # → Dataset
+x = client.upload(x_train)                     # → Dataset (uploaded once per content)
 job = client.submit({...JobSpec...})           # → Job (queued)
+for event in client.stream(job.id): ...        # live progress, epochs, status
 job = client.wait(job.id)                      # → Job (succeeded / failed / …)
 client.metrics(job.id).history["val_accuracy"]
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
+from httpx_sse import connect_sse
 
-from core.errors import ERRORS_BY_SLUG, PROBLEM_TYPE_PREFIX, CornuError, ErrorItem, SpecError
-from core.spec import Dataset, Job, JobPage, JobSpec, Metrics
+from core.errors import (
+    ERRORS_BY_SLUG,
+    PROBLEM_TYPE_PREFIX,
+    CornuError,
+    ErrorItem,
+    NotFound,
+    ServiceUnavailable,
+    SpecError,
+)
+from core.spec import Dataset, Job, JobEvent, JobPage, JobSpec, Metrics, ModelSummary
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def default_api_key() -> str | None:
+    """`CORNU_API_KEY`, or the key `cornu up` wrote to `$CORNU_HOME/api_key`."""
+    if os.environ.get("CORNU_API_KEY"):
+        return os.environ["CORNU_API_KEY"]
+    home = Path(os.environ.get("CORNU_HOME") or "~/.cornu").expanduser()
+    key_file = home / "api_key"
+    return key_file.read_text().strip() if key_file.is_file() else None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event of a job's stream: `progress`, `epoch`, a status, or `end`."""
+
+    id: str | None
+    event: str
+    data: dict[str, Any]
 
 
 class Client:
     """A connection to one Cornu service with one tenant's API key.
 
-    `url` and `api_key` default to `CORNU_URL` and `CORNU_API_KEY`.
+    `url` defaults to `CORNU_URL`, `api_key` to `CORNU_API_KEY` or `cornu up`'s key file.
     """
 
     def __init__(
@@ -39,9 +70,10 @@ class Client:
         timeout_s: float = 60.0,
     ) -> None:
         self.url = (url or os.environ.get("CORNU_URL") or DEFAULT_URL).rstrip("/")
-        key = api_key or os.environ.get("CORNU_API_KEY")
+        key = api_key or default_api_key()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
+        self._uploaded: dict[str, Dataset] = {}  # sha256 → dataset, for this connection
 
     def __enter__(self) -> Client:
         return self
@@ -55,21 +87,39 @@ class Client:
     # -- datasets --------------------------------------------------------------------
 
     def upload(self, array: np.ndarray) -> Dataset:
-        """Upload one numeric array (as .npy); returns the stored dataset's id and shape."""
+        """Store one numeric array; an array whose content the service already holds for
+        this tenant is not sent again (content addressing by the .npy file's SHA-256)."""
         buffer = io.BytesIO()
         np.save(buffer, np.asarray(array), allow_pickle=False)
-        files = {"file": ("array.npy", buffer.getvalue(), "application/octet-stream")}
-        return Dataset.model_validate(self._request("POST", "/v1/datasets", files=files))
+        data = buffer.getvalue()
+        digest = hashlib.sha256(data).hexdigest()
+        known = self._uploaded.get(digest) or self.find_dataset(digest)
+        if known is None:
+            files = {"file": ("array.npy", data, "application/octet-stream")}
+            known = Dataset.model_validate(self._request("POST", "/v1/datasets", files=files))
+        self._uploaded[digest] = known
+        return known
+
+    def find_dataset(self, sha256: str) -> Dataset | None:
+        try:
+            return Dataset.model_validate(
+                self._request("GET", "/v1/datasets", params={"sha256": sha256})
+            )
+        except NotFound:
+            return None
 
     def dataset(self, dataset_id: str) -> Dataset:
         return Dataset.model_validate(self._request("GET", f"/v1/datasets/{dataset_id}"))
 
     # -- jobs ------------------------------------------------------------------------
 
-    def submit(self, spec: JobSpec | Mapping[str, Any]) -> Job:
+    def submit(
+        self, spec: JobSpec | Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> Job:
         """Queue a training job; the service checks the spec fully first (SpecError)."""
         body = spec.model_dump(mode="json") if isinstance(spec, JobSpec) else dict(spec)
-        return Job.model_validate(self._request("POST", "/v1/jobs", json=body))
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return Job.model_validate(self._request("POST", "/v1/jobs", json=body, headers=headers))
 
     def job(self, job_id: str) -> Job:
         return Job.model_validate(self._request("GET", f"/v1/jobs/{job_id}"))
@@ -79,6 +129,10 @@ class Client:
         if cursor:
             params["cursor"] = cursor
         return JobPage.model_validate(self._request("GET", "/v1/jobs", params=params))
+
+    def cancel(self, job_id: str) -> Job:
+        """Cancel a queued job, or ask a running one to stop between two batches."""
+        return Job.model_validate(self._request("POST", f"/v1/jobs/{job_id}/cancel"))
 
     def wait(self, job_id: str, *, timeout_s: float | None = None, poll_s: float = 0.5) -> Job:
         """Poll until the job is succeeded, failed or cancelled; TimeoutError past `timeout_s`."""
@@ -91,13 +145,52 @@ class Client:
                 raise TimeoutError(f"job {job_id} is still {job.status.value} after {timeout_s}s")
             time.sleep(poll_s)
 
+    def stream(
+        self, job_id: str, last_event_id: str | None = None, *, reconnect_s: float = 30.0
+    ) -> Iterator[Event]:
+        """The job's live events, from the start (or after `last_event_id`) to `end`.
+        A dropped connection is resumed after the last event received; ServiceUnavailable
+        once the service has been unreachable for `reconnect_s` seconds."""
+        lost_since: float | None = None
+        while True:
+            headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
+            path = f"/v1/jobs/{job_id}/stream"
+            try:
+                with connect_sse(self._http, "GET", path, headers=headers, timeout=None) as source:
+                    if source.response.is_error:
+                        source.response.read()
+                        raise_for_problem(source.response)
+                    for sse in source.iter_sse():
+                        lost_since = None
+                        if sse.event != "end":
+                            last_event_id = sse.id or last_event_id
+                        yield Event(sse.id or None, sse.event, json.loads(sse.data or "{}"))
+                        if sse.event == "end":
+                            return
+            except (httpx.TransportError, ServiceUnavailable) as exc:
+                # The service restarts, Redis blinks, a proxy closed the stream: resume.
+                lost_since = lost_since or time.monotonic()
+                if time.monotonic() - lost_since > reconnect_s:
+                    raise ServiceUnavailable(
+                        f"lost the stream of job {job_id} and could not reconnect to "
+                        f"{self.url} for {reconnect_s:.0f}s ({exc})"
+                    ) from exc
+                time.sleep(0.5)
+
+    def events(self, job_id: str) -> list[JobEvent]:
+        body = self._request("GET", f"/v1/jobs/{job_id}/events")
+        return [JobEvent.model_validate(e) for e in body["events"]]
+
     def metrics(self, job_id: str) -> Metrics:
         return Metrics.model_validate(self._request("GET", f"/v1/jobs/{job_id}/metrics"))
 
     def weights(self, job_id: str) -> bytes:
         """The trained weights as safetensors bytes (`safetensors.numpy.load` reads them)."""
-        response = self._send("GET", f"/v1/jobs/{job_id}/weights")
-        return response.content
+        return self._send("GET", f"/v1/jobs/{job_id}/weights").content
+
+    def export(self, job_id: str, format: str) -> bytes:
+        """The trained model as `onnx`, `torchscript` or `safetensors` bytes."""
+        return self._send("GET", f"/v1/jobs/{job_id}/export", params={"format": format}).content
 
     def download_weights(self, job_id: str, path: str | Path) -> Path:
         path = Path(path)
@@ -109,6 +202,20 @@ class Client:
                 for chunk in response.iter_bytes():
                     out.write(chunk)
         return path
+
+    def evaluate(self, job_id: str, **request: Any) -> dict[str, float]:
+        result: dict[str, float] = self._request(
+            "POST", f"/v1/jobs/{job_id}/evaluate", json=request
+        )
+        return result
+
+    def predict(self, job_id: str, **request: Any) -> Any:
+        return self._request("POST", f"/v1/jobs/{job_id}/predict", json=request)["predictions"]
+
+    def summary(self, model: Any) -> ModelSummary:
+        return ModelSummary.model_validate(
+            self._request("POST", "/v1/models/summary", json={"model": model})
+        )
 
     def healthy(self) -> bool:
         try:
@@ -140,9 +247,8 @@ def raise_for_problem(response: httpx.Response) -> None:
     slug = str(body.get("type", "")).removeprefix(PROBLEM_TYPE_PREFIX)
     cls = ERRORS_BY_SLUG.get(slug, CornuError)
     if cls is SpecError:
-        items = [
-            ErrorItem(tuple(e.get("loc", ())), e.get("msg", "")) for e in body.get("errors", [])
-        ]
+        errors = body.get("errors", [])
+        items = [ErrorItem(tuple(e.get("loc", ())), str(e.get("msg", ""))) for e in errors]
         raise SpecError(items or detail)
     if cls is CornuError:
         detail = f"HTTP {response.status_code}: {detail}"

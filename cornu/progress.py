@@ -1,0 +1,92 @@
+"""Keras's progress bar for a fit that runs on the service.
+
+    Epoch 1/10
+    469/469 ━━━━━━━━━━━━━━━━━━━━ 2s 4ms/step - accuracy: 0.8712 - loss: 0.4466
+
+`verbose=1` redraws the bar in place as progress events arrive (on a terminal; elsewhere
+only each epoch's final line is written, as Keras does in logs), `verbose=2` writes one
+line per epoch, `verbose=0` nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TextIO
+
+WIDTH = 20  # Keras's bar width, in characters
+
+
+def format_value(value: float) -> str:
+    """Keras's formatting of a metric: four decimals, or scientific when tiny."""
+    return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
+
+
+def format_logs(logs: Mapping[str, float]) -> str:
+    return "".join(f" - {name}: {format_value(value)}" for name, value in logs.items())
+
+
+def format_step(seconds: float) -> str:
+    """Time per step as Keras writes it: `4ms/step`, `850us/step`, `2s/step`."""
+    if seconds >= 1:
+        return f"{seconds:.0f}s/step"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.0f}ms/step"
+    return f"{seconds * 1e6:.0f}us/step"
+
+
+class ProgressBar:
+    """Draws one fit's epochs; fed by the job's stream (see `TrainedModel._follow`)."""
+
+    def __init__(self, out: TextIO, verbose: int = 1) -> None:
+        self.out, self.verbose = out, verbose
+        self.live = verbose == 1 and out.isatty()
+        self.batches: int | None = None
+        self._drawn = 0  # characters of the line drawn in place, to blank on redraw
+
+    def start_epoch(self, epoch: int, epochs: int, batches: int | None) -> None:
+        self.batches = batches
+        self._drawn = 0
+        if self.verbose:
+            self._write(f"Epoch {epoch}/{epochs}\n")
+
+    def update(self, batch: int, logs: Mapping[str, float]) -> None:
+        """Redraw the bar at `batch` of the epoch (only on a terminal, with verbose=1)."""
+        if not self.live or not self.batches:
+            return
+        line = f"{self._bar(batch)}{format_logs(logs)}"
+        self._write("\r" + line.ljust(self._drawn))
+        self._drawn = len(line)
+
+    def end_epoch(self, logs: Mapping[str, float], seconds: float) -> None:
+        """The epoch's final line: its steps, time, time per step and metrics."""
+        if not self.verbose:
+            return
+        if self.verbose == 2:
+            steps = f"{self.batches}/{self.batches} - " if self.batches else ""
+            timing = f"{seconds:.0f}s" + (
+                f" - {format_step(seconds / self.batches)}" if self.batches else ""
+            )
+            line = f"{steps}{timing}{format_logs(logs)}"
+        elif self.batches:
+            line = f"{self._bar(self.batches)} {seconds:.0f}s {format_step(seconds / self.batches)}"
+            line += format_logs(logs)
+        else:
+            line = f"{seconds:.0f}s{format_logs(logs)}"
+        prefix = "\r" if self._drawn else ""
+        self._write(prefix + line.ljust(self._drawn) + "\n")
+        self._drawn = 0
+
+    def message(self, text: str) -> None:
+        if self.verbose:
+            self._write(("\n" if self._drawn else "") + text + "\n")
+            self._drawn = 0
+
+    def _bar(self, batch: int) -> str:
+        total = self.batches or 1
+        filled = min(WIDTH, WIDTH * batch // total)
+        digits = len(str(total))
+        return f"{batch:>{digits}}/{total} {'━' * filled}{'─' * (WIDTH - filled)}"
+
+    def _write(self, text: str) -> None:
+        self.out.write(text)
+        self.out.flush()

@@ -1,0 +1,284 @@
+"""What the SDK's models share: Keras's `compile` / `fit` / `evaluate` / `predict` /
+`summary` / weights, carried out by the service.
+
+`fit` uploads the arrays (each content once), submits the job and follows its live
+stream with a Keras-style progress bar; Ctrl-C cancels the job on the service.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import safetensors.numpy
+
+from core.errors import JobFailed
+from cornu import connection
+from cornu.client import Client
+from cornu.layers import _jsonable
+from cornu.progress import ProgressBar
+
+
+class History:
+    """Keras's `History`: `history.history["loss"]` is the list of each epoch's loss."""
+
+    def __init__(
+        self, history: dict[str, list[float]], epochs: list[int], params: dict[str, Any]
+    ) -> None:
+        self.history = history
+        self.epoch = epochs
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"<History {', '.join(self.history)} over {len(self.epoch)} epochs>"
+
+
+class RemoteJob:
+    """A training job on the service (what `fit(..., wait=False)` returns)."""
+
+    def __init__(self, client: Client, job_id: str) -> None:
+        self.client, self.id = client, job_id
+
+    @property
+    def status(self) -> str:
+        return self.client.job(self.id).status.value
+
+    def wait(self, timeout_s: float | None = None) -> RemoteJob:
+        self.client.wait(self.id, timeout_s=timeout_s)
+        return self
+
+    def cancel(self) -> None:
+        self.client.cancel(self.id)
+
+    def history(self) -> History:
+        metrics = self.client.metrics(self.id)
+        return History(metrics.history, [e.epoch - 1 for e in metrics.epochs], {"job": self.id})
+
+    def stream(self) -> Any:
+        return self.client.stream(self.id)
+
+    def __repr__(self) -> str:
+        return f"<RemoteJob {self.id}>"
+
+
+class TrainedModel:
+    """Base of Sequential, Model and JSON models: the Keras methods, run on the service."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        self._compile: dict[str, Any] | None = None
+        self._job: str | None = None
+
+    # Subclasses give their spec and, for several inputs/outputs, their names.
+    def model_spec(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def input_names(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def output_names(self) -> list[str]:
+        raise NotImplementedError
+
+    @property
+    def client(self) -> Client:
+        return connection.client()
+
+    # -- Keras's API -----------------------------------------------------------------
+
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        metrics: Any = None,
+        loss_weights: Any = None,
+        weighted_metrics: Any = None,
+    ) -> None:
+        if loss is None:
+            raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
+        self._compile = {
+            "optimizer": _jsonable(optimizer),
+            "loss": _jsonable(loss),
+            "metrics": _jsonable(metrics or []),
+            "weighted_metrics": _jsonable(weighted_metrics or []),
+            "loss_weights": _jsonable(loss_weights),
+        }
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Sequence[Any] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        class_weight: Mapping[int, float] | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        seed: int | None = None,
+        wait: bool = True,
+    ) -> History | RemoteJob:
+        """Train on the service; returns Keras's History (or the job, with `wait=False`)."""
+        if self._compile is None:
+            raise RuntimeError("compile the model before fit, as in Keras")
+        data = self._data(x, y, sample_weight)
+        fit: dict[str, Any] = {"epochs": epochs, "shuffle": shuffle, "initial_epoch": initial_epoch}
+        fit |= {"batch_size": batch_size or 32, "validation_split": validation_split, "seed": seed}
+        if validation_data is not None:
+            fit["validation_data"] = self._data(*validation_data)
+        if class_weight is not None:
+            fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
+        if callbacks:
+            fit["callbacks"] = [_jsonable(c) for c in callbacks]
+        spec = {"model": self.model_spec(), "compile": self._compile, "fit": fit, "data": data}
+        job = self.client.submit(spec)
+        self._job = job.id
+        if not wait:
+            return RemoteJob(self.client, job.id)
+        try:
+            self._follow(job.id, epochs, verbose)
+        except KeyboardInterrupt:
+            self.client.cancel(job.id)
+            raise
+        done = self.client.job(job.id)
+        if done.status.value != "succeeded":
+            raise JobFailed(f"job {job.id} {done.status.value}: {done.error or 'cancelled'}")
+        history = RemoteJob(self.client, job.id).history()
+        history.params = {"epochs": epochs, "job": job.id, "verbose": verbose}
+        return history
+
+    def evaluate(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
+        sample_weight: Any = None, return_dict: bool = False,
+    ) -> Any:  # fmt: skip
+        """`model.evaluate`: the loss alone, `[loss, *metrics]`, or a dict with `return_dict`."""
+        request = {**self._data(x, y, sample_weight), "batch_size": batch_size or 32}
+        logs = self.client.evaluate(self._trained(), **request)
+        if return_dict:
+            return logs
+        if len(logs) == 1:
+            return logs["loss"]
+        return [logs["loss"], *(value for name, value in logs.items() if name != "loss")]
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto") -> Any:
+        """`model.predict`: an array per output (a list of them for several outputs)."""
+        request = {"x": self._arrays(x, self.input_names), "batch_size": batch_size or 32}
+        result = self.client.predict(self._trained(), **request)
+        if isinstance(result, dict):
+            return [np.asarray(result[name], dtype=np.float32) for name in result]
+        return np.asarray(result, dtype=np.float32)
+
+    def summary(self) -> None:
+        """Print Keras's summary table (layers, output shapes, parameters), from the service."""
+        from rich.console import Console
+        from rich.table import Table
+
+        summary = self.client.summary(self.model_spec())
+        table = Table(title=f'Model: "{self.name or "model"}"', title_justify="left")
+        for column in ("Layer (type)", "Output Shape", "Param #"):
+            table.add_column(column, justify="right" if column == "Param #" else "left")
+        for layer in summary.layers:
+            shape = layer.output_shape
+            shown = (
+                ", ".join(str((None, *s)) for s in shape)
+                if shape and isinstance(shape[0], list)
+                else str((None, *shape))
+            )
+            table.add_row(f"{layer.name} ({layer.type})", shown, f"{layer.params:,}")
+        console = Console()
+        console.print(table)
+        console.print(f" Total params: {summary.total_params:,}")
+        console.print(f" Trainable params: {summary.trainable_params:,}")
+        console.print(f" Non-trainable params: {summary.non_trainable_params:,}")
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The trained weights in Keras's order and layouts (as `model.get_weights()`)."""
+        data = self.client.weights(self._trained())
+        arrays = safetensors.numpy.load(data)
+        header_size = int.from_bytes(data[:8], "little")
+        metadata = json.loads(data[8 : 8 + header_size]).get("__metadata__") or {}
+        order = json.loads(metadata.get("keras_order", "null")) or list(arrays)
+        return [arrays[name] for name in order]
+
+    def save_weights(self, filepath: str | Path) -> None:
+        """The trained weights as a safetensors file (`{layer}/{weight}` keys)."""
+        self.client.download_weights(self._trained(), filepath)
+
+    def to_json(self) -> str:
+        """The model as JSON the service accepts (`models.model_from_json` reads it back)."""
+        return json.dumps(self.model_spec())
+
+    @property
+    def job_id(self) -> str | None:
+        """The service job that trained this model (after `fit`)."""
+        return self._job
+
+    # -- plumbing --------------------------------------------------------------------
+
+    def _trained(self) -> str:
+        if self._job is None:
+            raise RuntimeError("the model has not been trained: call fit first")
+        return self._job
+
+    def _arrays(self, value: Any, names: list[str]) -> str | dict[str, str]:
+        """Upload arrays (one, a list in model order, or a map by name) as dataset ids."""
+        if isinstance(value, Mapping):
+            return {name: self.client.upload(np.asarray(v)).id for name, v in value.items()}
+        if (
+            isinstance(value, list | tuple)
+            and value
+            and not np.isscalar(value[0])
+            and len(names) > 1
+        ):
+            if len(value) != len(names):
+                raise ValueError(
+                    f"the model has {len(names)} inputs/outputs ({', '.join(names)}); "
+                    f"got {len(value)} arrays"
+                )
+            return {
+                name: self.client.upload(np.asarray(v)).id
+                for name, v in zip(names, value, strict=True)
+            }
+        return self.client.upload(np.asarray(value)).id
+
+    def _data(self, x: Any, y: Any, sample_weight: Any = None) -> dict[str, Any]:
+        if x is None or y is None:
+            raise ValueError("give the training data as numpy arrays: fit(x, y, …)")
+        data: dict[str, Any] = {
+            "x": self._arrays(x, self.input_names),
+            "y": self._arrays(y, self.output_names),
+        }
+        if sample_weight is not None:
+            data["sample_weight"] = self.client.upload(np.asarray(sample_weight)).id
+        return data
+
+    def _follow(self, job_id: str, epochs: int, verbose: Any) -> None:
+        """Draw the job's progress from its live stream until it ends."""
+        bar = ProgressBar(sys.stdout, 0 if verbose in (0, False) else 2 if verbose == 2 else 1)
+        shown: int | None = None  # the epoch whose bar is drawn
+        batches: int | None = None  # steps per epoch, from the first progress event
+        for event in self.client.stream(job_id):
+            data = event.data
+            if event.event == "progress":
+                batches = data["batches"]
+                if data["epoch"] != shown:
+                    shown = data["epoch"]
+                    bar.start_epoch(data["epoch"], epochs, batches)
+                bar.update(data["batch"], data["logs"])
+            elif event.event == "epoch":
+                logs = {k: v for k, v in data.items() if k not in ("epoch", "seconds")}
+                if data["epoch"] != shown:
+                    bar.start_epoch(data["epoch"], epochs, batches)
+                bar.end_epoch(logs, data["seconds"])
+                shown = data["epoch"]
+            elif event.event in ("failed", "cancelled"):
+                reason = data.get("reason")
+                bar.message(f"job {event.event}" + (f": {reason}" if reason else ""))

@@ -1,0 +1,187 @@
+"""The Keras-like SDK against the live stack: the book's snippets run with one changed
+import, and fit/evaluate/predict/summary/weights behave as Keras's do."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from safetensors.numpy import load_file
+
+import cornu
+from cornu import Input, callbacks, layers, models, optimizers
+from tests.conftest import Service
+
+
+@pytest.fixture
+def connected(api_url: str, new_api_key: Callable[[], str]) -> Iterator[cornu.Client]:
+    """The SDK connected to the session's stack as a fresh tenant."""
+    client = cornu.connect(api_url, new_api_key())
+    yield client
+    client.close()
+
+
+def mnist_like(samples: int = 256, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random data of MNIST's shapes: flat 784-pixel images and one-hot labels."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((samples, 784), dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, samples)]
+    return x, y
+
+
+def test_the_books_sequential_snippet(
+    connected: cornu.Client, worker: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x, y = mnist_like()
+    # From here to `fit`, the book's own code (Deep Learning with Python, 3.1).
+    model = models.Sequential()
+    model.add(layers.Dense(32, activation="relu", input_shape=(784,)))
+    model.add(layers.Dense(10, activation="softmax"))
+    model.compile(optimizer=optimizers.RMSprop(lr=0.001), loss="mse", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=128, epochs=10)
+
+    assert isinstance(history, cornu.History)
+    assert sorted(history.history) == ["accuracy", "loss"]
+    assert len(history.history["loss"]) == len(history.history["accuracy"]) == 10
+    assert history.epoch == list(range(10))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    out = capsys.readouterr().out
+    assert "Epoch 1/10" in out and "Epoch 10/10" in out
+    assert "2/2 ━━━━━━━━━━━━━━━━━━━━" in out and "step - accuracy: " in out  # Keras's bar
+
+
+def test_the_books_functional_snippet(connected: cornu.Client, worker: Service) -> None:
+    x_train, y_train = mnist_like(seed=1)
+    input_tensor = layers.Input(shape=(784,))
+    x = layers.Dense(32, activation="relu")(input_tensor)
+    output_tensor = layers.Dense(10, activation="softmax")(x)
+    model = models.Model(input=input_tensor, output=output_tensor)
+    model.compile(optimizer=optimizers.RMSprop(lr=0.001), loss="mse", metrics=["accuracy"])
+    history = model.fit(x_train, y_train, batch_size=128, epochs=3, verbose=0)
+
+    assert len(history.history["loss"]) == len(history.history["accuracy"]) == 3
+    layer_names = [layer["name"] for layer in json.loads(model.to_json())["layers"]]
+    assert layer_names == ["dense", "dense_1"]  # Keras's default names
+
+
+def test_arrays_are_uploaded_once_per_content(connected: cornu.Client, worker: Service) -> None:
+    x, _ = mnist_like(64)
+    posts: list[str] = []
+
+    def record(request: httpx.Request) -> None:
+        if request.method == "POST":
+            posts.append(request.url.path)
+
+    first = connected.upload(x)
+    again = cornu.Client(connected.url, connected._http.headers["Authorization"][7:])
+    again._http.event_hooks["request"].append(record)
+    with again:
+        assert again.upload(x.copy()).id == first.id  # known to the service: not sent
+        assert again.upload(x + 1).id != first.id
+    assert posts == ["/v1/datasets"]
+
+
+def test_evaluate_predict_summary_and_weights(
+    connected: cornu.Client, worker: Service, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    x, y = mnist_like(128, seed=2)
+    model = models.Sequential([Input(shape=(784,)), layers.Dense(32, "relu"), layers.Dense(10)])
+    model.summary()
+    table = capsys.readouterr().out
+    assert "dense (Dense)" in table and "(None, 32)" in table and "25,120" in table
+    assert "Total params: 25,450" in table
+
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    history = model.fit(x, y, epochs=2, validation_split=0.25, verbose=2)
+    assert sorted(history.history) == ["loss", "mae", "val_loss", "val_mae"]
+    out = capsys.readouterr().out
+    assert "3/3 - " in out and "val_mae: " in out  # verbose=2: one line per epoch
+
+    loss, mae = model.evaluate(x, y)
+    assert model.evaluate(x, y, return_dict=True) == {"loss": loss, "mae": mae}
+    predictions = model.predict(x[:5])
+    assert predictions.shape == (5, 10) and predictions.dtype == np.float32
+
+    weights = model.get_weights()  # Keras's order: kernel, bias, per layer
+    assert [w.shape for w in weights] == [(784, 32), (32,), (32, 10), (10,)]
+    manual = np.maximum(x[:5] @ weights[0] + weights[1], 0) @ weights[2] + weights[3]
+    np.testing.assert_allclose(predictions, manual, rtol=1e-4, atol=1e-5)
+
+    model.save_weights(tmp_path / "model.safetensors")
+    saved = load_file(tmp_path / "model.safetensors")
+    np.testing.assert_array_equal(saved["dense/kernel"], weights[0])
+
+    again = models.model_from_json(model.to_json())
+    assert again.model_spec() == model.model_spec()
+
+
+def test_callbacks_run_on_the_service(connected: cornu.Client, worker: Service) -> None:
+    x, y = mnist_like(64, seed=3)
+    model = models.Sequential([layers.Dense(10, activation="softmax", input_shape=(784,))])
+    model.compile(optimizer=optimizers.SGD(0.01), loss="categorical_crossentropy")
+    stop = callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1)
+    history = model.fit(x, y, epochs=20, callbacks=[stop], verbose=0)
+    assert len(history.history["loss"]) == 2  # no epoch improves the loss by 10: patience 1
+
+
+def test_bad_arguments_fail_at_once_as_in_keras() -> None:
+    with pytest.raises(cornu.SpecError, match="units"):
+        layers.Dense(units=-3)
+    with pytest.raises(AttributeError, match="Dense"):
+        layers.Dence  # noqa: B018 - a misspelt layer names the right one
+    with pytest.raises(TypeError, match="positional"):
+        layers.Dense(32, "relu", True, 4)
+    with pytest.raises(RuntimeError, match="compile"):
+        models.Sequential([layers.Dense(1, input_shape=(2,))]).fit(np.zeros((2, 2)), np.zeros(2))
+
+
+def test_a_failed_job_raises_with_its_reason(connected: cornu.Client, worker: Service) -> None:
+    x = np.full((32, 4), np.nan, dtype=np.float32)
+    model = models.Sequential([layers.Dense(1, input_shape=(4,))])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(cornu.JobFailed, match="failed"):
+        model.fit(x, np.zeros(32, dtype=np.float32), epochs=2, verbose=0)
+
+
+def test_wait_false_returns_the_remote_job(connected: cornu.Client, worker: Service) -> None:
+    x, y = mnist_like(64, seed=4)
+    model = models.Sequential([layers.Dense(10, activation="softmax", input_shape=(784,))])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    job = model.fit(x, y, epochs=3, wait=False)
+    assert isinstance(job, cornu.RemoteJob) and model.job_id == job.id
+    assert job.wait(timeout_s=120).status == "succeeded"
+    assert len(job.history().history["accuracy"]) == 3
+    assert model.predict(x[:2]).shape == (2, 10)  # the model is the trained one
+
+
+def test_ctrl_c_cancels_the_remote_job(connected: cornu.Client, worker: Service) -> None:
+    rng = np.random.default_rng(5)
+    x, y = rng.random((2000, 64), dtype=np.float32), rng.integers(0, 10, 2000)
+    model = models.Sequential([layers.Dense(64, "relu", input_shape=(64,)), layers.Dense(10)])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+    def press_ctrl_c() -> None:  # once the job runs, as a person at the terminal would
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            jobs = connected.jobs(limit=1).jobs
+            if jobs and jobs[0].status.value == "running":
+                os.kill(os.getpid(), signal.SIGINT)
+                return
+            time.sleep(0.1)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, batch_size=8, epochs=500, verbose=0)
+    presser.join()
+    assert model.job_id is not None
+    job = connected.wait(model.job_id, timeout_s=30)
+    assert job.status.value == "cancelled"
