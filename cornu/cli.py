@@ -1,7 +1,11 @@
-"""The `cornu` command: run the service's roles and manage API keys.
+"""The `cornu` command: run the service, manage API keys, and train through the service.
 
 `cornu up` runs everything on one machine; `cornu api` and `cornu worker` run one
-role each against `CORNU_REDIS_URL` (what docker-compose and multi-machine setups use).
+role each against `CORNU_REDIS_URL` (what docker-compose and multi-machine setups use);
+`cornu keys create` makes an API key.
+
+The client commands (`submit`, `jobs`, `status`, `logs`, `cancel`, `download`,
+`summary`) and their exit codes are in `cornu.commands`.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ def up(
     host: Annotated[str, typer.Option(help="address the API listens on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port of the API")] = 8000,
     home: Annotated[
-        Path | None, typer.Option(help="data directory [default: CORNU_HOME or ~/.cornu]")
+        Path | None, typer.Option(help="data directory (default: CORNU_HOME, else ~/.cornu)")
     ] = None,
 ) -> None:
     """Redis, one worker and the API on this machine; Ctrl-C stops them all."""
@@ -35,8 +39,10 @@ def up(
     from cornu.embedded import stack
 
     home = (home or get_settings().home_dir).expanduser()
-    # SIGTERM (docker stop, kill) stops the stack as Ctrl-C does.
+    # SIGTERM (docker stop, kill) stops the stack as Ctrl-C does, and so does SIGINT
+    # even where a shell started us with it ignored (`cornu up &`).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         with stack(home, host, port) as running:
             typer.echo(f"Cornu is up at {running.url} (docs at {running.url}/docs)")
@@ -64,7 +70,7 @@ def api(
 
 @app.command()
 def worker(
-    queues: Annotated[str, typer.Option(help="comma-separated queues [default: CORNU_QUEUE]")] = "",
+    queues: Annotated[str, typer.Option(help="comma-separated queues (default: CORNU_QUEUE)")] = "",
     concurrency: Annotated[
         int, typer.Option(min=1, help="jobs at once; 1 (one per GPU) uses Celery's solo pool")
     ] = 1,
@@ -109,5 +115,12 @@ def create_key(tenant: Annotated[str, typer.Argument(help="tenant the key belong
     typer.echo(key)
 
 
+# The client commands (submit, jobs, status, …) register themselves on `app`.
+from cornu import commands  # noqa: E402
+
+
 def main() -> None:
     app()
+
+
+__all__ = ["app", "commands", "main"]
