@@ -8,7 +8,7 @@ inputs by `max_predict_samples`, answers by `max_predict_values`.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import safetensors.torch
@@ -52,6 +52,22 @@ def evaluate_job(
     return trainer.evaluate(data, batch_size=request.batch_size)
 
 
+class Trained(NamedTuple):
+    spec: JobSpec
+    plan: Plan
+    model: Model
+
+
+def trained(store: Store, tenant: str, job_id: str) -> Trained:
+    """A succeeded job's model with its trained weights, in eval mode; NotFound before
+    the job succeeds. The training data tell a Sequential without `input_shape` its
+    input, as they did at training."""
+    spec, state = store.jobs.trained(tenant, job_id)
+    spec = _on_data(spec, spec.data)
+    plan = plan_job(spec, store.datasets.shapes(tenant, spec.data.ids()))
+    return Trained(spec, plan, _reload(spec, plan, state))
+
+
 def _on_data(spec: JobSpec, data: DataRef) -> JobSpec:
     """The job's spec on other data, without what fit needs beyond it (validation, …)."""
     fit = spec.fit.model_copy(
@@ -75,15 +91,11 @@ def predict_job(
     store: Store, tenant: str, job_id: str, request: PredictRequest, settings: Settings
 ) -> dict[str, Any]:
     """`model.predict(x)` on a dataset or on a small inline batch; one list per output."""
-    spec, state = store.jobs.trained(tenant, job_id)
+    spec, plan, model = trained(store, tenant, job_id)
     if (request.x is None) == (request.inputs is None):
         raise SpecError(
             "give x (dataset ids) or inputs (a small inline batch), not both or neither"
         )
-    # The training data tell a Sequential without input_shape its input (as at training).
-    spec = _on_data(spec, spec.data)
-    plan = plan_job(spec, store.datasets.shapes(tenant, spec.data.ids()))
-    model = _reload(spec, plan, state)
     arrays = _arrays(store, tenant, request, plan, settings)
     samples = arrays[0].shape[0]
     values = samples * sum(math.prod(s) for s in plan.output_shapes)

@@ -1,7 +1,44 @@
-"""Exporting a trained model (filled in by the export's change)."""
+"""Exporting a trained model: its weights (safetensors), TorchScript or ONNX."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+
+from api.deps import StoreDep, TenantDep
+from core.export import ExportFormat, export_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+FormatQuery = Annotated[
+    ExportFormat,
+    Query(
+        alias="format",
+        description="safetensors: Keras-layout weights; torchscript: a `torch.jit.load`-able "
+        "module; onnx: an ONNX model with a dynamic batch axis",
+    ),
+]
+
+
+@router.get(
+    "/{job_id}/export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}, "application/onnx": {}}},
+        404: {"description": "no such job, or it has not succeeded"},
+        422: {"description": "an unknown format, or a model the format cannot express"},
+    },
+)
+def export_model(
+    job_id: str, fmt: FormatQuery, tenant: TenantDep, store: StoreDep
+) -> StreamingResponse:
+    """The trained model as a file. TorchScript and ONNX take the inputs in Keras's layout
+    (batch-first, channels-last) and give `predict`'s outputs; built on this request."""
+    exported = export_job(store, tenant, job_id, fmt)
+    return StreamingResponse(
+        exported.chunks,
+        media_type=exported.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{job_id}.{exported.extension}"'},
+    )

@@ -1,0 +1,176 @@
+"""A trained job's model as a file other tools load: safetensors, TorchScript or ONNX.
+
+TorchScript and ONNX record the model as `model.predict` runs it: inputs batch-first and
+channels-last in `input_names` order (float32, int64 for an Embedding's ids), outputs
+after the heads' activations (one tensor, or a tuple in `output_names` order), and a
+batch of any size. Exports run on the CPU of the process that asks (the API).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from core.engine.layers.rnn import Recurrent
+from core.engine.model import Model
+from core.errors import CornuError, SpecError
+from core.inference import trained
+from core.store import Store
+
+ONNX_OPSET = 20  # torch 2.13's default: LayerNormalization (17+) and GRU/LSTM as ONNX ops
+TRACE_BATCH = 2  # a batch of 1 could let a trace treat the batch axis as a constant
+# torch.export (under the ONNX exporter) and the tracer keep global state: one at a time.
+_EXPORTING = threading.Lock()
+
+
+class ExportFormat(StrEnum):
+    onnx = "onnx"
+    torchscript = "torchscript"
+    safetensors = "safetensors"
+
+
+@dataclass(frozen=True)
+class Exported:
+    """A file to download: its bytes (in chunks), media type and file name extension."""
+
+    chunks: Iterable[bytes]
+    media_type: str
+    extension: str
+
+
+def export_job(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exported:
+    """A succeeded job's model in `fmt`; NotFound before the job succeeds, SpecError
+    (naming the layer and the reason) for a model the format cannot express."""
+    if fmt is ExportFormat.safetensors:
+        return Exported(
+            store.jobs.weights(tenant, job_id), "application/octet-stream", "safetensors"
+        )
+    model = trained(store, tenant, job_id).model
+    if fmt is ExportFormat.onnx:
+        return Exported([to_onnx(model)], "application/onnx", "onnx")
+    return Exported([to_torchscript(model)], "application/octet-stream", "pt")
+
+
+def to_torchscript(model: Model) -> bytes:
+    """A `torch.jit.load`-able module: `module(*inputs)` gives what `predict` gives."""
+    predict = _for_export(model, "TorchScript")
+    with _EXPORTING, torch.no_grad():
+        traced = torch.jit.trace(predict, examples(model, TRACE_BATCH), check_trace=False)
+    buffer = io.BytesIO()
+    torch.jit.save(traced, buffer)
+    return buffer.getvalue()
+
+
+def to_onnx(model: Model) -> bytes:
+    """An ONNX model (opset `ONNX_OPSET`) with a dynamic batch axis; its inputs and outputs
+    are named as the model's. Uses torch's exporter on `torch.export`, which needs the
+    onnxscript package."""
+    if importlib.util.find_spec("onnxscript") is None:
+        raise CornuError(
+            "ONNX export is not available on this server: it needs the onnxscript package "
+            "(pip install 'cornu[server]'); TorchScript and safetensors exports still work"
+        )
+    predict = _for_export(model, "ONNX")
+    example = examples(model, TRACE_BATCH)
+    batch = torch.export.Dim("batch")
+    with _EXPORTING, torch.no_grad():
+        program = torch.onnx.export(
+            predict,
+            example,
+            dynamo=True,
+            input_names=model.input_names,
+            output_names=model.output_names,
+            # forward(*inputs): one entry for the varargs, holding each input's axes
+            dynamic_shapes=(tuple({0: batch} for _ in example),),
+            opset_version=ONNX_OPSET,
+            verbose=False,
+        )
+    assert program is not None  # the dynamo exporter always returns its program
+    data: bytes = program.model_proto.SerializeToString()
+    return data
+
+
+def examples(model: Model, batch: int) -> tuple[Tensor, ...]:
+    """Inputs of the model's dtypes and shapes: seeded normal floats, and id 0 (which
+    every Embedding has) for integer inputs."""
+    generator = torch.Generator().manual_seed(0)
+    return tuple(
+        torch.zeros((batch, *shape), dtype=dtype)
+        if not dtype.is_floating_point
+        else torch.randn((batch, *shape), generator=generator, dtype=dtype)
+        for shape, dtype in zip(model.input_shapes, model.input_dtypes, strict=True)
+    )
+
+
+class _Predict(nn.Module):
+    """The model as `predict` runs it, returning one tensor, or a tuple for several
+    outputs (what tracing records; the engine's list of outputs is not traceable)."""
+
+    def __init__(self, model: Model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *inputs: Tensor) -> Tensor | tuple[Tensor, ...]:
+        outputs = self.model(*inputs)
+        return outputs[0] if len(outputs) == 1 else tuple(outputs)
+
+
+def _for_export(model: Model, what: str) -> _Predict:
+    """The model, frozen in eval mode, once it is known that `what` can record it."""
+    model.eval().requires_grad_(False)
+    masked = _masked_recurrent(model)
+    if masked:
+        raise SpecError(
+            f"layer {masked[0]} reads a mask (from an Embedding with mask_zero=True), which "
+            f"{what} export does not support: a masked recurrent layer packs each batch by "
+            "its sequence lengths, which a recorded graph cannot repeat for other inputs; "
+            "export a model trained without mask_zero, or download its weights "
+            "(format=safetensors)"
+        )
+    return _Predict(model).eval()
+
+
+def _masked_recurrent(model: Model) -> list[str]:
+    """The layers (`'lstm' (LSTM)`) whose recurrent part runs with a mask, found by running
+    the model once: masks arise and travel at run time, as in Keras."""
+    found: list[str] = []
+
+    def watch(label: str) -> Callable[[nn.Module, tuple[Any, ...], dict[str, Any]], None]:
+        def hook(_: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+            masked = kwargs.get("mask") is not None or any(a is not None for a in args[1:])
+            if masked and label not in found:
+                found.append(label)
+
+        return hook
+
+    hooks = [
+        module.register_forward_pre_hook(watch(_label(name, layer, module)), with_kwargs=True)
+        for name, layer in zip(model.names, model.stack, strict=True)
+        for module in layer.modules()
+        if isinstance(module, Recurrent)
+    ]
+    if not hooks:
+        return found
+    try:
+        with torch.no_grad():
+            model(*examples(model, TRACE_BATCH))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return found
+
+
+def _label(name: str, layer: nn.Module, module: nn.Module) -> str:
+    """`'lstm' (LSTM)`, or `'bidirectional' (Bidirectional of GRU)` for a wrapped layer."""
+    kind = type(layer).__name__
+    return (
+        f"{name!r} ({kind})" if module is layer else f"{name!r} ({kind} of {type(module).__name__})"
+    )
