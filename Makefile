@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +20,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/digits_demo.py
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) lint typecheck tools
 	$(BIN)/pytest
+
+# Debian tools some tests use: Chromium (the dashboard's browser test) and a Compose CLI
+# (`docker-compose config` on docker-compose.yml). Each test says why it skips without.
+tools:
+	@for tool in chromium docker-compose; do \
+		command -v $$tool >/dev/null || ! command -v apt-get >/dev/null || \
+		apt-get install -y -qq $$tool >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq $$tool >/dev/null 2>&1) || \
+		echo "could not install $$tool: the tests that need it will be skipped"; \
+	done
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,296 @@
+// Cornu's dashboard: the jobs, a job's live curves and events, cancel and downloads.
+// Plain JS modules, no build; hash routes: #/ (jobs) and #/jobs/<id>.
+
+import { api, ApiError, apiKey, forgetApiKey, getJSON, saveApiKey } from "./api.js";
+import { Charts, metricsText } from "./charts.js";
+import { follow } from "./stream.js";
+
+const REFRESH_MS = 3000;
+const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+const $ = (id) => document.getElementById(id);
+
+function showError(err) {
+  if (err && err.name === "AbortError") return;
+  const el = $("error");
+  el.textContent = err ? err.message || String(err) : "";
+  el.hidden = !err;
+  if (err instanceof ApiError && err.status === 401) showKeyView();
+}
+
+const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+
+function statusBadge(el, status) {
+  el.textContent = status;
+  el.className = `status status-${status}`;
+}
+
+// -- routing ---------------------------------------------------------------------------
+
+let view = null; // the view on screen: {stop()}
+
+function route() {
+  if (view) view.stop();
+  view = null;
+  showError(null);
+  for (const id of ["key-view", "jobs-view", "job-view"]) $(id).hidden = true;
+  const key = apiKey();
+  $("key-status").hidden = !key;
+  if (!key) return showKeyView();
+  $("key-label").textContent = `Key …${key.slice(-4)}`;
+  const m = location.hash.match(/^#\/jobs\/([^/?#]+)$/);
+  view = m ? jobView(decodeURIComponent(m[1])) : jobsView();
+}
+
+// -- the key ---------------------------------------------------------------------------
+
+function showKeyView() {
+  if (view) view.stop();
+  view = null;
+  for (const id of ["jobs-view", "job-view"]) $(id).hidden = true;
+  $("key-view").hidden = false;
+  document.title = "API key — Cornu";
+  $("key-input").focus();
+}
+
+async function saveKey(event) {
+  event.preventDefault();
+  const key = $("key-input").value.trim();
+  try {
+    await api("/v1/jobs?limit=1", {}, key); // refused keys are not kept
+  } catch (err) {
+    return showError(err);
+  }
+  saveApiKey(key);
+  $("key-input").value = "";
+  route();
+}
+
+// -- the jobs list ---------------------------------------------------------------------
+
+function jobsView() {
+  $("jobs-view").hidden = false;
+  document.title = "Jobs — Cornu";
+  const cursors = [null]; // the cursor of each page, newest first
+  let next = null;
+  let timer = 0;
+  let loads = 0;
+  let stopped = false;
+
+  async function load() {
+    clearTimeout(timer);
+    const mine = ++loads;
+    try {
+      const query = new URLSearchParams({ limit: "20" });
+      if (cursors.at(-1)) query.set("cursor", cursors.at(-1));
+      const page = await getJSON(`/v1/jobs?${query}`);
+      if (stopped || mine !== loads) return;
+      next = page.next_cursor;
+      renderJobs(page.jobs);
+      $("next-page").disabled = !next;
+      $("first-page").disabled = cursors.length === 1;
+      showError(null);
+    } catch (err) {
+      if (!stopped) showError(err);
+    }
+    if (!stopped && mine === loads) timer = setTimeout(load, REFRESH_MS);
+  }
+
+  $("next-page").onclick = () => next && (cursors.push(next), load());
+  $("first-page").onclick = () => ((cursors.length = 1), load());
+  load();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function renderJobs(jobs) {
+  const rows = jobs.map((job) => {
+    const tr = document.createElement("tr");
+    const link = document.createElement("a");
+    link.href = `#/jobs/${encodeURIComponent(job.id)}`;
+    link.textContent = job.id;
+    const badge = document.createElement("span");
+    statusBadge(badge, job.status);
+    for (const content of [link, badge, `${job.epoch}/${job.epochs}`, when(job.created_at)]) {
+      tr.insertCell().append(content);
+    }
+    tr.insertCell().textContent = job.error || metricsText(job.metrics);
+    tr.dataset.job = job.id;
+    return tr;
+  });
+  $("jobs-body").replaceChildren(...rows);
+  $("jobs-empty").hidden = jobs.length > 0;
+}
+
+// -- a job -----------------------------------------------------------------------------
+
+function jobView(id) {
+  $("job-view").hidden = false;
+  $("job-title").textContent = `Job ${id}`;
+  document.title = `Job ${id} — Cornu`;
+  const path = `/v1/jobs/${encodeURIComponent(id)}`;
+  const ctl = new AbortController();
+  const charts = new Charts($("charts"), $("charts-empty"));
+  let job = null;
+  let refreshTimer = 0;
+  let refreshes = 0;
+
+  for (const name of ["status", "epoch", "batch", "created", "finished"]) {
+    $(`job-${name}`).textContent = "";
+  }
+  delete $("job-view").dataset.status;
+  $("job-progress").value = 0;
+  $("job-error").hidden = true;
+  $("events").replaceChildren();
+  $("dl-weights").href = `${path}/weights`;
+  for (const format of ["onnx", "torchscript", "safetensors"]) {
+    $(`dl-${format}`).href = `${path}/export?format=${format}`;
+  }
+
+  function renderJob(j) {
+    if (job && FINISHED.has(job.status) && !FINISHED.has(j.status)) return; // a late answer
+    job = j;
+    statusBadge($("job-status"), j.status);
+    $("job-epoch").textContent = `${j.epoch} of ${j.epochs}`;
+    $("job-created").textContent = when(j.created_at);
+    $("job-finished").textContent = when(j.finished_at);
+    $("job-error").textContent = j.error || "";
+    $("job-error").hidden = !j.error;
+    $("cancel-job").disabled = FINISHED.has(j.status);
+    $("job-view").dataset.status = j.status;
+    if (FINISHED.has(j.status)) $("job-batch").textContent = "";
+    if (j.status === "succeeded") $("job-progress").value = 1;
+  }
+
+  async function refresh() {
+    const mine = ++refreshes;
+    try {
+      const [j, events] = await Promise.all([
+        getJSON(path, ctl.signal),
+        getJSON(`${path}/events`, ctl.signal),
+      ]);
+      if (mine !== refreshes) return; // a later refresh answers for both
+      renderJob(j);
+      renderEvents(events.events);
+    } catch (err) {
+      showError(err);
+    }
+  }
+
+  // Status events come in bursts when the feed is replayed: one refresh per burst.
+  const refreshSoon = () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(refresh, 250);
+  };
+
+  function onEvent(name, data) {
+    if (name === "progress") {
+      if (job && FINISHED.has(job.status)) return; // a replay of a finished job
+      $("job-progress").value = data.batches ? data.batch / data.batches : 0;
+      const where = `epoch ${data.epoch} of ${data.epochs}, batch ${data.batch} of ${data.batches}`;
+      $("job-batch").textContent = `${where}: ${metricsText(data.logs)}`;
+    } else if (name === "epoch") {
+      charts.add(data);
+      if (job && data.epoch > job.epoch) renderJob({ ...job, epoch: data.epoch });
+    } else if (name === "end") {
+      renderJob(data);
+      refreshSoon();
+    } else {
+      refreshSoon();
+    }
+  }
+
+  $("cancel-job").onclick = async () => {
+    try {
+      const res = await api(`${path}/cancel`, { method: "POST" });
+      renderJob(await res.json());
+      showError(null);
+      if (res.status === 202) $("job-batch").textContent = "stopping after this batch…";
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  (async () => {
+    try {
+      // The history first (the feed keeps only its latest entries), then the stream
+      // from its start; epochs are keyed by number, so none is drawn twice.
+      const [j, metrics] = await Promise.all([
+        getJSON(path, ctl.signal),
+        getJSON(`${path}/metrics`, ctl.signal),
+      ]);
+      renderJob(j);
+      for (const logs of metrics.epochs) charts.add(logs);
+      await refresh();
+      await follow(`${path}/stream`, onEvent, ctl.signal);
+    } catch (err) {
+      showError(err);
+    }
+  })();
+
+  return {
+    stop() {
+      ctl.abort();
+      clearTimeout(refreshTimer);
+      charts.destroy();
+    },
+  };
+}
+
+function renderEvents(events) {
+  const items = events.map((e) => {
+    const li = document.createElement("li");
+    const time = document.createElement("time");
+    time.dateTime = e.time;
+    time.textContent = when(e.time);
+    const extra = Object.entries(e)
+      .filter(([k]) => k !== "time" && k !== "type")
+      .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`)
+      .join(", ");
+    li.append(time, ` ${e.type}${extra ? ` (${extra})` : ""}`);
+    return li;
+  });
+  $("events").replaceChildren(...items);
+}
+
+// -- downloads: links that need the key are fetched, then saved from a blob ------------
+
+async function download(link) {
+  try {
+    const res = await api(link.getAttribute("href"));
+    const disposition = res.headers.get("Content-Disposition") || "";
+    const name = (disposition.match(/filename="?([^";]+)"?/) || [])[1] || "download";
+    const url = URL.createObjectURL(await res.blob());
+    const a = Object.assign(document.createElement("a"), { href: url, download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
+    showError(null);
+  } catch (err) {
+    showError(err);
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-download]");
+  if (link) {
+    event.preventDefault();
+    download(link);
+  }
+  // A link to the view's own hash fires no hashchange: leave the key form anyway.
+  const nav = event.target.closest('a[href^="#"]');
+  if (nav && nav.getAttribute("href") === location.hash) route();
+});
+
+$("key-form").addEventListener("submit", saveKey);
+$("change-key").addEventListener("click", showKeyView);
+$("forget-key").addEventListener("click", () => {
+  forgetApiKey();
+  route();
+});
+window.addEventListener("hashchange", route);
+route();

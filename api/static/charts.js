@@ -1,0 +1,130 @@
+// One chart per metric, x = epoch, as the book plots them: training as dots and
+// validation as a line ("bo" and "b"). Drawn with the vendored uPlot (global `uPlot`).
+
+const BLUE = "#1f5fbf";
+const HEIGHT = 260;
+const NOT_METRICS = new Set(["epoch", "seconds"]);
+
+export const num = (v) =>
+  typeof v === "number" ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(4)) : "";
+
+export const metricsText = (logs) =>
+  Object.entries(logs || {})
+    .filter(([k]) => !NOT_METRICS.has(k))
+    .map(([k, v]) => `${k} ${num(v)}`)
+    .join(" · ");
+
+const label = (name, base) => (name === base ? `Training ${base}` : `Validation ${base}`);
+
+function seriesStyle(text, validation) {
+  if (validation) return { label: text, stroke: BLUE, width: 2, points: { show: false } };
+  const points = { show: true, size: 7, fill: BLUE };
+  return { label: text, stroke: BLUE, fill: BLUE, paths: () => null, points };
+}
+
+// `loss` with `val_loss`, `accuracy` with `val_accuracy`, …; `loss` first.
+function groups(names) {
+  const bases = [...names].map((n) =>
+    n.startsWith("val_") && names.has(n.slice(4)) ? n.slice(4) : n,
+  );
+  const unique = [...new Set(bases)].sort((a, b) => (b === "loss") - (a === "loss"));
+  return unique.map((base) => [base, [base, `val_${base}`].filter((n) => names.has(n))]);
+}
+
+export class Charts {
+  // `root` holds the charts; `empty` is shown until the first epoch.
+  constructor(root, empty) {
+    this.root = root;
+    this.empty = empty;
+    this.epochs = new Map(); // epoch number -> its logs: an epoch seen twice is drawn once
+    this.plots = new Map(); // metric -> {figure, caption, plot, names}
+    this.timer = 0;
+    this.onResize = () => this.resize();
+    window.addEventListener("resize", this.onResize);
+    root.replaceChildren();
+    empty.hidden = false;
+  }
+
+  // An epoch's logs ({"epoch": n, "seconds": s, "loss": …}); drawn with others that
+  // arrive in the same burst.
+  add(logs) {
+    this.epochs.set(logs.epoch, logs);
+    if (!this.timer) this.timer = setTimeout(() => this.draw(), 50);
+  }
+
+  draw() {
+    this.timer = 0;
+    const xs = [...this.epochs.keys()].sort((a, b) => a - b);
+    const names = new Set();
+    for (const logs of this.epochs.values()) {
+      for (const name of Object.keys(logs)) if (!NOT_METRICS.has(name)) names.add(name);
+    }
+    const value = (x, name) => {
+      const v = this.epochs.get(x)[name];
+      return typeof v === "number" ? v : null;
+    };
+    for (const [base, series] of groups(names)) {
+      let entry = this.plots.get(base);
+      if (!entry || entry.names.join() !== series.join()) {
+        if (entry) entry.plot.destroy();
+        entry = this.create(base, series, entry);
+      }
+      const values = series.map((name) => xs.map((x) => value(x, name)));
+      entry.plot.setData([xs, ...values]);
+      // What the tests (and screen readers) read: the training points drawn so far.
+      const points = values[0].filter((v) => v !== null).length;
+      entry.figure.dataset.points = String(points);
+      const last = series.map((n, i) => `${label(n, base)} ${num(values[i].at(-1))}`);
+      const epochs = `${points} epoch${points === 1 ? "" : "s"}`;
+      entry.caption.textContent = `${epochs}; epoch ${xs.at(-1)}: ${last.join(", ")}`;
+    }
+    this.empty.hidden = this.plots.size > 0;
+  }
+
+  create(base, series, old) {
+    const figure = old ? old.figure : document.createElement("figure");
+    const caption = old ? old.caption : document.createElement("figcaption");
+    if (!old) {
+      figure.className = "chart";
+      figure.dataset.metric = base;
+      figure.setAttribute("aria-label", `Training and validation ${base} by epoch`);
+      this.root.append(figure);
+    }
+    const opts = {
+      title: `Training and validation ${base}`,
+      width: this.width(),
+      height: HEIGHT,
+      // Half an epoch of room on each side, so the first and last dots are not cut.
+      scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
+      legend: { live: false },
+      axes: [
+        { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+        { label: base, size: 64 },
+      ],
+      series: [{ label: "epoch" }, ...series.map((n) => seriesStyle(label(n, base), n !== base))],
+    };
+    const plot = new uPlot(opts, [[], ...series.map(() => [])], figure);
+    figure.append(caption); // after the plot, whether new or rebuilt
+    const entry = { figure, caption, plot, names: series };
+    this.plots.set(base, entry);
+    return entry;
+  }
+
+  // Two charts side by side on a wide screen, one a row on a narrow one.
+  width() {
+    const room = this.root.clientWidth || 640;
+    return Math.max(260, Math.floor(room >= 900 ? (room - 16) / 2 : room) - 20);
+  }
+
+  resize() {
+    const size = { width: this.width(), height: HEIGHT };
+    for (const { plot } of this.plots.values()) plot.setSize(size);
+  }
+
+  destroy() {
+    clearTimeout(this.timer);
+    window.removeEventListener("resize", this.onResize);
+    for (const { plot } of this.plots.values()) plot.destroy();
+    this.plots.clear();
+  }
+}

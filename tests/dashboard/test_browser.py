@@ -1,0 +1,209 @@
+"""The dashboard in headless Chromium: a running job's loss curve grows while it trains.
+
+Needs Debian's `chromium` (/usr/bin/chromium) and the `playwright` package (its driver
+only: Playwright's own browser downloads are never used).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import numpy as np
+import pytest
+
+from tests.conftest import ARTIFACTS, Service, Stack, start_api
+from tests.helpers import upload
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ConsoleMessage, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+# This machine's network refuses Chromium's own background connections: ask for none.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+]
+EPOCHS = 12
+SAMPLES = 12_000  # 2400 batches of 4 an epoch: half a second or more each
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium (`apt-get install -y chromium`)",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install the dev extras")
+
+
+def unexpected(message: ConsoleMessage) -> bool:
+    """A console error other than an HTTP error status (the page shows those itself)."""
+    return bool(message.type == "error" and "Failed to load resource" not in message.text)
+
+
+@pytest.fixture
+def page(tmp_path: Path) -> Iterator[Page]:
+    """A fresh Chromium profile and page; a script error fails the test."""
+    errors: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile",
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
+        try:
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("console", lambda m: errors.append(m.text) if unexpected(m) else None)
+            yield page
+        finally:
+            context.close()
+    assert not errors, f"the page logged errors: {errors}"
+
+
+def submit_training(http: httpx.Client, epochs: int = EPOCHS) -> str:
+    """A job that trains for about a second an epoch, with validation."""
+    rng = np.random.default_rng(0)
+    x = upload(http, rng.normal(size=(SAMPLES, 64)).astype(np.float32))
+    y = upload(http, rng.integers(0, 4, SAMPLES))
+    spec = {
+        "model": {
+            "layers": [
+                {"type": "Dense", "units": 256, "activation": "relu", "input_shape": [64]},
+                {"type": "Dense", "units": 4, "activation": "softmax"},
+            ]
+        },
+        "compile": {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        "fit": {"epochs": epochs, "batch_size": 4, "validation_split": 0.2, "seed": 0},
+        "data": {"x": x, "y": y},
+    }
+    response = http.post("/v1/jobs", json=spec)
+    assert response.status_code == 201, response.text
+    job_id: str = response.json()["id"]
+    return job_id
+
+
+STATUS = "document.getElementById('job-view').dataset.status"
+POINTS = "Number(document.querySelector('[data-metric=\"loss\"]')?.dataset.points || 0)"
+
+
+def chart_state(page: Page) -> tuple[str, int]:
+    """The job's status and the number of training-loss points drawn, as the page has them."""
+    status, points = page.evaluate(f"() => [{STATUS} || '', {POINTS}]")
+    return str(status), int(points)
+
+
+def enter_key(page: Page, url: str, key: str) -> None:
+    page.goto(f"{url}/")
+    page.get_by_role("textbox", name="API key").fill(key)
+    page.get_by_role("button", name="Save key").click()
+
+
+def key_of(http: httpx.Client) -> str:
+    return http.headers["Authorization"].removeprefix("Bearer ")
+
+
+def wait_until_running(http: httpx.Client, job_id: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s  # the job may wait for another test's job
+    while http.get(f"/v1/jobs/{job_id}").json()["status"] != "running":
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+
+
+def test_a_running_jobs_loss_curve_grows_live(
+    page: Page, api_url: str, http: httpx.Client, worker: Service
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    job_id = submit_training(http)
+    enter_key(page, api_url, key_of(http))
+    page.wait_for_selector(f'#jobs-body tr[data-job="{job_id}"]', timeout=15_000)
+    wait_until_running(http, job_id)
+    page.get_by_role("link", name=job_id).click()
+    page.wait_for_function(f"() => {STATUS} === 'running'", timeout=15_000)
+
+    samples: list[tuple[str, int]] = []
+    deadline = time.monotonic() + 120
+    while not samples or samples[-1][0] == "running":
+        assert time.monotonic() < deadline, f"the job did not end in time: {samples[-5:]}"
+        samples.append(chart_state(page))
+        if samples[-1] == ("running", 3) and samples[-2:-1] != [("running", 3)]:
+            page.screenshot(path=str(ARTIFACTS / "dashboard-running.png"), full_page=True)
+        time.sleep(0.1)
+    page.wait_for_function(f"() => {POINTS} === {EPOCHS}", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
+    counts = [points for _, points in samples]
+    assert counts == sorted(counts), "points are only ever added"
+    while_running = {points for status, points in samples if status == "running"}
+    assert len(while_running) >= 3, f"the curve grew while the job ran: {sorted(while_running)}"
+    assert chart_state(page) == ("succeeded", EPOCHS)
+    assert page.locator('[data-metric="val_loss"]').count() == 0  # drawn with loss
+    assert page.locator('[data-metric="accuracy"]').count() == 1
+    assert page.locator("#events li").filter(has_text="succeeded").count() == 1
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Weights (safetensors)").click()
+    assert download.value.suggested_filename == f"{job_id}.safetensors"
+    weights = Path(download.value.path()).read_bytes()
+    header = int.from_bytes(weights[:8], "little")  # safetensors: length, then JSON
+    assert weights[8 : 8 + header].startswith(b"{")
+
+
+def test_a_refused_key_cancel_and_problem_details(
+    page: Page, api_url: str, http: httpx.Client, worker: Service
+) -> None:
+    enter_key(page, api_url, "not-a-key")
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.locator("#error").inner_text()  # the problem's detail
+    assert page.evaluate("localStorage.getItem('cornu.apiKey')") is None  # not kept
+
+    enter_key(page, api_url, key_of(http))
+    job_id = submit_training(http, epochs=1000)
+    page.wait_for_selector(f'#jobs-body tr[data-job="{job_id}"]', timeout=15_000)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-jobs.png"), full_page=True)
+    page.get_by_role("link", name=job_id).click()
+    page.wait_for_function(f"() => {STATUS}")
+    page.get_by_role("button", name="Cancel job").click()  # 200 if queued, 202 if running
+    page.wait_for_function(f"() => {STATUS} === 'cancelled'", timeout=30_000)
+    assert page.get_by_role("button", name="Cancel job").is_disabled()
+
+    page.get_by_role("link", name="Weights (safetensors)").click()  # a cancelled job has none
+    error = page.locator("#error")
+    error.wait_for(state="visible")
+    assert f"job {job_id!r} has no weights yet (status: cancelled)" in error.inner_text()
+
+    page.get_by_role("button", name="Forget key").click()
+    page.wait_for_selector("#key-view:not([hidden])")
+    assert page.evaluate("localStorage.getItem('cornu.apiKey')") is None
+
+
+def test_the_stream_resumes_when_the_api_restarts(
+    page: Page, make_stack: Callable[..., Stack]
+) -> None:
+    stack = make_stack()
+    streams: list[dict[str, str]] = []
+    page.on("request", lambda r: streams.append(r.headers) if r.url.endswith("/stream") else None)
+    with stack.client() as http:
+        job_id = submit_training(http, epochs=20)
+        enter_key(page, stack.api_url, key_of(http))
+        wait_until_running(http, job_id)
+    page.goto(f"{stack.api_url}/#/jobs/{job_id}")
+    page.wait_for_function(f"() => {POINTS} >= 2", timeout=60_000)
+
+    port = int(stack.api_url.rsplit(":", 1)[1])
+    stack.services[0].stop()  # the API: the stream ends without its `end` event
+    stack.services[0] = start_api(stack.env, stack.directory / "api-again.log", port)
+    page.wait_for_function(f"() => {STATUS} === 'succeeded' && {POINTS} === 20", timeout=90_000)
+    assert len(streams) >= 2 and "last-event-id" not in streams[0]
+    assert all("last-event-id" in headers for headers in streams[1:])
