@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from tests.conftest import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,3 +31,32 @@ def test_make_demo_trains_digits_to_keras_accuracy() -> None:
     accuracy = float(re.search(r"final validation accuracy: ([\d.]+)", result.stdout).group(1))  # type: ignore[union-attr]
     assert accuracy >= 0.95
     assert "stack stopped" in result.stdout
+
+
+def test_chapter3_workflow_with_the_sdk(
+    api_url: str, new_api_key: Callable[[], str], worker: Service
+) -> None:
+    """The book's chapter 3 (binary, multiclass, K-fold regression) on bundled data."""
+    env = {**os.environ, "CORNU_URL": api_url, "CORNU_API_KEY": new_api_key()}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "chapter3.py")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Epoch 20/20" in out  # the progress bar of the first fit
+
+    def figure(pattern: str) -> float:
+        match = re.search(pattern, out)
+        assert match, f"{pattern!r} not in:\n{out}"
+        return float(match.group(1))
+
+    assert figure(r"breast cancer: test accuracy ([\d.]+)") >= 0.93
+    assert figure(r"digits: test accuracy ([\d.]+)") >= 0.93
+    assert "each prediction sums to 1: True" in out
+    assert len(re.findall(r"diabetes: fold \d/4 validation MAE", out)) == 4
+    assert figure(r"test MAE ([\d.]+)") < 60  # the targets' own spread is about 77
