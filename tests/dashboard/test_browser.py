@@ -195,7 +195,7 @@ def test_the_stream_resumes_when_the_api_restarts(
     streams: list[dict[str, str]] = []
     page.on("request", lambda r: streams.append(r.headers) if r.url.endswith("/stream") else None)
     with stack.client() as http:
-        job_id = submit_training(http, epochs=20)
+        job_id = submit_training(http, epochs=8)
         enter_key(page, stack.api_url, key_of(http))
         wait_until_running(http, job_id)
     page.goto(f"{stack.api_url}/#/jobs/{job_id}")
@@ -204,6 +204,6 @@ def test_the_stream_resumes_when_the_api_restarts(
     port = int(stack.api_url.rsplit(":", 1)[1])
     stack.services[0].stop()  # the API: the stream ends without its `end` event
     stack.services[0] = start_api(stack.env, stack.directory / "api-again.log", port)
-    page.wait_for_function(f"() => {STATUS} === 'succeeded' && {POINTS} === 20", timeout=90_000)
+    page.wait_for_function(f"() => {STATUS} === 'succeeded' && {POINTS} === 8", timeout=90_000)
     assert len(streams) >= 2 and "last-event-id" not in streams[0]
     assert all("last-event-id" in headers for headers in streams[1:])
