@@ -43,6 +43,8 @@ class _Names:
 class Model(TrainedModel):
     """A functional model: `Model(inputs=…, outputs=…)` (the book's `input=`/`output=` too)."""
 
+    default_name = "functional"
+
     def __init__(
         self, inputs: Any = None, outputs: Any = None, name: str | None = None, **kwargs: Any
     ) -> None:
@@ -131,6 +133,8 @@ class Model(TrainedModel):
 
 class Sequential(TrainedModel):
     """`Sequential([layers…])` or `Sequential()` then `add(layer)`, as in Keras."""
+
+    default_name = "sequential"
 
     def __init__(
         self, layers: Sequence[Layer | Input] | None = None, name: str | None = None

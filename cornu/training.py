@@ -68,6 +68,8 @@ class RemoteJob:
 class TrainedModel:
     """Base of Sequential, Model and JSON models: the Keras methods, run on the service."""
 
+    default_name = "model"  # what Keras calls an unnamed model of the kind
+
     def __init__(self, name: str | None) -> None:
         self.name = name
         self._compile: dict[str, Any] | None = None
@@ -182,7 +184,7 @@ class TrainedModel:
         from rich.table import Table
 
         summary = self.client.summary(self.model_spec())
-        table = Table(title=f'Model: "{self.name or "model"}"', title_justify="left")
+        table = Table(title=f'Model: "{self.name or self.default_name}"', title_justify="left")
         for column in ("Layer (type)", "Output Shape", "Param #"):
             table.add_column(column, justify="right" if column == "Param #" else "left")
         for layer in summary.layers:

@@ -97,7 +97,7 @@ def test_evaluate_predict_summary_and_weights(
     model.summary()
     table = capsys.readouterr().out
     assert "dense (Dense)" in table and "(None, 32)" in table and "25,120" in table
-    assert "Total params: 25,450" in table
+    assert "Total params: 25,450" in table and 'Model: "sequential"' in table
 
     model.compile(optimizer="adam", loss="mse", metrics=["mae"])
     history = model.fit(x, y, epochs=2, validation_split=0.25, verbose=2)
