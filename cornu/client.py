@@ -152,11 +152,15 @@ class Client:
         A dropped connection is resumed after the last event received; ServiceUnavailable
         once the service has been unreachable for `reconnect_s` seconds."""
         lost_since: float | None = None
+        # The service pings an idle stream every 15 s: a silent minute is a dead connection.
+        timeout = httpx.Timeout(10.0, read=60.0)
+        path = f"/v1/jobs/{job_id}/stream"
         while True:
             headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
-            path = f"/v1/jobs/{job_id}/stream"
             try:
-                with connect_sse(self._http, "GET", path, headers=headers, timeout=None) as source:
+                with connect_sse(
+                    self._http, "GET", path, headers=headers, timeout=timeout
+                ) as source:
                     if source.response.is_error:
                         source.response.read()
                         raise_for_problem(source.response)
@@ -167,15 +171,16 @@ class Client:
                         yield Event(sse.id or None, sse.event, json.loads(sse.data or "{}"))
                         if sse.event == "end":
                             return
+                reason = "the stream closed before the job ended"
             except (httpx.TransportError, ServiceUnavailable) as exc:
-                # The service restarts, Redis blinks, a proxy closed the stream: resume.
-                lost_since = lost_since or time.monotonic()
-                if time.monotonic() - lost_since > reconnect_s:
-                    raise ServiceUnavailable(
-                        f"lost the stream of job {job_id} and could not reconnect to "
-                        f"{self.url} for {reconnect_s:.0f}s ({exc})"
-                    ) from exc
-                time.sleep(0.5)
+                reason = str(exc)  # the service restarts, Redis blinks, a proxy cut the stream
+            lost_since = lost_since or time.monotonic()
+            if time.monotonic() - lost_since > reconnect_s:
+                raise ServiceUnavailable(
+                    f"lost the stream of job {job_id} at {self.url} and could not resume it "
+                    f"for {reconnect_s:.0f}s: {reason}"
+                )
+            time.sleep(0.5)
 
     def events(self, job_id: str) -> list[JobEvent]:
         body = self._request("GET", f"/v1/jobs/{job_id}/events")
@@ -193,14 +198,21 @@ class Client:
         return self._send("GET", f"/v1/jobs/{job_id}/export", params={"format": format}).content
 
     def download_weights(self, job_id: str, path: str | Path) -> Path:
+        """Write the trained weights to `path`: whole or not at all (a broken download
+        leaves no truncated file behind)."""
         path = Path(path)
-        with self._http.stream("GET", f"/v1/jobs/{job_id}/weights") as response:
-            if response.is_error:
-                response.read()
-                raise_for_problem(response)
-            with path.open("wb") as out:
-                for chunk in response.iter_bytes():
-                    out.write(chunk)
+        partial = path.with_name(f".{path.name}.part")
+        try:
+            with self._http.stream("GET", f"/v1/jobs/{job_id}/weights") as response:
+                if response.is_error:
+                    response.read()
+                    raise_for_problem(response)
+                with partial.open("wb") as out:
+                    for chunk in response.iter_bytes():
+                        out.write(chunk)
+            partial.replace(path)
+        finally:
+            partial.unlink(missing_ok=True)
         return path
 
     def evaluate(self, job_id: str, **request: Any) -> dict[str, float]:

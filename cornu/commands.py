@@ -87,6 +87,8 @@ def connect(url: str | None, api_key: str | None) -> Iterator[Client]:
     except httpx.TransportError as error:
         reason = str(error) or type(error).__name__
         fail(f"cannot reach the Cornu service at {client.url} ({reason}); is it running?")
+    except ValueError as error:  # JSON or pydantic: something else answers at that address
+        fail(f"{client.url} did not answer as a Cornu service does ({error}); check --url")
     finally:
         client.close()
 

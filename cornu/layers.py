@@ -8,6 +8,7 @@ same layer twice shares its weights.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -71,6 +72,9 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+_CREATED = itertools.count()  # layers and inputs, in the order they are made
+
+
 class KerasTensor:
     """A symbolic tensor of a functional model: an input, or an output of a layer call."""
 
@@ -100,6 +104,7 @@ class Layer:
         config = {**dict(zip(positional, args, strict=False)), **kwargs}
         self.config: dict[str, Any] = {k: _jsonable(v) for k, v in config.items()}
         self._check()  # a bad argument fails here, as in Keras, not on the service
+        self.created = next(_CREATED)  # Keras numbers default names in creation order
 
     @property
     def name(self) -> str | None:
@@ -130,8 +135,18 @@ class Layer:
             return 2
         return 1
 
-    def __call__(self, inputs: KerasTensor | Sequence[KerasTensor], **call: Any) -> Any:
+    def __call__(
+        self, inputs: KerasTensor | Sequence[KerasTensor], *more: KerasTensor, **call: Any
+    ) -> Any:
+        """Record a call: `layer(x)`, `merge([a, b])`, `attention(query, value[, key])`."""
         given = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
+        given += [*more, *(call.pop(k) for k in ("value", "key") if k in call)]
+        for option in ("training", "mask"):
+            if option in call:
+                raise TypeError(
+                    f"{self.type}: `{option}=` is decided by the service (fit trains, "
+                    "evaluate and predict infer; masks come from Embedding(mask_zero=True))"
+                )
         tensors = [t for t in given if isinstance(t, KerasTensor)]
         if len(tensors) != len(given):
             raise TypeError(
@@ -168,6 +183,7 @@ class Input(KerasTensor):
         self.shape = [int(d) for d in shape]
         self.input_name = name
         self.dtype = dtype
+        self.created = next(_CREATED)
         super().__init__(self)
 
     def spec(self) -> dict[str, Any]:

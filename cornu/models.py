@@ -63,25 +63,24 @@ class Model(TrainedModel):
 
     def _graph(self) -> dict[str, Any]:
         """The functional spec: each layer call a node; a second call of a layer, a `call`."""
-        order: list[KerasTensor] = []
-        seen: set[int] = set()
-
-        def visit(t: KerasTensor) -> None:
-            for parent in t.inputs:
-                visit(parent)
-            if id(t) not in seen:
-                seen.add(id(t))
-                order.append(t)
-
-        for output in self._outputs:
-            visit(output)
-        layers = [t.source for t in order if isinstance(t.source, Layer)]
+        order = _topological(self._outputs)
+        layers = list(
+            {id(t.source): t.source for t in order if isinstance(t.source, Layer)}.values()
+        )
         names = _Names(
             {layer.name for layer in layers if layer.name}
             | {i.input_name for i in self._inputs if i.input_name}
         )
-        input_names = {id(i): i.input_name or names.new("input_layer") for i in self._inputs}
-        layer_names: dict[int, str] = {}
+        # Default names are numbered in creation order, as Keras numbers them.
+        input_names = {
+            id(i): i.input_name or names.new("input_layer")
+            for i in sorted(self._inputs, key=lambda i: i.created)
+        }
+        layer_names = {
+            id(layer): layer.name or names.new(_snake(layer.type))
+            for layer in sorted(layers, key=lambda layer: layer.created)
+        }
+        emitted: set[int] = set()
         calls: dict[tuple[int, tuple[int, ...]], str] = {}  # (layer, its input tensors) → node
         nodes: list[dict[str, Any]] = []
 
@@ -101,8 +100,8 @@ class Model(TrainedModel):
             if key in calls:
                 continue
             refs = [ref(p) for p in t.inputs]
-            if id(layer) not in layer_names:
-                layer_names[id(layer)] = layer.name or names.new(_snake(layer.type))
+            if id(layer) not in emitted:
+                emitted.add(id(layer))
                 node = layer_names[id(layer)]
                 nodes.append({**layer.spec(), "name": node, "inputs": refs})
             else:
@@ -121,14 +120,6 @@ class Model(TrainedModel):
 
     def model_spec(self) -> dict[str, Any]:
         return self._spec
-
-    @property
-    def output_names(self) -> list[str]:
-        return [ref.partition(":")[0] for ref in self._spec["outputs"]]
-
-    @property
-    def input_names(self) -> list[str]:
-        return [i["name"] for i in self._spec["inputs"]]
 
 
 class Sequential(TrainedModel):
@@ -163,13 +154,22 @@ class Sequential(TrainedModel):
         _validate(SequentialSpec, spec)
         return spec
 
-    @property
-    def output_names(self) -> list[str]:
-        return ["output"]
 
-    @property
-    def input_names(self) -> list[str]:
-        return ["input_layer"]
+def _topological(outputs: Sequence[KerasTensor]) -> list[KerasTensor]:
+    """The tensors that lead to `outputs`, each after its inputs (iterative: no recursion
+    limit, and each tensor visited once however many paths reach it)."""
+    order: list[KerasTensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[KerasTensor, bool]] = [(t, False) for t in reversed(outputs)]
+    while stack:
+        tensor, expanded = stack.pop()
+        if expanded:
+            order.append(tensor)
+        elif id(tensor) not in seen:
+            seen.add(id(tensor))
+            stack.append((tensor, True))
+            stack.extend((parent, False) for parent in reversed(tensor.inputs))
+    return order
 
 
 def _validate(cls: type[SequentialSpec] | type[FunctionalSpec], spec: Mapping[str, Any]) -> None:
@@ -190,14 +190,6 @@ class JsonModel(TrainedModel):
 
     def model_spec(self) -> dict[str, Any]:
         return self._model
-
-    @property
-    def output_names(self) -> list[str]:
-        return list(self._model.get("outputs", ["output"]))
-
-    @property
-    def input_names(self) -> list[str]:
-        return [i["name"] for i in self._model.get("inputs", [{"name": "input_layer"}])]
 
 
 def model_from_json(model: str | Mapping[str, Any]) -> JsonModel:

@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import safetensors.numpy
+from pydantic import TypeAdapter, ValidationError
 
 from core.errors import JobFailed
+from core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu import connection
 from cornu.client import Client
 from cornu.layers import _jsonable
 from cornu.progress import ProgressBar
+
+_MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 
 
 class History:
@@ -75,17 +80,28 @@ class TrainedModel:
         self._compile: dict[str, Any] | None = None
         self._job: str | None = None
 
-    # Subclasses give their spec and, for several inputs/outputs, their names.
     def model_spec(self) -> dict[str, Any]:
+        """The model as the service takes it (each kind of model gives its own)."""
         raise NotImplementedError
 
     @property
     def input_names(self) -> list[str]:
-        raise NotImplementedError
+        """The inputs' names, in order, as the service names them (data maps use them)."""
+        return self._io_names()[0]
 
     @property
     def output_names(self) -> list[str]:
-        raise NotImplementedError
+        """The outputs' names, in order: Keras's names for a model's several outputs."""
+        return self._io_names()[1]
+
+    def _io_names(self) -> tuple[list[str], list[str]]:
+        try:
+            model = _MODEL.validate_python(self.model_spec())
+        except ValidationError as exc:
+            raise spec_error(exc.errors(), strip=("model",)) from None
+        if isinstance(model, FunctionalSpec):
+            return [i.name for i in model.inputs], model.output_names()
+        return ["input"], ["output"]  # one of each: the names are never used
 
     @property
     def client(self) -> Client:
@@ -131,11 +147,17 @@ class TrainedModel:
         """Train on the service; returns Keras's History (or the job, with `wait=False`)."""
         if self._compile is None:
             raise RuntimeError("compile the model before fit, as in Keras")
+        if self._job is not None:
+            warnings.warn(
+                f"this model was trained by job {self._job}; this fit starts again from newly "
+                "initialised weights (Cornu does not yet continue a fit from the last one's)",
+                stacklevel=2,
+            )
         data = self._data(x, y, sample_weight)
         fit: dict[str, Any] = {"epochs": epochs, "shuffle": shuffle, "initial_epoch": initial_epoch}
         fit |= {"batch_size": batch_size or 32, "validation_split": validation_split, "seed": seed}
-        if validation_data is not None:
-            fit["validation_data"] = self._data(*validation_data)
+        if validation_data is not None:  # Keras ignores validation_split then
+            fit |= {"validation_data": self._data(*validation_data), "validation_split": 0.0}
         if class_weight is not None:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
         if callbacks:
@@ -234,6 +256,9 @@ class TrainedModel:
         """Upload arrays (one, a list in model order, or a map by name) as dataset ids."""
         if isinstance(value, Mapping):
             return {name: self.client.upload(np.asarray(v)).id for name, v in value.items()}
+        if isinstance(value, list | tuple) and len(value) == len(names) == 1:
+            if isinstance(value[0], np.ndarray):  # `[x]` for the one input, as Keras takes it
+                value = value[0]
         if (
             isinstance(value, list | tuple)
             and value

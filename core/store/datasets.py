@@ -19,6 +19,15 @@ from core.store.values import text
 BLOB_KIND = "dataset"
 
 
+# Compare and delete, in one step: a concurrent upload may have indexed another id.
+_UNINDEX = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+    return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
+
+
 class Datasets:
     def __init__(self, client: redis.Redis, blobs: Blobs) -> None:
         self.redis = client
@@ -48,7 +57,8 @@ class Datasets:
         pipe.hset(
             keys.dataset(dataset_id), mapping={"tenant": tenant, "meta": dataset.model_dump_json()}
         )
-        pipe.hset(keys.tenant_datasets(tenant), dataset.sha256, dataset_id)
+        # The first upload of a content stays its index entry (a duplicate may be removed).
+        pipe.hsetnx(keys.tenant_datasets(tenant), dataset.sha256, dataset_id)
         pipe.execute()
         return dataset
 
@@ -79,17 +89,12 @@ class Datasets:
         return out
 
     def delete(self, dataset_id: str) -> None:
-        """Remove the dataset (the content index keeps pointing at the first upload)."""
+        """Remove the dataset, and its content index entry if that names it."""
         owner, meta = self.redis.hmget(keys.dataset(dataset_id), ["tenant", "meta"])
-        pipe = self.redis.pipeline(transaction=True)
         if owner is not None and meta is not None:
-            sha256 = json.loads(meta)["sha256"]
             index = keys.tenant_datasets(str(text(owner)))
-            # Only if the index points here: a duplicate's removal leaves the original.
-            if text(self.redis.hget(index, sha256)) == dataset_id:
-                pipe.hdel(index, sha256)
-        pipe.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
-        pipe.execute()
+            self.redis.eval(_UNINDEX, 1, index, json.loads(meta)["sha256"], dataset_id)
+        self.redis.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
 
     def load(self, dataset_id: str) -> np.ndarray:
         """The stored array. Never unpickles: object arrays were refused at upload."""

@@ -185,3 +185,33 @@ def test_ctrl_c_cancels_the_remote_job(connected: cornu.Client, worker: Service)
     assert model.job_id is not None
     job = connected.wait(model.job_id, timeout_s=30)
     assert job.status.value == "cancelled"
+
+
+def test_functional_graphs_as_keras_builds_them() -> None:
+    """No service needed: the graph becomes a spec on the client, checked there."""
+    inputs = Input(shape=(8,))
+    x = inputs
+    for _ in range(40):  # residual blocks: many paths to each tensor, visited once each
+        x = layers.Add()([x, layers.Dense(8)(x)])
+    deep = models.Model(inputs, x)
+    names = [node["name"] for node in deep.model_spec()["layers"]]
+    assert names[:2] == ["dense", "add"] and names[-1] == "add_39"
+
+    first, second = layers.Dense(4), layers.Dense(4)  # named in the order they are made
+    a, b = first(inputs), second(inputs)
+    merged = models.Model(inputs, layers.Concatenate()([b, a]))
+    by_name = {node["name"]: node for node in merged.model_spec()["layers"]}
+    assert by_name["concatenate"]["inputs"] == ["dense_1", "dense"]
+
+    sequence = Input(shape=(10, 3))
+    output, state_h, _ = layers.LSTM(5, return_state=True)(sequence)
+    states = models.Model(sequence, [output, state_h])
+    assert states.output_names == ["lstm", "lstm_1"]  # Keras's names for two outputs
+    assert states.model_spec()["outputs"] == ["lstm", "lstm:1"]
+
+    query = Input(shape=(6, 16))
+    attended = layers.MultiHeadAttention(2, 8)(query, query)  # Keras's call form
+    attention = models.Model(query, attended)
+    assert attention.model_spec()["layers"][0]["inputs"] == ["input_layer", "input_layer"]
+    with pytest.raises(TypeError, match="training"):
+        layers.Dropout(0.5)(query, training=True)

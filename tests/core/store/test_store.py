@@ -84,3 +84,20 @@ def test_an_aborted_blob_write_leaves_nothing(store: Store) -> None:
         store.blobs.write(key, chunks())  # type: ignore[arg-type]
     assert not store.blobs.exists(key)
     assert store.redis.keys(key + "*") == []
+
+
+def test_datasets_are_found_by_content_within_their_tenant(store: Store) -> None:
+    def create(tenant: str) -> str:
+        dataset_id = new_id("ds")
+        store.datasets.create(tenant, dataset_id, [b"same bytes"], (10,), "uint8")
+        return dataset_id
+
+    first, duplicate, other = create("acme"), create("acme"), create("globex")
+    digest = store.datasets.get("acme", first).sha256
+    assert store.datasets.by_sha256("acme", digest).id == first  # the first upload stays
+    assert store.datasets.by_sha256("globex", digest).id == other  # never another tenant's
+    store.datasets.delete(duplicate)
+    assert store.datasets.by_sha256("acme", digest).id == first
+    store.datasets.delete(first)
+    with pytest.raises(NotFound):
+        store.datasets.by_sha256("acme", digest)
