@@ -18,7 +18,7 @@ import numpy as np
 import safetensors.numpy
 from pydantic import TypeAdapter, ValidationError
 
-from core.errors import JobFailed
+from core.errors import JobFailed, PayloadTooLarge
 from core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu import connection
 from cornu.client import Client
@@ -193,12 +193,38 @@ class TrainedModel:
         return [logs["loss"], *(value for name, value in logs.items() if name != "loss")]
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto") -> Any:
-        """`model.predict`: an array per output (a list of them for several outputs)."""
-        request = {"x": self._arrays(x, self.input_names), "batch_size": batch_size or 32}
-        result = self.client.predict(self._trained(), **request)
+        """`model.predict`: an array per output (a list of them for several outputs).
+        Inputs, or answers, larger than the service takes at once go in parts."""
+        outputs = self._predict(self._input_arrays(x), batch_size or 32)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _predict(self, x: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
+        try:
+            inputs = dict(zip(self.input_names, x, strict=True)) if len(x) > 1 else x[0]
+            request = {"x": self._arrays(inputs, self.input_names), "batch_size": batch_size}
+            result = self.client.predict(self._trained(), **request)
+        except PayloadTooLarge:
+            samples = len(x[0])
+            if samples < 2:
+                raise
+            half = samples // 2
+            head = self._predict([a[:half] for a in x], batch_size)
+            tail = self._predict([a[half:] for a in x], batch_size)
+            return [np.concatenate(pair) for pair in zip(head, tail, strict=True)]
         if isinstance(result, dict):
             return [np.asarray(result[name], dtype=np.float32) for name in result]
-        return np.asarray(result, dtype=np.float32)
+        return [np.asarray(result, dtype=np.float32)]
+
+    def _input_arrays(self, x: Any) -> list[np.ndarray]:
+        """The model's input arrays in order, from one array, a list or a map by name."""
+        names = self.input_names
+        if isinstance(x, Mapping):
+            return [np.asarray(x[name]) for name in names]
+        if isinstance(x, list | tuple) and len(x) == len(names) and len(names) > 1:
+            return [np.asarray(a) for a in x]
+        if isinstance(x, list | tuple) and len(x) == 1 and isinstance(x[0], np.ndarray):
+            return [x[0]]
+        return [np.asarray(x)]
 
     def summary(self) -> None:
         """Print Keras's summary table (layers, output shapes, parameters), from the service."""

@@ -18,7 +18,7 @@ from safetensors.numpy import load_file
 
 import cornu
 from cornu import Input, callbacks, layers, models, optimizers
-from tests.conftest import Service
+from tests.conftest import Service, Stack
 
 
 @pytest.fixture
@@ -215,3 +215,24 @@ def test_functional_graphs_as_keras_builds_them() -> None:
     assert attention.model_spec()["layers"][0]["inputs"] == ["input_layer", "input_layer"]
     with pytest.raises(TypeError, match="training"):
         layers.Dropout(0.5)(query, training=True)
+
+
+def test_predict_goes_in_parts_past_the_services_limit(make_stack: Callable[..., Stack]) -> None:
+    stack = make_stack(CORNU_MAX_PREDICT_VALUES="400")
+    with stack.client() as http:
+        client = cornu.connect(stack.api_url, http.headers["Authorization"].removeprefix("Bearer "))
+    rng = np.random.default_rng(6)
+    x, y = rng.normal(size=(300, 4)).astype(np.float32), rng.integers(0, 3, 300)
+    model = models.Sequential([layers.Dense(3, activation="softmax", input_shape=(4,))])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, verbose=0)
+    with pytest.raises(cornu.PayloadTooLarge):  # 900 numbers in one answer: refused
+        client.predict(model.job_id or "", x=client.upload(x).id)
+
+    predictions = model.predict(x)  # so the SDK asks in parts of at most 400
+    kernel, bias = model.get_weights()
+    logits = x @ kernel + bias
+    expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    assert predictions.shape == (300, 3)
+    np.testing.assert_allclose(predictions, expected, rtol=1e-4, atol=1e-6)
+    client.close()
