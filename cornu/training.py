@@ -7,6 +7,7 @@ stream with a Keras-style progress bar; Ctrl-C cancels the job on the service.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import warnings
@@ -18,7 +19,7 @@ import numpy as np
 import safetensors.numpy
 from pydantic import TypeAdapter, ValidationError
 
-from core.errors import JobFailed, PayloadTooLarge
+from core.errors import CornuError, JobFailed, PayloadTooLarge
 from core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu import connection
 from cornu.client import Client
@@ -170,7 +171,8 @@ class TrainedModel:
         try:
             self._follow(job.id, epochs, verbose)
         except KeyboardInterrupt:
-            self.client.cancel(job.id)
+            with contextlib.suppress(CornuError):  # it may have ended meanwhile
+                self.client.cancel(job.id)
             raise
         done = self.client.job(job.id)
         if done.status.value != "succeeded":
