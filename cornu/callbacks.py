@@ -3,27 +3,22 @@ ModelCheckpoint (the job's weights are the kept ones) and TerminateOnNaN."""
 
 from __future__ import annotations
 
-from typing import Any
+from core.spec.callbacks import CALLBACK_SPECS
+from cornu.objects import family, missing
 
-from cornu.objects import family
-
-_CLASSES = family(
-    {
-        "EarlyStopping": ("monitor", "min_delta", "patience"),
-        "ReduceLROnPlateau": ("monitor", "factor", "patience"),
-        "ModelCheckpoint": ("filepath", "monitor"),
-        "TerminateOnNaN": (),
-    },
-    __name__,
-)
+# Keras's positional arguments of the callbacks the service runs.
+POSITIONAL: dict[str, tuple[str, ...]] = {
+    "EarlyStopping": ("monitor", "min_delta", "patience"),
+    "ReduceLROnPlateau": ("monitor", "factor", "patience"),
+    "ModelCheckpoint": ("filepath", "monitor"),
+}
+_CLASSES = family({name: POSITIONAL.get(name, ()) for name in CALLBACK_SPECS}, __name__)
 globals().update(_CLASSES)
-
-
-def __getattr__(name: str) -> Any:
-    raise AttributeError(
-        f"cornu.callbacks has no {name!r}: callbacks run on the service, which has "
-        f"{', '.join(_CLASSES)} (a Python callback of your own would run user code there)"
-    )
+__getattr__ = missing(
+    "callback",
+    _CLASSES,
+    "; callbacks run on the service (a Python callback of your own would run user code there)",
+)
 
 
 __all__ = list(_CLASSES)

@@ -12,7 +12,7 @@ Exit codes: 0 done; 1 an error, printed as `error: <message>` on stderr; 2 a usa
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -25,9 +25,10 @@ from rich.console import Console
 from rich.table import Column, Table
 
 from core.errors import CornuError
-from core.spec import Job, JobStatus, ModelSummary
+from core.spec import Job, JobStatus
 from cornu.cli import app
 from cornu.client import Client
+from cornu.display import format_logs, print_summary
 
 # -- client commands: the service's jobs from a shell ------------------------------------
 
@@ -126,14 +127,6 @@ def when(moment: datetime | str | None) -> str:
     except ValueError:
         return str(moment)
     return parsed.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def format_logs(logs: Mapping[str, Any]) -> str:
-    """Keras's way: `loss: 0.1234 - accuracy: 0.9500`."""
-    return " - ".join(
-        f"{name}: {value:.4f}" if isinstance(value, float | int) else f"{name}: {value}"
-        for name, value in logs.items()
-    )
 
 
 def epoch_line(entry: Mapping[str, Any], epochs: int) -> str:
@@ -341,23 +334,6 @@ def download(
     console.print(f"{path} ({path.stat().st_size:,} bytes)")
 
 
-def shape_text(shape: Sequence[int] | Sequence[Sequence[int]]) -> str:
-    """Keras's output shape, batch axis first: `(None, 32)`, or a list for several."""
-    parts = [s if isinstance(s, int) else shape_text(s) for s in shape]
-    if all(isinstance(s, int) for s in shape):
-        return str((None, *parts))
-    return f"[{', '.join(map(str, parts))}]"
-
-
-def memory_size(params: int) -> str:
-    """Keras's `readable_memory_size` of float32 weights: `99.41 KB`."""
-    units = ("B", "KB", "MB", "GB", "TB")
-    size, unit = params * 4.0, 0
-    while size >= 1024 and unit < len(units) - 1:
-        size, unit = size / 1024, unit + 1
-    return f"{size:.2f} {units[unit]}"
-
-
 @app.command()
 def summary(spec_file: SpecFile, url: UrlOption = None, api_key: ApiKeyOption = None) -> None:
     """The model's layers, output shapes and parameters, as Keras's model.summary().
@@ -368,18 +344,4 @@ def summary(spec_file: SpecFile, url: UrlOption = None, api_key: ApiKeyOption = 
     model = spec["model"] if isinstance(spec, dict) and "model" in spec else spec
     with connect(url, api_key) as client:
         result = client.summary(model)
-    print_summary(result)
-
-
-def print_summary(result: ModelSummary) -> None:
-    table = Table("Layer (type)", "Output Shape", Column("Param #", justify="right"))
-    for layer in result.layers:
-        name = f"{layer.name} ({layer.type})"
-        table.add_row(name, shape_text(layer.output_shape), f"{layer.params:,}")
-    console.print(table)
-    for label, count in (
-        ("Total", result.total_params),
-        ("Trainable", result.trainable_params),
-        ("Non-trainable", result.non_trainable_params),
-    ):
-        console.print(f" {label} params: {count:,} ({memory_size(count)})")
+    print_summary(result, console)

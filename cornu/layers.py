@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from core.spec import spec_error
 from core.spec.layers import LAYER_SPECS, parse_layer
-from core.spec.names import unknown_name
+from cornu.objects import missing
 
 # Keras's positional arguments, in order, for the layers that take any.
 POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -203,8 +203,7 @@ _CLASSES: dict[str, type[Layer]] = {
 globals().update(_CLASSES)
 
 
-def __getattr__(name: str) -> Any:
-    raise AttributeError(unknown_name("layer", name, [*_CLASSES, "Input"]))
+__getattr__ = missing("layer", [*_CLASSES, "Input"])
 
 
 __all__ = ["Input", "KerasTensor", "Layer", *sorted(_CLASSES)]

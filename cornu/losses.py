@@ -3,9 +3,7 @@ also be given by name in `compile(loss="mse")`."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from cornu.objects import family
+from cornu.objects import family, missing
 
 _CLASSES = family(
     dict.fromkeys(
@@ -38,8 +36,7 @@ _CLASSES = family(
 globals().update(_CLASSES)
 
 
-def __getattr__(name: str) -> Any:
-    raise AttributeError(f"cornu.losses has no {name!r} (it has {', '.join(_CLASSES)})")
+__getattr__ = missing("loss", _CLASSES)
 
 
 __all__ = list(_CLASSES)

@@ -3,9 +3,7 @@ name in `compile(metrics=["accuracy"])`."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from cornu.objects import family
+from cornu.objects import family, missing
 
 _CLASSES = family(
     dict.fromkeys(
@@ -31,8 +29,7 @@ _CLASSES = family(
 globals().update(_CLASSES)
 
 
-def __getattr__(name: str) -> Any:
-    raise AttributeError(f"cornu.metrics has no {name!r} (it has {', '.join(_CLASSES)})")
+__getattr__ = missing("metric", _CLASSES)
 
 
 __all__ = list(_CLASSES)

@@ -3,7 +3,10 @@ learning-rate schedules. Each becomes `{"type": <Keras class>, **arguments}` in 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
+
+from core.spec.names import unknown_name
 
 
 class KerasObject:
@@ -37,3 +40,14 @@ def family(names: dict[str, tuple[str, ...]], module: str) -> dict[str, type[Ker
         )
         for name, positional in names.items()
     }
+
+
+def missing(kind: str, names: Iterable[str], note: str = "") -> Callable[[str], Any]:
+    """A module's `__getattr__` for a name it lacks: the error names the valid ones and
+    the one probably meant, as the service's errors do."""
+    valid = list(names)
+
+    def __getattr__(name: str) -> Any:
+        raise AttributeError(unknown_name(kind, name, valid) + note)
+
+    return __getattr__

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from core.spec.optimizers import OPTIMIZER_SPECS
+from cornu.objects import KerasObject, family, missing
 
-from cornu.objects import KerasObject, family
-
-_CLASSES = family(
-    dict.fromkeys(
-        ("SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "Adadelta", "Adamax", "Nadam"),
-        ("learning_rate",),
-    ),
-    __name__,
-)
+# The service's optimizers; each takes the learning rate first, as in Keras.
+_CLASSES = family(dict.fromkeys(OPTIMIZER_SPECS, ("learning_rate",)), __name__)
 globals().update(_CLASSES)
 
 
@@ -35,8 +29,7 @@ class schedules:  # noqa: N801  (keras.optimizers.schedules)
     )["InverseTimeDecay"]
 
 
-def __getattr__(name: str) -> Any:
-    raise AttributeError(f"cornu.optimizers has no {name!r} (it has {', '.join(_CLASSES)})")
+__getattr__ = missing("optimizer", _CLASSES)
 
 
 __all__ = ["KerasObject", "schedules", *_CLASSES]

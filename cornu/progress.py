@@ -13,16 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TextIO
 
+from cornu.display import format_logs
+
 WIDTH = 20  # Keras's bar width, in characters
 
 
-def format_value(value: float) -> str:
-    """Keras's formatting of a metric: four decimals, or scientific when tiny."""
-    return f"{value:.4f}" if abs(value) > 1e-3 else f"{value:.4e}"
-
-
-def format_logs(logs: Mapping[str, float]) -> str:
-    return "".join(f" - {name}: {format_value(value)}" for name, value in logs.items())
+def _logs(logs: Mapping[str, float]) -> str:
+    return f" - {format_logs(logs)}" if logs else ""
 
 
 def format_step(seconds: float) -> str:
@@ -53,7 +50,7 @@ class ProgressBar:
         """Redraw the bar at `batch` of the epoch (only on a terminal, with verbose=1)."""
         if not self.live or not self.batches:
             return
-        line = f"{self._bar(batch)}{format_logs(logs)}"
+        line = f"{self._bar(batch)}{_logs(logs)}"
         self._write("\r" + line.ljust(self._drawn))
         self._drawn = len(line)
 
@@ -66,12 +63,12 @@ class ProgressBar:
             timing = f"{seconds:.0f}s" + (
                 f" - {format_step(seconds / self.batches)}" if self.batches else ""
             )
-            line = f"{steps}{timing}{format_logs(logs)}"
+            line = f"{steps}{timing}{_logs(logs)}"
         elif self.batches:
             line = f"{self._bar(self.batches)} {seconds:.0f}s {format_step(seconds / self.batches)}"
-            line += format_logs(logs)
+            line += _logs(logs)
         else:
-            line = f"{seconds:.0f}s{format_logs(logs)}"
+            line = f"{seconds:.0f}s{_logs(logs)}"
         prefix = "\r" if self._drawn else ""
         self._write(prefix + line.ljust(self._drawn) + "\n")
         self._drawn = 0

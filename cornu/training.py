@@ -23,6 +23,7 @@ from core.errors import CornuError, JobFailed, PayloadTooLarge
 from core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu import connection
 from cornu.client import Client
+from cornu.display import print_summary
 from cornu.layers import _jsonable
 from cornu.progress import ProgressBar
 
@@ -231,25 +232,9 @@ class TrainedModel:
     def summary(self) -> None:
         """Print Keras's summary table (layers, output shapes, parameters), from the service."""
         from rich.console import Console
-        from rich.table import Table
 
         summary = self.client.summary(self.model_spec())
-        table = Table(title=f'Model: "{self.name or self.default_name}"', title_justify="left")
-        for column in ("Layer (type)", "Output Shape", "Param #"):
-            table.add_column(column, justify="right" if column == "Param #" else "left")
-        for layer in summary.layers:
-            shape = layer.output_shape
-            shown = (
-                ", ".join(str((None, *s)) for s in shape)
-                if shape and isinstance(shape[0], list)
-                else str((None, *shape))
-            )
-            table.add_row(f"{layer.name} ({layer.type})", shown, f"{layer.params:,}")
-        console = Console()
-        console.print(table)
-        console.print(f" Total params: {summary.total_params:,}")
-        console.print(f" Trainable params: {summary.trainable_params:,}")
-        console.print(f" Non-trainable params: {summary.non_trainable_params:,}")
+        print_summary(summary, Console(), title=f'Model: "{self.name or self.default_name}"')
 
     def get_weights(self) -> list[np.ndarray]:
         """The trained weights in Keras's order and layouts (as `model.get_weights()`)."""

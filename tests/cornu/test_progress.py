@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from cornu.progress import ProgressBar, format_step, format_value
+from cornu.display import format_value
+from cornu.progress import ProgressBar, format_step
 
 
 class Terminal(io.StringIO):
