@@ -16,9 +16,10 @@ import torch
 
 from core.config import Settings
 from core.engine import build_model, plan_job
-from core.engine.job import Plan, as_inputs, to_data
+from core.engine.job import as_inputs, to_data
 from core.engine.model import Model
 from core.engine.optimizers import build_optimizer
+from core.engine.plan import Plan
 from core.engine.trainer import Trainer
 from core.errors import InvalidDataset, PayloadTooLarge, SpecError
 from core.spec import DataRef, EvaluateRequest, JobSpec, PredictRequest

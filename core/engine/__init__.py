@@ -7,8 +7,9 @@ callbacks, and returns a trained model.
 from __future__ import annotations
 
 from core.engine.callbacks import Callback, History, Interrupted
-from core.engine.job import Plan, TrainResult, dump_state, load_state, plan_job, train_job
+from core.engine.job import TrainResult, dump_state, load_state, train_job
 from core.engine.model import LayerInfo, Model, build_model
+from core.engine.plan import Plan, plan_job
 from core.engine.trainer import Trainer
 
 __all__ = [

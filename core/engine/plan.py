@@ -1,0 +1,327 @@
+"""Keras's `compile`, checked: a JobSpec against the shapes of its datasets, without
+touching their contents.
+
+`plan_job` is what the API calls before queueing and what `train_job` calls again before
+training, so a spec that passes the first check passes the second. Its `Plan` holds
+what training needs: the model's input and output shapes, each output's loss and
+metrics (`Head`), the history's keys, and which dataset feeds what.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.engine import losses, metrics
+from core.engine.model import LayerInfo, Model, build_model
+from core.engine.trainer import Head
+from core.errors import ErrorItem, SpecError
+from core.spec import DataRef, JobSpec, SequentialSpec
+from core.spec.layers import KerasObject
+
+Shape = tuple[int, ...]
+Loc = tuple[str | int, ...]
+
+
+def _fmt(shape: Shape) -> str:
+    return str(tuple(shape))
+
+
+@dataclass(frozen=True)
+class DataIds:
+    """Dataset ids in model order: one per input, one (or None) per output."""
+
+    x: list[str]
+    y: list[str | None]
+    sample_weight: str | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a valid job will train: names and shapes, parameters, losses and metrics."""
+
+    input_names: list[str]
+    input_shapes: list[Shape]
+    output_names: list[str]
+    output_shapes: list[Shape]
+    layers: list[LayerInfo]
+    params: int
+    trainable_params: int
+    heads: list[Head]
+    data: DataIds
+    validation: DataIds | None
+    history_keys: list[str]
+
+
+def per_output(value: Any, names: list[str], what: str, loc: Loc) -> list[Any]:
+    """Keras's forms for per-output settings: one for all, a list in order, or a map."""
+    if isinstance(value, list) and not (what.endswith("metrics") and not _nested(value)):
+        if len(value) != len(names):
+            raise SpecError(
+                f"{what} has {len(value)} entries but the model has {len(names)} outputs "
+                f"({', '.join(names)})",
+                loc,
+            )
+        return list(value)
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(names))
+        if unknown:
+            raise SpecError(
+                f"{what} names {', '.join(map(repr, unknown))}, which is not an output of the "
+                f"model (outputs: {', '.join(names)})",
+                loc,
+            )
+        return [value.get(name) for name in names]
+    return [value] * len(names)
+
+
+def _nested(value: list[Any]) -> bool:
+    return any(isinstance(v, list | dict) or v is None for v in value)
+
+
+def _dataset_ids(
+    value: Any, names: list[str], what: str, loc: Loc, required: bool
+) -> list[str | None]:
+    """`x`/`y` as one dataset id (one input/output) or a map from names to ids."""
+    if isinstance(value, dict) and len(value) == 1 and len(names) == 1:
+        value = next(iter(value.values()))  # one input: its name does not matter
+    if isinstance(value, str):
+        if len(names) != 1:
+            raise SpecError(
+                f"the model has {len(names)} {what}s ({', '.join(names)}); give a map from "
+                f"each name to a dataset id",
+                loc,
+            )
+        return [value]
+    ids = per_output(value, names, f"{what} data", loc)
+    missing = [n for n, i in zip(names, ids, strict=True) if i is None]
+    if required and missing:
+        raise SpecError(f"no dataset for {what} {', '.join(map(repr, missing))}", loc)
+    return ids
+
+
+def _check_data(
+    where: tuple[str, ...],
+    ref: DataRef,
+    shapes: Mapping[str, Shape],
+    plan_inputs: tuple[list[str], list[Shape] | None],
+    output_names: list[str],
+) -> DataIds:
+    """One `(x, y[, sample_weight])` set: known datasets with matching sample counts."""
+    names, input_shapes = plan_inputs
+    x_ids = [i for i in _dataset_ids(ref.x, names, "input", (*where, "x"), True) if i]
+    y_ids = _dataset_ids(ref.y, output_names, "output", (*where, "y"), False)
+    missing = [
+        ErrorItem((*where, field), f"no dataset {d!r}; upload it first (POST /v1/datasets)")
+        for field, ids in (("x", x_ids), ("y", y_ids), ("sample_weight", [ref.sample_weight]))
+        for d in ids
+        if d is not None and d not in shapes
+    ]
+    if missing:
+        raise SpecError(missing)
+    counts = {shapes[d][0] for d in [*x_ids, *[i for i in y_ids if i]]}
+    if len(counts) > 1:
+        detail = ", ".join(f"{d}: {shapes[d][0]}" for d in [*x_ids, *[i for i in y_ids if i]])
+        raise SpecError(f"x and y must hold as many samples; they hold {detail}", (*where, "y"))
+    if input_shapes is not None:
+        for name, dataset, expected in zip(names, x_ids, input_shapes, strict=True):
+            if shapes[dataset][1:] != tuple(expected):
+                label, target = (
+                    ("x", "input shape")
+                    if len(names) == 1
+                    else (f"x[{name!r}]", f"input {name!r} has shape")
+                )
+                raise SpecError(
+                    f"{label} holds samples of shape {_fmt(shapes[dataset][1:])} but the model's "
+                    f"{target} {'is ' if len(names) == 1 else ''}{_fmt(tuple(expected))}",
+                    (*where, "x"),
+                )
+    if ref.sample_weight is not None:
+        weights = shapes[ref.sample_weight]
+        if weights[1:] not in ((), (1,)) or weights[0] != shapes[x_ids[0]][0]:
+            raise SpecError(
+                f"sample_weight must hold one weight per sample (shape ({shapes[x_ids[0]][0]},)); "
+                f"it has shape {_fmt(weights)}",
+                (*where, "sample_weight"),
+            )
+    return DataIds(x_ids, y_ids, ref.sample_weight)
+
+
+def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
+    """Check `spec` against dataset shapes (`{id: (samples, *sample_shape)}`).
+
+    Raises SpecError for unknown names, layers that cannot take their input, and data
+    whose shapes do not fit the model's inputs or outputs.
+    """
+    model = _build_for(spec, shapes)
+    names, given = model.input_names, model.input_shapes
+    data = _check_data(("data",), spec.data, shapes, (names, given), model.output_names)
+    validation = None
+    if spec.fit.validation_data is not None:
+        validation = _check_data(
+            ("fit", "validation_data"),
+            spec.fit.validation_data,
+            shapes,
+            (names, given),
+            model.output_names,
+        )
+    samples = shapes[data.x[0]][0]
+    if spec.fit.validation_split:
+        split_at = split_point(samples, spec.fit.validation_split)
+        if split_at in (0, samples):
+            raise SpecError(
+                f"x holds {samples} samples, too few to split into training and validation sets "
+                f"with validation_split={spec.fit.validation_split}",
+                ("fit", "validation_split"),
+            )
+    heads = _heads(spec, model, data, shapes)
+    if spec.fit.class_weight is not None:
+        _check_class_weight(spec, heads, data)
+    has_validation = validation is not None or spec.fit.validation_split > 0
+    keys = _history_keys(heads, has_validation, spec)
+    _check_callbacks(spec, keys)
+    total, trainable = model.count_params()
+    return Plan(
+        input_names=names,
+        input_shapes=list(model.input_shapes),
+        output_names=model.output_names,
+        output_shapes=model.output_shapes,
+        layers=model.summary(),
+        params=total,
+        trainable_params=trainable,
+        heads=heads,
+        data=data,
+        validation=validation,
+        history_keys=keys,
+    )
+
+
+def _build_for(spec: JobSpec, shapes: Mapping[str, Shape]) -> Model:
+    """The model on the meta device; a Sequential without input_shape takes x's shape."""
+    if isinstance(spec.model, SequentialSpec) and spec.model.input_shape is None:
+        x = spec.data.x
+        first = x if isinstance(x, str) else next(iter(x.values()), None)
+        if first is not None and first in shapes:
+            return build_model(spec.model, [shapes[first][1:]], device="meta")
+    return build_model(spec.model, device="meta")
+
+
+def _heads(spec: JobSpec, model: Model, data: DataIds, shapes: Mapping[str, Shape]) -> list[Head]:
+    names = model.output_names
+    compile_ = spec.compile
+    loss_specs = per_output(compile_.loss, names, "loss", ("compile", "loss"))
+    weights = per_output(compile_.loss_weights, names, "loss_weights", ("compile", "loss_weights"))
+    metric_specs = per_output(compile_.metrics, names, "metrics", ("compile", "metrics"))
+    weighted_specs = per_output(
+        compile_.weighted_metrics, names, "weighted_metrics", ("compile", "weighted_metrics")
+    )
+    heads = []
+    for j, name in enumerate(names):
+        loc: Loc = ("compile", "loss") if len(names) == 1 else ("compile", "loss", name)
+        loss = _loss(loss_specs[j], loc)
+        y_id = data.y[j]
+        if loss is not None and y_id is None:
+            raise SpecError(f"output {name!r} has a loss but no targets in data.y", ("data", "y"))
+        y_shape = shapes[y_id][1:] if y_id is not None else ()
+        if loss is not None:
+            problem = loss.check_targets(y_shape, model.output_shapes[j])
+            if problem:
+                where: Loc = ("data", "y") if len(names) == 1 else ("data", "y", name)
+                raise SpecError(
+                    problem if len(names) == 1 else f"output {name!r}: {problem}", where
+                )
+        heads.append(
+            Head(
+                name=name,
+                loss=loss,
+                weight=1.0 if weights[j] is None else float(weights[j]),
+                metrics=_metrics(
+                    metric_specs[j], y_shape, model.output_shapes[j], ("compile", "metrics")
+                ),
+                weighted_metrics=_metrics(
+                    weighted_specs[j],
+                    y_shape,
+                    model.output_shapes[j],
+                    ("compile", "weighted_metrics"),
+                ),
+            )
+        )
+    if all(h.loss is None for h in heads):
+        raise SpecError("compile.loss gives no loss for any output", ("compile", "loss"))
+    return heads
+
+
+def _loss(spec: str | KerasObject | None, loc: Loc) -> losses.Loss | None:
+    if spec is None:
+        return None
+    try:
+        return losses.get(spec)
+    except SpecError as exc:
+        raise SpecError(exc.errors[0].msg, loc) from None
+
+
+def _metrics(specs: Any, y_shape: Shape, output_shape: Shape, loc: Loc) -> list[metrics.Metric]:
+    if specs is None:
+        return []
+    found = []
+    for index, item in enumerate(specs if isinstance(specs, list) else [specs]):
+        try:
+            found.append(metrics.get(item, y_shape, output_shape))
+        except SpecError as exc:
+            raise SpecError(exc.errors[0].msg, (*loc, index)) from None
+    return found
+
+
+def _history_keys(heads: list[Head], validation: bool, spec: JobSpec) -> list[str]:
+    """What `History.history` will hold, in Keras 3's order (sorted, then `val_…`)."""
+    multi = len(heads) > 1
+    keys = ["loss"]
+    keys += [f"{h.name}_loss" for h in heads if multi and h.loss is not None]
+    for h in heads:
+        for m in [*h.metrics, *h.weighted_metrics]:
+            keys.append(f"{h.name}_{m.name}" if multi else m.name)
+    keys.sort()
+    if validation:
+        keys += [f"val_{k}" for k in keys]
+    if any(c.type == "ReduceLROnPlateau" for c in spec.fit.callbacks):
+        keys.append("learning_rate")
+    return keys
+
+
+def _check_callbacks(spec: JobSpec, keys: list[str]) -> None:
+    for index, callback in enumerate(spec.fit.callbacks):
+        monitor = getattr(callback, "monitor", None)
+        if monitor is not None and monitor not in keys:
+            hint = (
+                " (add validation_split or validation_data)" if monitor.startswith("val_") else ""
+            )
+            raise SpecError(
+                f"{callback.type} monitors {monitor!r}, which this job does not report; it "
+                f"reports {', '.join(keys)}{hint}",
+                ("fit", "callbacks", index, "monitor"),
+            )
+        if callback.type == "ReduceLROnPlateau" and not isinstance(
+            spec.compile.optimizer.learning_rate, float | int
+        ):
+            raise SpecError(
+                "ReduceLROnPlateau cannot change a learning rate that follows a schedule; "
+                "use a fixed learning_rate or drop the callback",
+                ("fit", "callbacks", index),
+            )
+
+
+def _check_class_weight(spec: JobSpec, heads: list[Head], data: DataIds) -> None:
+    if len(heads) > 1:
+        raise SpecError("class_weight needs a model with one output", ("fit", "class_weight"))
+    if data.sample_weight is not None:
+        raise SpecError(
+            "give class_weight or sample_weight, not both (Keras refuses them together)",
+            ("fit", "class_weight"),
+        )
+
+
+def split_point(samples: int, validation_split: float) -> int:
+    """Keras takes the *last* `validation_split` of the samples, before any shuffling."""
+    return int(math.floor(samples * (1.0 - validation_split)))
