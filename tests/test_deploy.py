@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cornu.embedded import DURABLE_REDIS_ARGS
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 
@@ -49,7 +51,9 @@ def test_compose_config_when_a_compose_cli_is_installed() -> None:
 def test_the_stack_is_the_cli_commands_over_one_redis() -> None:
     services = yaml.safe_load(COMPOSE.read_text())["services"]
     redis = services["redis"]
-    assert redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    command = redis["command"]
+    for flag, value in zip(DURABLE_REDIS_ARGS[::2], DURABLE_REDIS_ARGS[1::2], strict=True):
+        assert command[command.index(flag) + 1] == value  # the persistence `cornu up` uses
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
     assert services["api"]["command"][:2] == ["cornu", "api"]
     assert services["worker"]["command"] == ["cornu", "worker"]

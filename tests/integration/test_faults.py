@@ -5,19 +5,29 @@ test with a Redis (append-only), an API and workers of its own and short leases.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+from redis import Redis
 
 from core.spec import JobStatus
 from core.store import Store, keys
 from core.store.runs import Claim
-from cornu.embedded import wait_until
+from cornu.embedded import (
+    DURABLE_REDIS_ARGS,
+    free_port,
+    redis_answers,
+    redis_server_binary,
+    wait_until,
+)
 from tests.conftest import Stack
 from tests.helpers import upload, wait_for_job
 
@@ -158,6 +168,48 @@ def test_redis_killed_and_restarted_loses_no_job(make_stack: Callable[..., Stack
             assert done["status"] == "succeeded", (job["id"], done["error"])
             epochs_once(client, done)
         assert client.get(f"/v1/jobs/{finished['id']}/weights").status_code == 200
+
+
+@pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace to slow fsync down")
+@pytest.mark.parametrize(
+    ("appendfsync", "kept"), [(DURABLE_REDIS_ARGS[-1], True), ("everysec", False)]
+)
+def test_redis_keeps_what_it_acknowledged_when_killed_during_a_slow_fsync(
+    tmp_path: Path, appendfsync: str, kept: bool
+) -> None:
+    """A busy disk, simulated by strace delaying every fsync 1 s: under the persistence
+    Cornu runs Redis with, a write Redis answered survives a SIGKILL right after it. The
+    `everysec` case shows the simulation bites: Redis answers before the write reaches
+    the file, and the kill loses it (how the CI once lost a queued job)."""
+    port = free_port()
+    args = [shutil.which("redis-server") or redis_server_binary(), "--port", str(port)]
+    args += ["--dir", str(tmp_path), "--save", "", *DURABLE_REDIS_ARGS[:-1], appendfsync]
+    slow_disk = ["strace", "-f", "-qq", "-o", os.devnull, "-e", "trace=fsync,fdatasync"]
+    slow_disk += ["-e", "inject=fsync,fdatasync:delay_enter=1000000"]
+    url = f"redis://127.0.0.1:{port}/0"
+
+    def run(command: list[str]) -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(command, start_new_session=True)
+        wait_until(lambda: redis_answers(url), 30, "redis-server to answer")
+        return process
+
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        os.killpg(process.pid, signal.SIGKILL)  # strace and Redis with it
+        process.wait()
+
+    redis = run([*slow_disk, *args])
+    try:
+        with Redis.from_url(url) as client:
+            for i in range(2):  # a checkpoint's worth of writes starts a background fsync
+                client.set(f"blob{i}", os.urandom(1 << 20))
+            client.set("accepted", "job")
+        kill(redis)
+        redis = run(args)
+        with Redis.from_url(url) as client:
+            assert (client.get("accepted") == b"job") is kept
+    finally:
+        if redis.poll() is None:
+            kill(redis)
 
 
 def test_two_hundred_jobs_through_a_killed_and_restarted_worker(
