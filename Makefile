@@ -23,10 +23,11 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck tools
 	$(BIN)/pytest
 
-# Debian tools some tests use: Chromium (the dashboard's browser test) and a Compose CLI
-# (`docker-compose config` on docker-compose.yml). Each test says why it skips without.
+# Debian tools some tests use: Chromium (the dashboard's browser test), a Compose CLI
+# (`docker-compose config` on docker-compose.yml) and strace (slows Redis's fsync in a
+# durability test). Each test says why it skips without.
 tools:
-	@for tool in chromium docker-compose; do \
+	@for tool in chromium docker-compose strace; do \
 		command -v $$tool >/dev/null || ! command -v apt-get >/dev/null || \
 		apt-get install -y -qq $$tool >/dev/null 2>&1 || \
 		(apt-get update -qq && apt-get install -y -qq $$tool >/dev/null 2>&1) || \
