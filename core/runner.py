@@ -41,23 +41,29 @@ _UNSENT: tuple[type[Exception], ...] = (ServiceUnavailable, *UNAVAILABLE)
 
 
 class Heartbeat(threading.Thread):
-    """Renews the lease every `heartbeat_seconds` and notes a cancel request or a loss."""
+    """Renews the lease every `every_s` and looks for a cancel request every `poll_s`, so
+    that a cancel stops the run within `poll_s` and a batch, however long the lease."""
 
-    def __init__(self, store: Store, claim: Claim, every_s: float) -> None:
+    def __init__(self, store: Store, claim: Claim, every_s: float, poll_s: float) -> None:
         super().__init__(name=f"heartbeat-{claim.job_id}", daemon=True)
-        self.store, self.claim, self.every_s = store, claim, every_s
+        self.store, self.claim, self.every_s, self.poll_s = store, claim, every_s, poll_s
         self.stop_reason: str | None = None
         self._done = threading.Event()
 
     def run(self) -> None:
-        while not self._done.wait(self.every_s):
+        renew_at = time.monotonic() + self.every_s
+        while not self._done.wait(max(0.0, min(self.poll_s, renew_at - time.monotonic()))):
             try:
-                owned, cancel = self.store.runs.renew(self.claim)
+                if time.monotonic() >= renew_at:
+                    owned, cancel = self.store.runs.renew(self.claim)
+                    renew_at = time.monotonic() + self.every_s
+                    if not owned:
+                        self.stop_reason = "lease_lost"
+                        return
+                else:
+                    cancel = self.store.runs.cancel_requested(self.claim.job_id)
             except UNAVAILABLE:
                 continue  # the next write tells whether the lease survived the outage
-            if not owned:
-                self.stop_reason = "lease_lost"
-                return
             if cancel:
                 self.stop_reason = "cancel"
 
@@ -71,7 +77,9 @@ class JobRun:
 
     def __init__(self, store: Store, claim: Claim, settings: Settings) -> None:
         self.store, self.claim, self.settings = store, claim, settings
-        self.heartbeat = Heartbeat(store, claim, settings.heartbeat_seconds)
+        self.heartbeat = Heartbeat(
+            store, claim, settings.heartbeat_seconds, settings.control_poll_seconds
+        )
         self._started = time.monotonic()
 
     @property

@@ -298,6 +298,9 @@ class Runs:
         )
         return bool(owned), bool(cancel)
 
+    def cancel_requested(self, job_id: str) -> bool:
+        return self.redis.hget(keys.job(job_id), "cancel") == b"1"
+
     def checkpoint_blob(self, claim: Claim) -> bytes | None:
         return self.blobs.read(claim.checkpoint_key) if claim.checkpoint_key else None
 

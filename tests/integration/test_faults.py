@@ -239,7 +239,8 @@ def test_two_hundred_jobs_through_a_killed_and_restarted_worker(
 def test_cancel_stops_a_running_job_within_two_seconds_and_a_queued_one_never_starts(
     make_stack: Callable[..., Stack],
 ) -> None:
-    stack = make_stack(workers=1)
+    # The default heartbeat (5 s): a cancel must not wait for the lease's next renewal.
+    stack = make_stack(workers=1, CORNU_HEARTBEAT_SECONDS="5", CORNU_LEASE_SECONDS="15")
     with stack.client() as client:
         running = slow_job(client, epochs=20)
         queued = client.post("/v1/jobs", json=tiny_spec(client)).json()
