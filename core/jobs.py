@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from core.config import Settings
 from core.engine import Plan, plan_job
-from core.errors import ServiceUnavailable, SpecError
+from core.engine.plan import check_initial_weights
+from core.errors import NotFound, ServiceUnavailable, SpecError
 from core.ids import new_id
 from core.spec import Job, JobSpec
 from core.store import Store
@@ -31,6 +32,14 @@ def check_limits(spec: JobSpec, plan: Plan, settings: Settings) -> None:
     for loc, what, value, limit in asked:
         if value > limit:
             raise SpecError(f"{what}: {value} is more than this service allows ({limit})", loc)
+
+
+def _check_initial_weights(store: Store, tenant: str, job_id: str, plan: Plan) -> None:
+    try:
+        shapes = store.jobs.trained_shapes(tenant, job_id)
+    except NotFound as exc:
+        raise SpecError(exc.detail, ("fit", "initial_weights")) from None
+    check_initial_weights(plan, job_id, shapes)
 
 
 def submit_job(
@@ -54,6 +63,8 @@ def submit_job(
     try:
         plan = plan_job(spec, store.datasets.shapes(tenant, spec.dataset_ids()))
         check_limits(spec, plan, settings)
+        if spec.fit.initial_weights is not None:
+            _check_initial_weights(store, tenant, spec.fit.initial_weights, plan)
         job = store.jobs.create(tenant, new_id("job"), spec, max_active=settings.max_active_jobs)
     except BaseException:
         if idempotency_key is not None:

@@ -26,7 +26,7 @@ import torch
 from core.config import Settings
 from core.engine import Callback, Interrupted, dump_state, load_state, train_job
 from core.engine.trainer import Trainer
-from core.errors import JobFailed, ServiceUnavailable, SpecError
+from core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from core.spec import JobStatus
 from core.store import UNAVAILABLE, Claim, Store
 
@@ -224,7 +224,14 @@ def _attempt(
     try:
         resume = _resume_state(store, claim)
         arrays = {d: store.datasets.load(d) for d in claim.spec.dataset_ids()}
-        result = train_job(claim.spec, arrays, callbacks=[Guard(run)], device=device, resume=resume)
+        result = train_job(
+            claim.spec,
+            arrays,
+            callbacks=[Guard(run)],
+            device=device,
+            initial_weights=_initial_weights(store, claim),
+            resume=resume,
+        )
         store.runs.trained_to_end(claim)
         keras_weights = _cpu(result.model.keras_weights())
         # safetensors does not keep the order of its tensors; Keras's get_weights() does.
@@ -258,6 +265,18 @@ def _attempt(
     run.retrying(lambda: store.runs.finish(claim, status, error))
     log.info("job %s: failed (%s)", claim.job_id, error)
     return status
+
+
+def _initial_weights(store: Store, claim: Claim) -> dict[str, torch.Tensor] | None:
+    """`fit.initial_weights`: the state another job of the tenant trained."""
+    job_id = claim.spec.fit.initial_weights
+    if job_id is None:
+        return None
+    try:
+        _, state = store.jobs.trained(claim.tenant, job_id)
+    except NotFound as exc:
+        raise JobFailed(f"fit.initial_weights: {exc.detail}") from None
+    return safetensors.torch.load(state)
 
 
 def _resume_state(store: Store, claim: Claim) -> dict[str, Any] | None:

@@ -80,7 +80,8 @@ class TrainedModel:
     def __init__(self, name: str | None) -> None:
         self.name = name
         self._compile: dict[str, Any] | None = None
-        self._job: str | None = None
+        self._job: str | None = None  # the last fit's job
+        self._weights: str | None = None  # the job that trained the weights a fit continues
 
     def model_spec(self) -> dict[str, Any]:
         """The model as the service takes it (each kind of model gives its own)."""
@@ -149,12 +150,7 @@ class TrainedModel:
         """Train on the service; returns Keras's History (or the job, with `wait=False`)."""
         if self._compile is None:
             raise RuntimeError("compile the model before fit, as in Keras")
-        if self._job is not None:
-            warnings.warn(
-                f"this model was trained by job {self._job}; this fit starts again from newly "
-                "initialised weights (Cornu does not yet continue a fit from the last one's)",
-                stacklevel=2,
-            )
+        initial_weights = self._weights_to_continue_from()
         data = self._data(x, y, sample_weight)
         fit: dict[str, Any] = {"epochs": epochs, "shuffle": shuffle, "initial_epoch": initial_epoch}
         fit |= {"batch_size": batch_size or 32, "validation_split": validation_split, "seed": seed}
@@ -164,6 +160,8 @@ class TrainedModel:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
         if callbacks:
             fit["callbacks"] = [_jsonable(c) for c in callbacks]
+        if initial_weights is not None:
+            fit["initial_weights"] = initial_weights
         spec = {"model": self.model_spec(), "compile": self._compile, "fit": fit, "data": data}
         job = self.client.submit(spec)
         self._job = job.id
@@ -178,6 +176,7 @@ class TrainedModel:
         done = self.client.job(job.id)
         if done.status.value != "succeeded":
             raise JobFailed(f"job {job.id} {done.status.value}: {done.error or 'cancelled'}")
+        self._weights = job.id
         history = RemoteJob(self.client, job.id).history()
         history.params = {"epochs": epochs, "job": job.id, "verbose": verbose}
         return history
@@ -259,6 +258,24 @@ class TrainedModel:
         return self._job
 
     # -- plumbing --------------------------------------------------------------------
+
+    def _weights_to_continue_from(self) -> str | None:
+        """As in Keras, a fit continues from the weights the last one left: those of the
+        last fit that succeeded (a failed or cancelled one changes nothing)."""
+        if self._job is None or self._job == self._weights:
+            return self._weights
+        status = self.client.job(self._job).status.value
+        if status in ("queued", "running"):
+            raise RuntimeError(
+                f"this model's last fit (job {self._job}) is still {status}: wait for it "
+                "(RemoteJob.wait()) or cancel it before fitting again"
+            )
+        if status == "succeeded":
+            self._weights = self._job
+        else:
+            start = f"job {self._weights}'s weights" if self._weights else "new weights"
+            warnings.warn(f"job {self._job} {status}; this fit starts from {start}", stacklevel=3)
+        return self._weights
 
     def _trained(self) -> str:
         if self._job is None:

@@ -20,7 +20,14 @@ from core.engine import losses
 from core.engine.callbacks import Callback, History
 from core.engine.model import Model, build_model
 from core.engine.optimizers import build_optimizer
-from core.engine.plan import DataIds, Plan, Shape, plan_job, split_point
+from core.engine.plan import (
+    DataIds,
+    Plan,
+    Shape,
+    check_initial_weights,
+    plan_job,
+    split_point,
+)
 from core.engine.trainer import Data, Trainer
 from core.errors import DataError
 from core.spec import JobSpec
@@ -196,10 +203,12 @@ def train_job(
     *,
     callbacks: Sequence[Callback] = (),
     device: torch.device | str = "cpu",
+    initial_weights: Mapping[str, Tensor] | None = None,
     resume: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Compile and fit `spec` on `arrays` (`{dataset id: array}`), from the start or from
-    a checkpoint (`resume`, a `Trainer.capture()` state)."""
+    a checkpoint (`resume`, a `Trainer.capture()` state). `initial_weights` (the state_dict
+    that `fit.initial_weights` names) replace the newly initialised weights."""
     device = torch.device(device)
     plan = plan_job(spec, {k: tuple(v.shape) for k, v in arrays.items()})
     seed = spec.fit.seed if spec.fit.seed is not None else int(torch.seed())
@@ -207,7 +216,12 @@ def train_job(
     generator = torch.Generator().manual_seed(seed)
 
     # Initialised on the CPU, then moved: the same seed gives the same start on any device.
-    model = build_model(spec.model, plan.input_shapes).to(device)
+    model = build_model(spec.model, plan.input_shapes)
+    if initial_weights is not None:
+        shapes = {k: tuple(v.shape) for k, v in initial_weights.items()}
+        check_initial_weights(plan, spec.fit.initial_weights or "initial_weights", shapes)
+        model.load_state_dict(initial_weights)
+    model = model.to(device)
     data = to_data(plan, plan.data, arrays, model, device)
     if spec.fit.class_weight:
         labels = data.y[0]

@@ -53,6 +53,8 @@ class Plan:
     data: DataIds
     validation: DataIds | None
     history_keys: list[str]
+    layer_names: list[str]
+    state_shapes: dict[str, Shape]  # the model's state_dict: what initial_weights must match
 
 
 def per_output(value: Any, names: list[str], what: str, loc: Loc) -> list[Any]:
@@ -195,7 +197,41 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
         data=data,
         validation=validation,
         history_keys=keys,
+        layer_names=model.names,
+        state_shapes={k: tuple(v.shape) for k, v in model.state_dict().items()},
     )
+
+
+def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) -> None:
+    """`fit.initial_weights`: the weights `job_id` trained (`shapes`, its state_dict's)
+    must be those of this model, name for name and shape for shape."""
+
+    def weight(key: str) -> str:  # "layers.2.kernel" → "layer 'dense_1' (index 2): kernel"
+        parts = key.split(".", 2)
+        if len(parts) < 3 or parts[0] != "layers" or not parts[1].isdigit():
+            return repr(key)
+        index = int(parts[1])
+        return f"layer {plan.layer_names[index]!r} (index {index}): {parts[2]}"
+
+    ours = plan.state_shapes
+    problems = [
+        f"{weight(k)} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in that job"
+        for k in ours
+        if k in shapes and tuple(shapes[k]) != ours[k]
+    ]
+    problems += [f"{weight(k)} is not in that job" for k in ours if k not in shapes]
+    extra = sum(k not in ours for k in shapes)
+    if extra:
+        problems.append(f"that job has {extra} weight{'s' * (extra > 1)} this model lacks")
+    if problems:
+        more = len(problems) - 3
+        shown = "; ".join(problems[:3]) + (f"; and {more} more" if more > 0 else "")
+        raise SpecError(
+            f"this model's weights differ from those job {job_id} trained ({shown}); "
+            "initial_weights needs the same layers with the same shapes — "
+            "leave it out to train from newly initialised weights",
+            ("fit", "initial_weights"),
+        )
 
 
 def _build_for(spec: JobSpec, shapes: Mapping[str, Shape]) -> Model:

@@ -31,6 +31,7 @@ DatasetId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 ]
 Datasets = DatasetId | dict[str, DatasetId]
+JobId = Annotated[str, StringConstraints(pattern=r"^job_[0-9A-Z]{26}$")]
 """One dataset, or one per model input/output name."""
 
 Named = Annotated[str | KerasObject, BeforeValidator(keras_object)]
@@ -91,6 +92,11 @@ class FitSpec(_Strict):
     validation_data: DataRef | None = None
     class_weight: dict[int, NonNegativeFloat] | None = None
     callbacks: list[AnyCallback] = Field(default_factory=list, max_length=16)
+    initial_weights: JobId | None = Field(
+        default=None,
+        description="start from the weights a succeeded job of yours trained, for the same "
+        "model: a second `fit` in Keras continues from the weights the first one left",
+    )
     mixed_precision: Literal["bf16"] | None = Field(
         default=None, description="bf16 autocast on a GPU (ignored on the CPU)"
     )

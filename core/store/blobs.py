@@ -63,6 +63,18 @@ class Blobs:
     def read(self, key: str) -> bytes:
         return b"".join(self.chunks(key))
 
+    def head(self, key: str, size: int) -> bytes:
+        """The first `size` bytes (fewer if the blob is shorter), a chunk at a time."""
+        out = bytearray()
+        index = 0
+        while len(out) < size:
+            chunk: bytes | None = self.redis.lindex(key, index)  # type: ignore[assignment]
+            if chunk is None:
+                break
+            out += chunk
+            index += 1
+        return bytes(out[:size])
+
     def exists(self, key: str) -> bool:
         return bool(self.redis.exists(key))
 

@@ -231,6 +231,17 @@ class Jobs:
             raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
         return self.spec(job_id), state
 
+    def trained_shapes(self, tenant: str, job_id: str) -> dict[str, tuple[int, ...]]:
+        """The shapes in a succeeded job's native state, from its safetensors header
+        alone (the tensors stay in Redis); NotFound otherwise."""
+        job = self.get(tenant, job_id)
+        key = keys.blob(STATE, job_id)
+        if job.status is not JobStatus.succeeded or not self.blobs.exists(key):
+            raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
+        size = int.from_bytes(self.blobs.head(key, 8), "little")
+        header = json.loads(self.blobs.head(key, 8 + size)[8:])
+        return {k: tuple(v["shape"]) for k, v in header.items() if k != "__metadata__"}
+
     def weights(self, tenant: str, job_id: str) -> Iterator[bytes]:
         """The trained weights (safetensors) in chunks; NotFound before the job succeeds."""
         job = self.get(tenant, job_id)

@@ -9,7 +9,7 @@ import httpx
 import numpy as np
 import pytest
 
-from tests.helpers import mlp_spec, upload
+from tests.helpers import mlp_spec, upload, wait_for_job
 
 
 @pytest.fixture
@@ -134,3 +134,56 @@ def test_listing_is_paginated_newest_first(
     rest = http.get("/v1/jobs", params={"limit": 2, "cursor": page["next_cursor"]}).json()
     assert [j["id"] for j in rest["jobs"]] == ids[:1] and rest["next_cursor"] is None
     assert http.get("/v1/jobs", params={"limit": 1000}).status_code == 422
+
+
+def test_initial_weights_continue_a_finished_job_and_must_fit_the_model(
+    http: httpx.Client, api_url: str, new_api_key: Callable[[], str], worker: object
+) -> None:
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 400)
+    x = upload(http, rng.normal(size=(400, 8)).astype(np.float32) + 2 * np.eye(4, 8)[labels])
+    y = upload(http, labels)
+    first = http.post("/v1/jobs", json=mlp_spec(x, y, features=8, classes=4, epochs=5)).json()
+    assert wait_for_job(http, first["id"])["status"] == "succeeded"
+
+    again = mlp_spec(x, y, features=8, classes=4, epochs=1)
+    again["fit"]["initial_weights"] = first["id"]  # type: ignore[index]
+    second = http.post("/v1/jobs", json=again)
+    assert second.status_code == 201, second.text
+    assert wait_for_job(http, second.json()["id"])["status"] == "succeeded"
+    losses = [
+        http.get(f"/v1/jobs/{job_id}/metrics").json()["history"]["loss"]
+        for job_id in (first["id"], second.json()["id"])
+    ]
+    # Same seed and data: only the starting weights differ, and they are the trained ones.
+    assert losses[1][0] < losses[0][-1] * 1.05 and losses[1][0] < losses[0][0] * 0.8
+
+    def refusal(spec: dict[str, Any], client: httpx.Client = http) -> str:
+        response = client.post("/v1/jobs", json=spec)
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["errors"]
+        assert error["loc"] == ["fit", "initial_weights"]
+        return str(error["msg"])
+
+    wider = mlp_spec(x, y, features=8, classes=4, epochs=1)
+    wider["model"]["layers"][0]["units"] = 32  # type: ignore[index]
+    wider["fit"]["initial_weights"] = first["id"]  # type: ignore[index]
+    assert "layer 'dense' (index 0): kernel is (8, 32) here but (8, 16) in that job" in refusal(
+        wider
+    )
+    unknown = "job_" + "0" * 26
+    again["fit"]["initial_weights"] = unknown  # type: ignore[index]
+    assert refusal(again) == f"no job {unknown!r}"
+    with httpx.Client(
+        base_url=api_url, headers={"Authorization": f"Bearer {new_api_key()}"}
+    ) as other:  # another tenant's job is as unknown as one that never was
+        theirs = mlp_spec(
+            upload(other, np.zeros((4, 8), np.float32)),
+            upload(other, np.zeros(4)),
+            features=8,
+            classes=4,
+        )
+        theirs["fit"]["initial_weights"] = first["id"]  # type: ignore[index]
+        assert refusal(theirs, other) == f"no job {first['id']!r}"
+    again["fit"]["initial_weights"] = "dense_1"  # type: ignore[index]
+    assert http.post("/v1/jobs", json=again).status_code == 422

@@ -162,6 +162,31 @@ def test_wait_false_returns_the_remote_job(connected: cornu.Client, worker: Serv
     assert model.predict(x[:2]).shape == (2, 10)  # the model is the trained one
 
 
+def test_a_second_fit_continues_from_the_weights_the_first_left(
+    connected: cornu.Client, worker: Service
+) -> None:
+    x, y = mnist_like(seed=6)
+    model = models.Sequential([layers.Dense(32, "relu", input_shape=(784,)), layers.Dense(10)])
+    model.compile(optimizer="adam", loss=cornu.losses.CategoricalCrossentropy(from_logits=True))
+    first = model.fit(x, y, epochs=3, seed=0, verbose=0)
+    second = model.fit(x, y, epochs=1, seed=0, verbose=0)
+    assert isinstance(first, cornu.History) and isinstance(second, cornu.History)
+    # From new weights the same seed would give first's first loss exactly.
+    assert second.history["loss"][0] < first.history["loss"][-1] < first.history["loss"][0]
+
+    running = model.fit(x, y, epochs=2000, verbose=0, wait=False)
+    assert isinstance(running, cornu.RemoteJob)
+    with pytest.raises(RuntimeError, match=f"last fit \\(job {running.id}\\) is still"):
+        model.fit(x, y, epochs=1, verbose=0)
+    running.cancel()
+    assert running.wait(timeout_s=60).status == "cancelled"
+    kept = second.params["job"]
+    with pytest.warns(UserWarning, match=f"job {running.id} cancelled; .* job {kept}'s weights"):
+        third = model.fit(x, y, epochs=1, seed=0, verbose=0)
+    assert isinstance(third, cornu.History)
+    assert third.history["loss"][0] == pytest.approx(second.history["loss"][-1], rel=0.2)
+
+
 def test_ctrl_c_cancels_the_remote_job(connected: cornu.Client, worker: Service) -> None:
     rng = np.random.default_rng(5)
     x, y = rng.random((2000, 64), dtype=np.float32), rng.integers(0, 10, 2000)

@@ -10,6 +10,7 @@ import torch
 
 from core.engine import Callback, plan_job, train_job
 from core.engine.job import class_weights
+from core.engine.plan import check_initial_weights
 from core.engine.trainer import Data
 from core.errors import DataError, NonFiniteLoss, SpecError
 from core.spec import JobSpec
@@ -216,3 +217,53 @@ def test_class_weight_weights_each_sample_by_its_class() -> None:
             job(fit={"class_weight": {"0": 1.0}}, data={"x": "x", "y": "y", "sample_weight": "w"}),
             {"x": x.shape, "y": y.shape, "w": (300,)},
         )
+
+
+def test_initial_weights_continue_where_another_run_ended() -> None:
+    """`fit.initial_weights`: the run starts from the given state, as Keras's second fit
+    starts from the weights the first one left; the seed no longer decides them."""
+
+    class StartingWeights(Callback):
+        def on_train_begin(self) -> None:
+            self.state = {k: v.clone() for k, v in self.trainer.model.state_dict().items()}
+
+    x, y = blobs()
+    first = train_job(job(fit={"epochs": 3, "batch_size": 16, "seed": 0}), {"x": x, "y": y})
+    trained = {k: v.clone() for k, v in first.model.state_dict().items()}
+    seen = StartingWeights()
+    spec = job(fit={"epochs": 1, "batch_size": 16, "seed": 1, "initial_weights": "job_" + "0" * 26})
+    second = train_job(spec, {"x": x, "y": y}, callbacks=[seen], initial_weights=trained)
+
+    assert seen.state.keys() == trained.keys()
+    assert all(torch.equal(seen.state[k], trained[k]) for k in trained)
+    assert second.history.history["loss"][0] < first.history.history["loss"][0] / 2
+
+
+def test_initial_weights_of_another_model_are_refused_by_name_and_shape() -> None:
+    plan = plan_job(job(), {"x": (300, 4), "y": (300,)})
+    other = plan_job(
+        job([{"type": "Dense", "units": 8}, {"type": "Dense", "units": 3}]),
+        {"x": (300, 4), "y": (300,)},
+    )
+    with pytest.raises(SpecError) as info:
+        check_initial_weights(plan, "job_X", other.state_shapes)
+    (error,) = info.value.errors
+    assert error.loc == ("fit", "initial_weights")
+    assert "layer 'dense' (index 0): kernel is (4, 16) here but (4, 8) in that job" in error.msg
+    assert "layer 'dense_1' (index 1): kernel is (16, 3) here but (8, 3) in that job" in error.msg
+    assert "job job_X" in error.msg and "leave it out" in error.msg
+
+    deeper = plan_job(
+        job(
+            [
+                {"type": "Dense", "units": 16},
+                {"type": "Dense", "units": 16},
+                {"type": "Dense", "units": 3},
+            ]
+        ),
+        {"x": (300, 4), "y": (300,)},
+    )
+    with pytest.raises(SpecError) as info:
+        check_initial_weights(plan, "job_X", deeper.state_shapes)
+    assert "that job has 2 weights this model lacks" in info.value.detail
+    check_initial_weights(plan, "job_X", plan.state_shapes)  # the same model: accepted
