@@ -55,6 +55,7 @@ class Heartbeat(threading.Thread):
         while not self._done.wait(max(0.0, min(self.poll_s, renew_at - time.monotonic()))):
             try:
                 if time.monotonic() >= renew_at:
+                    renew_at = time.monotonic() + self.poll_s  # if Redis fails, again soon
                     owned, cancel = self.store.runs.renew(self.claim)
                     renew_at = time.monotonic() + self.every_s
                     if not owned:
@@ -64,6 +65,11 @@ class Heartbeat(threading.Thread):
                     cancel = self.store.runs.cancel_requested(self.claim.job_id)
             except UNAVAILABLE:
                 continue  # the next write tells whether the lease survived the outage
+            except Exception:
+                # Without a heartbeat the lease lapses: stop now rather than train on unowned.
+                log.exception("job %s: heartbeat failed", self.claim.job_id)
+                self.stop_reason = "lease_lost"
+                return
             if cancel:
                 self.stop_reason = "cancel"
 

@@ -9,6 +9,7 @@ import pytest
 from core.config import Settings
 from core.errors import Conflict
 from core.ids import new_id
+from core.runner import Heartbeat
 from core.spec import JobSpec, JobStatus
 from core.store import Store, keys
 
@@ -126,3 +127,30 @@ def test_idempotency_keys(store: Store) -> None:
     with pytest.raises(Conflict, match="already used for a different request"):
         store.idempotency.begin(owner, "jobs", "k1", "other")
     assert store.idempotency.begin("someone-else", "jobs", "k1", "other") is None  # per tenant
+
+
+def test_the_heartbeat_keeps_the_lease_and_sees_a_cancel_between_renewals(
+    store_url: str,
+) -> None:
+    store = Store.from_url(store_url, Settings(lease_seconds=1.0))
+    owner, job_id = queued(store)
+    claim = store.runs.claim(job_id, "w1")
+    assert claim is not None
+    renewing = Heartbeat(store, claim, every_s=0.3, poll_s=0.05)  # polls between renewals
+    renewing.start()
+    time.sleep(2.5)  # past two leases: only its renewals keep this one
+    assert renewing.stop_reason is None
+    assert store.redis.get(keys.job_lease(job_id)) == claim.token.encode()
+    renewing.close()
+
+    owner, job_id = queued(store)
+    claim = store.runs.claim(job_id, "w1")
+    assert claim is not None
+    polling = Heartbeat(store, claim, every_s=60, poll_s=0.05)  # no renewal in this test
+    polling.start()
+    store.jobs.cancel(owner, job_id)
+    asked = time.monotonic()
+    while polling.stop_reason is None and time.monotonic() - asked < 5:
+        time.sleep(0.01)
+    polling.close()
+    assert polling.stop_reason == "cancel" and time.monotonic() - asked < 1
