@@ -38,7 +38,8 @@ def _check_initial_weights(store: Store, tenant: str, job_id: str, plan: Plan) -
     try:
         shapes = store.jobs.trained_shapes(tenant, job_id)
     except NotFound as exc:
-        raise SpecError(exc.detail, ("fit", "initial_weights")) from None
+        hint = "initial_weights names a job of yours that succeeded"
+        raise SpecError(f"{exc.detail}; {hint}", ("fit", "initial_weights")) from None
     check_initial_weights(plan, job_id, shapes)
 
 

@@ -235,7 +235,7 @@ def _attempt(
             arrays,
             callbacks=[Guard(run)],
             device=device,
-            initial_weights=_initial_weights(store, claim),
+            initial_weights=None if resume is not None else _initial_weights(store, claim),
             resume=resume,
         )
         store.runs.trained_to_end(claim)

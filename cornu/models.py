@@ -141,7 +141,7 @@ class Sequential(TrainedModel):
         if not isinstance(layer, Layer | Input):
             raise TypeError(f"Sequential.add takes a layer, not {type(layer).__name__}")
         self.layers.append(layer)
-        self._job = None  # a changed model is not the trained one
+        self._forget_training()
 
     def model_spec(self) -> dict[str, Any]:
         if not self.layers:

@@ -81,7 +81,8 @@ class TrainedModel:
         self.name = name
         self._compile: dict[str, Any] | None = None
         self._job: str | None = None  # the last fit's job
-        self._weights: str | None = None  # the job that trained the weights a fit continues
+        self._settled: str | None = None  # the last fit whose outcome this model has taken
+        self._weights: str | None = None  # the job that trained the model's weights
 
     def model_spec(self) -> dict[str, Any]:
         """The model as the service takes it (each kind of model gives its own)."""
@@ -150,7 +151,7 @@ class TrainedModel:
         """Train on the service; returns Keras's History (or the job, with `wait=False`)."""
         if self._compile is None:
             raise RuntimeError("compile the model before fit, as in Keras")
-        initial_weights = self._weights_to_continue_from()
+        initial_weights = self._trained_weights()  # as in Keras, a fit goes on from them
         data = self._data(x, y, sample_weight)
         fit: dict[str, Any] = {"epochs": epochs, "shuffle": shuffle, "initial_epoch": initial_epoch}
         fit |= {"batch_size": batch_size or 32, "validation_split": validation_split, "seed": seed}
@@ -174,6 +175,7 @@ class TrainedModel:
                 self.client.cancel(job.id)
             raise
         done = self.client.job(job.id)
+        self._settled = job.id  # the outcome is known, and raised below if it is not success
         if done.status.value != "succeeded":
             raise JobFailed(f"job {job.id} {done.status.value}: {done.error or 'cancelled'}")
         self._weights = job.id
@@ -254,33 +256,48 @@ class TrainedModel:
 
     @property
     def job_id(self) -> str | None:
-        """The service job that trained this model (after `fit`)."""
+        """The job of the model's last `fit`."""
         return self._job
 
     # -- plumbing --------------------------------------------------------------------
 
-    def _weights_to_continue_from(self) -> str | None:
-        """As in Keras, a fit continues from the weights the last one left: those of the
-        last fit that succeeded (a failed or cancelled one changes nothing)."""
-        if self._job is None or self._job == self._weights:
-            return self._weights
-        status = self.client.job(self._job).status.value
-        if status in ("queued", "running"):
-            raise RuntimeError(
-                f"this model's last fit (job {self._job}) is still {status}: wait for it "
-                "(RemoteJob.wait()) or cancel it before fitting again"
-            )
-        if status == "succeeded":
-            self._weights = self._job
-        else:
-            start = f"job {self._weights}'s weights" if self._weights else "new weights"
-            warnings.warn(f"job {self._job} {status}; this fit starts from {start}", stacklevel=3)
+    def _trained_weights(self) -> str | None:
+        """The job whose trained weights the model holds: the last fit's once it succeeded;
+        a failed or cancelled fit leaves the model's weights as they were, as in Keras."""
+        if self._job is not None and self._job != self._settled:
+            status = self.client.job(self._job).status.value
+            if status in ("queued", "running"):
+                raise RuntimeError(
+                    f"this model's last fit (job {self._job}) is still {status}: wait for it "
+                    "(RemoteJob.wait()) or cancel it first"
+                )
+            if status == "succeeded":
+                self._weights = self._job
+            else:
+                kept = (
+                    f"keeps the weights job {self._weights} trained"
+                    if self._weights
+                    else "has no trained weights"
+                )
+                warnings.warn(f"job {self._job} {status}; the model {kept}", stacklevel=3)
+            self._settled = self._job
         return self._weights
 
     def _trained(self) -> str:
-        if self._job is None:
+        job = self._trained_weights()
+        if job is None:
             raise RuntimeError("the model has not been trained: call fit first")
-        return self._job
+        return job
+
+    def _forget_training(self) -> None:
+        """The model changed: its next fit starts from new weights."""
+        if self._weights is not None:
+            warnings.warn(
+                f"the model changed after job {self._weights} trained it; its next fit starts "
+                "from new weights (Cornu cannot yet carry trained weights into a changed model)",
+                stacklevel=3,
+            )
+        self._job = self._settled = self._weights = None
 
     def _arrays(self, value: Any, names: list[str]) -> str | dict[str, str]:
         """Upload arrays (one, a list in model order, or a map by name) as dataset ids."""

@@ -221,6 +221,7 @@ def train_job(
         shapes = {k: tuple(v.shape) for k, v in initial_weights.items()}
         check_initial_weights(plan, spec.fit.initial_weights or "initial_weights", shapes)
         model.load_state_dict(initial_weights)
+        del initial_weights  # copied: the worker's only reference, freed for the run
     model = model.to(device)
     data = to_data(plan, plan.data, arrays, model, device)
     if spec.fit.class_weight:

@@ -31,8 +31,8 @@ DatasetId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
 ]
 Datasets = DatasetId | dict[str, DatasetId]
-JobId = Annotated[str, StringConstraints(pattern=r"^job_[0-9A-Z]{26}$")]
 """One dataset, or one per model input/output name."""
+JobId = Annotated[str, StringConstraints(pattern=r"^job_[0-9A-Z]{26}$")]
 
 Named = Annotated[str | KerasObject, BeforeValidator(keras_object)]
 """A loss or metric by name (`"mse"`), or with arguments (`{"type": "Huber", "delta": 0.5}`)."""

@@ -173,7 +173,8 @@ def test_initial_weights_continue_a_finished_job_and_must_fit_the_model(
     )
     unknown = "job_" + "0" * 26
     again["fit"]["initial_weights"] = unknown  # type: ignore[index]
-    assert refusal(again) == f"no job {unknown!r}"
+    hint = "; initial_weights names a job of yours that succeeded"
+    assert refusal(again) == f"no job {unknown!r}{hint}"
     with httpx.Client(
         base_url=api_url, headers={"Authorization": f"Bearer {new_api_key()}"}
     ) as other:  # another tenant's job is as unknown as one that never was
@@ -184,6 +185,6 @@ def test_initial_weights_continue_a_finished_job_and_must_fit_the_model(
             classes=4,
         )
         theirs["fit"]["initial_weights"] = first["id"]  # type: ignore[index]
-        assert refusal(theirs, other) == f"no job {first['id']!r}"
+        assert refusal(theirs, other) == f"no job {first['id']!r}{hint}"
     again["fit"]["initial_weights"] = "dense_1"  # type: ignore[index]
     assert http.post("/v1/jobs", json=again).status_code == 422

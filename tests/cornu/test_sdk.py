@@ -181,10 +181,15 @@ def test_a_second_fit_continues_from_the_weights_the_first_left(
     running.cancel()
     assert running.wait(timeout_s=60).status == "cancelled"
     kept = second.params["job"]
-    with pytest.warns(UserWarning, match=f"job {running.id} cancelled; .* job {kept}'s weights"):
+    with pytest.warns(UserWarning, match=f"{running.id} cancelled; the model keeps .* job {kept}"):
         third = model.fit(x, y, epochs=1, seed=0, verbose=0)
     assert isinstance(third, cornu.History)
     assert third.history["loss"][0] == pytest.approx(second.history["loss"][-1], rel=0.2)
+
+    with pytest.warns(UserWarning, match=f"changed after job {third.params['job']} trained it"):
+        model.add(layers.Dense(10))  # Cornu cannot carry trained weights into a changed model
+    fourth = model.fit(x, y, epochs=1, verbose=0)  # from new weights, not refused
+    assert isinstance(fourth, cornu.History) and len(fourth.history["loss"]) == 1
 
 
 def test_ctrl_c_cancels_the_remote_job(connected: cornu.Client, worker: Service) -> None:
