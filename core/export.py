@@ -8,10 +8,12 @@ batch of any size. Exports run on the CPU of the process that asks (the API).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
+import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -29,6 +31,8 @@ ONNX_OPSET = 20  # torch 2.13's default: LayerNormalization (17+) and GRU/LSTM a
 TRACE_BATCH = 2  # a batch of 1 could let a trace treat the batch axis as a constant
 # torch.export (under the ONNX exporter) and the tracer keep global state: one at a time.
 _EXPORTING = threading.Lock()
+
+log = logging.getLogger(__name__)
 
 
 class ExportFormat(StrEnum):
@@ -59,13 +63,31 @@ def export_job(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exp
     return Exported([to_torchscript(model)], "application/octet-stream", "pt")
 
 
+@contextlib.contextmanager
+def _recording(what: str) -> Iterator[None]:
+    """One export at a time; an exporter's own failure becomes a problem that says which
+    exporter failed and what still works, not a bare 500."""
+    with _EXPORTING, torch.no_grad():
+        try:
+            yield
+        except CornuError:
+            raise
+        except Exception as exc:
+            log.exception("%s export failed", what)
+            first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+            raise CornuError(
+                f"the {what} exporter could not record this model ({type(exc).__name__}: "
+                f"{first_line}); the other formats may still work, and safetensors always does"
+            ) from None
+
+
 def to_torchscript(model: Model) -> bytes:
     """A `torch.jit.load`-able module: `module(*inputs)` gives what `predict` gives."""
     predict = _for_export(model, "TorchScript")
-    with _EXPORTING, torch.no_grad():
+    with _recording("TorchScript"):
         traced = torch.jit.trace(predict, examples(model, TRACE_BATCH), check_trace=False)
-    buffer = io.BytesIO()
-    torch.jit.save(traced, buffer)
+        buffer = io.BytesIO()
+        torch.jit.save(traced, buffer)
     return buffer.getvalue()
 
 
@@ -81,7 +103,7 @@ def to_onnx(model: Model) -> bytes:
     predict = _for_export(model, "ONNX")
     example = examples(model, TRACE_BATCH)
     batch = torch.export.Dim("batch")
-    with _EXPORTING, torch.no_grad():
+    with _recording("ONNX"):
         program = torch.onnx.export(
             predict,
             example,
@@ -93,8 +115,8 @@ def to_onnx(model: Model) -> bytes:
             opset_version=ONNX_OPSET,
             verbose=False,
         )
-    assert program is not None  # the dynamo exporter always returns its program
-    data: bytes = program.model_proto.SerializeToString()
+        assert program is not None  # the dynamo exporter always returns its program
+        data: bytes = program.model_proto.SerializeToString()
     return data
 
 

@@ -29,6 +29,7 @@ FormatQuery = Annotated[
         200: {"content": {"application/octet-stream": {}, "application/onnx": {}}},
         404: {"description": "no such job, or it has not succeeded"},
         422: {"description": "an unknown format, or a model the format cannot express"},
+        500: {"description": "the exporter failed on this model (the problem names it)"},
     },
 )
 def export_model(

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter
 from torch import Tensor
 
 from core.engine.model import Model, build_model
-from core.errors import SpecError
+from core.errors import CornuError, SpecError
 from core.export import to_onnx, to_torchscript
 from core.spec import ModelSpec
 
@@ -225,3 +225,24 @@ def test_a_masked_recurrent_layer_is_refused(export: Any, wrapped: bool, label: 
         "export does not support"
     )
     assert "format=safetensors" in str(refused.value)
+
+
+def test_an_exporter_failure_says_which_and_what_still_works(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch's exporters fail on graphs they cannot record (none of our layers does, so the
+    failure is injected): the problem names the exporter and the error, not a bare 500."""
+
+    def unsupported(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("Unsupported operator aten::frobnicate\n(long exporter report)")
+
+    model = build(CONVNET)
+    monkeypatch.setattr(torch.onnx, "export", unsupported)
+    with pytest.raises(CornuError) as failed:
+        to_onnx(model)
+    assert failed.value.status == 500 and not isinstance(failed.value, SpecError)
+    assert failed.value.detail == (
+        "the ONNX exporter could not record this model (RuntimeError: Unsupported operator "
+        "aten::frobnicate); the other formats may still work, and safetensors always does"
+    )
+    assert torch.jit.load(io.BytesIO(to_torchscript(model)))  # the lock was let go
