@@ -20,11 +20,13 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import FeedsDep, StoreDep, TenantDep
 from core.errors import SpecError
+from core.spec import JobStatus
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
 STREAM_ID = re.compile(r"^\d+-\d+$")
 WAIT_MS = 1000  # how long one read waits for news before the job's status is checked
+FINAL = frozenset(status.value for status in JobStatus if status.finished)
 
 
 @router.get("/{job_id}/stream", response_class=EventSourceResponse)
@@ -44,16 +46,19 @@ async def stream(
         after = last_event_id or "0-0"
         while True:
             found = await feeds.read(job_id, after, WAIT_MS)
-            if not found:
-                job = await run_in_threadpool(store.jobs.get, tenant, job_id)
-                if job.status.finished:
-                    found = await feeds.read(job_id, after, None)  # what came meanwhile
-                    for entry_id, event, data in found:
-                        yield ServerSentEvent(data=data, event=event, id=entry_id)
-                    yield ServerSentEvent(data=job.model_dump_json(), event="end")
-                    return
             for entry_id, event, data in found:
                 after = entry_id
                 yield ServerSentEvent(data=data, event=event, id=entry_id)
+            # The status is looked at when the feed is quiet, and at once after a final
+            # status event (written with the status itself), so `end` follows it directly.
+            if found and not any(event in FINAL for _, event, _ in found):
+                continue
+            job = await run_in_threadpool(store.jobs.get, tenant, job_id)
+            if job.status.finished:
+                found = await feeds.read(job_id, after, None)  # what came meanwhile
+                for entry_id, event, data in found:
+                    yield ServerSentEvent(data=data, event=event, id=entry_id)
+                yield ServerSentEvent(data=job.model_dump_json(), event="end")
+                return
 
     return EventSourceResponse(events(), ping=15)

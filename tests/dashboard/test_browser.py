@@ -151,7 +151,8 @@ def test_a_running_jobs_loss_curve_grows_live(
     assert chart_state(page) == ("succeeded", EPOCHS)
     assert page.locator('[data-metric="val_loss"]').count() == 0  # drawn with loss
     assert page.locator('[data-metric="accuracy"]').count() == 1
-    assert page.locator("#events li").filter(has_text="succeeded").count() == 1
+    # The events list is fetched again just after the stream's `end` (a bounded wait).
+    sync_api.expect(page.locator("#events li").filter(has_text="succeeded")).to_have_count(1)
     with page.expect_download() as download:
         page.get_by_role("link", name="Weights (safetensors)").click()
     assert download.value.suggested_filename == f"{job_id}.safetensors"
