@@ -19,6 +19,7 @@ import numpy as np
 import safetensors.numpy
 from pydantic import TypeAdapter, ValidationError
 
+from core import tensorfile
 from core.errors import CornuError, JobFailed, PayloadTooLarge
 from core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu import connection
@@ -241,8 +242,7 @@ class TrainedModel:
         """The trained weights in Keras's order and layouts (as `model.get_weights()`)."""
         data = self.client.weights(self._trained())
         arrays = safetensors.numpy.load(data)
-        header_size = int.from_bytes(data[:8], "little")
-        metadata = json.loads(data[8 : 8 + header_size]).get("__metadata__") or {}
+        metadata = tensorfile.header(data).get("__metadata__") or {}
         order = json.loads(metadata.get("keras_order", "null")) or list(arrays)
         return [arrays[name] for name in order]
 

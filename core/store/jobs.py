@@ -15,6 +15,7 @@ from typing import Any
 
 import redis
 
+from core import tensorfile
 from core.errors import Conflict, NotFound, TooManyJobs
 from core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
 from core.spec.resources import Checkpoint, JobEvent
@@ -25,7 +26,6 @@ from core.store.values import text, text_fields
 WEIGHTS = "weights"  # Keras's names and layouts, for download
 STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, predict)
 EVENTS_MAXLEN = 10_000
-SAFETENSORS_MAX_HEADER = 100_000_000  # safetensors' own limit on a header's size
 
 # Appends one event to the stream in KEYS[events]: what happened, when, and details.
 FEED_MAXLEN = 10_000
@@ -240,13 +240,11 @@ class Jobs:
         if job.status is not JobStatus.succeeded or not self.blobs.exists(key):
             raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
         head = self.blobs.head(key, CHUNK_BYTES)
-        size = int.from_bytes(head[:8], "little")
-        if size > SAFETENSORS_MAX_HEADER:  # our worker wrote it: this is a corrupt blob
-            raise RuntimeError(f"job {job_id}: its state's header claims {size} bytes")
-        if size > len(head) - 8:
-            head = self.blobs.head(key, 8 + size)
-        header = json.loads(head[8 : 8 + size])
-        return {k: tuple(v["shape"]) for k, v in header.items() if k != "__metadata__"}
+        end = tensorfile.header_end(head)  # ValueError: a corrupt blob (our worker wrote it)
+        if end > len(head):
+            head = self.blobs.head(key, end)
+        found = tensorfile.header(head)
+        return {k: tuple(v["shape"]) for k, v in found.items() if k != "__metadata__"}
 
     def weights(self, tenant: str, job_id: str) -> Iterator[bytes]:
         """The trained weights (safetensors) in chunks; NotFound before the job succeeds."""
