@@ -9,14 +9,14 @@ from functools import partial
 from fastapi import FastAPI
 from starlette.types import Scope
 
-from api import errors
-from api.limits import BodyLimit
-from api.routes import dashboard, datasets, export, health, jobs, models, stream
-from core.config import Settings, get_settings
-from core.queue import enqueue_training, make_celery
-from core.reaper import Reaper
-from core.store import Store
-from core.store.feeds import Feeds
+from cornu.api import errors
+from cornu.api.limits import BodyLimit
+from cornu.api.routes import dashboard, datasets, export, health, jobs, models, stream
+from cornu.core.config import Settings, get_settings
+from cornu.core.queue import enqueue_training, make_celery
+from cornu.core.reaper import Reaper
+from cornu.core.store import Store
+from cornu.core.store.feeds import Feeds
 
 MULTIPART_OVERHEAD = 64 * 1024
 

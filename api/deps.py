@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from core.config import Settings
-from core.errors import Unauthorized
-from core.queue import enqueue_training
-from core.store import Store
-from core.store.feeds import Feeds
+from cornu.core.config import Settings
+from cornu.core.errors import Unauthorized
+from cornu.core.queue import enqueue_training
+from cornu.core.store import Store
+from cornu.core.store.feeds import Feeds
 
 
 def get_settings(request: Request) -> Settings:

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from core.errors import (
+from cornu.core.errors import (
     PROBLEM_TYPE_PREFIX,
     CornuError,
     NotFound,
@@ -20,8 +20,8 @@ from core.errors import (
     TooManyJobs,
     Unauthorized,
 )
-from core.spec import spec_error
-from core.store import UNAVAILABLE
+from cornu.core.spec import spec_error
+from cornu.core.store import UNAVAILABLE
 
 log = logging.getLogger(__name__)
 

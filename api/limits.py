@@ -7,8 +7,8 @@ from collections.abc import Callable
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import from_error
-from core.errors import PayloadTooLarge
+from cornu.api.errors import from_error
+from cornu.core.errors import PayloadTooLarge
 
 
 def _detail(limit: int) -> str:

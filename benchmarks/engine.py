@@ -204,8 +204,8 @@ WORKLOADS = {
 
 def engine_epochs(w: Workload, x: np.ndarray, y: np.ndarray, epochs: int) -> list[float]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from core.engine import Callback, train_job
-    from core.spec import JobSpec
+    from cornu.core.engine import Callback, train_job
+    from cornu.core.spec import JobSpec
 
     class Timer(Callback):
         seconds: list[float] = []

@@ -17,11 +17,11 @@ from typing import BinaryIO
 
 import numpy as np
 
-from core.errors import InvalidDataset, PayloadTooLarge
-from core.ids import new_id
-from core.spec import Dataset
-from core.store import Store
-from core.store.blobs import CHUNK_BYTES, rechunk
+from cornu.core.errors import InvalidDataset, PayloadTooLarge
+from cornu.core.ids import new_id
+from cornu.core.spec import Dataset
+from cornu.core.store import Store
+from cornu.core.store.blobs import CHUNK_BYTES, rechunk
 
 MAGIC = b"\x93NUMPY"
 MAX_HEADER_BYTES = 64 * 1024

@@ -21,11 +21,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from core.engine.layers.rnn import Recurrent
-from core.engine.model import Model
-from core.errors import CornuError, SpecError
-from core.inference import trained
-from core.store import Store
+from cornu.core.engine.layers.rnn import Recurrent
+from cornu.core.engine.model import Model
+from cornu.core.errors import CornuError, SpecError
+from cornu.core.inference import trained
+from cornu.core.store import Store
 
 ONNX_OPSET = 20  # torch 2.13's default: LayerNormalization (17+) and GRU/LSTM as ONNX ops
 TRACE_BATCH = 2  # a batch of 1 could let a trace treat the batch axis as a constant

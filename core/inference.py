@@ -14,16 +14,16 @@ import numpy as np
 import safetensors.torch
 import torch
 
-from core.config import Settings
-from core.engine import build_model, plan_job
-from core.engine.job import as_inputs, to_data
-from core.engine.model import Model
-from core.engine.optimizers import build_optimizer
-from core.engine.plan import Plan
-from core.engine.trainer import Trainer
-from core.errors import InvalidDataset, PayloadTooLarge, SpecError
-from core.spec import DataRef, EvaluateRequest, JobSpec, PredictRequest
-from core.store import Store
+from cornu.core.config import Settings
+from cornu.core.engine import build_model, plan_job
+from cornu.core.engine.job import as_inputs, to_data
+from cornu.core.engine.model import Model
+from cornu.core.engine.optimizers import build_optimizer
+from cornu.core.engine.plan import Plan
+from cornu.core.engine.trainer import Trainer
+from cornu.core.errors import InvalidDataset, PayloadTooLarge, SpecError
+from cornu.core.spec import DataRef, EvaluateRequest, JobSpec, PredictRequest
+from cornu.core.store import Store
 
 CPU = torch.device("cpu")
 

@@ -8,13 +8,13 @@ import hashlib
 import logging
 from collections.abc import Callable
 
-from core.config import Settings
-from core.engine import Plan, plan_job
-from core.engine.plan import check_initial_weights
-from core.errors import NotFound, ServiceUnavailable, SpecError
-from core.ids import new_id
-from core.spec import Job, JobSpec
-from core.store import Store
+from cornu.core.config import Settings
+from cornu.core.engine import Plan, plan_job
+from cornu.core.engine.plan import check_initial_weights
+from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
+from cornu.core.ids import new_id
+from cornu.core.spec import Job, JobSpec
+from cornu.core.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from celery import Celery
 from kombu.exceptions import OperationalError
 
-from core.config import Settings
-from core.errors import ServiceUnavailable
+from cornu.core.config import Settings
+from cornu.core.errors import ServiceUnavailable
 
 TRAIN_TASK = "cornu.train"
 

@@ -15,9 +15,9 @@ import socket
 import threading
 from collections.abc import Callable
 
-from core.config import Settings
-from core.errors import ServiceUnavailable
-from core.store import UNAVAILABLE, Store
+from cornu.core.config import Settings
+from cornu.core.errors import ServiceUnavailable
+from cornu.core.store import UNAVAILABLE, Store
 
 log = logging.getLogger(__name__)
 

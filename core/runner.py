@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 import safetensors.torch
 import torch
 
-from core.config import Settings
-from core.engine import Callback, Interrupted, dump_state, load_state, train_job
-from core.engine.trainer import Trainer
-from core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
-from core.spec import JobStatus
-from core.store import UNAVAILABLE, Claim, Store
+from cornu.core.config import Settings
+from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
+from cornu.core.engine.trainer import Trainer
+from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
+from cornu.core.spec import JobStatus
+from cornu.core.store import UNAVAILABLE, Claim, Store
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,10 @@ the key file `cornu up` writes). `cornu.Client` is the HTTP contract itself.
 
 from __future__ import annotations
 
-from core.errors import (
+from cornu import callbacks, layers, losses, metrics, models, optimizers
+from cornu.client import Client
+from cornu.connection import connect
+from cornu.core.errors import (
     Conflict,
     CornuError,
     DataError,
@@ -27,9 +30,6 @@ from core.errors import (
     SpecError,
     Unauthorized,
 )
-from cornu import callbacks, layers, losses, metrics, models, optimizers
-from cornu.client import Client
-from cornu.connection import connect
 from cornu.layers import Input
 from cornu.training import History, RemoteJob
 

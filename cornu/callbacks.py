@@ -3,7 +3,7 @@ ModelCheckpoint (the job's weights are the kept ones) and TerminateOnNaN."""
 
 from __future__ import annotations
 
-from core.spec.callbacks import CALLBACK_SPECS
+from cornu.core.spec.callbacks import CALLBACK_SPECS
 from cornu.objects import family, missing
 
 # Keras's positional arguments of the callbacks the service runs.

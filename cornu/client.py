@@ -24,7 +24,7 @@ import httpx
 import numpy as np
 from httpx_sse import connect_sse
 
-from core.errors import (
+from cornu.core.errors import (
     ERRORS_BY_SLUG,
     PROBLEM_TYPE_PREFIX,
     CornuError,
@@ -33,7 +33,7 @@ from core.errors import (
     ServiceUnavailable,
     SpecError,
 )
-from core.spec import Dataset, Job, JobEvent, JobPage, JobSpec, Metrics, ModelSummary
+from cornu.core.spec import Dataset, Job, JobEvent, JobPage, JobSpec, Metrics, ModelSummary
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 

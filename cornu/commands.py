@@ -24,10 +24,10 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from core.errors import CornuError
-from core.spec import Job, JobStatus
 from cornu.cli import app
 from cornu.client import Client
+from cornu.core.errors import CornuError
+from cornu.core.spec import Job, JobStatus
 from cornu.display import format_logs, print_summary
 
 # -- client commands: the service's jobs from a shell ------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Column, Table
 
-from core.spec import ModelSummary
+from cornu.core.spec import ModelSummary
 
 
 def format_value(value: float) -> str:

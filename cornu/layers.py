@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from pydantic import ValidationError
 
-from core.spec import spec_error
-from core.spec.layers import LAYER_SPECS, parse_layer
+from cornu.core.spec import spec_error
+from cornu.core.spec.layers import LAYER_SPECS, parse_layer
 from cornu.objects import missing
 
 # Keras's positional arguments, in order, for the layers that take any.

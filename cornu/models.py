@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.spec import FunctionalSpec, SequentialSpec, spec_error
+from cornu.core.spec import FunctionalSpec, SequentialSpec, spec_error
 from cornu.layers import Input, KerasTensor, Layer
 from cornu.training import History, RemoteJob, TrainedModel
 

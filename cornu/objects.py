@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from core.spec.names import unknown_name
+from cornu.core.spec.names import unknown_name
 
 
 class KerasObject:

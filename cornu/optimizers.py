@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.spec.optimizers import OPTIMIZER_SPECS
+from cornu.core.spec.optimizers import OPTIMIZER_SPECS
 from cornu.objects import KerasObject, family, missing
 
 # The service's optimizers; each takes the learning rate first, as in Keras.

@@ -19,11 +19,11 @@ import numpy as np
 import safetensors.numpy
 from pydantic import TypeAdapter, ValidationError
 
-from core import tensorfile
-from core.errors import CornuError, JobFailed, PayloadTooLarge
-from core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu import connection
 from cornu.client import Client
+from cornu.core import tensorfile
+from cornu.core.errors import CornuError, JobFailed, PayloadTooLarge
+from cornu.core.spec import FunctionalSpec, ModelSpec, spec_error
 from cornu.display import print_summary
 from cornu.layers import _jsonable
 from cornu.progress import ProgressBar

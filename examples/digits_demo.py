@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import cornu
-from cornu.embedded import free_port, wait_until
+from cornu.core.embedded import free_port, wait_until
 
 EPOCHS = 50
 

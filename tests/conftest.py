@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.store import Store
-from cornu.embedded import (
+from cornu.core.store import Store
+from cornu.core.embedded import (
     DURABLE_REDIS_ARGS,
     free_port,
     redis_answers,

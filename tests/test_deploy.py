@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cornu.embedded import DURABLE_REDIS_ARGS
+from cornu.core.embedded import DURABLE_REDIS_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store import Store
+from cornu.core.store import Store
 from tests.conftest import Service
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,16 +11,16 @@ from typing import Any
 
 from celery.signals import task_postrun, worker_ready, worker_shutting_down
 
-from core.config import get_settings
-from core.queue import enqueue_training, make_celery
-from core.reaper import Reaper
-from core.runner import SHUTDOWN
-from core.store import Store
+from cornu.core.config import get_settings
+from cornu.core.queue import enqueue_training, make_celery
+from cornu.core.reaper import Reaper
+from cornu.core.runner import SHUTDOWN
+from cornu.core.store import Store
 
 log = logging.getLogger(__name__)
 
 app = make_celery(get_settings())
-app.conf.include = ["worker.tasks"]
+app.conf.include = ["cornu.worker.tasks"]
 
 
 @cache

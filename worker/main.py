@@ -16,19 +16,19 @@ import sys
 import time
 from types import FrameType
 
-from core.config import get_settings
+from cornu.core.config import get_settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CRASH_LOOP_S = 10.0  # a child that dies sooner than this after starting counts as a crash
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m worker.main")
+    parser = argparse.ArgumentParser(prog="python -m cornu.worker.main")
     parser.add_argument("--queues", default=get_settings().queue)
     parser.add_argument("--loglevel", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT)
-    from worker.app import app
+    from cornu.worker.app import app
 
     app.worker_main(
         [
@@ -50,7 +50,7 @@ def supervise(argv: list[str]) -> int:
     which passes SIGINT/SIGTERM on once (twice would make Celery stop the running job
     without its checkpoint). A child that keeps dying at start is given up on.
     """
-    command = [sys.executable, "-m", "worker.main", *argv]
+    command = [sys.executable, "-m", "cornu.worker.main", *argv]
     log = logging.getLogger(__name__)
     stopping = False
     child: subprocess.Popen[bytes] | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import socket
 
-from core.config import get_settings
-from core.queue import TRAIN_TASK
-from core.runner import default_device, run_job
-from worker.app import app, enqueue, store
+from cornu.core.config import get_settings
+from cornu.core.queue import TRAIN_TASK
+from cornu.core.runner import default_device, run_job
+from cornu.worker.app import app, enqueue, store
 
 
 @app.task(name=TRAIN_TASK)

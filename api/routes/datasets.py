@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
 
-from api.deps import SettingsDep, StoreDep, TenantDep
-from api.routes.jobs import IdempotencyKey
-from core.datasets import upload_dataset
-from core.spec import Dataset
+from cornu.api.deps import SettingsDep, StoreDep, TenantDep
+from cornu.api.routes.jobs import IdempotencyKey
+from cornu.core.datasets import upload_dataset
+from cornu.core.spec import Dataset
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from api.deps import StoreDep, TenantDep
-from core.export import ExportFormat, export_job
+from cornu.api.deps import StoreDep, TenantDep
+from cornu.core.export import ExportFormat, export_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import StoreDep
-from core.errors import ServiceUnavailable
+from cornu.api.deps import StoreDep
+from cornu.core.errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
 

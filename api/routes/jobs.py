@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
-from core.inference import evaluate_job, predict_job
-from core.jobs import submit_job
-from core.spec import (
+from cornu.api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
+from cornu.core.inference import evaluate_job, predict_job
+from cornu.core.jobs import submit_job
+from cornu.core.spec import (
     Checkpoint,
     EvaluateRequest,
     Job,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import TenantDep
-from core.engine.summary import summarize
-from core.spec import ModelSummary, SummaryRequest
+from cornu.api.deps import TenantDep
+from cornu.core.engine.summary import summarize
+from cornu.core.spec import ModelSummary, SummaryRequest
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Header
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import FeedsDep, StoreDep, TenantDep
-from core.errors import SpecError
-from core.spec import JobStatus
+from cornu.api.deps import FeedsDep, StoreDep, TenantDep
+from cornu.core.errors import SpecError
+from cornu.core.spec import JobStatus
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -6,11 +6,11 @@ callbacks, and returns a trained model.
 
 from __future__ import annotations
 
-from core.engine.callbacks import Callback, History, Interrupted
-from core.engine.job import TrainResult, dump_state, load_state, train_job
-from core.engine.model import LayerInfo, Model, build_model
-from core.engine.plan import Plan, plan_job
-from core.engine.trainer import Trainer
+from cornu.core.engine.callbacks import Callback, History, Interrupted
+from cornu.core.engine.job import TrainResult, dump_state, load_state, train_job
+from cornu.core.engine.model import LayerInfo, Model, build_model
+from cornu.core.engine.plan import Plan, plan_job
+from cornu.core.engine.trainer import Trainer
 
 __all__ = [
     "Callback",

@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.errors import SpecError
-from core.spec.names import unknown_name
+from cornu.core.errors import SpecError
+from cornu.core.spec.names import unknown_name
 
 Activation = Callable[[Tensor], Tensor]
 

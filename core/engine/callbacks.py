@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from torch import Tensor
 
-from core.spec import callbacks as spec
+from cornu.core.spec import callbacks as spec
 
 if TYPE_CHECKING:
-    from core.engine.trainer import Trainer
+    from cornu.core.engine.trainer import Trainer
 
 Logs = dict[str, float]
 Weights = dict[str, Tensor]

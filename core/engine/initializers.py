@@ -15,9 +15,9 @@ from typing import Literal
 import torch
 from torch import Tensor
 
-from core.errors import SpecError
-from core.spec.layers import KerasObject
-from core.spec.names import unknown_name
+from cornu.core.errors import SpecError
+from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.names import unknown_name
 
 Shape = tuple[int, ...]
 Initializer = Callable[[Tensor, Shape], None]

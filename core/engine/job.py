@@ -15,12 +15,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from core.engine import callbacks as callback_module
-from core.engine import losses
-from core.engine.callbacks import Callback, History
-from core.engine.model import Model, build_model
-from core.engine.optimizers import build_optimizer
-from core.engine.plan import (
+from cornu.core.engine import callbacks as callback_module
+from cornu.core.engine import losses
+from cornu.core.engine.callbacks import Callback, History
+from cornu.core.engine.model import Model, build_model
+from cornu.core.engine.optimizers import build_optimizer
+from cornu.core.engine.plan import (
     DataIds,
     Plan,
     Shape,
@@ -28,9 +28,9 @@ from core.engine.plan import (
     plan_job,
     split_point,
 )
-from core.engine.trainer import Data, Trainer
-from core.errors import DataError
-from core.spec import JobSpec
+from cornu.core.engine.trainer import Data, Trainer
+from cornu.core.errors import DataError
+from cornu.core.spec import JobSpec
 
 # -- arrays to tensors -------------------------------------------------------------------
 

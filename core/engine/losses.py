@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.errors import SpecError
-from core.spec.layers import KerasObject
-from core.spec.names import unknown_name
+from cornu.core.errors import SpecError
+from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.names import unknown_name
 
 EPSILON = 1e-7  # keras.config.epsilon()
 

@@ -14,11 +14,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from core.engine import losses
-from core.engine.layers.base import snake_case
-from core.errors import SpecError
-from core.spec.layers import KerasObject
-from core.spec.names import unknown_name
+from cornu.core.engine import losses
+from cornu.core.engine.layers.base import snake_case
+from cornu.core.errors import SpecError
+from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.names import unknown_name
 
 Shape = tuple[int, ...]
 SampleFn = Callable[[Tensor, Tensor], Tensor]

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor, nn
 
-from core.engine.layers import LAYERS, Layer, Mask, Shape, ShapeError, Shapes, snake_case
-from core.engine.layers.base import penalty_of
-from core.errors import ErrorItem, SpecError
-from core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
-from core.spec.model import split_ref
+from cornu.core.engine.layers import LAYERS, Layer, Mask, Shape, ShapeError, Shapes, snake_case
+from cornu.core.engine.layers.base import penalty_of
+from cornu.core.errors import ErrorItem, SpecError
+from cornu.core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
+from cornu.core.spec.model import split_ref
 
 # Output activations whose cross-entropy the losses compute from the logits.
 FUSABLE_ACTIVATIONS = frozenset({"softmax", "sigmoid"})

@@ -17,7 +17,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor
 
-from core.spec import optimizers as spec
+from cornu.core.spec import optimizers as spec
 
 Params = list[Tensor]
 

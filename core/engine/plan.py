@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.engine import losses, metrics
-from core.engine.model import LayerInfo, Model, build_model
-from core.engine.trainer import Head
-from core.errors import ErrorItem, SpecError
-from core.spec import DataRef, JobSpec, SequentialSpec
-from core.spec.layers import KerasObject
+from cornu.core.engine import losses, metrics
+from cornu.core.engine.model import LayerInfo, Model, build_model
+from cornu.core.engine.trainer import Head
+from cornu.core.errors import ErrorItem, SpecError
+from cornu.core.spec import DataRef, JobSpec, SequentialSpec
+from cornu.core.spec.layers import KerasObject
 
 Shape = tuple[int, ...]
 Loc = tuple[str | int, ...]

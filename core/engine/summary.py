@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from core.engine.model import build_model
-from core.spec import LayerSummary, ModelSpec, ModelSummary, spec_error
+from cornu.core.engine.model import build_model
+from cornu.core.spec import LayerSummary, ModelSpec, ModelSummary, spec_error
 
 _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 

@@ -18,12 +18,12 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from core.engine.callbacks import Callback, CallbackList, History, Logs, Weights
-from core.engine.losses import Loss, reduce
-from core.engine.metrics import Mean, Metric
-from core.engine.model import FUSABLE_ACTIVATIONS, Forward, Model
-from core.engine.optimizers import KerasOptimizer
-from core.errors import NonFiniteLoss
+from cornu.core.engine.callbacks import Callback, CallbackList, History, Logs, Weights
+from cornu.core.engine.losses import Loss, reduce
+from cornu.core.engine.metrics import Mean, Metric
+from cornu.core.engine.model import FUSABLE_ACTIVATIONS, Forward, Model
+from cornu.core.engine.optimizers import KerasOptimizer
+from cornu.core.errors import NonFiniteLoss
 
 Tensors = list[Tensor]
 Targets = list[Tensor | None]

@@ -7,13 +7,13 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from core.errors import ErrorItem, SpecError
-from core.spec.callbacks import CALLBACK_SPECS
-from core.spec.job import CompileSpec, DataRef, Datasets, FitSpec, JobSpec
-from core.spec.layers import LAYER_SPECS, AnyLayer, LayerSpec
-from core.spec.model import FunctionalSpec, InputSpec, ModelSpec, Node, SequentialSpec
-from core.spec.optimizers import OPTIMIZER_SPECS, SCHEDULE_SPECS, AnyOptimizer, OptimizerSpec
-from core.spec.resources import (
+from cornu.core.errors import ErrorItem, SpecError
+from cornu.core.spec.callbacks import CALLBACK_SPECS
+from cornu.core.spec.job import CompileSpec, DataRef, Datasets, FitSpec, JobSpec
+from cornu.core.spec.layers import LAYER_SPECS, AnyLayer, LayerSpec
+from cornu.core.spec.model import FunctionalSpec, InputSpec, ModelSpec, Node, SequentialSpec
+from cornu.core.spec.optimizers import OPTIMIZER_SPECS, SCHEDULE_SPECS, AnyOptimizer, OptimizerSpec
+from cornu.core.spec.resources import (
     Checkpoint,
     Dataset,
     EpochLog,

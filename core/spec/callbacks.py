@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeFloat, NonNegativeInt
 
-from core.spec.layers import keras_object
+from cornu.core.spec.layers import keras_object
 
 Mode = Literal["auto", "min", "max"]
 

@@ -22,10 +22,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core.spec.callbacks import AnyCallback
-from core.spec.layers import KerasObject, keras_object
-from core.spec.model import ModelSpec
-from core.spec.optimizers import AnyOptimizer, RMSprop
+from cornu.core.spec.callbacks import AnyCallback
+from cornu.core.spec.layers import KerasObject, keras_object
+from cornu.core.spec.model import ModelSpec
+from cornu.core.spec.optimizers import AnyOptimizer, RMSprop
 
 DatasetId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")

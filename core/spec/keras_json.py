@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers import LAYER_SPECS, REFUSED, keras_object
+from cornu.core.spec.layers import LAYER_SPECS, REFUSED, keras_object
 
 # Layer config keys that describe Keras's runtime, not the computation.
 _RUNTIME_KEYS = {"dtype", "autocast", "build_config", "batch_size", "sparse", "ragged"}

@@ -20,8 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers import AnyLayer, LayerName, LayerSpec, Shape
-from core.spec.layers.core import Input
+from cornu.core.spec.layers import AnyLayer, LayerName, LayerSpec, Shape
+from cornu.core.spec.layers.core import Input
 
 
 class _Strict(BaseModel):
@@ -233,7 +233,7 @@ class FunctionalSpec(_Strict):
 
 def _model_form(data: Any) -> Any:
     """Keras's `model.to_json()` (as an object or a string) becomes a native spec."""
-    from core.spec.keras_json import from_keras, is_keras_json
+    from cornu.core.spec.keras_json import from_keras, is_keras_json
 
     if is_keras_json(data):
         return from_keras(data)

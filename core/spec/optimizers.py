@@ -23,8 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers import keras_object
-from core.spec.names import canonical, unknown_name
+from cornu.core.spec.layers import keras_object
+from cornu.core.spec.names import canonical, unknown_name
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Decay = Annotated[float, Field(ge=0.0, lt=1.0)]

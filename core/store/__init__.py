@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import redis
 
-from core.config import Settings
-from core.store.blobs import Blobs
-from core.store.datasets import Datasets
-from core.store.idempotency import Idempotency
-from core.store.jobs import Jobs
-from core.store.runs import Claim, Runs
-from core.store.tenants import Tenants
+from cornu.core.config import Settings
+from cornu.core.store.blobs import Blobs
+from cornu.core.store.datasets import Datasets
+from cornu.core.store.idempotency import Idempotency
+from cornu.core.store.jobs import Jobs
+from cornu.core.store.runs import Claim, Runs
+from cornu.core.store.tenants import Tenants
 
 # What a store call raises when Redis does not answer: callers report 503 and retry.
 UNAVAILABLE: tuple[type[Exception], ...] = (

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import redis
 
-from core.errors import NotFound
-from core.spec import Dataset
-from core.store import keys
-from core.store.blobs import Blobs
-from core.store.values import text
+from cornu.core.errors import NotFound
+from cornu.core.spec import Dataset
+from cornu.core.store import keys
+from cornu.core.store.blobs import Blobs
+from cornu.core.store.values import text
 
 BLOB_KIND = "dataset"
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import redis.asyncio
 
-from core.store import keys
-from core.store.values import text
+from cornu.core.store import keys
+from cornu.core.store.values import text
 
 Entry = tuple[str, str, str]  # stream id, event name, JSON data
 

@@ -12,9 +12,9 @@ import json
 
 import redis
 
-from core.errors import Conflict
-from core.store import keys
-from core.store.values import text
+from cornu.core.errors import Conflict
+from cornu.core.store import keys
+from cornu.core.store.values import text
 
 # KEYS: record   ARGV: fingerprint, ttl (s)  → '' (reserved), 'mismatch', 'pending', 'done:<id>'
 _BEGIN = """

@@ -15,13 +15,13 @@ from typing import Any
 
 import redis
 
-from core import tensorfile
-from core.errors import Conflict, NotFound, TooManyJobs
-from core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
-from core.spec.resources import Checkpoint, JobEvent
-from core.store import keys
-from core.store.blobs import CHUNK_BYTES, Blobs
-from core.store.values import text, text_fields
+from cornu.core import tensorfile
+from cornu.core.errors import Conflict, NotFound, TooManyJobs
+from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
+from cornu.core.spec.resources import Checkpoint, JobEvent
+from cornu.core.store import keys
+from cornu.core.store.blobs import CHUNK_BYTES, Blobs
+from cornu.core.store.values import text, text_fields
 
 WEIGHTS = "weights"  # Keras's names and layouts, for download
 STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, predict)

@@ -18,10 +18,10 @@ from typing import Any
 
 import redis
 
-from core.spec import JobSpec, JobStatus
-from core.store import keys
-from core.store.blobs import Blobs, rechunk
-from core.store.jobs import (
+from cornu.core.spec import JobSpec, JobStatus
+from cornu.core.store import keys
+from cornu.core.store.blobs import Blobs, rechunk
+from cornu.core.store.jobs import (
     EVENT_FN,
     EVENTS_MAXLEN,
     FEED_MAXLEN,
@@ -30,7 +30,7 @@ from core.store.jobs import (
     now_iso,
     now_ms,
 )
-from core.store.values import text
+from cornu.core.store.values import text
 
 CHECKPOINT = "checkpoint"
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import redis
 
-from core.errors import SpecError
-from core.store import keys
+from cornu.core.errors import SpecError
+from cornu.core.store import keys
 
 KEY_PREFIX = "cornu_"
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")

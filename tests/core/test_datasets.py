@@ -8,9 +8,9 @@ import io
 import numpy as np
 import pytest
 
-from core.datasets import upload_dataset
-from core.errors import Conflict, InvalidDataset, NotFound, PayloadTooLarge
-from core.store import Store
+from cornu.core.datasets import upload_dataset
+from cornu.core.errors import Conflict, InvalidDataset, NotFound, PayloadTooLarge
+from cornu.core.store import Store
 from tests.helpers import npy_bytes
 
 LIMIT = 1024 * 1024

@@ -15,10 +15,10 @@ import torch
 from pydantic import TypeAdapter
 from torch import Tensor
 
-from core.engine.model import Model, build_model
-from core.errors import CornuError, SpecError
-from core.export import to_onnx, to_torchscript
-from core.spec import ModelSpec
+from cornu.core.engine.model import Model, build_model
+from cornu.core.errors import CornuError, SpecError
+from cornu.core.export import to_onnx, to_torchscript
+from cornu.core.spec import ModelSpec
 
 # Notices that torch's exporters raise about torch's own future, and the exporter's note
 # that all inputs share one "batch" axis.

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save
 
-from core import tensorfile
+from cornu.core import tensorfile
 
 
 def test_the_header_from_a_prefix_and_a_refusal_of_what_is_not_one() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from core.engine import losses as engine_losses
-from core.engine import metrics as engine_metrics
-from core.spec.layers.base import KerasObject
 from cornu import losses, metrics
+from cornu.core.engine import losses as engine_losses
+from cornu.core.engine import metrics as engine_metrics
+from cornu.core.spec.layers.base import KerasObject
 
 
 def test_the_sdk_offers_exactly_the_services_losses() -> None:

@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from redis import Redis
 
-from core.spec import JobStatus
-from core.store import Store, keys
-from core.store.runs import Claim
-from cornu.embedded import (
+from cornu.core.spec import JobStatus
+from cornu.core.store import Store, keys
+from cornu.core.store.runs import Claim
+from cornu.core.embedded import (
     DURABLE_REDIS_ARGS,
     free_port,
     redis_answers,

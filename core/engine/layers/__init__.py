@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.engine.layers import (  # noqa: F401  (each module registers its layers)
+from cornu.core.engine.layers import (  # noqa: F401  (each module registers its layers)
     activations,
     attention,
     convolutional,
@@ -16,7 +16,7 @@ from core.engine.layers import (  # noqa: F401  (each module registers its layer
     rnn,
     wrappers,
 )
-from core.engine.layers.base import (
+from cornu.core.engine.layers.base import (
     LAYERS,
     Layer,
     Mask,

@@ -6,9 +6,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine import activations
-from core.engine.layers.base import Layer, Shape, ShapeError, register
-from core.spec.layers import activations as spec
+from cornu.core.engine import activations
+from cornu.core.engine.layers.base import Layer, Shape, ShapeError, register
+from cornu.core.spec.layers import activations as spec
 
 
 @register

@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
-from core.spec.layers import attention as spec
+from cornu.core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
+from cornu.core.spec.layers import attention as spec
 
 
 @register

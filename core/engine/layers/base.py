@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
-from core.engine import initializers
-from core.spec.layers import ConstraintSpec, LayerSpec, RegularizerSpec
+from cornu.core.engine import initializers
+from cornu.core.spec.layers import ConstraintSpec, LayerSpec, RegularizerSpec
 
 Shape = tuple[int, ...]
 Shapes = Any  # a Shape, or a list of Shapes for layers with several inputs or outputs

@@ -15,8 +15,8 @@ from typing import ClassVar
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine import activations
-from core.engine.layers.base import (
+from cornu.core.engine import activations
+from cornu.core.engine.layers.base import (
     Layer,
     Shape,
     ShapeError,
@@ -24,7 +24,7 @@ from core.engine.layers.base import (
     channels_last,
     register,
 )
-from core.spec.layers import convolutional as spec
+from cornu.core.spec.layers import convolutional as spec
 
 _AXES = {1: "(steps, channels)", 2: "(height, width, channels)"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from core.engine import activations
-from core.engine.layers.base import Layer, Shape, ShapeError, register
-from core.spec.layers import core as spec
+from cornu.core.engine import activations
+from cornu.core.engine.layers.base import Layer, Shape, ShapeError, register
+from cornu.core.spec.layers import core as spec
 
 
 @register

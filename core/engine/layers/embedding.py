@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine.layers.base import Layer, Mask, Shape, register
-from core.spec.layers import embedding as spec
+from cornu.core.engine.layers.base import Layer, Mask, Shape, register
+from cornu.core.spec.layers import embedding as spec
 
 
 @register

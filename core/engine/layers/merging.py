@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
-from core.spec.layers import merging as spec
+from cornu.core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
+from cornu.core.spec.layers import merging as spec
 
 # Keras's backend epsilon, the smallest norm `Dot(normalize=True)` divides by.
 _KERAS_EPSILON = 1e-7

@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
-from core.spec.layers import normalization as spec
+from cornu.core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
+from cornu.core.spec.layers import normalization as spec
 
 # Keras's backend epsilon: keeps a masked mean finite when every step is masked.
 _KERAS_EPSILON = 1e-7

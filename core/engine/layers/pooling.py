@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine.layers.base import (
+from cornu.core.engine.layers.base import (
     Layer,
     Mask,
     Shape,
@@ -22,8 +22,8 @@ from core.engine.layers.base import (
     channels_last,
     register,
 )
-from core.engine.layers.convolutional import output_length, same_padding, spatial_input
-from core.spec.layers import pooling as spec
+from cornu.core.engine.layers.convolutional import output_length, same_padding, spatial_input
+from cornu.core.spec.layers import pooling as spec
 
 
 class _Pooling(Layer):

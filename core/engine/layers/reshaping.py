@@ -9,7 +9,7 @@ import math
 import torch.nn.functional as F
 from torch import Tensor
 
-from core.engine.layers.base import (
+from cornu.core.engine.layers.base import (
     Layer,
     Shape,
     ShapeError,
@@ -17,8 +17,8 @@ from core.engine.layers.base import (
     channels_last,
     register,
 )
-from core.engine.layers.convolutional import spatial_input
-from core.spec.layers import reshaping as spec
+from cornu.core.engine.layers.convolutional import spatial_input
+from cornu.core.spec.layers import reshaping as spec
 
 
 @register

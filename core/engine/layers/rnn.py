@@ -19,8 +19,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from core.engine import activations, initializers
-from core.engine.layers.base import (
+from cornu.core.engine import activations, initializers
+from cornu.core.engine.layers.base import (
     Layer,
     Mask,
     Shape,
@@ -29,7 +29,7 @@ from core.engine.layers.base import (
     constrain,
     register,
 )
-from core.spec.layers import rnn as spec
+from cornu.core.spec.layers import rnn as spec
 
 States = list[Tensor]
 # The spec arguments (`<prefix>_initializer`, `_regularizer`, `_constraint`) of each weight.

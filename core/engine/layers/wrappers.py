@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from core.engine.layers.base import (
+from cornu.core.engine.layers.base import (
     LAYERS,
     Layer,
     Mask,
@@ -19,9 +19,9 @@ from core.engine.layers.base import (
     register,
     snake_case,
 )
-from core.spec.layers import LayerSpec
-from core.spec.layers import wrappers as spec
-from core.spec.layers.rnn import Recurrent
+from cornu.core.spec.layers import LayerSpec
+from cornu.core.spec.layers import wrappers as spec
+from cornu.core.spec.layers.rnn import Recurrent
 
 
 class Wrapper(Layer):

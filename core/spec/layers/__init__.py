@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 from pydantic import BeforeValidator, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers import (  # noqa: F401  (each module registers its layers)
+from cornu.core.spec.layers import (  # noqa: F401  (each module registers its layers)
     activations,
     attention,
     convolutional,
@@ -25,7 +25,7 @@ from core.spec.layers import (  # noqa: F401  (each module registers its layers)
     rnn,
     wrappers,
 )
-from core.spec.layers.base import (
+from cornu.core.spec.layers.base import (
     LAYER_SPECS,
     Constraint,
     ConstraintSpec,
@@ -38,7 +38,7 @@ from core.spec.layers.base import (
     Shape,
     keras_object,
 )
-from core.spec.names import unknown_name
+from cornu.core.spec.names import unknown_name
 
 # Layers that would run code the user wrote: never accepted.
 REFUSED = {

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field, NonNegativeFloat, model_validator
 
-from core.spec.layers.base import LayerSpec, register
+from cornu.core.spec.layers.base import LayerSpec, register
 
 
 @register

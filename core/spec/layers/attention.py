@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import Regularized, register
+from cornu.core.spec.layers.base import Regularized, register
 
 
 @register

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, NonNegativeInt, PositiveInt, model_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import (
+from cornu.core.spec.layers.base import (
     Constraint,
     Initializer,
     IntOne,

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import PositiveInt, model_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import LayerSpec, Regularized, Shape, register
+from cornu.core.spec.layers.base import LayerSpec, Regularized, Shape, register
 
 
 @register

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import PositiveInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import Constraint, Initializer, LayerSpec, Regularizer, register
+from cornu.core.spec.layers.base import Constraint, Initializer, LayerSpec, Regularizer, register
 
 # Keras's short names for these initializers (`Embedding`'s default is "uniform").
 _INITIALIZER_ALIASES = {"uniform": "random_uniform", "normal": "random_normal"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from core.spec.layers.base import LayerSpec, register
+from cornu.core.spec.layers.base import LayerSpec, register
 
 
 @register

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveFloat, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import Constraint, Initializer, LayerSpec, Regularizer, register
+from cornu.core.spec.layers.base import Constraint, Initializer, LayerSpec, Regularizer, register
 
 
 class Normalization(LayerSpec):

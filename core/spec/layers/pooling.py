@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import PositiveInt
 
-from core.spec.layers.base import IntOne, IntPair, LayerSpec, register
-from core.spec.layers.convolutional import DataFormat, PaddingMode
+from cornu.core.spec.layers.base import IntOne, IntPair, LayerSpec, register
+from cornu.core.spec.layers.convolutional import DataFormat, PaddingMode
 
 
 class Pooling(LayerSpec):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, NonNegativeFloat
 
-from core.spec.layers.base import LayerSpec, register
+from cornu.core.spec.layers.base import LayerSpec, register
 
 Rate = Field(ge=0.0, lt=1.0)
 

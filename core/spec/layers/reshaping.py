@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, NonNegativeInt, PositiveInt, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import IntPair, LayerSpec, register
-from core.spec.layers.convolutional import DataFormat
+from cornu.core.spec.layers.base import IntPair, LayerSpec, register
+from cornu.core.spec.layers.convolutional import DataFormat
 
 
 @register

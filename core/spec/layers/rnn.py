@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, PositiveInt, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import (
+from cornu.core.spec.layers.base import (
     Constraint,
     Initializer,
     Regularized,

@@ -7,13 +7,13 @@ from typing import Any, Literal
 from pydantic import SerializeAsAny, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from core.spec.layers.base import LayerSpec, register
-from core.spec.layers.rnn import Recurrent
+from cornu.core.spec.layers.base import LayerSpec, register
+from cornu.core.spec.layers.rnn import Recurrent
 
 
 def _layer_spec(value: Any) -> LayerSpec:
     """Another layer's arguments, flat (`{"type": "LSTM", …}`) or as Keras nests them."""
-    from core.spec.layers import parse_layer  # that package imports this module
+    from cornu.core.spec.layers import parse_layer  # that package imports this module
 
     return parse_layer(value)
 

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from core.engine import initializers
-from core.errors import SpecError
-from core.spec.layers import KerasObject
+from cornu.core.engine import initializers
+from cornu.core.errors import SpecError
+from cornu.core.spec.layers import KerasObject
 
 
 @pytest.mark.parametrize(

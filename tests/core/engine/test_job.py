@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.engine import Callback, plan_job, train_job
-from core.engine.job import class_weights
-from core.engine.plan import check_initial_weights
-from core.engine.trainer import Data
-from core.errors import DataError, NonFiniteLoss, SpecError
-from core.spec import JobSpec
+from cornu.core.engine import Callback, plan_job, train_job
+from cornu.core.engine.job import class_weights
+from cornu.core.engine.plan import check_initial_weights
+from cornu.core.engine.trainer import Data
+from cornu.core.errors import DataError, NonFiniteLoss, SpecError
+from cornu.core.spec import JobSpec
 
 
 def job(layers: list[dict[str, Any]] | None = None, **sections: Any) -> JobSpec:

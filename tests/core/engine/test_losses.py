@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import torch
 
-from core.engine import losses
-from core.engine.losses import reduce
-from core.errors import SpecError
-from core.spec.layers import KerasObject
+from cornu.core.engine import losses
+from cornu.core.engine.losses import reduce
+from cornu.core.errors import SpecError
+from cornu.core.spec.layers import KerasObject
 
 KERAS = json.loads((Path(__file__).parents[2] / "data" / "keras" / "losses.json").read_text())
 INPUTS = KERAS["inputs"]

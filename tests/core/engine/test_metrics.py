@@ -10,10 +10,14 @@ from typing import Any
 import pytest
 import torch
 
-from core.engine import metrics
-from core.engine.metrics import categorical_accuracy, resolve_accuracy, sparse_categorical_accuracy
-from core.errors import SpecError
-from core.spec.layers import KerasObject
+from cornu.core.engine import metrics
+from cornu.core.engine.metrics import (
+    categorical_accuracy,
+    resolve_accuracy,
+    sparse_categorical_accuracy,
+)
+from cornu.core.errors import SpecError
+from cornu.core.spec.layers import KerasObject
 
 KERAS = json.loads((Path(__file__).parents[2] / "data" / "keras" / "metrics.json").read_text())
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import torch
 
-from core.engine.model import build_model
-from core.errors import SpecError
-from core.spec import SequentialSpec
+from cornu.core.engine.model import build_model
+from cornu.core.errors import SpecError
+from cornu.core.spec import SequentialSpec
 
 
 def sequential(*layers: dict[str, Any]) -> SequentialSpec:

@@ -14,8 +14,8 @@ import pytest
 import torch
 from pydantic import TypeAdapter
 
-from core.engine.optimizers import build_optimizer
-from core.spec.optimizers import SGD, Adam, AnyOptimizer, OptimizerSpec, RMSprop
+from cornu.core.engine.optimizers import build_optimizer
+from cornu.core.spec.optimizers import SGD, Adam, AnyOptimizer, OptimizerSpec, RMSprop
 
 KERAS = json.loads((Path(__file__).parents[2] / "data" / "keras" / "optimizers.json").read_text())
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from core.spec import FunctionalSpec
+from cornu.core.spec import FunctionalSpec
 
 
 def graph(

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from core.errors import SpecError
-from core.spec import parse_job_spec
-from core.spec.optimizers import SGD, Adam, RMSprop
+from cornu.core.errors import SpecError
+from cornu.core.spec import parse_job_spec
+from cornu.core.spec.optimizers import SGD, Adam, RMSprop
 
 
 def spec(**overrides: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from core.spec import FunctionalSpec, ModelSpec, SequentialSpec
+from cornu.core.spec import FunctionalSpec, ModelSpec, SequentialSpec
 
 DATA = Path(__file__).parents[2] / "data" / "keras"
 MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)

@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from core.config import Settings
-from core.errors import Conflict
-from core.ids import new_id
-from core.runner import Heartbeat
-from core.spec import JobSpec, JobStatus
-from core.store import Store, keys
+from cornu.core.config import Settings
+from cornu.core.errors import Conflict
+from cornu.core.ids import new_id
+from cornu.core.runner import Heartbeat
+from cornu.core.spec import JobSpec, JobStatus
+from cornu.core.store import Store, keys
 
 SPEC = JobSpec.model_validate(
     {

@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from core.errors import NotFound, SpecError, TooManyJobs
-from core.ids import new_id
-from core.spec import JobSpec, JobStatus
-from core.store import Store, keys
+from cornu.core.errors import NotFound, SpecError, TooManyJobs
+from cornu.core.ids import new_id
+from cornu.core.spec import JobSpec, JobStatus
+from cornu.core.store import Store, keys
 
 SPEC = JobSpec.model_validate(
     {

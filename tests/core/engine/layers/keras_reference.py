@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from core.engine.layers import LAYERS, Layer
-from core.spec.layers import parse_layer
+from cornu.core.engine.layers import LAYERS, Layer
+from cornu.core.spec.layers import parse_layer
 
 DATA = Path(__file__).parents[3] / "data" / "keras"
 SHAPES = {c["id"]: c for c in json.loads((DATA / "layer_shapes.json").read_text())["cases"]}

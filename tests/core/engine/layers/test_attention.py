@@ -11,12 +11,12 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from core.engine.layers import LAYERS, ShapeError
-from core.engine.model import build_model
-from core.spec import FunctionalSpec
-from core.spec.keras_json import from_keras
-from core.spec.layers import parse_layer
-from core.spec.layers.attention import MultiHeadAttention
+from cornu.core.engine.layers import LAYERS, ShapeError
+from cornu.core.engine.model import build_model
+from cornu.core.spec import FunctionalSpec
+from cornu.core.spec.keras_json import from_keras
+from cornu.core.spec.layers import parse_layer
+from cornu.core.spec.layers.attention import MultiHeadAttention
 from tests.core.engine.layers.keras_reference import (
     FUNCTIONAL_MODEL,
     OUTPUTS,

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 import torch
 
-from core.engine import build_model
-from core.engine.layers import LAYERS, Layer, ShapeError
-from core.spec import SequentialSpec
-from core.spec.keras_json import from_keras
-from core.spec.layers import parse_layer
-from core.spec.layers.convolutional import Conv1D, Conv2D
+from cornu.core.engine import build_model
+from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.spec import SequentialSpec
+from cornu.core.spec.keras_json import from_keras
+from cornu.core.spec.layers import parse_layer
+from cornu.core.spec.layers.convolutional import Conv1D, Conv2D
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "keras"
 SHAPES = {c["id"]: c for c in json.loads((DATA / "layer_shapes.json").read_text())["cases"]}

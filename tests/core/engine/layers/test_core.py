@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from core.engine.layers import LAYERS, ShapeError
-from core.spec.layers import activations, core, parse_layer, regularization, reshaping
+from cornu.core.engine.layers import LAYERS, ShapeError
+from cornu.core.spec.layers import activations, core, parse_layer, regularization, reshaping
 
 
 class spec:  # noqa: N801  (the layer specs by Keras name, as the tests read best)

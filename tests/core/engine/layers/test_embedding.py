@@ -6,9 +6,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.engine.layers import LAYERS
-from core.spec.layers import parse_layer
-from core.spec.layers.embedding import Embedding
+from cornu.core.engine.layers import LAYERS
+from cornu.core.spec.layers import parse_layer
+from cornu.core.spec.layers.embedding import Embedding
 
 
 @pytest.mark.parametrize(

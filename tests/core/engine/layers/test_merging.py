@@ -8,10 +8,10 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from core.engine.layers import LAYERS, ShapeError
-from core.engine.model import build_model
-from core.spec import FunctionalSpec
-from core.spec.layers import parse_layer
+from cornu.core.engine.layers import LAYERS, ShapeError
+from cornu.core.engine.model import build_model
+from cornu.core.spec import FunctionalSpec
+from cornu.core.spec.layers import parse_layer
 from tests.core.engine.layers.keras_reference import (
     OUTPUTS,
     build,

@@ -8,9 +8,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from core.engine.layers import LAYERS, Shape, ShapeError
-from core.spec.layers import parse_layer
-from core.spec.layers.normalization import BatchNormalization, LayerNormalization
+from cornu.core.engine.layers import LAYERS, Shape, ShapeError
+from cornu.core.spec.layers import parse_layer
+from cornu.core.spec.layers.normalization import BatchNormalization, LayerNormalization
 from tests.core.engine.layers.keras_reference import (
     OUTPUTS,
     build,

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import torch
 
-from core.engine.layers import ShapeError
-from core.spec.layers import parse_layer
+from cornu.core.engine.layers import ShapeError
+from cornu.core.spec.layers import parse_layer
 from tests.core.engine.layers.test_convolutional import (
     OUTPUTS,
     build,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from core.engine.layers import ShapeError
-from core.spec.layers import parse_layer
-from core.spec.layers.reshaping import Cropping2D, ZeroPadding2D
+from cornu.core.engine.layers import ShapeError
+from cornu.core.spec.layers import parse_layer
+from cornu.core.spec.layers.reshaping import Cropping2D, ZeroPadding2D
 from tests.core.engine.layers.test_convolutional import (
     OUTPUTS,
     build,

@@ -16,11 +16,11 @@ import torch
 from pydantic import ValidationError
 from torch import Tensor, nn
 
-from core.engine.layers import LAYERS, Layer, ShapeError
-from core.engine.model import build_model
-from core.spec import SequentialSpec
-from core.spec.keras_json import from_keras
-from core.spec.layers import parse_layer
+from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.engine.model import build_model
+from cornu.core.spec import SequentialSpec
+from cornu.core.spec.keras_json import from_keras
+from cornu.core.spec.layers import parse_layer
 
 DATA = Path(__file__).parents[3] / "data" / "keras"
 SHAPES = {c["id"]: c for c in json.loads((DATA / "layer_shapes.json").read_text())["cases"]}

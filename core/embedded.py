@@ -22,8 +22,8 @@ from pathlib import Path
 import httpx
 import redis
 
-from core.store import Store
-from core.store.tenants import KEY_PREFIX
+from cornu.core.store import Store
+from cornu.core.store.tenants import KEY_PREFIX
 
 LOCAL_TENANT = "local"
 STOP_TIMEOUT_S = 15.0

@@ -1,0 +1,130 @@
+"""The server's commands on the `cornu` command line: `up`, `api`, `worker`, `keys create`.
+
+They run the service's roles, so they need the `server` extra (torch, Celery, Redis,
+FastAPI). This module imports none of those at import time: the SDK's `cornu` command
+lists these commands in every install, and an SDK-only install that runs one is told
+what to install instead of being shown an ImportError.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+# What the server roles import; any one missing means the extra is not installed.
+SERVER_MODULES = ("celery", "fastapi", "redis", "torch", "uvicorn")
+
+
+def require_server() -> None:
+    """Exit with an instruction when the `server` extra is not installed."""
+    missing = [name for name in SERVER_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        typer.echo(
+            f"cornu: this command runs the service, which needs {', '.join(missing)}; "
+            "install Cornu with its server extra: pip install 'cornu[server]'",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+def up(
+    host: Annotated[str, typer.Option(help="address the API listens on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port of the API")] = 8000,
+    home: Annotated[
+        Path | None, typer.Option(help="data directory (default: CORNU_HOME, else ~/.cornu)")
+    ] = None,
+) -> None:
+    """Redis, one worker and the API on this machine; Ctrl-C stops them all."""
+    require_server()
+    from cornu.core.config import get_settings
+    from cornu.core.embedded import stack
+
+    home = (home or get_settings().home_dir).expanduser()
+    # SIGTERM (docker stop, kill) stops the stack as Ctrl-C does, and so does SIGINT
+    # even where a shell started us with it ignored (`cornu up &`).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with stack(home, host, port) as running:
+            typer.echo(f"Cornu is up at {running.url} (docs at {running.url}/docs)")
+            typer.echo(f"Redis: {running.redis_url}; data under {home}")
+            typer.echo(f"API key (also in {home / 'api_key'}):")
+            typer.echo(running.api_key)
+            stopped = running.wait()
+            typer.echo(f"cornu: the {stopped} process exited; stopping the stack", err=True)
+            raise typer.Exit(1)
+    except KeyboardInterrupt:
+        typer.echo("cornu: stopped")
+
+
+def api(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+) -> None:
+    """The HTTP API (uvicorn), against CORNU_REDIS_URL."""
+    require_server()
+    import uvicorn
+
+    uvicorn.run("cornu.api.app:create_app", factory=True, host=host, port=port, log_level=log_level)
+
+
+def worker(
+    queues: Annotated[str, typer.Option(help="comma-separated queues (default: CORNU_QUEUE)")] = "",
+    concurrency: Annotated[
+        int, typer.Option(min=1, help="jobs at once; 1 (one per GPU) uses Celery's solo pool")
+    ] = 1,
+    loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+) -> None:
+    """A training worker (Celery), against CORNU_REDIS_URL."""
+    require_server()
+    from cornu.core.config import get_settings
+    from cornu.worker.main import LOG_FORMAT, supervise
+
+    settings = get_settings()
+    queue = queues or settings.queue
+    if concurrency == 1:
+        raise typer.Exit(supervise([f"--queues={queue}", f"--loglevel={loglevel}"]))
+    # Several jobs at once: Celery's prefork pool recycles its children itself.
+    from cornu.worker.app import app as celery_app
+
+    logging.basicConfig(level=loglevel.upper(), format=LOG_FORMAT)
+    celery_app.worker_main(
+        [
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            f"--max-tasks-per-child={settings.worker_max_jobs}",
+            f"--queues={queue}",
+            f"--loglevel={loglevel}",
+        ]
+    )
+
+
+def create_key(tenant: Annotated[str, typer.Argument(help="tenant the key belongs to")]) -> None:
+    """Create an API key for TENANT; the key is printed alone on the last line."""
+    require_server()
+    from cornu.core.config import get_settings
+    from cornu.core.store import Store
+
+    store = Store.from_settings(get_settings())
+    try:
+        key = store.tenants.create_key(tenant)
+    finally:
+        store.close()
+    typer.echo(f"API key for tenant {tenant!r} (shown once; Cornu keeps only its hash):")
+    typer.echo(key)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the server's commands to the `cornu` command line."""
+    for command in (up, api, worker):
+        app.command()(command)
+    keys = typer.Typer(help="API keys (server side: needs the server extra).", no_args_is_help=True)
+    keys.command("create")(create_key)
+    app.add_typer(keys, name="keys")
