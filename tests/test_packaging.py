@@ -48,7 +48,7 @@ def sdk_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
     result = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(source)],
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(source)],
         capture_output=True,
         text=True,
         timeout=INSTALL_TIMEOUT_S,
@@ -78,9 +78,7 @@ def test_the_install_adds_only_cornu_to_the_import_path(sdk_python: Path) -> Non
     assert not (_site_packages(sdk_python) / "core").exists()
 
 
-def test_the_sdk_imports_beside_a_users_own_core_and_api(
-    sdk_python: Path, tmp_path: Path
-) -> None:
+def test_the_sdk_imports_beside_a_users_own_core_and_api(sdk_python: Path, tmp_path: Path) -> None:
     for package in ("core", "api", "worker"):
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text(f"MINE = {package!r}\n")
