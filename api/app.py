@@ -13,6 +13,7 @@ from cornu.api import errors
 from cornu.api.limits import BodyLimit
 from cornu.api.routes import dashboard, datasets, export, health, jobs, models, stream
 from cornu.core.config import Settings, get_settings
+from cornu.core.datasets import max_wire_bytes
 from cornu.core.queue import enqueue_training, make_celery
 from cornu.core.reaper import Reaper
 from cornu.core.store import Store
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     def body_limit(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/datasets":
-            return settings.max_upload_bytes + MULTIPART_OVERHEAD
+            return max_wire_bytes(settings.max_upload_bytes) + MULTIPART_OVERHEAD
         return settings.max_request_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
+GiB = 1024 * MiB
 
 
 class Settings(BaseSettings):
@@ -22,7 +23,7 @@ class Settings(BaseSettings):
     device: str | None = Field(default=None, description="torch device; default cuda if any")
 
     # Limits: every size and time a request can ask for is bounded.
-    max_upload_bytes: int = 512 * MiB
+    max_upload_bytes: int = 4 * GiB  # a .npy file, decoded (its body may be compressed)
     max_request_bytes: int = 1 * MiB
     max_epochs: int = 10_000
     max_batch_size: int = 65_536
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     lease_seconds: float = 30.0
     heartbeat_seconds: float = 5.0
     control_poll_seconds: float = 0.5  # how often a worker looks for a cancel request
+    # A fit whose client runs callbacks of its own waits this long between epochs for
+    # the client's word, then goes on without it.
+    client_callback_timeout_seconds: float = 60.0
     reaper_interval_seconds: float = 5.0
     dispatch_grace_seconds: float = 30.0  # a queued job's task unsent this long is resent
     max_attempts: int = 3  # lost workers before a job fails

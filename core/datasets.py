@@ -1,103 +1,98 @@
 """Uploading a dataset: one `.npy` array, streamed into the store and checked on the way.
 
-The header is parsed from the first bytes (numpy's own parser, no pickle), the dtype
-must be numeric, and the file must hold exactly the bytes its header promises. Size
-limits are checked against the header before the data is read.
+The body may be compressed (Content-Encoding gzip or zstd); it is stored as it came and
+checked as it decodes: the header is parsed from the first bytes (numpy's own parser, no
+pickle), the dtype must be numeric, size limits are checked against the header before
+the data is read, and the file must hold exactly the bytes its header promises.
 """
 
 from __future__ import annotations
 
-import io
-import itertools
-import math
-import struct
-from collections.abc import Iterator
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-import numpy as np
-
+from cornu.core.codecs import Encoding, decoded
 from cornu.core.errors import InvalidDataset, PayloadTooLarge
 from cornu.core.ids import new_id
+from cornu.core.npy import MAX_HEADER_BYTES, NpyHeader, check_array, read_header
 from cornu.core.spec import Dataset
 from cornu.core.store import Store
 from cornu.core.store.blobs import CHUNK_BYTES, rechunk
 
-MAGIC = b"\x93NUMPY"
-MAX_HEADER_BYTES = 64 * 1024
-NUMERIC_KINDS = {"b": "bool", "i": "signed integer", "u": "unsigned integer", "f": "float"}
+IDEMPOTENCY_SCOPE = "datasets"
 
 
-@dataclass(frozen=True)
-class NpyHeader:
-    shape: tuple[int, ...]
-    dtype: np.dtype
-    data_offset: int
+def max_wire_bytes(max_bytes: int) -> int:
+    """The largest body that may hold a .npy file of `max_bytes`: a compressed body is a
+    little larger than what it holds when the data does not compress (zstd, gzip)."""
+    return int(max_bytes * 1.01) + 1024 * 1024
+
+
+class _Check:
+    """Follows the decoded .npy bytes: header, limits, length and SHA-256."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.digest = hashlib.sha256()
+        self.head = b""
+        self.header: NpyHeader | None = None
+        self.seen = 0
+
+    def feed(self, piece: bytes) -> None:
+        self.digest.update(piece)
+        self.seen += len(piece)
+        if self.header is None:
+            self.head += piece
+            self.header = read_header(self.head)
+            if self.header is None:
+                if len(self.head) > MAX_HEADER_BYTES + 16:
+                    raise InvalidDataset("the file does not start with a .npy header")
+                return
+            check_array(self.header)
+            if self.header.file_bytes > self.max_bytes:
+                raise PayloadTooLarge(
+                    f"an array of shape {self.header.shape} and dtype {self.header.dtype.name} "
+                    f"takes {self.header.file_bytes} bytes; uploads are limited to "
+                    f"{self.max_bytes} bytes"
+                )
+            self.head = b""
+        if self.seen > self.header.file_bytes:
+            raise InvalidDataset(f"the .npy file is longer than its header says ({self._promise})")
+
+    def finish(self) -> NpyHeader:
+        if self.header is None:
+            raise InvalidDataset("the file is empty or too short to be a .npy array")
+        if self.seen < self.header.file_bytes:
+            raise InvalidDataset(
+                f"the .npy file is truncated: {self._promise}, it holds {self.seen}"
+            )
+        return self.header
 
     @property
-    def file_bytes(self) -> int:
-        return self.data_offset + math.prod(self.shape) * self.dtype.itemsize
-
-
-def read_header(prefix: bytes) -> NpyHeader | None:
-    """Parse a .npy header from the first bytes of a file; None if more bytes are needed."""
-    if len(prefix) < 12:
-        return None
-    if not prefix.startswith(MAGIC):
-        raise InvalidDataset("the file is not a .npy array (save it with numpy.save)")
-    major = prefix[6]
-    if major == 1:
-        (length,), start = struct.unpack("<H", prefix[8:10]), 10
-    elif major == 2:
-        (length,), start = struct.unpack("<I", prefix[8:12]), 12
-    else:
-        raise InvalidDataset(f".npy format version {major} is not supported; use numpy.save")
-    if length > MAX_HEADER_BYTES:
-        raise InvalidDataset(f"the .npy header is {length} bytes; at most {MAX_HEADER_BYTES}")
-    if len(prefix) < start + length:
-        return None
-    stream = io.BytesIO(prefix[8:])
-    try:
-        if major == 1:
-            shape, _, dtype = np.lib.format.read_array_header_1_0(stream, MAX_HEADER_BYTES)
-        else:
-            shape, _, dtype = np.lib.format.read_array_header_2_0(stream, MAX_HEADER_BYTES)
-    except ValueError as exc:
-        raise InvalidDataset(f"the .npy header cannot be read: {exc}") from None
-    return NpyHeader(shape=tuple(shape), dtype=dtype, data_offset=start + length)
-
-
-def check_array(header: NpyHeader) -> None:
-    """A training array: numeric, with a leading sample axis that holds samples."""
-    dtype = header.dtype
-    if dtype.hasobject or dtype.kind not in NUMERIC_KINDS or dtype.fields is not None:
-        raise InvalidDataset(
-            f"arrays of dtype {dtype} cannot be trained on; use a numeric dtype "
-            "(bool, integers or floats)"
-        )
-    if not header.shape:
-        raise InvalidDataset("the array is a scalar; it needs a first axis of samples")
-    if header.shape[0] == 0:
-        raise InvalidDataset(f"the array of shape {header.shape} holds no samples")
-
-
-IDEMPOTENCY_SCOPE = "datasets"
+    def _promise(self) -> str:
+        assert self.header is not None
+        h = self.header
+        return f"shape {h.shape} and dtype {h.dtype.name} take {h.file_bytes} bytes"
 
 
 def upload_dataset(
     store: Store,
     tenant: str,
-    source: BinaryIO,
+    source: BinaryIO | Iterable[bytes],
     max_bytes: int,
     *,
+    encoding: Encoding = "identity",
     idempotency_key: str | None = None,
 ) -> tuple[Dataset, bool]:
-    """Check and store the .npy file read from `source`; the dataset and whether it is new.
+    """Check and store the .npy file read from `source` (a file, or the body's chunks)
+    in `encoding`; the dataset and whether it is new. `max_bytes` bounds the .npy file.
 
     With an `idempotency_key` already used for the same file (same SHA-256), the first
     upload's dataset comes back and the new copy is dropped; another file is a Conflict.
     """
-    dataset = _store_npy(store, tenant, source, max_bytes)
+    chunks = iter(lambda: source.read(CHUNK_BYTES), b"") if hasattr(source, "read") else source
+    dataset = _store_npy(store, tenant, chunks, encoding, max_bytes)
     if idempotency_key is None:
         return dataset, True
     try:
@@ -113,37 +108,45 @@ def upload_dataset(
     return store.datasets.get(tenant, answer), False
 
 
-def _store_npy(store: Store, tenant: str, source: BinaryIO, max_bytes: int) -> Dataset:
-    pieces = iter(lambda: source.read(CHUNK_BYTES), b"")
-    head = b""
-    header = None
-    for piece in pieces:
-        head += piece
-        header = read_header(head)
-        if header is not None or len(head) > MAX_HEADER_BYTES + 16:
-            break
-    if header is None:
-        raise InvalidDataset("the file is empty or too short to be a .npy array")
-    check_array(header)
-    if header.file_bytes > max_bytes:
-        raise PayloadTooLarge(
-            f"an array of shape {header.shape} and dtype {header.dtype.name} takes "
-            f"{header.file_bytes} bytes; uploads are limited to {max_bytes} bytes"
-        )
+def _store_npy(
+    store: Store, tenant: str, wire: Iterable[bytes], encoding: Encoding, max_bytes: int
+) -> Dataset:
+    check = _Check(max_bytes)
+    pending: list[bytes] = []  # wire chunks the decoder has read, not yet stored
+    wire_limit = max_wire_bytes(max_bytes)
+    received = 0
 
-    expected = header.file_bytes
-    promise = f"shape {header.shape} and dtype {header.dtype.name} take {expected} bytes"
+    def read() -> Iterator[bytes]:
+        nonlocal received
+        for chunk in wire:
+            received += len(chunk)
+            if received > wire_limit:
+                raise PayloadTooLarge(f"the upload is larger than {max_bytes} bytes")
+            pending.append(chunk)
+            yield chunk
 
-    def whole_file() -> Iterator[bytes]:
-        seen = 0
-        for piece in itertools.chain([head], pieces):
-            seen += len(piece)
-            if seen > expected:
-                raise InvalidDataset(f"the .npy file is longer than its header says ({promise})")
-            yield piece
-        if seen < expected:
-            raise InvalidDataset(f"the .npy file is truncated: {promise}, it holds {seen}")
+    def stored() -> Iterator[bytes]:
+        for piece in decoded(read(), encoding):
+            check.feed(piece)
+            yield from pending
+            pending.clear()
+        check.finish()
+        yield from pending
+        pending.clear()
 
-    return store.datasets.create(
-        tenant, new_id("ds"), rechunk(whole_file()), header.shape, header.dtype.name
+    dataset_id = new_id("ds")
+    store.datasets.write_blob(dataset_id, rechunk(stored()))
+    header = check.finish()
+    dataset = Dataset(
+        id=dataset_id,
+        shape=list(header.shape),
+        dtype=header.dtype.name,
+        bytes=check.seen,
+        sha256=check.digest.hexdigest(),
     )
+    try:
+        store.datasets.record(tenant, dataset, encoding)
+    except BaseException:
+        store.datasets.delete(dataset_id)
+        raise
+    return dataset

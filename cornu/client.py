@@ -10,8 +10,6 @@ client.metrics(job.id).history["val_accuracy"]
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
 import time
@@ -21,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 from httpx_sse import connect_sse
 
 from cornu.core.errors import (
@@ -30,12 +27,25 @@ from cornu.core.errors import (
     CornuError,
     ErrorItem,
     NotFound,
+    PayloadTooLarge,
     ServiceUnavailable,
     SpecError,
 )
-from cornu.core.spec import Dataset, Job, JobEvent, JobPage, JobSpec, Metrics, ModelSummary
+from cornu.core.spec import (
+    Dataset,
+    Job,
+    JobEvent,
+    JobPage,
+    JobSpec,
+    Limits,
+    Metrics,
+    ModelSummary,
+)
+from cornu.progress import upload_progress
+from cornu.uploads import NpyStream
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+NPY_MEDIA_TYPE = "application/octet-stream"
 
 
 def default_api_key() -> str | None:
@@ -74,6 +84,7 @@ class Client:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
         self._uploaded: dict[str, Dataset] = {}  # sha256 → dataset, for this connection
+        self._limits: Limits | None = None
 
     def __enter__(self) -> Client:
         return self
@@ -86,19 +97,41 @@ class Client:
 
     # -- datasets --------------------------------------------------------------------
 
-    def upload(self, array: np.ndarray) -> Dataset:
-        """Store one numeric array; an array whose content the service already holds for
-        this tenant is not sent again (content addressing by the .npy file's SHA-256)."""
-        buffer = io.BytesIO()
-        np.save(buffer, np.asarray(array), allow_pickle=False)
-        data = buffer.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
+    def upload(self, array: Any, *, name: str = "array", progress: bool = False) -> Dataset:
+        """Store one numeric array as Keras trains it (floats as float32) and return the
+        service's dataset. An array whose content the service already holds for this
+        tenant is not sent again (content addressing by the .npy file's SHA-256); others
+        are streamed zstd-compressed, a slice at a time, after their size is checked
+        against the service's limit (PayloadTooLarge before anything is sent).
+        `progress` shows a bar for large arrays; `name` labels it."""
+        stream = NpyStream(array)
+        digest = stream.sha256()
         known = self._uploaded.get(digest) or self.find_dataset(digest)
         if known is None:
-            files = {"file": ("array.npy", data, "application/octet-stream")}
-            known = Dataset.model_validate(self._request("POST", "/v1/datasets", files=files))
+            limit = self.limits().max_upload_bytes
+            if stream.nbytes > limit:
+                raise PayloadTooLarge(
+                    f"{name} {stream.shape} {stream.dtype.name} is {stream.nbytes} bytes as "
+                    f"a .npy file; this service takes at most {limit} bytes per array — send "
+                    "less data per fit, or a smaller dtype"
+                )
+            with upload_progress(name, stream, shown=progress) as advance:
+                response = self._request(
+                    "POST",
+                    "/v1/datasets",
+                    content=stream.compressed(advance),
+                    headers={"Content-Type": NPY_MEDIA_TYPE, "Content-Encoding": "zstd"},
+                    timeout=httpx.Timeout(self._http.timeout.connect, read=None, write=None),
+                )
+            known = Dataset.model_validate(response)
         self._uploaded[digest] = known
         return known
+
+    def limits(self) -> Limits:
+        """The service's limits (`GET /v1/limits`), asked once per client."""
+        if self._limits is None:
+            self._limits = Limits.model_validate(self._request("GET", "/v1/limits"))
+        return self._limits
 
     def find_dataset(self, sha256: str) -> Dataset | None:
         try:

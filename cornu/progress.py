@@ -10,10 +10,19 @@ line per epoch, `verbose=0` nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TextIO
+import contextlib
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, TextIO
+
+from rich.console import Console
 
 from cornu.display import format_logs
+
+if TYPE_CHECKING:
+    from cornu.uploads import NpyStream
+
+SHOWN_UPLOAD_BYTES = 32 * 1024 * 1024  # smaller uploads take a moment: no bar
 
 WIDTH = 20  # Keras's bar width, in characters
 
@@ -87,3 +96,29 @@ class ProgressBar:
     def _write(self, text: str) -> None:
         self.out.write(text)
         self.out.flush()
+
+
+@contextlib.contextmanager
+def upload_progress(
+    name: str, stream: NpyStream, *, shown: bool
+) -> Iterator[Callable[[int], None] | None]:
+    """A bar for a large upload; yields the function that advances it by the .npy bytes
+    sent (None when no bar is shown: small uploads take a moment)."""
+    if not shown or stream.nbytes < SHOWN_UPLOAD_BYTES:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    label = f"Uploading {name} {stream.shape} {stream.dtype.name}"
+    columns = (TextColumn(label), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=Console(file=sys.stdout)) as bar:
+        task = bar.add_task(label, total=stream.nbytes)
+        yield lambda sent: bar.advance(task, sent)
+        bar.update(task, completed=stream.nbytes)

@@ -21,7 +21,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cornu.core.store import Store
 from cornu.core.embedded import (
     DURABLE_REDIS_ARGS,
     free_port,
@@ -29,6 +28,7 @@ from cornu.core.embedded import (
     redis_server_binary,
     wait_until,
 )
+from cornu.core.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

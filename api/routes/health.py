@@ -1,11 +1,13 @@
-"""Liveness for load balancers and `cornu up`: 200 when Redis answers, 503 otherwise."""
+"""What the service says of itself: liveness for load balancers and `cornu up` (200 when
+Redis answers, 503 otherwise) and the limits it enforces."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cornu.api.deps import StoreDep
+from cornu.api.deps import SettingsDep, StoreDep, TenantDep
 from cornu.core.errors import ServiceUnavailable
+from cornu.core.spec import Limits
 
 router = APIRouter(tags=["health"])
 
@@ -15,3 +17,9 @@ def healthz(store: StoreDep) -> dict[str, str]:
     if not store.ping():
         raise ServiceUnavailable("Redis does not answer")
     return {"status": "ok"}
+
+
+@router.get("/v1/limits")
+def limits(settings: SettingsDep, tenant: TenantDep) -> Limits:
+    """The bounds on what one request may ask for (uploads, jobs, predictions)."""
+    return Limits.model_validate(settings.model_dump(include=set(Limits.model_fields)))

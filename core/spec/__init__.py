@@ -23,10 +23,12 @@ from cornu.core.spec.resources import (
     JobPage,
     JobStatus,
     LayerSummary,
+    Limits,
     Metrics,
     ModelSummary,
     PredictRequest,
     SummaryRequest,
+    WeightSummary,
 )
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "JobStatus",
     "LayerSpec",
     "LayerSummary",
+    "Limits",
     "Metrics",
     "ModelSpec",
     "ModelSummary",
@@ -59,6 +62,7 @@ __all__ = [
     "PredictRequest",
     "SequentialSpec",
     "SummaryRequest",
+    "WeightSummary",
     "parse_job_spec",
     "spec_error",
 ]

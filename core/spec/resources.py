@@ -49,6 +49,21 @@ class Dataset(BaseModel):
     sha256: str
 
 
+class Limits(BaseModel):
+    """The bounds this service enforces on one request; clients check sizes before sending."""
+
+    max_upload_bytes: int = Field(description="the largest .npy file one upload may hold")
+    max_request_bytes: int = Field(description="the largest JSON body of other requests")
+    max_epochs: int
+    max_batch_size: int
+    max_params: int
+    max_layers: int
+    max_predict_samples: int = Field(description="inline `inputs` of one predict request")
+    max_predict_values: int = Field(description="numbers one predict answer may hold")
+    max_active_jobs: int = Field(description="queued and running jobs of one tenant")
+    max_job_seconds: float = Field(description="training time of one job, all attempts")
+
+
 class EpochLog(BaseModel):
     """One epoch's logs: `{"epoch": 1, "seconds": 1.9, "loss": …, "val_loss": …}`."""
 
@@ -63,11 +78,22 @@ class Metrics(BaseModel):
     epochs: list[EpochLog]
 
 
+class WeightSummary(BaseModel):
+    """One weight as Keras lists it in `model.weights`: its path, shape and trainability."""
+
+    name: str = Field(description="Keras's path of the weight: `dense/kernel`")
+    shape: list[int] = Field(description="in Keras's layout (a Dense kernel is (in, out))")
+    trainable: bool
+
+
 class LayerSummary(BaseModel):
     name: str
     type: str
     output_shape: list[int] | list[list[int]] = Field(description="without the batch axis")
     params: int
+    weights: list[WeightSummary] = Field(
+        default_factory=list, description="the layer's weights in Keras's order"
+    )
 
 
 class ModelSummary(BaseModel):

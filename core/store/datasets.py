@@ -1,16 +1,17 @@
-"""Uploaded arrays: metadata in a hash, the .npy file as a chunked blob."""
+"""Uploaded arrays: metadata in a hash, the .npy file as a chunked blob in the content
+coding it arrived in (`identity`, `gzip` or `zstd`: a compressed upload stays small)."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 import numpy as np
 import redis
 
+from cornu.core.codecs import ENCODINGS, Encoding, decoded
 from cornu.core.errors import NotFound
+from cornu.core.npy import array_from_chunks
 from cornu.core.spec import Dataset
 from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs
@@ -33,34 +34,21 @@ class Datasets:
         self.redis = client
         self.blobs = blobs
 
-    def create(
-        self,
-        tenant: str,
-        dataset_id: str,
-        npy_chunks: Iterable[bytes],
-        shape: tuple[int, ...],
-        dtype: str,
-    ) -> Dataset:
-        """Store the file's chunks (hashing them on the way), then its metadata."""
-        digest = hashlib.sha256()
+    def write_blob(self, dataset_id: str, chunks: Iterable[bytes]) -> int:
+        """Store the file's bytes (as they came, in their coding); returns their count.
+        Atomic: an exception from `chunks` leaves nothing behind."""
+        return self.blobs.write(keys.blob(BLOB_KIND, dataset_id), chunks)
 
-        def hashed() -> Iterator[bytes]:
-            for chunk in npy_chunks:
-                digest.update(chunk)
-                yield chunk
-
-        size = self.blobs.write(keys.blob(BLOB_KIND, dataset_id), hashed())
-        dataset = Dataset(
-            id=dataset_id, shape=list(shape), dtype=dtype, bytes=size, sha256=digest.hexdigest()
-        )
+    def record(self, tenant: str, dataset: Dataset, encoding: Encoding = "identity") -> None:
+        """Make a written blob the tenant's dataset, and index it by content."""
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(
-            keys.dataset(dataset_id), mapping={"tenant": tenant, "meta": dataset.model_dump_json()}
+            keys.dataset(dataset.id),
+            mapping={"tenant": tenant, "meta": dataset.model_dump_json(), "encoding": encoding},
         )
         # The first upload of a content stays its index entry (a duplicate may be removed).
-        pipe.hsetnx(keys.tenant_datasets(tenant), dataset.sha256, dataset_id)
+        pipe.hsetnx(keys.tenant_datasets(tenant), dataset.sha256, dataset.id)
         pipe.execute()
-        return dataset
 
     def get(self, tenant: str, dataset_id: str) -> Dataset:
         """The dataset if it exists and belongs to `tenant`; NotFound otherwise."""
@@ -97,9 +85,10 @@ class Datasets:
         self.redis.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
 
     def load(self, dataset_id: str) -> np.ndarray:
-        """The stored array. Never unpickles: object arrays were refused at upload."""
-        data = self.blobs.read(keys.blob(BLOB_KIND, dataset_id))
-        if not data:
+        """The stored array, decoded as it is read (one copy of it in memory). Never
+        unpickles: object arrays were refused at upload."""
+        coding = text(self.redis.hget(keys.dataset(dataset_id), "encoding")) or "identity"
+        key = keys.blob(BLOB_KIND, dataset_id)
+        if coding not in ENCODINGS or not self.blobs.exists(key):
             raise NotFound(f"no data stored for dataset {dataset_id!r}")
-        array: np.ndarray = np.load(io.BytesIO(data), allow_pickle=False)
-        return array
+        return array_from_chunks(decoded(self.blobs.chunks(key), coding))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from cornu.core.store import Store
 from cornu.core.embedded import DURABLE_REDIS_ARGS, free_port, wait_until
+from cornu.core.store import Store
 from tests.conftest import start_api, start_redis_server
 
 

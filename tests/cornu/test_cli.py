@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import cornu
-from cornu.core.store import Store
 from cornu.core.embedded import free_port, redis_answers, wait_until
+from cornu.core.store import Store
 from tests.helpers import mlp_spec
 
 ROOT = Path(__file__).resolve().parents[2]

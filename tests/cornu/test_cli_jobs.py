@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from cornu.core.store import Store
 from cornu.core.embedded import free_port
+from cornu.core.store import Store
 from tests.conftest import Service
 from tests.helpers import mlp_spec, upload, wait_for_job
 

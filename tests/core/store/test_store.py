@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import pytest
 
 from cornu.core.errors import NotFound, SpecError, TooManyJobs
 from cornu.core.ids import new_id
-from cornu.core.spec import JobSpec, JobStatus
+from cornu.core.spec import Dataset, JobSpec, JobStatus
 from cornu.core.store import Store, keys
 
 SPEC = JobSpec.model_validate(
@@ -89,7 +90,10 @@ def test_an_aborted_blob_write_leaves_nothing(store: Store) -> None:
 def test_datasets_are_found_by_content_within_their_tenant(store: Store) -> None:
     def create(tenant: str) -> str:
         dataset_id = new_id("ds")
-        store.datasets.create(tenant, dataset_id, [b"same bytes"], (10,), "uint8")
+        store.datasets.write_blob(dataset_id, [b"same bytes"])
+        sha256 = hashlib.sha256(b"same bytes").hexdigest()
+        dataset = Dataset(id=dataset_id, shape=[10], dtype="uint8", bytes=10, sha256=sha256)
+        store.datasets.record(tenant, dataset)
         return dataset_id
 
     first, duplicate, other = create("acme"), create("acme"), create("globex")
