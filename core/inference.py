@@ -18,7 +18,6 @@ from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.job import as_inputs, to_data
 from cornu.core.engine.model import Model
-from cornu.core.engine.optimizers import build_optimizer
 from cornu.core.engine.plan import Plan
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import InvalidDataset, PayloadTooLarge, SpecError
@@ -33,24 +32,19 @@ def evaluate_job(
 ) -> dict[str, float]:
     """`model.evaluate(x, y)` of a succeeded job on the tenant's datasets."""
     spec, state = store.jobs.trained(tenant, job_id)
+    if spec.compile is None:
+        raise SpecError(
+            f"job {job_id} holds a model that was never compiled: evaluate needs its loss "
+            "and metrics (compile the model, as Keras requires before evaluate)"
+        )
     data_ref = DataRef(x=request.x, y=request.y, sample_weight=request.sample_weight)
-    eval_spec = spec.model_copy(
-        update={
-            "data": data_ref,
-            "fit": spec.fit.model_copy(
-                update={"validation_data": None, "validation_split": 0.0, "callbacks": []}
-            ),
-        }
-    )
+    eval_spec = _on_data(spec, data_ref)
     shapes = store.datasets.shapes(tenant, data_ref.ids())
     plan = plan_job(eval_spec, shapes)
     model = _reload(eval_spec, plan, state)
     arrays = {d: store.datasets.load(d) for d in data_ref.ids()}
-    data = to_data(plan, plan.data, arrays, model, CPU)
-    trainer = Trainer(
-        model, plan.heads, build_optimizer(spec.compile.optimizer, model.parameters())
-    )
-    return trainer.evaluate(data, batch_size=request.batch_size)
+    data = to_data(plan, plan.data[0], arrays, model, CPU)
+    return Trainer(model, plan.heads).evaluate(data, batch_size=request.batch_size)
 
 
 class Trained(NamedTuple):
@@ -64,12 +58,13 @@ def trained(store: Store, tenant: str, job_id: str) -> Trained:
     the job succeeds. The training data tell a Sequential without `input_shape` its
     input, as they did at training."""
     spec, state = store.jobs.trained(tenant, job_id)
-    spec = _on_data(spec, spec.data)
-    plan = plan_job(spec, store.datasets.shapes(tenant, spec.data.ids()))
+    first = spec.epoch_data[0] if spec.epoch_data else None
+    spec = _on_data(spec, first)
+    plan = plan_job(spec, store.datasets.shapes(tenant, first.ids() if first else ()))
     return Trained(spec, plan, _reload(spec, plan, state))
 
 
-def _on_data(spec: JobSpec, data: DataRef) -> JobSpec:
+def _on_data(spec: JobSpec, data: DataRef | None) -> JobSpec:
     """The job's spec on other data, without what fit needs beyond it (validation, …)."""
     fit = spec.fit.model_copy(
         update={
@@ -77,6 +72,8 @@ def _on_data(spec: JobSpec, data: DataRef) -> JobSpec:
             "validation_split": 0.0,
             "callbacks": [],
             "class_weight": None,
+            "initial_weights": None,
+            "validation_steps": None,
         }
     )
     return spec.model_copy(update={"data": data, "fit": fit})
@@ -109,10 +106,7 @@ def predict_job(
         as_inputs(a, f"x[{name!r}]", dtype, CPU)
         for a, name, dtype in zip(arrays, plan.input_names, model.input_dtypes, strict=True)
     ]
-    trainer = Trainer(
-        model, plan.heads, build_optimizer(spec.compile.optimizer, model.parameters())
-    )
-    outputs = trainer.predict(x, batch_size=request.batch_size)
+    outputs = Trainer(model, plan.heads).predict(x, batch_size=request.batch_size)
     predictions = {name: out.tolist() for name, out in zip(plan.output_names, outputs, strict=True)}
     return {"predictions": predictions if len(outputs) > 1 else outputs[0].tolist()}
 

@@ -9,8 +9,8 @@ import logging
 from collections.abc import Callable
 
 from cornu.core.config import Settings
-from cornu.core.engine import Plan, plan_job
-from cornu.core.engine.plan import check_initial_weights
+from cornu.core.engine import plan_job
+from cornu.core.engine.plan import Plan, check_initial_weights, check_keras_weights
 from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
 from cornu.core.ids import new_id
 from cornu.core.spec import Job, JobSpec
@@ -34,13 +34,25 @@ def check_limits(spec: JobSpec, plan: Plan, settings: Settings) -> None:
             raise SpecError(f"{what}: {value} is more than this service allows ({limit})", loc)
 
 
-def _check_initial_weights(store: Store, tenant: str, job_id: str, plan: Plan) -> None:
+def _check_initial_weights(
+    store: Store, tenant: str, given: str | dict[str, str], plan: Plan
+) -> None:
+    if isinstance(given, dict):  # Keras's weights, uploaded as datasets
+        shapes = store.datasets.shapes(tenant, given.values())
+        missing = sorted(name for name, d in given.items() if d not in shapes)
+        if missing:
+            raise SpecError(
+                f"initial_weights: no dataset for {', '.join(missing)}; upload them first",
+                ("fit", "initial_weights"),
+            )
+        check_keras_weights(plan, {name: shapes[d] for name, d in given.items()})
+        return
     try:
-        shapes = store.jobs.trained_shapes(tenant, job_id)
+        shapes = store.jobs.trained_shapes(tenant, given)
     except NotFound as exc:
         hint = "initial_weights names a job of yours that succeeded"
         raise SpecError(f"{exc.detail}; {hint}", ("fit", "initial_weights")) from None
-    check_initial_weights(plan, job_id, shapes)
+    check_initial_weights(plan, given, shapes)
 
 
 def submit_job(

@@ -18,13 +18,16 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
+import numpy as np
 import safetensors.torch
 import torch
 
 from cornu.core.config import Settings
 from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
+from cornu.core.engine.job import InitialWeights
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.spec import JobStatus
@@ -41,13 +44,15 @@ _UNSENT: tuple[type[Exception], ...] = (ServiceUnavailable, *UNAVAILABLE)
 
 
 class Heartbeat(threading.Thread):
-    """Renews the lease every `every_s` and looks for a cancel request every `poll_s`, so
-    that a cancel stops the run within `poll_s` and a batch, however long the lease."""
+    """Renews the lease every `every_s` and looks for the client's requests (a cancel,
+    Keras's stop_training) every `poll_s`, so that either takes effect within `poll_s`
+    and a batch, however long the lease."""
 
     def __init__(self, store: Store, claim: Claim, every_s: float, poll_s: float) -> None:
         super().__init__(name=f"heartbeat-{claim.job_id}", daemon=True)
         self.store, self.claim, self.every_s, self.poll_s = store, claim, every_s, poll_s
         self.stop_reason: str | None = None
+        self.stop_training = False
         self._done = threading.Event()
 
     def run(self) -> None:
@@ -56,13 +61,13 @@ class Heartbeat(threading.Thread):
             try:
                 if time.monotonic() >= renew_at:
                     renew_at = time.monotonic() + self.poll_s  # if Redis fails, again soon
-                    owned, cancel = self.store.runs.renew(self.claim)
+                    owned, controls = self.store.runs.renew(self.claim)
                     renew_at = time.monotonic() + self.every_s
                     if not owned:
                         self.stop_reason = "lease_lost"
                         return
                 else:
-                    cancel = self.store.runs.cancel_requested(self.claim.job_id)
+                    controls = self.store.runs.controls(self.claim.job_id)
             except UNAVAILABLE:
                 continue  # the next write tells whether the lease survived the outage
             except Exception:
@@ -70,8 +75,9 @@ class Heartbeat(threading.Thread):
                 log.exception("job %s: heartbeat failed", self.claim.job_id)
                 self.stop_reason = "lease_lost"
                 return
-            if cancel:
+            if controls.cancel:
                 self.stop_reason = "cancel"
+            self.stop_training = self.stop_training or controls.stop_training
 
     def close(self) -> None:
         self._done.set()
@@ -157,6 +163,7 @@ class Guard(Callback):
 
     def __init__(self, run: JobRun) -> None:
         self.run = run
+        self._client_attached = run.claim.spec.fit.client_callbacks
         self._epoch_started = 0.0
         self._last_checkpoint = time.monotonic()
         self._last_progress = -math.inf  # the run's first batch reports: clients learn its size
@@ -165,6 +172,8 @@ class Guard(Callback):
         self._epoch_started = time.perf_counter()
 
     def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
+        if self.run.heartbeat.stop_training:  # Keras: the epoch ends after this batch
+            self.trainer.stop_training = True
         reason = self.run.stop_reason()
         if reason is not None:
             if reason in ("shutdown", "timeout"):
@@ -183,6 +192,31 @@ class Guard(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.run.commit_epoch(self.trainer, epoch, time.perf_counter() - self._epoch_started, logs)
         self._last_checkpoint = time.monotonic()
+        last = epoch + 1 >= self.run.claim.spec.fit.epochs
+        if self._client_attached and not last and not self.trainer.stop_training:
+            self._wait_for_client(epoch + 1)
+
+    def _wait_for_client(self, epoch: int) -> None:
+        """Keras calls callbacks between epochs: the client's run in its own process, so
+        the next epoch waits until the client has seen this one and said go on (or stop).
+        A client silent for `client_callback_timeout_seconds` is left behind: the job
+        goes on without it (a laptop that went to sleep does not hold the job forever)."""
+        run = self.run
+        deadline = time.monotonic() + run.settings.client_callback_timeout_seconds
+        while time.monotonic() < deadline:
+            if run.heartbeat.stop_training:
+                self.trainer.stop_training = True
+                return
+            reason = run.stop_reason()
+            if reason is not None:
+                raise Interrupted(reason)
+            block = min(run.settings.control_poll_seconds, deadline - time.monotonic())
+            done = partial(run.store.runs.client_done, run.claim.job_id, epoch, max(0.01, block))
+            if run.retrying(done):
+                return
+        self._client_attached = False
+        with contextlib.suppress(*UNAVAILABLE):
+            run.store.runs.note(run.claim.job_id, "client_detached", epoch=epoch)
 
 
 def default_device(settings: Settings) -> torch.device:
@@ -235,7 +269,7 @@ def _attempt(
             arrays,
             callbacks=[Guard(run)],
             device=device,
-            initial_weights=None if resume is not None else _initial_weights(store, claim),
+            initial_weights=None if resume is not None else _initial_weights(store, claim, arrays),
             resume=resume,
         )
         store.runs.trained_to_end(claim)
@@ -273,16 +307,21 @@ def _attempt(
     return status
 
 
-def _initial_weights(store: Store, claim: Claim) -> dict[str, torch.Tensor] | None:
-    """`fit.initial_weights`: the state another job of the tenant trained."""
-    job_id = claim.spec.fit.initial_weights
-    if job_id is None:
+def _initial_weights(
+    store: Store, claim: Claim, arrays: dict[str, np.ndarray]
+) -> InitialWeights | None:
+    """`fit.initial_weights`: the state another job of the tenant trained, or Keras's
+    weights the client uploaded (as datasets, loaded with the job's data)."""
+    given = claim.spec.fit.initial_weights
+    if given is None:
         return None
+    if isinstance(given, dict):
+        return "keras", {name: torch.from_numpy(arrays[d]) for name, d in given.items()}
     try:
-        _, state = store.jobs.trained(claim.tenant, job_id)
+        _, state = store.jobs.trained(claim.tenant, given)
     except NotFound as exc:
         raise JobFailed(f"fit.initial_weights: {exc.detail}") from None
-    return safetensors.torch.load(state)
+    return "state", safetensors.torch.load(state)
 
 
 def _resume_state(store: Store, claim: Claim) -> dict[str, Any] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from cornu.api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
@@ -76,6 +76,23 @@ def cancel_job(job_id: str, tenant: TenantDep, store: StoreDep, response: Respon
     if job.status is not JobStatus.cancelled:
         response.status_code = 202
     return job
+
+
+@router.post("/{job_id}/stop", status_code=202)
+def stop_training(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
+    """Keras's `model.stop_training = True`, from the client's own callbacks: the job
+    stops after its current batch (at once, if it waits between epochs) and ends
+    `succeeded` with its weights; 409 once it has finished."""
+    return store.jobs.stop_training(tenant, job_id)
+
+
+@router.post("/{job_id}/epochs/{epoch}/ack", status_code=204)
+def ack_epoch(
+    job_id: str, epoch: Annotated[int, Path(ge=1, le=1_000_000)], tenant: TenantDep, store: StoreDep
+) -> None:
+    """The client's own callbacks are done with epoch `epoch` (1-based): a job whose fit
+    has `client_callbacks` waits for this before its next epoch."""
+    store.jobs.ack_epoch(tenant, job_id, epoch)
 
 
 @router.get("/{job_id}/events")

@@ -217,6 +217,20 @@ class ModelCheckpoint(Callback):
         self.__dict__.update({k: state[k] for k in self._STATE})
 
 
+class LearningRateScheduler(Callback):
+    """Sets each epoch's learning rate from the table before the epoch starts and logs it
+    as `learning_rate` after (keras/src/callbacks/learning_rate_scheduler.py)."""
+
+    def __init__(self, s: spec.LearningRateScheduler) -> None:
+        self.spec = s
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self.trainer.optimizer.learning_rate = self.spec.schedule[epoch]
+
+    def on_epoch_end(self, epoch: int, logs: Logs) -> None:
+        logs["learning_rate"] = self.trainer.optimizer.learning_rate
+
+
 class TerminateOnNaN(Callback):
     """Stops at the first batch whose loss is NaN or infinite (the job then fails)."""
 
@@ -233,6 +247,7 @@ BUILT_IN = {
     "ReduceLROnPlateau": ReduceLROnPlateau,
     "ModelCheckpoint": ModelCheckpoint,
     "TerminateOnNaN": lambda s: TerminateOnNaN(),
+    "LearningRateScheduler": LearningRateScheduler,
 }
 
 

@@ -7,9 +7,9 @@ then `train_job` plans the job (`core.engine.plan`), builds the model and trains
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from cornu.core.engine.plan import (
     Plan,
     Shape,
     check_initial_weights,
+    check_keras_weights,
     plan_job,
     split_point,
 )
@@ -175,13 +176,10 @@ def to_data(
 
 @dataclass
 class TrainResult:
-    trainer: Trainer
+    model: Model
     history: History
     plan: Plan
-
-    @property
-    def model(self) -> Model:
-        return self.trainer.model
+    trainer: Trainer | None = None  # None when nothing was trained (epochs 0)
 
 
 def dump_state(state: dict[str, Any]) -> bytes:
@@ -197,18 +195,24 @@ def load_state(data: bytes) -> dict[str, Any]:
     return state
 
 
+InitialWeights = tuple[Literal["state", "keras"], Mapping[str, Tensor]]
+"""Weights to start from: a job's state_dict (`"state"`) or Keras's weights by Keras's
+names and in Keras's layouts (`"keras"`: what `set_weights` and `load_model` give)."""
+
+
 def train_job(
     spec: JobSpec,
     arrays: Mapping[str, np.ndarray],
     *,
     callbacks: Sequence[Callback] = (),
     device: torch.device | str = "cpu",
-    initial_weights: Mapping[str, Tensor] | None = None,
+    initial_weights: InitialWeights | None = None,
     resume: dict[str, Any] | None = None,
 ) -> TrainResult:
     """Compile and fit `spec` on `arrays` (`{dataset id: array}`), from the start or from
-    a checkpoint (`resume`, a `Trainer.capture()` state). `initial_weights` (the state_dict
-    that `fit.initial_weights` names) replace the newly initialised weights."""
+    a checkpoint (`resume`, a `Trainer.capture()` state). `initial_weights` replace the
+    newly initialised weights. A spec with `epochs: 0` trains nothing: the result is the
+    model with its first weights."""
     device = torch.device(device)
     plan = plan_job(spec, {k: tuple(v.shape) for k, v in arrays.items()})
     seed = spec.fit.seed if spec.fit.seed is not None else int(torch.seed())
@@ -218,35 +222,109 @@ def train_job(
     # Initialised on the CPU, then moved: the same seed gives the same start on any device.
     model = build_model(spec.model, plan.input_shapes)
     if initial_weights is not None:
-        shapes = {k: tuple(v.shape) for k, v in initial_weights.items()}
-        check_initial_weights(plan, spec.fit.initial_weights or "initial_weights", shapes)
-        model.load_state_dict(initial_weights)
+        _load_initial(model, plan, spec, *initial_weights)
         del initial_weights  # copied: the worker's only reference, freed for the run
     model = model.to(device)
-    data = to_data(plan, plan.data, arrays, model, device)
-    if spec.fit.class_weight:
-        labels = data.y[0]
-        assert labels is not None
-        data.sample_weight = class_weights(labels, spec.fit.class_weight, plan.output_shapes[0])
+    if spec.fit.epochs == 0 or spec.compile is None:
+        return TrainResult(model=model, history=History(), plan=plan)
+
     validation = None
     if plan.validation is not None:
         validation = to_data(plan, plan.validation, arrays, model, device, prefix="validation ")
-    elif spec.fit.validation_split:
-        split_at = split_point(data.samples, spec.fit.validation_split)
-        data, validation = data.slice(0, split_at), data.slice(split_at, data.samples)
+    epoch_data: Data | Callable[[int], Data]
+    if len(plan.data) == 1:
+        data = _training_data(spec, plan, plan.data[0], arrays, model, device)
+        if spec.fit.validation_split:
+            split_at = split_point(data.samples, spec.fit.validation_split)
+            data, validation = data.slice(0, split_at), data.slice(split_at, data.samples)
+        epoch_data = data
+    else:
+        epoch_data = _EpochData(spec, plan, arrays, model, device)
 
     optimizer = build_optimizer(spec.compile.optimizer, model.parameters())
     bf16 = spec.fit.mixed_precision == "bf16" and device.type == "cuda"
     trainer = Trainer(model, plan.heads, optimizer, autocast=torch.bfloat16 if bf16 else None)
+    fit = spec.fit
     history = trainer.fit(
-        data,
-        batch_size=spec.fit.batch_size,
-        epochs=spec.fit.epochs,
-        initial_epoch=spec.fit.initial_epoch,
-        shuffle=spec.fit.shuffle,
+        epoch_data,
+        batch_size=fit.batch_size,
+        epochs=fit.epochs,
+        initial_epoch=fit.initial_epoch,
+        shuffle=fit.shuffle,
+        steps_per_epoch=fit.steps_per_epoch,
         validation=validation,
-        callbacks=[*callback_module.from_specs(spec.fit.callbacks), *callbacks],
+        validation_steps=fit.validation_steps,
+        validation_batch_size=fit.validation_batch_size,
+        validation_freq=fit.validation_freq,
+        callbacks=[*callback_module.from_specs(fit.callbacks), *callbacks],
         generator=generator,
         resume=resume,
     )
-    return TrainResult(trainer=trainer, history=history, plan=plan)
+    return TrainResult(model=trainer.model, history=history, plan=plan, trainer=trainer)
+
+
+def _load_initial(
+    model: Model, plan: Plan, spec: JobSpec, kind: str, weights: Mapping[str, Tensor]
+) -> None:
+    shapes = {k: tuple(v.shape) for k, v in weights.items()}
+    if kind == "keras":
+        check_keras_weights(plan, shapes)
+        model.load_keras_weights(weights)
+    else:
+        check_initial_weights(plan, str(spec.fit.initial_weights), shapes)
+        model.load_state_dict(weights)
+
+
+def _training_data(
+    spec: JobSpec,
+    plan: Plan,
+    ids: DataIds,
+    arrays: Mapping[str, np.ndarray],
+    model: Model,
+    device: torch.device,
+    prefix: str = "",
+) -> Data:
+    """One epoch's (or every epoch's) training data, with class weights applied."""
+    data = to_data(plan, ids, arrays, model, device, prefix)
+    if spec.fit.class_weight:
+        labels = data.y[0]
+        assert labels is not None
+        data.sample_weight = class_weights(labels, spec.fit.class_weight, plan.output_shapes[0])
+    return data
+
+
+class _EpochData:
+    """Each epoch's own data, moved to the device when its epoch starts (the arrays of
+    every epoch stay on the host; one epoch's are on the device at a time)."""
+
+    def __init__(
+        self,
+        spec: JobSpec,
+        plan: Plan,
+        arrays: Mapping[str, np.ndarray],
+        model: Model,
+        device: torch.device,
+    ) -> None:
+        self.spec, self.plan, self.arrays, self.model, self.device = (
+            spec,
+            plan,
+            arrays,
+            model,
+            device,
+        )
+        self._current: tuple[int, Data] | None = None
+
+    def __call__(self, index: int) -> Data:
+        if self._current is None or self._current[0] != index:
+            self._current = None  # the previous epoch's tensors go first
+            data = _training_data(
+                self.spec,
+                self.plan,
+                self.plan.data[index],
+                self.arrays,
+                self.model,
+                self.device,
+                prefix=f"epoch {self.spec.fit.initial_epoch + index + 1}: ",
+            )
+            self._current = (index, data)
+        return self._current[1]

@@ -50,11 +50,12 @@ class Plan:
     params: int
     trainable_params: int
     heads: list[Head]
-    data: DataIds
+    data: list[DataIds]  # each epoch's, or one for all; none for a job that trains nothing
     validation: DataIds | None
     history_keys: list[str]
     layer_names: list[str]
     state_shapes: dict[str, Shape]  # the model's state_dict: what initial_weights must match
+    keras_shapes: dict[str, Shape]  # its weights in Keras's names and layouts
 
 
 def per_output(value: Any, names: list[str], what: str, loc: Loc) -> list[Any]:
@@ -105,7 +106,7 @@ def _dataset_ids(
 
 
 def _check_data(
-    where: tuple[str, ...],
+    where: Loc,
     ref: DataRef,
     shapes: Mapping[str, Shape],
     plan_inputs: tuple[list[str], list[Shape] | None],
@@ -159,7 +160,13 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
     """
     model = _build_for(spec, shapes)
     names, given = model.input_names, model.input_shapes
-    data = _check_data(("data",), spec.data, shapes, (names, given), model.output_names)
+    many = isinstance(spec.data, list)
+    data = [
+        _check_data(
+            ("data", i) if many else ("data",), ref, shapes, (names, given), model.output_names
+        )
+        for i, ref in enumerate(spec.epoch_data)
+    ]
     validation = None
     if spec.fit.validation_data is not None:
         validation = _check_data(
@@ -169,8 +176,8 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
             (names, given),
             model.output_names,
         )
-    samples = shapes[data.x[0]][0]
-    if spec.fit.validation_split:
+    for ids in data if spec.fit.validation_split else []:
+        samples = shapes[ids.x[0]][0]
         split_at = split_point(samples, spec.fit.validation_split)
         if split_at in (0, samples):
             raise SpecError(
@@ -178,7 +185,8 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
                 f"with validation_split={spec.fit.validation_split}",
                 ("fit", "validation_split"),
             )
-    heads = _heads(spec, model, data, shapes)
+    _check_fit(spec, validation is not None or spec.fit.validation_split > 0)
+    heads = _heads(spec, model, data[0], shapes) if data and spec.compile else []
     if spec.fit.class_weight is not None:
         _check_class_weight(spec, heads, data)
     has_validation = validation is not None or spec.fit.validation_split > 0
@@ -199,7 +207,46 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
         history_keys=keys,
         layer_names=model.names,
         state_shapes={k: tuple(v.shape) for k, v in model.state_dict().items()},
+        keras_shapes={k: tuple(v.shape) for k, v in model.keras_weights().items()},
     )
+
+
+def _check_fit(spec: JobSpec, has_validation: bool) -> None:
+    """fit arguments that only mean something together."""
+    fit = spec.fit
+    if fit.validation_steps is not None and not has_validation:
+        raise SpecError(
+            "validation_steps needs validation data (validation_data or validation_split)",
+            ("fit", "validation_steps"),
+        )
+    if isinstance(spec.data, list) and fit.validation_split:
+        raise SpecError(
+            "validation_split takes the last part of one set of arrays; with data for each "
+            "epoch, give validation_data",
+            ("fit", "validation_split"),
+        )
+
+
+def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
+    """`fit.initial_weights` given as Keras's weights (`{"dense/kernel": shape}`): every
+    weight of the model, in Keras's layout, and nothing else."""
+    ours = plan.keras_shapes
+    problems = [
+        f"{k!r} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in what you gave"
+        for k in ours
+        if k in shapes and tuple(shapes[k]) != ours[k]
+    ]
+    problems += [f"{k!r} is missing" for k in ours if k not in shapes]
+    problems += [f"{k!r} is not a weight of this model" for k in shapes if k not in ours]
+    if problems:
+        more = len(problems) - 3
+        shown = "; ".join(problems[:3]) + (f"; and {more} more" if more > 0 else "")
+        raise SpecError(
+            f"initial_weights do not fit this model ({shown}); its weights are "
+            f"{', '.join(f'{k} {_fmt(v)}' for k, v in list(ours.items())[:6])}"
+            f"{' …' if len(ours) > 6 else ''} (Keras's names and layouts)",
+            ("fit", "initial_weights"),
+        )
 
 
 def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) -> None:
@@ -237,8 +284,8 @@ def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) 
 def _build_for(spec: JobSpec, shapes: Mapping[str, Shape]) -> Model:
     """The model on the meta device; a Sequential without input_shape takes x's shape."""
     if isinstance(spec.model, SequentialSpec) and spec.model.input_shape is None:
-        x = spec.data.x
-        first = x if isinstance(x, str) else next(iter(x.values()), None)
+        x = spec.epoch_data[0].x if spec.epoch_data else None
+        first = x if isinstance(x, str) or x is None else next(iter(x.values()), None)
         if first is not None and first in shapes:
             return build_model(spec.model, [shapes[first][1:]], device="meta")
     return build_model(spec.model, device="meta")
@@ -247,6 +294,7 @@ def _build_for(spec: JobSpec, shapes: Mapping[str, Shape]) -> Model:
 def _heads(spec: JobSpec, model: Model, data: DataIds, shapes: Mapping[str, Shape]) -> list[Head]:
     names = model.output_names
     compile_ = spec.compile
+    assert compile_ is not None, "a job with data has a compile (JobSpec checks it)"
     loss_specs = per_output(compile_.loss, names, "loss", ("compile", "loss"))
     weights = per_output(compile_.loss_weights, names, "loss_weights", ("compile", "loss_weights"))
     metric_specs = per_output(compile_.metrics, names, "metrics", ("compile", "metrics"))
@@ -321,7 +369,7 @@ def _history_keys(heads: list[Head], validation: bool, spec: JobSpec) -> list[st
     keys.sort()
     if validation:
         keys += [f"val_{k}" for k in keys]
-    if any(c.type == "ReduceLROnPlateau" for c in spec.fit.callbacks):
+    if any(c.type in ("ReduceLROnPlateau", "LearningRateScheduler") for c in spec.fit.callbacks):
         keys.append("learning_rate")
     return keys
 
@@ -338,20 +386,28 @@ def _check_callbacks(spec: JobSpec, keys: list[str]) -> None:
                 f"reports {', '.join(keys)}{hint}",
                 ("fit", "callbacks", index, "monitor"),
             )
-        if callback.type == "ReduceLROnPlateau" and not isinstance(
+        scheduled = spec.compile is not None and not isinstance(
             spec.compile.optimizer.learning_rate, float | int
-        ):
+        )
+        if callback.type in ("ReduceLROnPlateau", "LearningRateScheduler") and scheduled:
             raise SpecError(
-                "ReduceLROnPlateau cannot change a learning rate that follows a schedule; "
+                f"{callback.type} cannot change a learning rate that follows a schedule; "
                 "use a fixed learning_rate or drop the callback",
                 ("fit", "callbacks", index),
             )
+        table = getattr(callback, "schedule", None)
+        if table is not None and len(table) < spec.fit.epochs:
+            raise SpecError(
+                f"LearningRateScheduler's schedule gives {len(table)} learning rates but fit "
+                f"runs to epoch {spec.fit.epochs}; give one per epoch (index 0 first)",
+                ("fit", "callbacks", index, "schedule"),
+            )
 
 
-def _check_class_weight(spec: JobSpec, heads: list[Head], data: DataIds) -> None:
+def _check_class_weight(spec: JobSpec, heads: list[Head], data: list[DataIds]) -> None:
     if len(heads) > 1:
         raise SpecError("class_weight needs a model with one output", ("fit", "class_weight"))
-    if data.sample_weight is not None:
+    if any(ids.sample_weight is not None for ids in data):
         raise SpecError(
             "give class_weight or sample_weight, not both (Keras refuses them together)",
             ("fit", "class_weight"),

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from cornu.core.engine.batches import Batches, Shuffle
 from cornu.core.engine.callbacks import Callback, CallbackList, History, Logs, Weights
 from cornu.core.engine.losses import Loss, reduce
 from cornu.core.engine.metrics import Mean, Metric
@@ -136,30 +137,35 @@ class EpochLogs:
 
 @dataclass
 class Position:
-    """Where a resumed run picks up inside an epoch: its order and batch, its sums so far."""
+    """Where a resumed run picks up inside an epoch: its batch, and its sums so far."""
 
-    order: Tensor | None
     batch: int
     logs: dict[str, Any]
 
 
+EpochData = Data | Callable[[int], Data]
+"""The training data: one set for every epoch, or each epoch's own (`epoch → Data`)."""
+
+
 class Trainer:
-    """`compile`d state: a model with its outputs' losses and metrics, and an optimizer."""
+    """`compile`d state: a model with its outputs' losses and metrics, and an optimizer
+    (None for a model that only evaluates and predicts)."""
 
     def __init__(
         self,
         model: Model,
         heads: Sequence[Head],
-        optimizer: KerasOptimizer,
+        optimizer: KerasOptimizer | None = None,
         *,
         autocast: torch.dtype | None = None,
     ) -> None:
         self.model = model
         self.heads = list(heads)
-        self.optimizer = optimizer
+        self._optimizer = optimizer
         self.autocast = autocast
         self.stop_training = False
         self.stop_reason: str | None = None
+        self.steps = 0
         # Outputs whose cross-entropy is computed from the head's logits.
         self.fused = frozenset(
             j
@@ -170,36 +176,77 @@ class Trainer:
             and head.loss.fuses in FUSABLE_ACTIVATIONS
         )
 
+    @property
+    def optimizer(self) -> KerasOptimizer:
+        if self._optimizer is None:
+            raise RuntimeError("this Trainer was made without an optimizer: it cannot train")
+        return self._optimizer
+
     # -- fit -------------------------------------------------------------------------
 
     def fit(
         self,
-        data: Data,
+        data: EpochData,
         *,
         batch_size: int = 32,
         epochs: int = 1,
         initial_epoch: int = 0,
-        shuffle: bool = True,
+        shuffle: Shuffle = True,
+        steps_per_epoch: int | None = None,
         validation: Data | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int | list[int] = 1,
         callbacks: Sequence[Callback] = (),
         generator: torch.Generator | None = None,
         resume: dict[str, Any] | None = None,
     ) -> History:
         """Keras's `fit`; `resume` is a state from `capture()` to carry on from."""
         history = History()
-        hooks = CallbackList([history, *callbacks], self)
+        hooks = CallbackList([*callbacks, history], self)  # Keras adds History last
         self._hooks, self._generator = hooks, generator or torch.Generator()
         self.stop_training, self.stop_reason = False, None
+        per_epoch = callable(data)
+        device = self.model_device()
+
+        def batches_of(samples: int) -> Batches:
+            return Batches(
+                samples,
+                batch_size,
+                shuffle=shuffle,
+                steps_per_epoch=steps_per_epoch,
+                generator=self._generator,
+                device=device,
+            )
+
+        fixed = None if callable(data) else data
+        self._batches = batches_of(fixed.samples) if fixed is not None else None
+        self._val_batches = None
+        if validation is not None:
+            self._val_batches = Batches(
+                validation.samples,
+                validation_batch_size or batch_size,
+                shuffle=False,
+                steps_per_epoch=validation_steps,
+                device=device,
+            )
         hooks.on_train_begin()
-        first, position = initial_epoch, None
+        first, position, saved = initial_epoch, None, None
         if resume is not None:
-            first, position = self._restore(resume, data.x[0].device)
+            first, position, saved = self._restore(resume)
         for epoch in range(first, epochs):
             hooks.on_epoch_begin(epoch)
-            logs = self._train_epoch(data, epoch, batch_size, shuffle, hooks, position)
+            epoch_data = data(epoch - initial_epoch) if callable(data) else data
+            if per_epoch:  # each epoch's data is a pass of its own
+                self._batches = batches_of(epoch_data.samples)
+            if saved is not None:
+                assert self._batches is not None
+                self._batches.set_state(saved)
+                saved = None
+            logs = self._train_epoch(epoch_data, epoch, hooks, position)
             position = None
-            if validation is not None:
-                val = self.evaluate(validation, batch_size=batch_size)
+            if validation is not None and _validates(epoch, validation_freq):
+                val = self.evaluate(validation, batches=self._val_batches)
                 logs.update({f"val_{name}": value for name, value in val.items()})
             if not math.isfinite(logs["loss"]):
                 reason = f" ({self.stop_reason})" if self.stop_reason else ""
@@ -214,33 +261,30 @@ class Trainer:
         hooks.on_train_end()
         return history
 
+    def model_device(self) -> torch.device:
+        parameter = next(iter(self.model.parameters()), None)
+        return parameter.device if parameter is not None else torch.device("cpu")
+
     def _train_epoch(
-        self,
-        data: Data,
-        epoch: int,
-        batch_size: int,
-        shuffle: bool,
-        hooks: CallbackList,
-        position: Position | None,
+        self, data: Data, epoch: int, hooks: CallbackList, position: Position | None
     ) -> Logs:
         self.model.train()
-        n = data.samples
-        self.steps = -(-n // batch_size)  # batches per epoch, for progress reports
+        batches = self._batches
+        assert batches is not None
         logs = EpochLogs(self.heads)
         first = 0
         if position is not None:
-            order, first = position.order, position.batch
+            first = position.batch
             logs.set_state(position.logs, data.x[0].device)
-        elif shuffle:
-            order = torch.randperm(n, generator=self._generator).to(data.x[0].device)
         else:
-            order = None
-        self._epoch, self._order, self._logs, self._batch = epoch, order, logs, first
-        for batch, start in enumerate(range(first * batch_size, n, batch_size), first):
-            if order is None:
-                batch_data = data.slice(start, start + batch_size)
+            batches.start_epoch()
+        self.steps = batches.epoch_steps  # for progress reports
+        self._epoch, self._logs, self._batch = epoch, logs, first
+        for batch, index in batches.steps(first):
+            if isinstance(index, slice):
+                batch_data = data.slice(index.start, index.stop)
             else:
-                batch_data = data.take(order[start : start + batch_size])
+                batch_data = data.take(index)
             self.optimizer.zero_grad(set_to_none=True)
             with self._autocast():
                 total, parts, forward = self._loss(batch_data)
@@ -302,12 +346,16 @@ class Trainer:
     # -- evaluate and predict --------------------------------------------------------
 
     @torch.inference_mode()
-    def evaluate(self, data: Data, *, batch_size: int = 32) -> Logs:
-        """Loss and metrics over `data` in inference mode (no dropout), as `model.evaluate`."""
+    def evaluate(self, data: Data, *, batch_size: int = 32, batches: Batches | None = None) -> Logs:
+        """Loss and metrics over `data` in inference mode (no dropout), as `model.evaluate`;
+        over `batches`' next steps when given (fit's `validation_steps`)."""
         self.model.eval()
         logs = EpochLogs(self.heads)
-        for start in range(0, data.samples, batch_size):
-            batch_data = data.slice(start, start + batch_size)
+        batches = batches or Batches(data.samples, batch_size, shuffle=False)
+        batches.start_epoch()
+        for _, index in batches.steps():
+            assert isinstance(index, slice), "evaluation keeps the samples' order"
+            batch_data = data.slice(index.start, index.stop)
             with self._autocast():
                 total, parts, forward = self._loss(batch_data)
             logs.update(total, parts, batch_data, forward.outputs)
@@ -321,7 +369,7 @@ class Trainer:
         for start in range(0, x[0].shape[0], batch_size):
             with self._autocast():
                 chunks.append(self.model.run([t[start : start + batch_size] for t in x]).outputs)
-        return [torch.cat([c[j] for c in chunks]).float() for j in range(len(self.heads))]
+        return [torch.cat([c[j] for c in chunks]).float() for j in range(len(self.model.outputs))]
 
     # -- progress and checkpoints ----------------------------------------------------
 
@@ -342,18 +390,16 @@ class Trainer:
         }
         if torch.cuda.is_initialized():
             state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+        state["batches"] = None if self._batches is None else self._batches.get_state()
+        if self._val_batches is not None:
+            state["validation_batches"] = self._val_batches.get_state()
         if end_of_epoch:
             return {**state, "epoch": self._epoch + 1, "batch": 0}
-        order = None if self._order is None else self._order.cpu()
-        return {
-            **state,
-            "epoch": self._epoch,
-            "batch": self._batch,
-            "order": order,
-            "logs": self._logs.get_state(),
-        }
+        return {**state, "epoch": self._epoch, "batch": self._batch, "logs": self._logs.get_state()}
 
-    def _restore(self, state: dict[str, Any], device: torch.device) -> tuple[int, Position | None]:
+    def _restore(self, state: dict[str, Any]) -> tuple[int, Position | None, dict[str, Any] | None]:
+        """Put back what `capture` took; returns the epoch to start, where in it, and
+        the training batches' state (set once the epoch's data is at hand)."""
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"]["torch"])
@@ -362,10 +408,10 @@ class Trainer:
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         for callback, saved in zip(self._hooks.callbacks, state["callbacks"], strict=True):
             callback.set_state(saved)
-        if state["batch"] == 0:
-            return state["epoch"], None
-        order = None if state["order"] is None else state["order"].to(device)
-        return state["epoch"], Position(order, state["batch"], state["logs"])
+        if self._val_batches is not None and "validation_batches" in state:
+            self._val_batches.set_state(state["validation_batches"])
+        position = Position(state["batch"], state["logs"]) if state["batch"] else None
+        return state["epoch"], position, state["batches"]
 
     # -- weights, for callbacks ------------------------------------------------------
 
@@ -385,3 +431,10 @@ def _mask(values: Tensor, output_mask: Tensor | None, target_mask: Tensor | None
     for m in masks[1:]:
         combined = combined & m
     return combined
+
+
+def _validates(epoch: int, validation_freq: int | list[int]) -> bool:
+    """Whether epoch `epoch` (0-based) ends with a validation (Keras's `_should_eval`)."""
+    if isinstance(validation_freq, list):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0

@@ -61,6 +61,19 @@ class ModelCheckpoint(_Callback):
     initial_value_threshold: float | None = None
 
 
+class LearningRateScheduler(_Callback):
+    """Keras's `LearningRateScheduler(schedule)`, with the schedule as a table: the
+    learning rate of each epoch, index 0 first (the SDK calls the user's Python function
+    to fill it before submitting; no user code runs here). Each epoch's logs gain
+    `learning_rate`, as in Keras."""
+
+    type: Literal["LearningRateScheduler"] = "LearningRateScheduler"
+    schedule: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] = Field(
+        min_length=1, max_length=100_000
+    )
+    verbose: int = 0
+
+
 class TerminateOnNaN(_Callback):
     """Stop (and fail the job) at the first batch whose loss is NaN or infinite."""
 
@@ -69,11 +82,17 @@ class TerminateOnNaN(_Callback):
 
 CALLBACK_SPECS: dict[str, type[_Callback]] = {
     c.model_fields["type"].default: c
-    for c in (EarlyStopping, ReduceLROnPlateau, ModelCheckpoint, TerminateOnNaN)
+    for c in (
+        EarlyStopping,
+        ReduceLROnPlateau,
+        ModelCheckpoint,
+        TerminateOnNaN,
+        LearningRateScheduler,
+    )
 }
 
 AnyCallback = Annotated[
-    EarlyStopping | ReduceLROnPlateau | ModelCheckpoint | TerminateOnNaN,
+    EarlyStopping | ReduceLROnPlateau | ModelCheckpoint | TerminateOnNaN | LearningRateScheduler,
     Field(discriminator="type"),
     BeforeValidator(keras_object),
 ]

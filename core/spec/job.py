@@ -7,7 +7,7 @@ A model with several inputs or outputs takes maps from their names to datasets.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -18,9 +18,10 @@ from pydantic import (
     NonNegativeInt,
     PositiveInt,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cornu.core.spec.callbacks import AnyCallback
 from cornu.core.spec.layers import KerasObject, keras_object
@@ -33,6 +34,8 @@ DatasetId = Annotated[
 Datasets = DatasetId | dict[str, DatasetId]
 """One dataset, or one per model input/output name."""
 JobId = Annotated[str, StringConstraints(pattern=r"^job_[0-9A-Z]{26}$")]
+WeightName = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+MAX_EPOCH_DATA = 10_000  # per-epoch datasets one job may list
 
 Named = Annotated[str | KerasObject, BeforeValidator(keras_object)]
 """A loss or metric by name (`"mse"`), or with arguments (`{"type": "Huber", "delta": 0.5}`)."""
@@ -81,21 +84,51 @@ class DataRef(_Strict):
 
 
 class FitSpec(_Strict):
-    """`model.fit(...)` arguments, with Keras's defaults."""
+    """`model.fit(...)` arguments, with Keras's defaults.
+
+    `epochs: 0` trains nothing: the job holds the model's first weights (newly
+    initialised, or `initial_weights`), which is how a model that was never fitted gets
+    weights to predict with, export or inspect.
+    """
 
     batch_size: PositiveInt = 32
-    epochs: PositiveInt = 1
+    epochs: NonNegativeInt = 1
     initial_epoch: NonNegativeInt = 0
-    shuffle: bool = True
+    steps_per_epoch: PositiveInt | None = Field(
+        default=None,
+        description="batches per epoch; the next epoch goes on where this one stopped, and a "
+        "pass through the data that runs out ends its epoch early (Keras's EpochIterator)",
+    )
+    shuffle: bool | Literal["batch"] = Field(
+        default=True,
+        description="reshuffle the samples before each pass; 'batch' shuffles the order of "
+        "batch-sized runs of samples instead (how Keras shuffles a PyDataset's batches)",
+    )
     seed: int | None = Field(default=None, ge=0, lt=2**63)
     validation_split: float = Field(default=0.0, ge=0.0, lt=1.0)
     validation_data: DataRef | None = None
+    validation_steps: PositiveInt | None = Field(
+        default=None, description="batches per validation; the next goes on from there"
+    )
+    validation_batch_size: PositiveInt | None = None
+    validation_freq: PositiveInt | list[PositiveInt] = Field(
+        default=1, description="validate every N epochs, or after the listed (1-based) epochs"
+    )
     class_weight: dict[int, NonNegativeFloat] | None = None
     callbacks: list[AnyCallback] = Field(default_factory=list, max_length=16)
-    initial_weights: JobId | None = Field(
+    initial_weights: JobId | dict[WeightName, DatasetId] | None = Field(
         default=None,
         description="start from the weights a succeeded job of yours trained, for the same "
-        "model: a second `fit` in Keras continues from the weights the first one left",
+        "model (a second `fit` in Keras continues from the weights the first one left), or "
+        "from weights you uploaded: a map from Keras's weight names (`dense/kernel`) to "
+        "datasets holding them in Keras's layouts (`set_weights`, `load_model`)",
+    )
+    client_callbacks: bool = Field(
+        default=False,
+        description="the client runs callbacks of its own: after each epoch the job waits "
+        "(up to the service's client_callback_timeout_seconds) for the client to say go on "
+        "or stop (`POST /v1/jobs/{id}/epochs/{epoch}/ack`), as Keras calls callbacks "
+        "between epochs",
     )
     mixed_precision: Literal["bf16"] | None = Field(
         default=None, description="bf16 autocast on a GPU (ignored on the CPU)"
@@ -110,25 +143,84 @@ class FitSpec(_Strict):
             raise PydanticCustomError(
                 "validation_twice", "give validation_split or validation_data, not both"
             )
-        if self.initial_epoch >= self.epochs:
+        if self.initial_epoch >= self.epochs and self.epochs > 0:
             raise PydanticCustomError(
                 "initial_epoch",
                 "initial_epoch ({initial}) must be less than epochs ({epochs})",
                 {"initial": self.initial_epoch, "epochs": self.epochs},
             )
+        if self.epochs == 0 and self.initial_epoch:
+            raise PydanticCustomError(
+                "initial_epoch", "initial_epoch must be 0 when epochs is 0 (nothing is trained)"
+            )
+        if isinstance(self.validation_freq, list) and not self.validation_freq:
+            raise PydanticCustomError("validation_freq", "validation_freq lists no epoch")
         return self
+
+    @property
+    def trained_epochs(self) -> int:
+        """How many epochs this fit trains."""
+        return self.epochs - self.initial_epoch
 
 
 class JobSpec(_Strict):
-    """Everything a worker needs to train one model: POST /v1/jobs's body."""
+    """Everything a worker needs to train one model: POST /v1/jobs's body.
+
+    `data` is one set of arrays for every epoch, or a list with each epoch's own (what a
+    Python generator or a randomised PyDataset yields anew each epoch: the i-th entry is
+    the i-th epoch this fit trains). A job with `fit.epochs: 0` needs no data or compile.
+    """
 
     model: ModelSpec
-    compile: CompileSpec
+    compile: CompileSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
-    data: DataRef
+    data: DataRef | list[DataRef] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _trains_with(cls, data: Any) -> Any:
+        """A job that trains (epochs above 0, the default 1) needs compile and data."""
+        if not isinstance(data, dict):
+            return data
+        fit = data.get("fit")
+        epochs = fit.get("epochs", 1) if isinstance(fit, dict) else getattr(fit, "epochs", 1)
+        missing = [f for f in ("compile", "data") if data.get(f) is None]
+        if missing and epochs != 0:
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [InitErrorDetails(type="missing", loc=(f,), input=data) for f in missing],
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _complete(self) -> JobSpec:
+        if isinstance(self.data, list):
+            if len(self.data) != self.fit.trained_epochs:
+                raise PydanticCustomError(
+                    "epoch_data",
+                    "data lists {given} epochs of data but fit trains {wanted} "
+                    "(epochs - initial_epoch); give one entry per epoch, or one for all",
+                    {"given": len(self.data), "wanted": self.fit.trained_epochs},
+                )
+            if len(self.data) > MAX_EPOCH_DATA:
+                raise PydanticCustomError(
+                    "epoch_data", "data lists more than {n} epochs", {"n": MAX_EPOCH_DATA}
+                )
+        return self
+
+    @property
+    def epoch_data(self) -> list[DataRef]:
+        """The training data of each epoch trained, or the one set for all (empty: none)."""
+        if self.data is None:
+            return []
+        return self.data if isinstance(self.data, list) else [self.data]
 
     def dataset_ids(self) -> set[str]:
-        ids = self.data.ids()
+        ids: set[str] = set()
+        for ref in self.epoch_data:
+            ids |= ref.ids()
         if self.fit.validation_data is not None:
             ids |= self.fit.validation_data.ids()
+        if isinstance(self.fit.initial_weights, dict):
+            ids |= set(self.fit.initial_weights.values())
         return ids

@@ -85,6 +85,23 @@ return status
 """
 )
 
+# Keras's `model.stop_training = True`, said by the client: a queued or running job
+# stops after its current batch (or between epochs) and succeeds with its weights.
+# KEYS: job, events   ARGV: now (iso)
+_STOP_TRAINING = (
+    EVENT_FN
+    + """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'queued' and status ~= 'running' then return status end
+if redis.call('HGET', KEYS[1], 'stop_training') ~= '1' then
+  redis.call('HSET', KEYS[1], 'stop_training', '1')
+  event(KEYS[2], ARGV[1], 'stop_training_requested')
+end
+return 'stopping'
+"""
+)
+ACKS_TTL_S = 24 * 3600  # the wake-up list of a job whose worker never read it
+
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
@@ -101,6 +118,7 @@ class Jobs:
         self.max_epochs = max_epochs
         self._create = client.register_script(_CREATE)
         self._cancel = client.register_script(_CANCEL)
+        self._stop_training = client.register_script(_STOP_TRAINING)
 
     # -- records --------------------------------------------------------------------
 
@@ -194,6 +212,28 @@ class Jobs:
                 f"job {job_id} has already {outcome}; only queued or running jobs can be cancelled"
             )
         return self.get(tenant, job.id)
+
+    def stop_training(self, tenant: str, job_id: str) -> Job:
+        """Keras's `stop_training` from the client: the job ends after its current batch
+        (or at once, if it waits between epochs) as `succeeded`; Conflict once finished."""
+        self.get(tenant, job_id)
+        outcome = text(
+            self._stop_training(keys=[keys.job(job_id), keys.job_events(job_id)], args=[now_iso()])
+        )
+        if outcome != "stopping":
+            raise Conflict(f"job {job_id} has already {outcome}; there is no training to stop")
+        return self.get(tenant, job_id)
+
+    def ack_epoch(self, tenant: str, job_id: str, epoch: int) -> None:
+        """The client's own callbacks are done with epoch `epoch` (1-based): the job, which
+        waits for this when its fit has `client_callbacks`, goes on."""
+        self.get(tenant, job_id)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hset(keys.job(job_id), "acked_epoch", epoch)
+        pipe.delete(keys.job_acks(job_id))  # one wake-up is enough: keep the list short
+        pipe.rpush(keys.job_acks(job_id), epoch)
+        pipe.expire(keys.job_acks(job_id), ACKS_TTL_S)
+        pipe.execute()
 
     # -- dispatch: was the training task sent? ---------------------------------------
 

@@ -47,6 +47,11 @@ def job_lease(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}:lease"
 
 
+def job_acks(job_id: str) -> str:
+    """List: wakes a worker that waits for the client's callbacks (see `acked_epoch`)."""
+    return f"{PREFIX}:job:{job_id}:acks"
+
+
 def job_checkpoints(job_id: str) -> str:
     """List of the kept checkpoints' metadata, oldest first."""
     return f"{PREFIX}:job:{job_id}:checkpoints"

@@ -67,11 +67,12 @@ return {f[1], f[2] or '', f[3] or '0', f[4], attempt, f[5] or '0'}
 """
 )
 
-# KEYS: job, lease   ARGV: token, lease (ms)  → {owned, cancel requested}
+# KEYS: job, lease   ARGV: token, lease (ms)  → {owned, cancel requested, stop_training}
 _RENEW = """
-if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 0} end
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return {0, 0, 0} end
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
-return {1, redis.call('HGET', KEYS[1], 'cancel') == '1' and 1 or 0}
+local f = redis.call('HMGET', KEYS[1], 'cancel', 'stop_training')
+return {1, f[1] == '1' and 1 or 0, f[2] == '1' and 1 or 0}
 """
 
 # One finished epoch: its metrics and its checkpoint, together or not at all.
@@ -225,6 +226,14 @@ return 1
 
 
 @dataclass(frozen=True)
+class Controls:
+    """What a running job's client has asked of it."""
+
+    cancel: bool = False
+    stop_training: bool = False
+
+
+@dataclass(frozen=True)
 class Claim:
     """One attempt at running a job: the lease token fences every write it makes."""
 
@@ -289,17 +298,27 @@ class Runs:
             epoch=int(str(epoch)),
         )
 
-    def renew(self, claim: Claim) -> tuple[bool, bool]:
-        """Extend the lease: (still owned, cancel requested)."""
-        owned, cancel = self._run(
+    def renew(self, claim: Claim) -> tuple[bool, Controls]:
+        """Extend the lease: (still owned, what the client asked for)."""
+        owned, cancel, stop = self._run(
             "renew",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id)],
             [claim.token, self.lease_ms],
         )
-        return bool(owned), bool(cancel)
+        return bool(owned), Controls(bool(cancel), bool(stop))
 
-    def cancel_requested(self, job_id: str) -> bool:
-        return self.redis.hget(keys.job(job_id), "cancel") == b"1"
+    def controls(self, job_id: str) -> Controls:
+        """Whether a cancel, or Keras's stop_training, was asked for."""
+        cancel, stop = self.redis.hmget(keys.job(job_id), ["cancel", "stop_training"])
+        return Controls(cancel == b"1", stop == b"1")
+
+    def client_done(self, job_id: str, epoch: int, block_s: float) -> bool:
+        """Whether the client's callbacks are done with epoch `epoch` (1-based), waiting up
+        to `block_s` for word of it."""
+        if int(self.redis.hget(keys.job(job_id), "acked_epoch") or 0) >= epoch:
+            return True
+        self.redis.blpop([keys.job_acks(job_id)], timeout=block_s)  # woken by an ack
+        return int(self.redis.hget(keys.job(job_id), "acked_epoch") or 0) >= epoch
 
     def checkpoint_blob(self, claim: Claim) -> bytes | None:
         return self.blobs.read(claim.checkpoint_key) if claim.checkpoint_key else None

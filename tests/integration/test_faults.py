@@ -18,9 +18,6 @@ import numpy as np
 import pytest
 from redis import Redis
 
-from cornu.core.spec import JobStatus
-from cornu.core.store import Store, keys
-from cornu.core.store.runs import Claim
 from cornu.core.embedded import (
     DURABLE_REDIS_ARGS,
     free_port,
@@ -28,6 +25,9 @@ from cornu.core.embedded import (
     redis_server_binary,
     wait_until,
 )
+from cornu.core.spec import JobStatus
+from cornu.core.store import Store, keys
+from cornu.core.store.runs import Claim, Controls
 from tests.conftest import Stack
 from tests.helpers import upload, wait_for_job
 
@@ -118,7 +118,7 @@ def test_a_killed_workers_job_finishes_on_another_from_its_checkpoint(
         assert not store.runs.commit_epoch(late, 9, 0.1, {"loss": 0.0}, b"late", 0.1, keep=2)
         assert not store.runs.finish(late, JobStatus.failed, "late")
         assert not store.runs.succeed(late, b"w", b"s")
-        assert store.runs.renew(late) == (False, False)
+        assert store.runs.renew(late) == (False, Controls())
         assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "succeeded"
         store.close()
 

@@ -232,7 +232,7 @@ def test_initial_weights_continue_where_another_run_ended() -> None:
     trained = {k: v.clone() for k, v in first.model.state_dict().items()}
     seen = StartingWeights()
     spec = job(fit={"epochs": 1, "batch_size": 16, "seed": 1, "initial_weights": "job_" + "0" * 26})
-    second = train_job(spec, {"x": x, "y": y}, callbacks=[seen], initial_weights=trained)
+    second = train_job(spec, {"x": x, "y": y}, callbacks=[seen], initial_weights=("state", trained))
 
     assert seen.state.keys() == trained.keys()
     assert all(torch.equal(seen.state[k], trained[k]) for k in trained)

@@ -12,6 +12,7 @@ from cornu.core.ids import new_id
 from cornu.core.runner import Heartbeat
 from cornu.core.spec import JobSpec, JobStatus
 from cornu.core.store import Store, keys
+from cornu.core.store.runs import Controls
 
 SPEC = JobSpec.model_validate(
     {
@@ -65,7 +66,7 @@ def test_a_worker_that_lost_its_lease_cannot_write(short_leases: Store) -> None:
     current = store.runs.claim(job_id, "new-worker")
     assert current is not None and current.attempt == 2
     # Everything the late worker tries is refused, and leaves nothing behind.
-    assert store.runs.renew(late) == (False, False)
+    assert store.runs.renew(late) == (False, Controls())
     assert not store.runs.commit_epoch(late, 1, 0.1, {"loss": 9.0}, b"late", 0.1, keep=2)
     assert not store.runs.succeed(late, b"late weights", b"late state")
     assert not store.runs.finish(late, JobStatus.failed, "late")
@@ -107,7 +108,7 @@ def test_cancel_queued_at_once_running_by_request(store: Store) -> None:
     claim = store.runs.claim(job_id, "w")
     assert claim is not None
     assert store.jobs.cancel(owner, job_id).status is JobStatus.running
-    assert store.runs.renew(claim) == (True, True)  # the worker learns of it by heartbeat
+    assert store.runs.renew(claim) == (True, Controls(cancel=True))  # by heartbeat
 
 
 def test_the_reaper_office_has_one_holder(store: Store) -> None:
