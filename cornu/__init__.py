@@ -14,7 +14,7 @@ the key file `cornu up` writes). `cornu.Client` is the HTTP contract itself.
 
 from __future__ import annotations
 
-from cornu import callbacks, layers, losses, metrics, models, optimizers
+from cornu import callbacks, datasets, layers, losses, metrics, models, optimizers
 from cornu.client import Client
 from cornu.connection import connect
 from cornu.core.errors import (
@@ -51,6 +51,7 @@ __all__ = [
     "Unauthorized",
     "callbacks",
     "connect",
+    "datasets",
     "layers",
     "losses",
     "metrics",
