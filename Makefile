@@ -23,15 +23,17 @@ demo: $(STAMP)
 test: $(STAMP) lint typecheck tools
 	$(BIN)/pytest
 
-# Debian tools some tests use: Chromium (the dashboard's browser test), a Compose CLI
-# (`docker-compose config` on docker-compose.yml) and strace (slows Redis's fsync in a
-# durability test). Each test says why it skips without.
+# Debian tools some tests use (command:package): Chromium (the dashboard's browser test),
+# a Compose CLI (`docker-compose config` on docker-compose.yml), strace (slows Redis's
+# fsync in a durability test) and Graphviz (plot_model's `dot` path). Each test says why
+# it skips without.
 tools:
-	@for tool in chromium docker-compose strace; do \
+	@for pair in chromium:chromium docker-compose:docker-compose strace:strace dot:graphviz; do \
+		tool=$${pair%%:*}; package=$${pair#*:}; \
 		command -v $$tool >/dev/null || ! command -v apt-get >/dev/null || \
-		apt-get install -y -qq $$tool >/dev/null 2>&1 || \
-		(apt-get update -qq && apt-get install -y -qq $$tool >/dev/null 2>&1) || \
-		echo "could not install $$tool: the tests that need it will be skipped"; \
+		apt-get install -y -qq $$package >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq $$package >/dev/null 2>&1) || \
+		echo "could not install $$package: the tests that need it will be skipped"; \
 	done
 
 lint: $(STAMP)

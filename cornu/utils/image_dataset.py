@@ -1,0 +1,228 @@
+"""`keras.utils.image_dataset_from_directory`, giving an `ArrayDataset` (Keras gives a
+`tf.data.Dataset`): the files are indexed, labelled, split and shuffled exactly as Keras
+does it; the images are decoded with Pillow and resized with TensorFlow's rules when a
+batch is read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from cornu.utils import dataset_ops as ops
+from cornu.utils import dataset_utils, image_resize
+from cornu.utils.array_dataset import ArrayDataset, check_batch_size
+from cornu.utils.image_utils import standardize_data_format
+
+ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+
+_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
+
+
+class ImageColumn(ops.LazyColumn):
+    """Images read from `paths` when a batch asks for them: decoded to `channels`
+    channels (the first frame of an animated GIF), resized to `image_size`, float32."""
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        image_size: tuple[int, int],
+        color_mode: str,
+        interpolation: str,
+        crop_to_aspect_ratio: bool,
+        pad_to_aspect_ratio: bool,
+        data_format: str,
+    ) -> None:
+        self.paths = list(paths)
+        self.image_size, self.mode = image_size, _MODES[color_mode][0]
+        self.interpolation, self.data_format = interpolation, data_format
+        self.crop, self.pad = crop_to_aspect_ratio, pad_to_aspect_ratio
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def load(self, path: str) -> np.ndarray:
+        with Image.open(path) as img:
+            img.seek(0)
+            pixels = np.asarray(img.convert(self.mode), dtype=np.float32)
+        if pixels.ndim == 2:
+            pixels = pixels[:, :, None]
+        if self.crop:
+            top, left, height, width = image_resize.crop_box(
+                pixels.shape[0], pixels.shape[1], self.image_size
+            )
+            pixels = pixels[top : top + height, left : left + width]
+            resized = image_resize.resize(pixels, self.image_size, self.interpolation)
+        elif self.pad:
+            resized = image_resize.resize_with_pad(pixels, self.image_size, self.interpolation)
+        else:
+            resized = image_resize.resize(pixels, self.image_size, self.interpolation)
+        return resized.transpose(2, 0, 1) if self.data_format == "channels_first" else resized
+
+    def rows(self, index: np.ndarray) -> np.ndarray:
+        return np.stack([self.load(self.paths[int(i)]) for i in index]).astype(np.float32)
+
+
+def image_dataset_from_directory(
+    directory: str | os.PathLike[str],
+    labels: Any = "inferred",
+    label_mode: str | None = "int",
+    class_names: Sequence[str] | None = None,
+    color_mode: str = "rgb",
+    batch_size: int | None = 32,
+    image_size: int | Sequence[int] = (256, 256),
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_split: float | None = None,
+    subset: str | None = None,
+    interpolation: str = "bilinear",
+    follow_links: bool = False,
+    crop_to_aspect_ratio: bool = False,
+    pad_to_aspect_ratio: bool = False,
+    data_format: str | None = None,
+    format: str = "tf",
+    verbose: bool = True,
+) -> ArrayDataset | list[ArrayDataset]:
+    """A dataset of the images in `directory`, as Keras's
+    `keras.utils.image_dataset_from_directory`.
+
+    With `labels="inferred"`, each sub-folder is a class (sorted by name, or in
+    `class_names`'s order) whose images, found recursively, get its index. Allowed
+    files: .bmp, .gif, .jpeg, .jpg, .png.
+
+    Args:
+        labels: "inferred", None, or a list of integer labels, one per file in sorted
+            path order.
+        label_mode: "int" (int32 `(batch,)`), "categorical" (float32 one-hot
+            `(batch, num_classes)`), "binary" (float32 `(batch, 1)`, two classes only) or
+            None (images alone).
+        color_mode: "grayscale", "rgb" or "rgba" (1, 3 or 4 channels). Color images are
+            made grayscale with Pillow's luma (0.299 R + 0.587 G + 0.114 B).
+        batch_size: images per batch, or None for single images.
+        image_size: `(height, width)` every image is resized to (or an int for both).
+        shuffle: shuffle the files (with `numpy.random.RandomState(seed)`, as Keras),
+            and reshuffle them each later epoch; False keeps sorted order.
+        seed: the shuffle's seed; needed with `validation_split` and shuffling.
+        validation_split: the fraction (the last files of the shuffled order) kept for
+            validation.
+        subset: "training", "validation" or "both" (a list `[training, validation]`).
+        interpolation: "bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
+            "gaussian" or "mitchellcubic", with TensorFlow's resize rules.
+        follow_links: follow symbolic links to folders.
+        crop_to_aspect_ratio: crop the largest centred box of the target's aspect ratio
+            before resizing (as `smart_resize`).
+        pad_to_aspect_ratio: resize without distortion and pad with zeros instead.
+        data_format: "channels_last" (default: `(batch, height, width, channels)`) or
+            "channels_first".
+        format: "tf" or "grain" — Keras's choice of return type; both give an
+            `ArrayDataset` here.
+        verbose: print how many files and classes were found.
+
+    Returns:
+        An `ArrayDataset` of float32 images (0–255) and labels, with `class_names` and
+        `file_paths`; with `subset="both"`, a list of two (the validation one is not
+        shuffled).
+
+    Raises:
+        ValueError: any argument outside the values above (naming it and the value),
+            `class_names` that are not sub-folders, "binary" without exactly two
+            classes, both aspect-ratio options, or no images found.
+    """
+    if labels not in ("inferred", None):
+        if not isinstance(labels, list | tuple):
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same "
+                "size as the number of image files in the target directory. If you wish to "
+                "infer the labels from the subdirectory names in the target directory, pass "
+                '`labels="inferred"`. If you wish to get a dataset that only contains '
+                f"images (no labels), pass `labels=None`. Received: labels={labels}"
+            )
+        if class_names:
+            raise ValueError(
+                'You can only pass `class_names` if `labels="inferred"`. '
+                f"Received: labels={labels}, and class_names={class_names}"
+            )
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError(
+            '`label_mode` argument must be one of "int", "categorical", "binary", '
+            f"or None. Received: label_mode={label_mode}"
+        )
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    if color_mode not in _MODES:
+        raise ValueError(
+            '`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
+            f"Received: color_mode={color_mode}"
+        )
+    if isinstance(image_size, int):
+        image_size = (image_size, image_size)
+    elif not isinstance(image_size, list | tuple) or len(image_size) != 2:
+        raise ValueError(
+            "Invalid `image_size` value. Expected a tuple of 2 integers. "
+            f"Received: image_size={image_size}"
+        )
+    interpolation = interpolation.lower()
+    if interpolation not in image_resize.INTERPOLATIONS:
+        raise ValueError(
+            f"Argument `interpolation` should be one of {image_resize.INTERPOLATIONS}. "
+            f"Received: interpolation={interpolation}"
+        )
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(
+            "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
+        )
+    check_batch_size(batch_size)
+    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = int(np.random.randint(1_000_000))  # as Keras, even when nothing is shuffled
+    paths, label_array, names = dataset_utils.index_directory(
+        os.fspath(directory),
+        labels,
+        formats=ALLOWLIST_FORMATS,
+        class_names=class_names,
+        shuffle=shuffle,
+        seed=seed,
+        follow_links=follow_links,
+        verbose=verbose,
+    )
+    if label_mode == "binary" and len(names or []) != 2:
+        raise ValueError(
+            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
+            f"Received: class_names={names}"
+        )
+    size = (int(image_size[0]), int(image_size[1]))
+    settings = (size, color_mode, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio)
+    image_format = standardize_data_format(data_format)
+
+    def build(part: str | None, reshuffle: bool) -> ArrayDataset:
+        part_paths, part_labels = paths, label_array
+        if part is not None:
+            part_paths, part_labels = dataset_utils.get_training_or_validation_split(
+                paths, label_array, validation_split, part
+            )
+        if not part_paths:
+            which = {"training": "training images", "validation": "validation images"}
+            raise ValueError(
+                f"No {which.get(part or '', 'images')} found in directory {directory}. "
+                f"Allowed formats: {ALLOWLIST_FORMATS}"
+            )
+        images = ImageColumn(part_paths, *settings, image_format)
+        data: Any = images
+        if label_mode is not None and part_labels is not None:
+            data = (images, dataset_utils.encode_labels(part_labels, label_mode, len(names or [])))
+        dataset = ArrayDataset.from_node(ops.Source(data, batch_size, reshuffle, seed))
+        dataset.class_names = names
+        dataset.file_paths = list(part_paths)
+        return dataset
+
+    if subset == "both":
+        return [build("training", shuffle), build("validation", False)]
+    return build(subset, shuffle)
+
+
+__all__ = ["ALLOWLIST_FORMATS", "image_dataset_from_directory"]
