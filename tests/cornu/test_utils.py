@@ -779,10 +779,13 @@ def test_plot_model_with_shapes_from_the_service(
 
 @pytest.mark.skipif(not __import__("shutil").which("dot"), reason="Graphviz's dot is not installed")
 def test_plot_model_with_graphviz(tmp_path: Path) -> None:
-    out = tmp_path / "graphviz.png"
-    utils.plot_model(two_towers(), to_file=out, show_layer_names=True)
-    with Image.open(out) as image:
-        assert image.format == "PNG" and image.height > image.width
+    towers, stack = tmp_path / "towers.png", tmp_path / "stack.png"
+    utils.plot_model(two_towers(), to_file=towers, show_layer_names=True)
+    utils.plot_model(sequential(), to_file=stack, show_layer_names=True)
+    with Image.open(towers) as wide, Image.open(stack) as tall:
+        assert wide.format == tall.format == "PNG"
+        assert tall.height > tall.width  # four boxes one above the other
+        assert wide.width > tall.width  # the two inputs side by side
 
 
 def test_the_utils_namespace() -> None:
