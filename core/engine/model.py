@@ -10,16 +10,28 @@ before anything is queued, with the code that later builds the real model.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from cornu.core.engine.layers import LAYERS, Layer, Mask, Shape, ShapeError, Shapes, snake_case
+from cornu.core.engine.layers import (
+    LAYERS,
+    Layer,
+    Mask,
+    Shape,
+    ShapeError,
+    Shapes,
+    Weight,
+    snake_case,
+)
 from cornu.core.engine.layers.base import penalty_of
+from cornu.core.engine.layers.wrappers import Wrapper
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
+from cornu.core.spec.keras_config import keras_layer_order
 from cornu.core.spec.model import split_ref
 
 # Output activations whose cross-entropy the losses compute from the logits.
@@ -75,6 +87,7 @@ class Model(nn.Module):
         output_names: list[str],
         *,
         functional: bool,
+        keras_order: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.layers = nn.ModuleList(layers)
@@ -86,6 +99,8 @@ class Model(nn.Module):
         self.outputs = outputs
         self.output_names = output_names
         self.functional = functional
+        # `model.layers` as Keras orders them: the order of `get_weights()`
+        self.keras_order = keras_order or names
         self.output_shapes: list[Shape] = [self._shape(slot) for slot in outputs]
         self.input_dtypes = [self._input_dtype(i) for i in range(len(input_names))]
         self._regularized = [layer for layer in layers if layer.has_regularizers]
@@ -154,12 +169,58 @@ class Model(nn.Module):
         return sum(c[0] for c in counts), sum(c[1] for c in counts)
 
     def keras_weights(self) -> dict[str, Tensor]:
-        """`{"dense/kernel": …, "dense/bias": …}` in Keras's layouts, ready for safetensors."""
+        """`{"dense/kernel": …, "dense/bias": …}` in Keras's layouts and in the order of
+        Keras's `get_weights()` (its `model.layers` order), ready for safetensors."""
+        layers = dict(zip(self.names, self.stack, strict=True))
         return {
             f"{name}/{weight}": tensor
-            for name, layer in zip(self.names, self.stack, strict=True)
-            for weight, tensor in layer.keras_weights().items()
+            for name in self.keras_order
+            for weight, tensor in layers[name].keras_weights().items()
         }
+
+    def load_keras_weights(self, weights: Mapping[str, Any]) -> None:
+        """Set every weight from `{"<layer>/<weight>": value}` in Keras's layouts: the
+        inverse of `keras_weights()` (values may be tensors or numpy arrays).
+
+        Raises SpecError naming each weight that is missing, not in this model, or of
+        another shape (both shapes), before any weight is changed.
+        """
+        slots = {
+            f"{name}/{key}": slot
+            for name, layer in zip(self.names, self.stack, strict=True)
+            for key, slot in keras_slots(layer).items()
+        }
+        types = dict(zip(self.names, (type(layer).__name__ for layer in self.stack), strict=True))
+        problems: list[ErrorItem] = []
+        given: dict[str, Tensor] = {}
+        for key, (layer, weight) in slots.items():
+            where = _weight_name(key, types)
+            expected = layer.keras_shape(weight)
+            if key not in weights:
+                problems.append(
+                    ErrorItem(("weights", key), f"{where} {_fmt_shape(expected)} is missing")
+                )
+                continue
+            value = torch.as_tensor(weights[key])
+            if tuple(value.shape) != expected:
+                problems.append(
+                    ErrorItem(
+                        ("weights", key),
+                        f"{where} is {_fmt_shape(expected)} in this model but "
+                        f"{_fmt_shape(tuple(value.shape))} in the weights",
+                    )
+                )
+            given[key] = value
+        for key in weights:
+            if key not in slots:
+                shape = _fmt_shape(tuple(getattr(weights[key], "shape", ())))
+                problems.append(
+                    ErrorItem(("weights", key), f"{key!r} {shape} is not a weight of this model")
+                )
+        if problems:
+            raise SpecError(problems)
+        for key, (layer, weight) in slots.items():
+            layer.load_keras_weight(weight, given[key])
 
     # -- running ---------------------------------------------------------------------
 
@@ -229,6 +290,26 @@ class Model(nn.Module):
     def apply_constraints(self) -> None:
         for layer in self._constrained:
             layer.apply_constraints()
+
+
+def keras_slots(layer: Layer) -> dict[str, tuple[Layer, Weight]]:
+    """Each Keras weight name of `layer` (its wrapped layers' under their prefixes, as
+    `keras_weights()` names them) with the layer that holds it."""
+    slots = {w.name: (layer, w) for w in layer.weights_info}
+    if isinstance(layer, Wrapper):
+        for prefix, inner in layer.wrapped():
+            slots.update({prefix + key: slot for key, slot in keras_slots(inner).items()})
+    return slots
+
+
+def _weight_name(key: str, types: Mapping[str, str]) -> str:
+    """`"dense/kernel"` as `layer 'dense' (Dense): kernel`."""
+    name, _, weight = key.partition("/")
+    return f"layer {name!r} ({types[name]}): {weight}"
+
+
+def _fmt_shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
@@ -375,6 +456,7 @@ def _functional(spec: FunctionalSpec) -> Model:
         outputs,
         spec.output_names(),
         functional=True,
+        keras_order=[name for name in keras_layer_order(spec) if name in layer_index],
     )
 
 
@@ -406,3 +488,15 @@ def _slot_shape(
             f"layer {node.name!r} has one output; '{node.name}:{slot.index}' does not exist"
         )
     return tuple(shape)
+
+
+def weights_file(model: Model) -> bytes:
+    """The model's weights as the service stores and serves them: safetensors of Keras's
+    names and layouts, with Keras's get_weights() order in the `keras_order` metadata
+    (safetensors itself keeps no order)."""
+    import json
+
+    import safetensors.torch
+
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.keras_weights().items()}
+    return safetensors.torch.save(tensors, metadata={"keras_order": json.dumps(list(tensors))})

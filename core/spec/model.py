@@ -95,8 +95,10 @@ class Node(_Strict):
 
 
 def _node(data: Any) -> Any:
-    """A flat entry (`{"name", "type", …args, "inputs"}`) as a Node."""
-    if not isinstance(data, dict) or "layer" in data:
+    """A flat entry (`{"name", "type", …args, "inputs"}`) as a Node. A flat entry has a
+    `type`; a wrapper's own `layer` argument (Bidirectional, TimeDistributed) is then an
+    argument, not the nested form's `layer`."""
+    if not isinstance(data, dict) or ("layer" in data and "type" not in data):
         return data
     if "name" not in data:
         raise PydanticCustomError(
@@ -233,7 +235,8 @@ class FunctionalSpec(_Strict):
 
 def _model_form(data: Any) -> Any:
     """Keras's `model.to_json()` (as an object or a string) becomes a native spec."""
-    from cornu.core.spec.keras_json import from_keras, is_keras_json
+    from cornu.core.spec.keras_config import from_keras
+    from cornu.core.spec.keras_json import is_keras_json
 
     if is_keras_json(data):
         return from_keras(data)

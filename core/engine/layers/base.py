@@ -6,7 +6,9 @@ Tensors are batch-first and channels-last at every layer boundary, as in Keras.
 
 Weights are declared as in Keras, with `add_weight`: a Keras name (`kernel`, `bias`,
 `moving_mean`, …), an initializer, a regularizer and a constraint. A layer may store a
-weight in torch's layout for speed and give `to_keras` to present it in Keras's.
+weight in torch's layout for speed and give `to_keras` to present it in Keras's; every
+`to_keras` only moves elements (transposes, permutes, reorders gate blocks), so its
+inverse is derived, not written: `keras_index` applies it to the element indices.
 """
 
 from __future__ import annotations
@@ -126,6 +128,39 @@ class Layer(nn.Module):
             tensor = getattr(self, w.attr)
             out[w.name] = w.to_keras(tensor) if w.to_keras else tensor
         return out
+
+    def keras_shape(self, weight: Weight) -> tuple[int, ...]:
+        """The weight's shape in Keras's layout (found on the meta device: no memory)."""
+        stored = getattr(self, weight.attr)
+        if weight.to_keras is None:
+            return tuple(stored.shape)
+        return tuple(weight.to_keras(torch.empty(stored.shape, device="meta")).shape)
+
+    def keras_index(self, weight: Weight) -> Tensor:
+        """For each element of a rearranged weight in Keras's layout, its position in the
+        stored tensor: `to_keras` applied to `arange(n)` in the stored shape, the
+        permutation that `load_keras_weight` inverts."""
+        stored = getattr(self, weight.attr)
+        positions = torch.arange(stored.numel()).reshape(stored.shape)
+        index = weight.to_keras(positions) if weight.to_keras else positions
+        if index.numel() != stored.numel() or not torch.equal(
+            index.flatten().sort().values, torch.arange(stored.numel())
+        ):
+            raise RuntimeError(
+                f"{type(self).__name__}.{weight.name}: to_keras is not a rearrangement"
+            )
+        return index
+
+    @torch.no_grad()
+    def load_keras_weight(self, weight: Weight, value: Tensor) -> None:
+        """Set `weight` from `value`, given in Keras's layout (`keras_shape(weight)`)."""
+        stored = getattr(self, weight.attr)
+        if weight.to_keras is None:
+            stored.copy_(value.detach().reshape(stored.shape))
+            return
+        flat = torch.empty(stored.numel(), dtype=stored.dtype)
+        flat[self.keras_index(weight).flatten()] = value.detach().to("cpu", stored.dtype).flatten()
+        stored.copy_(flat.view(stored.shape))
 
     def count_params(self) -> tuple[int, int]:
         """(all, trainable) weight sizes, counted as Keras counts them."""

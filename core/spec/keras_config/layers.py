@@ -1,0 +1,166 @@
+"""One layer as Keras 3.15 serializes it: its `config` (what `get_config` writes), its
+`build_config` (`get_build_config`), and a wrapper's inner layers.
+
+Keras spells out defaults that Cornu leaves open: `activation: "linear"`,
+`data_format: "channels_last"`, pooling `strides` (the pool size), MultiHeadAttention's
+`value_dim` and `attention_axes`, LayerNormalization's `axis` as a list, and a
+Bidirectional's `backward_layer`. Keys Keras 3 has no argument for (tf.keras 2's
+`time_major`, `query_shape` …) are left out; `use_causal_mask` is a call argument
+(`models.py` writes it into the call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cornu.core.spec.keras_config.objects import (
+    Json,
+    constraint,
+    initializer,
+    keras_object,
+    plain,
+    regularizer,
+    snake_case,
+)
+from cornu.core.spec.layers import LayerSpec
+
+DTYPE_POLICY: Json = keras_object("keras", "DTypePolicy", {"name": "float32"})
+# Layers whose Keras serialization has no `build_config` (they do not define `build`).
+_NO_BUILD_CONFIG = {
+    "Activation", "ReLU", "LeakyReLU", "Softmax", "Dropout", "SpatialDropout1D",
+    "SpatialDropout2D", "GaussianNoise", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
+    "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
+    "GlobalAveragePooling2D", "Reshape",
+}  # fmt: skip
+# Cornu's own keys, and tf.keras 2's, that Keras 3 has no constructor argument for.
+_NOT_KERAS = {"type", "name", "trainable", "input_shape", "time_major", "virtual_batch_size"}
+_NOT_KERAS |= {"query_shape", "key_shape", "value_shape", "use_causal_mask"}
+# Keys Keras 3 accepts but does not write: written only when they differ from the default.
+_UNWRITTEN: dict[str, dict[str, Any]] = {
+    "Dense": {"activity_regularizer": None},
+    "SimpleRNN": {"seed": None},
+    "LSTM": {"implementation": 2, "use_cudnn": "auto"},
+    "GRU": {"implementation": 2, "use_cudnn": "auto"},
+    "MultiHeadAttention": {"flash_attention": None},
+    "Conv2DTranspose": {"groups": 1},
+    "SeparableConv2D": {"groups": 1},
+}
+WRAPPERS = ("Bidirectional", "TimeDistributed")
+MERGING = {"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot"}
+"""Layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON)."""
+
+
+def batch_shape(shape: Sequence[int] | None) -> list[Any] | None:
+    """A sample's shape with Keras's batch axis (`None`) in front."""
+    return None if shape is None else [None, *shape]
+
+
+def build_config(layer: LayerSpec, input_shape: Any) -> Json | None:
+    """Keras's `get_build_config`: the input shape(s) the layer was built for."""
+    if layer.type in _NO_BUILD_CONFIG or input_shape is None:
+        return None
+    if layer.type == "MultiHeadAttention":
+        roles = ("query_shape", "value_shape", "key_shape")
+        shapes = zip(roles, input_shape, strict=False)
+        return {"shapes_dict": {role: batch_shape(s) for role, s in shapes}}
+    if layer.type in MERGING:
+        return {"input_shape": [batch_shape(s) for s in input_shape]}
+    return {"input_shape": batch_shape(input_shape)}
+
+
+def _value(layer: LayerSpec, key: str, value: Any) -> Any:
+    """One argument as Keras's `get_config` writes it."""
+    if key.endswith("_initializer"):
+        return initializer(value)
+    if key.endswith("_regularizer"):
+        return regularizer(value)
+    if key.endswith("_constraint"):
+        return constraint(value)
+    if value is None:
+        if key in ("activation", "recurrent_activation"):
+            return "linear"
+        if key == "data_format":
+            return "channels_last"
+        if key == "strides" and "Pooling" in layer.type:
+            return plain(getattr(layer, "pool_size"))  # noqa: B009  (only poolings have it)
+        if layer.type == "MultiHeadAttention" and key == "value_dim":
+            return getattr(layer, "key_dim")  # noqa: B009
+        if layer.type == "MultiHeadAttention" and key == "attention_axes":
+            return [1]  # the steps axis of (batch, steps, features), the only one Cornu has
+    if layer.type == "LayerNormalization" and key == "axis" and isinstance(value, int):
+        return [value]
+    return plain(value)
+
+
+def layer_config(layer: LayerSpec, name: str) -> Json:
+    """The `config` of one layer's Keras object, without a wrapper's inner layers."""
+    if layer.type in ("SpatialDropout1D", "SpatialDropout2D"):
+        # Keras's `BaseSpatialDropout.get_config` writes its own few keys, and its
+        # constructor takes no `trainable` (`keras/src/layers/regularization/spatial_dropout.py`).
+        rate, seed = getattr(layer, "rate"), getattr(layer, "seed")  # noqa: B009
+        config = {"rate": rate, "seed": seed, "name": name, "dtype": "float32"}
+        if layer.type == "SpatialDropout2D":
+            config["data_format"] = "channels_last"
+        return config
+    config = {"name": name, "trainable": layer.trainable, "dtype": dict(DTYPE_POLICY)}
+    optional = _UNWRITTEN.get(layer.type, {})
+    for key in type(layer).model_fields:
+        value = getattr(layer, key)
+        if key in _NOT_KERAS or (key in optional and value == optional[key]):
+            continue
+        if key in ("layer", "backward_layer") and layer.type in WRAPPERS:
+            continue  # `layer_object` writes them
+        config[key] = _value(layer, key, value)
+    if layer.type in ("Dense", "Embedding"):
+        config["quantization_config"] = None
+    return config
+
+
+def wrapped_layers(layer: LayerSpec) -> list[tuple[str, str, LayerSpec]]:
+    """A wrapper's inner layers as Keras builds them: (config key, Keras name, spec).
+
+    TimeDistributed keeps its layer's name. Bidirectional names its copies
+    `forward_<name>` and `backward_<name>` and sets their `zero_output_for_mask` to
+    `return_sequences` (`keras/src/layers/rnn/bidirectional.py`, as the engine does).
+    """
+    if layer.type not in WRAPPERS:
+        return []
+    inner: LayerSpec = getattr(layer, "layer")  # noqa: B009
+    base = inner.name or snake_case(inner.type)
+    if layer.type == "TimeDistributed":
+        return [("layer", base, inner)]
+    backward: LayerSpec = getattr(layer, "backward")  # noqa: B009
+    given: LayerSpec | None = getattr(layer, "backward_layer")  # noqa: B009
+    if given is None:
+        backward_name = "backward_" + base.removeprefix("backward_")
+    else:
+        backward_name = given.name or f"backward_{snake_case(backward.type)}"
+    zero = {"zero_output_for_mask": getattr(inner, "return_sequences")}  # noqa: B009
+    return [
+        ("layer", "forward_" + base.removeprefix("forward_"), inner.model_copy(update=zero)),
+        ("backward_layer", backward_name, backward.model_copy(update=zero)),
+    ]
+
+
+def layer_object(layer: LayerSpec, name: str, input_shape: Any = None) -> Json:
+    """A layer as Keras serializes it, with a `build_config` when its input shape is known
+    (one sample's shape; a list of them for a layer called on several tensors)."""
+    config = layer_config(layer, name)
+    inner_shape = input_shape
+    if layer.type == "TimeDistributed" and input_shape is not None:
+        inner_shape = tuple(input_shape[1:])
+    for key, inner_name, inner in wrapped_layers(layer):
+        config[key] = layer_object(inner, inner_name, inner_shape)
+    out = keras_object("keras.layers", layer.type, config)
+    build = build_config(layer, input_shape)
+    if build is not None:
+        out["build_config"] = build
+    return out
+
+
+def input_layer(name: str, shape: Sequence[int], dtype: str | None) -> Json:
+    """Keras's `InputLayer` for `keras.Input(shape, dtype, name)`."""
+    config: Json = {"batch_shape": batch_shape(shape), "dtype": dtype or "float32"}
+    config |= {"sparse": False, "ragged": False, "name": name, "optional": False}
+    return keras_object("keras.layers", "InputLayer", config)
