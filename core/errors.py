@@ -146,6 +146,18 @@ class NonFiniteLoss(JobFailed):
     title = "Loss is not finite"
 
 
+class NotSupported(CornuError):
+    """What Keras can do and Cornu will not: run the user's own Python code (a Lambda
+    layer, a subclassed Model's `call`, a custom `train_step`, a loss function of one's
+    own) on its workers. The message says what to use instead."""
+
+    status = 422
+    slug = "not-supported"
+    title = "Not supported"
+
+    NEVER: ClassVar[str] = "Cornu never runs your Python code on its workers"
+
+
 ERRORS_BY_SLUG: dict[str, type[CornuError]] = {
     cls.slug: cls
     for cls in (
@@ -161,5 +173,6 @@ ERRORS_BY_SLUG: dict[str, type[CornuError]] = {
         JobFailed,
         DataError,
         NonFiniteLoss,
+        NotSupported,
     )
 }

@@ -13,15 +13,23 @@ from typing import Any, NamedTuple
 import numpy as np
 import safetensors.torch
 import torch
+from pydantic import ValidationError
 
 from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
-from cornu.core.engine.job import as_inputs, to_data
-from cornu.core.engine.model import Model
+from cornu.core.engine.job import as_inputs, load_state, to_data
+from cornu.core.engine.model import Model, weights_file
 from cornu.core.engine.plan import Plan
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import InvalidDataset, PayloadTooLarge, SpecError
-from cornu.core.spec import DataRef, EvaluateRequest, JobSpec, PredictRequest
+from cornu.core.spec import (
+    CompileSpec,
+    DataRef,
+    EvaluateRequest,
+    JobSpec,
+    PredictRequest,
+    spec_error,
+)
 from cornu.core.store import Store
 
 CPU = torch.device("cpu")
@@ -32,6 +40,12 @@ def evaluate_job(
 ) -> dict[str, float]:
     """`model.evaluate(x, y)` of a succeeded job on the tenant's datasets."""
     spec, state = store.jobs.trained(tenant, job_id)
+    if request.compile is not None:
+        try:
+            compiled = CompileSpec.model_validate(request.compile)
+        except ValidationError as exc:
+            raise spec_error(exc.errors(), strip=()).at("compile") from None
+        spec = spec.model_copy(update={"compile": compiled})
     if spec.compile is None:
         raise SpecError(
             f"job {job_id} holds a model that was never compiled: evaluate needs its loss "
@@ -167,3 +181,16 @@ def _arrays(
             )
         arrays.append(store.datasets.load(dataset))
     return arrays
+
+
+def checkpoint_weights(store: Store, tenant: str, job_id: str) -> tuple[bytes, int]:
+    """The weights of a job's newest checkpoint, as the weights file of a succeeded job
+    (Keras's names, layouts and order), and the epochs it had done: what a client's
+    callback reads with `model.get_weights()` while the job waits between epochs."""
+    spec, data, epoch = store.jobs.latest_checkpoint(tenant, job_id)
+    first = spec.epoch_data[0] if spec.epoch_data else None
+    spec = _on_data(spec, first)
+    plan = plan_job(spec, store.datasets.shapes(tenant, first.ids() if first else ()))
+    model = build_model(spec.model, plan.input_shapes)
+    model.load_state_dict(load_state(data)["model"])
+    return weights_file(model), epoch

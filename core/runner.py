@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import logging
 import math
 import threading
@@ -28,6 +27,7 @@ import torch
 from cornu.core.config import Settings
 from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
 from cornu.core.engine.job import InitialWeights
+from cornu.core.engine.model import weights_file
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.spec import JobStatus
@@ -213,6 +213,9 @@ class Guard(Callback):
             block = min(run.settings.control_poll_seconds, deadline - time.monotonic())
             done = partial(run.store.runs.client_done, run.claim.job_id, epoch, max(0.01, block))
             if run.retrying(done):
+                rate = run.retrying(partial(run.store.runs.take_learning_rate, run.claim.job_id))
+                if rate is not None:  # a callback set model.optimizer.learning_rate
+                    self.trainer.optimizer.learning_rate = rate
                 return
         self._client_attached = False
         with contextlib.suppress(*UNAVAILABLE):
@@ -273,10 +276,7 @@ def _attempt(
             resume=resume,
         )
         store.runs.trained_to_end(claim)
-        keras_weights = _cpu(result.model.keras_weights())
-        # safetensors does not keep the order of its tensors; Keras's get_weights() does.
-        order = {"keras_order": json.dumps(list(keras_weights))}
-        keras = safetensors.torch.save(keras_weights, metadata=order)
+        keras = weights_file(result.model)
         state = safetensors.torch.save(_cpu(result.model.state_dict()))
         if run.retrying(lambda: store.runs.succeed(claim, keras, state)):
             log.info("job %s: succeeded", claim.job_id)

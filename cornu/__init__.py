@@ -1,6 +1,7 @@
 """Cornu's Python SDK: Keras's API, trained on a Cornu service. No torch needed.
 
-    from cornu import models, layers, optimizers
+    import cornu as keras                       # instead of `import keras`
+    from cornu import layers, models, optimizers
 
     model = models.Sequential()
     model.add(layers.Dense(32, activation="relu", input_shape=(784,)))
@@ -14,7 +15,26 @@ the key file `cornu up` writes). `cornu.Client` is the HTTP contract itself.
 
 from __future__ import annotations
 
-from cornu import callbacks, datasets, layers, losses, metrics, models, optimizers
+from cornu import (
+    activations,
+    backend,
+    callbacks,
+    config,
+    constraints,
+    datasets,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    preprocessing,
+    regularizers,
+    saving,
+    utils,
+)
+from cornu.callbacks import History
 from cornu.client import Client
 from cornu.connection import connect
 from cornu.core.errors import (
@@ -25,13 +45,18 @@ from cornu.core.errors import (
     JobFailed,
     NonFiniteLoss,
     NotFound,
+    NotSupported,
     PayloadTooLarge,
     ServiceUnavailable,
     SpecError,
     Unauthorized,
 )
-from cornu.layers import Input
-from cornu.training import History, RemoteJob
+from cornu.layers import Input, KerasTensor, Layer
+from cornu.models import Model, RemoteJob, Sequential
+from cornu.optimizers import Optimizer
+from cornu.utils import PyDataset
+
+__version__ = "3.15.1"  # the Keras whose API the SDK follows (programs print keras.__version__)
 
 __all__ = [
     "Client",
@@ -42,19 +67,36 @@ __all__ = [
     "Input",
     "InvalidDataset",
     "JobFailed",
+    "KerasTensor",
+    "Layer",
+    "Model",
     "NonFiniteLoss",
     "NotFound",
+    "NotSupported",
+    "Optimizer",
     "PayloadTooLarge",
+    "PyDataset",
     "RemoteJob",
+    "Sequential",
     "ServiceUnavailable",
     "SpecError",
     "Unauthorized",
+    "activations",
+    "backend",
     "callbacks",
+    "config",
     "connect",
+    "constraints",
     "datasets",
+    "initializers",
     "layers",
     "losses",
     "metrics",
     "models",
+    "ops",
     "optimizers",
+    "preprocessing",
+    "regularizers",
+    "saving",
+    "utils",
 ]

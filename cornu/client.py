@@ -11,7 +11,6 @@ client.metrics(job.id).history["val_accuracy"]
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from cornu.core.spec import (
     ModelSummary,
 )
 from cornu.progress import upload_progress
+from cornu.settings import client_settings
 from cornu.uploads import NpyStream
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -50,11 +50,7 @@ NPY_MEDIA_TYPE = "application/octet-stream"
 
 def default_api_key() -> str | None:
     """`CORNU_API_KEY`, or the key `cornu up` wrote to `$CORNU_HOME/api_key`."""
-    if os.environ.get("CORNU_API_KEY"):
-        return os.environ["CORNU_API_KEY"]
-    home = Path(os.environ.get("CORNU_HOME") or "~/.cornu").expanduser()
-    key_file = home / "api_key"
-    return key_file.read_text().strip() if key_file.is_file() else None
+    return client_settings().key()
 
 
 @dataclass(frozen=True)
@@ -79,7 +75,7 @@ class Client:
         *,
         timeout_s: float = 60.0,
     ) -> None:
-        self.url = (url or os.environ.get("CORNU_URL") or DEFAULT_URL).rstrip("/")
+        self.url = (url or client_settings().url).rstrip("/")
         key = api_key or default_api_key()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
@@ -97,14 +93,22 @@ class Client:
 
     # -- datasets --------------------------------------------------------------------
 
-    def upload(self, array: Any, *, name: str = "array", progress: bool = False) -> Dataset:
-        """Store one numeric array as Keras trains it (floats as float32) and return the
-        service's dataset. An array whose content the service already holds for this
-        tenant is not sent again (content addressing by the .npy file's SHA-256); others
-        are streamed zstd-compressed, a slice at a time, after their size is checked
-        against the service's limit (PayloadTooLarge before anything is sent).
-        `progress` shows a bar for large arrays; `name` labels it."""
-        stream = NpyStream(array)
+    def upload(
+        self,
+        array: Any,
+        *,
+        name: str = "array",
+        progress: bool = False,
+        keras_dtypes: bool = False,
+    ) -> Dataset:
+        """Store one numeric array and return the service's dataset. An array whose
+        content the service already holds for this tenant is not sent again (content
+        addressing by the .npy file's SHA-256); others are streamed zstd-compressed, a
+        slice at a time, after their size is checked against the service's limit
+        (PayloadTooLarge before anything is sent). `keras_dtypes` sends floats as
+        float32, as Keras trains them (what fit does); `progress` shows a bar for large
+        arrays, labelled `name`."""
+        stream = NpyStream(array, keras_dtypes=keras_dtypes)
         digest = stream.sha256()
         known = self._uploaded.get(digest) or self.find_dataset(digest)
         if known is None:
@@ -167,6 +171,17 @@ class Client:
         """Cancel a queued job, or ask a running one to stop between two batches."""
         return Job.model_validate(self._request("POST", f"/v1/jobs/{job_id}/cancel"))
 
+    def stop_training(self, job_id: str) -> Job:
+        """Keras's `stop_training`: the job ends after its current batch (or at once if
+        it waits between epochs) as `succeeded`, with its weights."""
+        return Job.model_validate(self._request("POST", f"/v1/jobs/{job_id}/stop"))
+
+    def ack(self, job_id: str, epoch: int, *, learning_rate: float | None = None) -> None:
+        """The client's callbacks are done with epoch `epoch` (1-based): the job goes on,
+        with `learning_rate` from the next epoch on when one is given."""
+        body = {} if learning_rate is None else {"learning_rate": learning_rate}
+        self._send("POST", f"/v1/jobs/{job_id}/epochs/{epoch}/ack", json=body)
+
     def wait(self, job_id: str, *, timeout_s: float | None = None, poll_s: float = 0.5) -> Job:
         """Poll until the job is succeeded, failed or cancelled; TimeoutError past `timeout_s`."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
@@ -222,9 +237,11 @@ class Client:
     def metrics(self, job_id: str) -> Metrics:
         return Metrics.model_validate(self._request("GET", f"/v1/jobs/{job_id}/metrics"))
 
-    def weights(self, job_id: str) -> bytes:
-        """The trained weights as safetensors bytes (`safetensors.numpy.load` reads them)."""
-        return self._send("GET", f"/v1/jobs/{job_id}/weights").content
+    def weights(self, job_id: str, *, checkpoint: bool = False) -> bytes:
+        """The trained weights as safetensors bytes (`safetensors.numpy.load` reads them);
+        with `checkpoint`, those of the running job's newest checkpoint."""
+        params = {"checkpoint": "latest"} if checkpoint else {}
+        return self._send("GET", f"/v1/jobs/{job_id}/weights", params=params).content
 
     def export(self, job_id: str, format: str) -> bytes:
         """The trained model as `onnx`, `torchscript` or `safetensors` bytes."""
@@ -271,10 +288,22 @@ class Client:
     # -- plumbing --------------------------------------------------------------------
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._http.request(method, path, **kwargs)
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.ConnectError as exc:
+            raise self.unreachable(exc) from None
         if response.is_error:
             raise_for_problem(response)
         return response
+
+    def unreachable(self, exc: Exception) -> ServiceUnavailable:
+        """Nothing answers at the service's address: say where, and what to start."""
+        reason = str(exc) or type(exc).__name__
+        return ServiceUnavailable(
+            f"cannot reach the Cornu service at {self.url} ({reason}); is `cornu up` "
+            "running? Start it, or point the SDK at your service with cornu.connect(url, "
+            "api_key) or CORNU_URL / CORNU_API_KEY"
+        )
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         return self._send(method, path, **kwargs).json()

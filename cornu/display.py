@@ -61,3 +61,20 @@ def print_summary(summary: ModelSummary, console: Console, title: str | None = N
         ("Non-trainable", summary.non_trainable_params),
     ):
         console.print(f" {label} params: {count:,} ({memory_size(count)})")
+
+
+def print_unbuilt(layers: Sequence[tuple[str, str]], console: Console, title: str) -> None:
+    """Keras's summary of a model that does not know its input shape yet: `?` shapes and
+    `0 (unbuilt)` parameters, as Keras 3 prints it."""
+    table = Table(
+        "Layer (type)",
+        "Output Shape",
+        Column("Param #", justify="right"),
+        title=title,
+        title_justify="left",
+    )
+    for name, kind in layers:
+        table.add_row(f"{name} ({kind})", "?", "0 (unbuilt)")
+    console.print(table)
+    for label in ("Total", "Trainable", "Non-trainable"):
+        console.print(f" {label} params: 0 (0.00 B)")

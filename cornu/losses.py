@@ -1,9 +1,9 @@
-"""Keras's losses as objects (`losses.BinaryCrossentropy(from_logits=True)`); a loss may
-also be given by name in `compile(loss="mse")`."""
+"""Keras's losses as objects (`losses.BinaryCrossentropy(from_logits=True)`) and as
+functions (`losses.binary_crossentropy`, Keras 2's `losses.mse`), given to `compile`."""
 
 from __future__ import annotations
 
-from cornu.objects import family, missing
+from cornu.objects import family, functions, missing
 
 _CLASSES = family(
     dict.fromkeys(
@@ -35,8 +35,48 @@ _CLASSES = family(
 )
 globals().update(_CLASSES)
 
+# Keras 3's function forms, and the short names Keras 2 also exported.
+FUNCTIONS = functions(
+    (
+        "mean_squared_error",
+        "mean_absolute_error",
+        "mean_absolute_percentage_error",
+        "mean_squared_logarithmic_error",
+        "cosine_similarity",
+        "huber",
+        "log_cosh",
+        "kl_divergence",
+        "poisson",
+        "hinge",
+        "squared_hinge",
+        "categorical_hinge",
+        "binary_crossentropy",
+        "binary_focal_crossentropy",
+        "categorical_crossentropy",
+        "categorical_focal_crossentropy",
+        "sparse_categorical_crossentropy",
+        "ctc",
+        "dice",
+        "tversky",
+        "mse",
+        "mae",
+        "mape",
+        "msle",
+        "kld",
+        "logcosh",
+    ),
+    "loss",
+)
+FUNCTIONS["kullback_leibler_divergence"] = FUNCTIONS["kl_divergence"]
+globals().update(FUNCTIONS)
 
-__getattr__ = missing("loss", _CLASSES)
+
+def get(identifier: object) -> object:
+    """Keras's `losses.get`: a name or object as compile takes it."""
+    return FUNCTIONS.get(identifier, identifier) if isinstance(identifier, str) else identifier
+
+
+__getattr__ = missing("loss", [*_CLASSES, *FUNCTIONS])
 
 
 __all__ = list(_CLASSES)

@@ -1,13 +1,68 @@
-"""Keras's optimizers: `optimizers.RMSprop(lr=0.001)` (Keras's defaults apply on the service)."""
+"""Keras's optimizers: `optimizers.RMSprop(lr=0.001)` (Keras's defaults apply on the
+service), their learning-rate schedules, and Keras 2's `optimizers.legacy` names."""
 
 from __future__ import annotations
 
+import warnings
+from typing import Any, ClassVar
+
+from cornu.core.spec.names import canonical
 from cornu.core.spec.optimizers import OPTIMIZER_SPECS
 from cornu.objects import KerasObject, family, missing
 
-# The service's optimizers; each takes the learning rate first, as in Keras.
-_CLASSES = family(dict.fromkeys(OPTIMIZER_SPECS, ("learning_rate",)), __name__)
+
+class Optimizer(KerasObject):
+    """An optimizer's arguments; `learning_rate` reads (and sets) its learning rate,
+    Keras's default when none was given (Keras 2's `lr` too)."""
+
+    positional: ClassVar[tuple[str, ...]] = ("learning_rate",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "lr" in kwargs and "learning_rate" not in kwargs:
+            kwargs["learning_rate"] = kwargs.pop("lr")
+        if "decay" in kwargs:  # Keras 2's time decay: Keras 3 warns and ignores it too
+            kwargs.pop("decay")
+            warnings.warn(
+                "Argument `decay` is no longer supported and will be ignored (Keras 3); "
+                "give learning_rate a schedule, e.g. optimizers.schedules.InverseTimeDecay",
+                stacklevel=3,
+            )
+        super().__init__(*args, **kwargs)
+
+    @property
+    def learning_rate(self) -> Any:
+        if "learning_rate" in self.config:
+            return self.config["learning_rate"]
+        return OPTIMIZER_SPECS[self.type].model_fields["learning_rate"].default
+
+    @learning_rate.setter
+    def learning_rate(self, value: Any) -> None:
+        self.config["learning_rate"] = float(value) if isinstance(value, int | float) else value
+
+    lr = learning_rate
+
+
+_CLASSES: dict[str, type[Optimizer]] = {
+    name: type(name, (Optimizer,), {"type": name, "__module__": __name__})
+    for name in OPTIMIZER_SPECS
+}
 globals().update(_CLASSES)
+
+
+def optimizer_object(value: Any) -> Any:
+    """`compile(optimizer=…)` as an object: a name (`"rmsprop"`, any case), an optimizer
+    class or instance; Keras's learning-rate schedules and other objects as given."""
+    if isinstance(value, str):
+        name = canonical(value, OPTIMIZER_SPECS)
+        return _CLASSES[name]() if name else value  # an unknown name: the service says so
+    if isinstance(value, type) and issubclass(value, Optimizer):
+        return value()
+    return value
+
+
+def get(identifier: Any) -> Any:
+    """Keras's `optimizers.get`."""
+    return optimizer_object(identifier)
 
 
 class schedules:  # noqa: N801  (keras.optimizers.schedules)
@@ -29,7 +84,14 @@ class schedules:  # noqa: N801  (keras.optimizers.schedules)
     )["InverseTimeDecay"]
 
 
+class legacy:  # noqa: N801  (keras.optimizers.legacy, Keras 2.11's older optimizers)
+    """Keras 2.11+'s `optimizers.legacy.Adam` etc.: the same optimizers here."""
+
+
+for _name, _cls in _CLASSES.items():
+    setattr(legacy, _name, _cls)
+
 __getattr__ = missing("optimizer", _CLASSES)
 
 
-__all__ = ["KerasObject", "schedules", *_CLASSES]
+__all__ = ["Optimizer", "get", "legacy", "optimizer_object", "schedules", *_CLASSES]

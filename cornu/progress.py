@@ -3,17 +3,19 @@
     Epoch 1/10
     469/469 ━━━━━━━━━━━━━━━━━━━━ 2s 4ms/step - accuracy: 0.8712 - loss: 0.4466
 
-`verbose=1` redraws the bar in place as progress events arrive (on a terminal; elsewhere
-only each epoch's final line is written, as Keras does in logs), `verbose=2` writes one
-line per epoch, `verbose=0` nothing.
+`verbose=1` redraws the bar in place as progress events arrive wherever Keras does — on
+a terminal, in Jupyter/IPython kernels (Colab), and on any POSIX system (Keras's
+`Progbar._dynamic_display` rule) — and otherwise writes each epoch's final line;
+`verbose=2` writes one line per epoch, `verbose=0` nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 
@@ -40,12 +42,39 @@ def format_step(seconds: float) -> str:
     return f"{seconds * 1e6:.0f}us/step"
 
 
+def dynamic_display(out: TextIO) -> bool:
+    """Keras's rule for redrawing a bar in place (keras/src/utils/progbar.py)."""
+    return (
+        (hasattr(out, "isatty") and out.isatty())
+        or "ipykernel" in sys.modules
+        or "posix" in sys.modules
+        or "PYCHARM_HOSTED" in os.environ
+    )
+
+
+def print_steps(
+    out: TextIO,
+    verbose: Any,
+    steps: int,
+    seconds: float,
+    logs: Mapping[str, float] | None = None,
+) -> None:
+    """The bar Keras's `evaluate` and `predict` end with (`verbose` 1 or "auto"):
+    `4/4 ━━━━━━━━━━━━━━━━━━━━ 0s 3ms/step - accuracy: 0.9000 - loss: 0.3000`."""
+    if verbose not in (1, True, "auto") or steps < 1:
+        return
+    digits = len(str(steps))
+    line = f"{steps:>{digits}}/{steps} {'━' * WIDTH} {seconds:.0f}s {format_step(seconds / steps)}"
+    out.write(line + _logs(logs or {}) + "\n")
+    out.flush()
+
+
 class ProgressBar:
     """Draws one fit's epochs; fed by the job's stream (see `TrainedModel._follow`)."""
 
-    def __init__(self, out: TextIO, verbose: int = 1) -> None:
+    def __init__(self, out: TextIO, verbose: int = 1, live: bool | None = None) -> None:
         self.out, self.verbose = out, verbose
-        self.live = verbose == 1 and out.isatty()
+        self.live = verbose == 1 and (dynamic_display(out) if live is None else live)
         self.batches: int | None = None
         self._drawn = 0  # characters of the line drawn in place, to blank on redraw
 

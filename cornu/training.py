@@ -1,136 +1,108 @@
-"""What the SDK's models share: Keras's `compile` / `fit` / `evaluate` / `predict` /
-`summary` / weights, carried out by the service.
+"""Keras's `compile` / `fit` / `evaluate` / `predict`, carried out by the service.
 
-`fit` uploads the arrays (each content once), submits the job and follows its live
-stream with a Keras-style progress bar; Ctrl-C cancels the job on the service.
+`fit` takes the data as Keras does (arrays, a PyDataset, a generator; see
+`cornu.data_adapters`), uploads it (each content once), submits the job, and follows its
+live stream with Keras's progress bar and the user's own callbacks; Ctrl-C cancels the
+job. The model's layers then hold the weights the job trained (`cornu.weights`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
+import time
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import safetensors.numpy
-from pydantic import TypeAdapter, ValidationError
 
-from cornu import connection
+from cornu import connection, weights
+from cornu.callbacks.client import Callback, History, LearningRateScheduler
+from cornu.callbacks.runner import ClientCallbacks
 from cornu.client import Client
-from cornu.core import tensorfile
 from cornu.core.errors import CornuError, JobFailed, PayloadTooLarge
-from cornu.core.spec import FunctionalSpec, ModelSpec, spec_error
-from cornu.display import print_summary
-from cornu.layers import _jsonable
-from cornu.progress import ProgressBar
+from cornu.data_adapters import Batch, draw, is_arrays
+from cornu.objects import KerasObject, jsonable
+from cornu.optimizers import optimizer_object
+from cornu.progress import print_steps
+from cornu.remote_job import RemoteJob, follow
+from cornu.utils.rng import job_seed
 
-_MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
-
-
-class History:
-    """Keras's `History`: `history.history["loss"]` is the list of each epoch's loss."""
-
-    def __init__(
-        self, history: dict[str, list[float]], epochs: list[int], params: dict[str, Any]
-    ) -> None:
-        self.history = history
-        self.epoch = epochs
-        self.params = params
-
-    def __repr__(self) -> str:
-        return f"<History {', '.join(self.history)} over {len(self.epoch)} epochs>"
+if TYPE_CHECKING:
+    from cornu.layers import Layer
 
 
-class RemoteJob:
-    """A training job on the service (what `fit(..., wait=False)` returns)."""
+class Trainer:
+    """Keras's `Trainer`: what `Model` and `Sequential` share for training and inference."""
 
-    def __init__(self, client: Client, job_id: str) -> None:
-        self.client, self.id = client, job_id
+    name: str
+    _compile: dict[str, Any] | None
+    optimizer: Any
+    loss: Any
+    stop_training: bool
+    history: Any
+    _job: str | None
+    _settled: str | None
+    _job_spec: dict[str, Any]
+    _fitting: str | None = None  # the job a fit follows now
 
-    @property
-    def status(self) -> str:
-        return self.client.job(self.id).status.value
-
-    def wait(self, timeout_s: float | None = None) -> RemoteJob:
-        self.client.wait(self.id, timeout_s=timeout_s)
-        return self
-
-    def cancel(self) -> None:
-        self.client.cancel(self.id)
-
-    def history(self) -> History:
-        metrics = self.client.metrics(self.id)
-        return History(metrics.history, [e.epoch - 1 for e in metrics.epochs], {"job": self.id})
-
-    def stream(self) -> Any:
-        return self.client.stream(self.id)
-
-    def __repr__(self) -> str:
-        return f"<RemoteJob {self.id}>"
-
-
-class TrainedModel:
-    """Base of Sequential, Model and JSON models: the Keras methods, run on the service."""
-
-    default_name = "model"  # what Keras calls an unnamed model of the kind
-
-    def __init__(self, name: str | None) -> None:
-        self.name = name
-        self._compile: dict[str, Any] | None = None
-        self._job: str | None = None  # the last fit's job
-        self._settled: str | None = None  # the last fit whose outcome this model has taken
-        self._weights: str | None = None  # the job that trained the model's weights
-
+    # What each kind of model gives (cornu.models).
     def model_spec(self) -> dict[str, Any]:
-        """The model as the service takes it (each kind of model gives its own)."""
+        raise NotImplementedError
+
+    def _layers(self) -> list[Layer]:
         raise NotImplementedError
 
     @property
     def input_names(self) -> list[str]:
-        """The inputs' names, in order, as the service names them (data maps use them)."""
-        return self._io_names()[0]
+        raise NotImplementedError
 
     @property
     def output_names(self) -> list[str]:
-        """The outputs' names, in order: Keras's names for a model's several outputs."""
-        return self._io_names()[1]
+        raise NotImplementedError
 
-    def _io_names(self) -> tuple[list[str], list[str]]:
-        try:
-            model = _MODEL.validate_python(self.model_spec())
-        except ValidationError as exc:
-            raise spec_error(exc.errors(), strip=("model",)) from None
-        if isinstance(model, FunctionalSpec):
-            return [i.name for i in model.inputs], model.output_names()
-        return ["input"], ["output"]  # one of each: the names are never used
+    def _build_from(self, x: Any) -> None:
+        """A model that does not know its input shape takes it from the data (Keras)."""
 
     @property
     def client(self) -> Client:
         return connection.client()
 
-    # -- Keras's API -----------------------------------------------------------------
+    # -- compile ---------------------------------------------------------------------
 
     def compile(
         self,
         optimizer: Any = "rmsprop",
         loss: Any = None,
-        metrics: Any = None,
         loss_weights: Any = None,
+        metrics: Any = None,
         weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
+        **kwargs: Any,
     ) -> None:
-        if loss is None:
-            raise ValueError("compile needs a loss, e.g. loss='sparse_categorical_crossentropy'")
+        """Keras's `compile`. `run_eagerly`, `steps_per_execution` and `jit_compile` are
+        how Keras runs the step; the service decides that, so they are accepted."""
+        if isinstance(metrics, list) and metrics and all(isinstance(m, list) for m in metrics):
+            metrics = dict(zip(self.output_names, metrics, strict=True))  # one list per output
+        self.optimizer = optimizer_object(optimizer)
+        self.loss = loss
         self._compile = {
-            "optimizer": _jsonable(optimizer),
-            "loss": _jsonable(loss),
-            "metrics": _jsonable(metrics or []),
-            "weighted_metrics": _jsonable(weighted_metrics or []),
-            "loss_weights": _jsonable(loss_weights),
+            "optimizer": jsonable(self.optimizer),
+            "loss": jsonable(loss),
+            "metrics": jsonable(metrics or []),
+            "weighted_metrics": jsonable(weighted_metrics or []),
+            "loss_weights": jsonable(loss_weights),
         }
+
+    @property
+    def compiled(self) -> bool:
+        return self._compile is not None
+
+    # -- fit -------------------------------------------------------------------------
 
     def fit(
         self,
@@ -146,75 +118,284 @@ class TrainedModel:
         class_weight: Mapping[int, float] | None = None,
         sample_weight: Any = None,
         initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: int | list[int] = 1,
         seed: int | None = None,
         wait: bool = True,
+        **kwargs: Any,
     ) -> History | RemoteJob:
         """Train on the service; returns Keras's History (or the job, with `wait=False`)."""
         if self._compile is None:
-            raise RuntimeError("compile the model before fit, as in Keras")
-        initial_weights = self._trained_weights()  # as in Keras, a fit goes on from them
-        data = self._data(x, y, sample_weight)
-        fit: dict[str, Any] = {"epochs": epochs, "shuffle": shuffle, "initial_epoch": initial_epoch}
-        fit |= {"batch_size": batch_size or 32, "validation_split": validation_split, "seed": seed}
-        if validation_data is not None:  # Keras ignores validation_split then
-            fit |= {"validation_data": self._data(*validation_data), "validation_split": 0.0}
+            raise RuntimeError("You must call `compile()` before using the model (Keras)")
+        if "nb_epoch" in kwargs:  # Keras 1's name, which Keras 2 still took with a warning
+            epochs = kwargs.pop("nb_epoch")
+            warnings.warn("The `nb_epoch` argument in `fit` has been renamed `epochs`.",
+                          stacklevel=2)  # fmt: skip
+        _refuse_fit_options(kwargs)
+        self._settle()
+        service_callbacks, client_callbacks = _split(callbacks or [])
+        fit: dict[str, Any] = {"epochs": epochs, "initial_epoch": initial_epoch}
+        if is_arrays(x):
+            if x is None or (y is None and not self._unsupervised_ok()):
+                raise ValueError("give the training data: fit(x, y, …) with arrays")
+            self._build_from(x)
+            data: Any = self._data(x, y, sample_weight)
+            fit |= {"batch_size": batch_size or 32, "shuffle": shuffle}
+            fit |= {"steps_per_epoch": steps_per_epoch, "validation_split": validation_split}
+            steps = steps_per_epoch or -(-len(_first_array(x)) // (batch_size or 32))
+        else:
+            if validation_split:
+                raise ValueError(
+                    "`validation_split` is only supported for Tensors or NumPy arrays, not "
+                    "for a dataset or generator: pass validation_data instead (Keras)"
+                )
+            if y is not None:
+                raise ValueError(
+                    "`y` cannot be given when x is a dataset or generator: it yields the "
+                    "targets with the inputs (Keras)"
+                )
+            drawn = draw(x, epochs=epochs - initial_epoch, steps_per_epoch=steps_per_epoch,
+                         shuffle=shuffle)  # fmt: skip
+            self._build_from(drawn.epochs[0].x)
+            each = [self._batch_data(batch) for batch in drawn.epochs]
+            if len(each) > 1 or drawn.stopped_early:  # each epoch its own: as many as drawn
+                fit["epochs"] = initial_epoch + len(each)
+            data = each if len(each) > 1 else each[0]
+            fit |= {"batch_size": drawn.batch_size, "shuffle": drawn.shuffle}
+            steps = drawn.steps
+        if validation_data is not None:
+            arrays = _validation_arrays(validation_data)
+            fit["validation_data"] = self._validation(validation_data, validation_steps)
+            fit["validation_split"] = 0.0
+            # Drawn validation data holds validation_steps batches already.
+            fit["validation_steps"] = validation_steps if arrays else None
+        fit |= {"validation_batch_size": validation_batch_size, "validation_freq": validation_freq}
         if class_weight is not None:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
-        if callbacks:
-            fit["callbacks"] = [_jsonable(c) for c in callbacks]
-        if initial_weights is not None:
-            fit["initial_weights"] = initial_weights
-        spec = {"model": self.model_spec(), "compile": self._compile, "fit": fit, "data": data}
-        job = self.client.submit(spec)
-        self._job = job.id
+        fit["callbacks"] = [*service_callbacks, *self._schedules(client_callbacks, fit)]
+        fit["seed"] = seed if seed is not None else job_seed()
+        spec = self.model_spec()
+        fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
+        runner = ClientCallbacks(
+            client_callbacks, self, {"verbose": verbose, "epochs": fit["epochs"], "steps": steps}
+        )
+        fit["client_callbacks"] = runner.holds_epochs
+        body = {"model": spec, "compile": self._compile, "fit": _without_none(fit), "data": data}
+        job = self.client.submit(body)
+        self._job, self._job_spec = job.id, spec
         if not wait:
             return RemoteJob(self.client, job.id)
+        self.stop_training = False
+        runner.train_begin()
+        runner.epoch_begin(initial_epoch)
+        self._fitting = job.id  # callbacks reading weights meanwhile read the job's
         try:
-            self._follow(job.id, epochs, verbose)
+            follow(self, job.id, fit["epochs"], verbose, runner)
         except KeyboardInterrupt:
             with contextlib.suppress(CornuError):  # it may have ended meanwhile
                 self.client.cancel(job.id)
             raise
+        finally:
+            self._fitting = None
         done = self.client.job(job.id)
-        self._settled = job.id  # the outcome is known, and raised below if it is not success
         if done.status.value != "succeeded":
+            self._settled = job.id
             raise JobFailed(f"job {job.id} {done.status.value}: {done.error or 'cancelled'}")
-        self._weights = job.id
-        history = RemoteJob(self.client, job.id).history()
-        history.params = {"epochs": epochs, "job": job.id, "verbose": verbose}
+        self._settle()
+        history = runner.history
+        history.params = {**history.params, "job": job.id}
+        runner.train_end(done.metrics)
+        self.history = history
         return history
+
+    def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,
+                      epochs: int = 1, **kwargs: Any) -> History | RemoteJob:  # fmt: skip
+        """Keras 2's `fit_generator`: `fit` on a generator or PyDataset."""
+        kwargs.pop("workers", None), kwargs.pop("use_multiprocessing", None)
+        kwargs.pop("max_queue_size", None)
+        return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, **kwargs)
+
+    def _unsupervised_ok(self) -> bool:
+        return False
+
+    def _settle(self) -> None:
+        """Take the outcome of the last fit (one sent with wait=False may have ended
+        since): its layers' weights are the job's once it succeeded; a failed or
+        cancelled fit leaves them as they were, as in Keras."""
+        job_id = self._job
+        if job_id is None or job_id == self._settled:
+            return
+        status = self.client.job(job_id).status.value
+        if status in ("queued", "running"):
+            raise RuntimeError(
+                f"this model's last fit (job {job_id}) is still {status}: wait for it "
+                "(RemoteJob.wait()) or cancel it first"
+            )
+        if status == "succeeded":
+            weights.trained(job_id, self._job_spec, self._layers())
+        else:
+            warnings.warn(
+                f"job {job_id} {status}; the model keeps the weights it had", stacklevel=3
+            )
+        self._settled = job_id
+
+    def _schedules(self, callbacks: list[Callback], fit: dict[str, Any]) -> list[dict[str, Any]]:
+        """LearningRateScheduler's function, called here, as the service's table."""
+        out = []
+        for callback in callbacks:
+            if isinstance(callback, LearningRateScheduler):
+                rate = getattr(self.optimizer, "learning_rate", None)
+                if not isinstance(rate, int | float):
+                    raise ValueError(
+                        "LearningRateScheduler needs an optimizer with a fixed learning_rate"
+                    )
+                table = callback.table(float(rate), fit["epochs"])
+                callback._rates = table  # type: ignore[attr-defined]
+                out.append({"type": "LearningRateScheduler", "schedule": table})
+        return out
+
+    # -- data ------------------------------------------------------------------------
+
+    def _arrays(self, value: Any, names: list[str], what: str) -> str | dict[str, str]:
+        """Upload arrays (one, a list in model order, or a map by name) as dataset ids."""
+        client = self.client
+
+        def up(array: Any, label: str) -> str:
+            return client.upload(array, name=label, progress=True, keras_dtypes=True).id
+
+        if isinstance(value, Mapping):
+            return {name: up(v, f"{what}[{name!r}]") for name, v in value.items()}
+        if isinstance(value, list | tuple) and len(value) == len(names) == 1:
+            if isinstance(value[0], np.ndarray):  # `[x]` for the one input, as Keras takes it
+                value = value[0]
+        if (
+            isinstance(value, list | tuple)
+            and value
+            and not np.isscalar(value[0])
+            and len(names) > 1
+        ):
+            if len(value) != len(names):
+                raise ValueError(
+                    f"the model has {len(names)} {what}s ({', '.join(names)}); "
+                    f"got {len(value)} arrays"
+                )
+            return {n: up(v, f"{what}[{n!r}]") for n, v in zip(names, value, strict=True)}
+        return up(value, what)
+
+    def _data(self, x: Any, y: Any, sample_weight: Any = None) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "x": self._arrays(x, self.input_names, "x"),
+            "y": self._arrays(y, self.output_names, "y"),
+        }
+        if sample_weight is not None:
+            data["sample_weight"] = self.client.upload(
+                sample_weight, name="sample_weight", keras_dtypes=True
+            ).id
+        return data
+
+    def _batch_data(self, batch: Batch) -> dict[str, Any]:
+        if batch.y is None:
+            raise ValueError("the data yields inputs without targets; fit needs (x, y)")
+        return self._data(batch.x, batch.y, batch.sample_weight)
+
+    def _validation(self, validation_data: Any, steps: int | None) -> dict[str, Any]:
+        if _validation_arrays(validation_data):
+            if len(validation_data) not in (2, 3):
+                raise ValueError("validation_data is (x_val, y_val) or (x_val, y_val, weights)")
+            return self._data(*validation_data)
+        drawn = draw(validation_data, epochs=1, steps_per_epoch=steps, shuffle=False,
+                     what="validation_data")  # fmt: skip
+        return self._batch_data(drawn.epochs[0])
+
+    # -- evaluate and predict --------------------------------------------------------
 
     def evaluate(
         self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: Any = "auto",
-        sample_weight: Any = None, return_dict: bool = False,
+        sample_weight: Any = None, steps: int | None = None, callbacks: Any = None,
+        return_dict: bool = False, **kwargs: Any,
     ) -> Any:  # fmt: skip
         """`model.evaluate`: the loss alone, `[loss, *metrics]`, or a dict with `return_dict`."""
-        request = {**self._data(x, y, sample_weight), "batch_size": batch_size or 32}
-        logs = self.client.evaluate(self._trained(), **request)
+        if self._compile is None:
+            raise RuntimeError("You must call `compile()` before using the model (Keras)")
+        started = time.perf_counter()
+        if is_arrays(x):
+            data, size = self._data(x, y, sample_weight), batch_size or 32
+            samples = len(_first_array(x))
+        else:
+            drawn = draw(x, epochs=1, steps_per_epoch=steps, shuffle=False)
+            data, size = self._batch_data(drawn.epochs[0]), drawn.batch_size
+            samples = len(_first_array(drawn.epochs[0].x))
+        request = {**data, "batch_size": size, "compile": self._compile}
+        logs = self.client.evaluate(self._weights_job(), **request)
+        print_steps(sys.stdout, verbose, -(-samples // size), time.perf_counter() - started, logs)
         if return_dict:
             return logs
         if len(logs) == 1:
             return logs["loss"]
         return [logs["loss"], *(value for name, value in logs.items() if name != "loss")]
 
-    def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto") -> Any:
+    def evaluate_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
+        """Keras 2's `evaluate_generator`."""
+        return self.evaluate(generator, steps=steps, verbose=kwargs.get("verbose", 0))
+
+    def predict(
+        self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
+        steps: int | None = None, callbacks: Any = None, **kwargs: Any,
+    ) -> Any:  # fmt: skip
         """`model.predict`: an array per output (a list of them for several outputs).
         Inputs, or answers, larger than the service takes at once go in parts."""
-        outputs = self._predict(self._input_arrays(x), batch_size or 32)
+        started = time.perf_counter()
+        if not is_arrays(x):
+            drawn = draw(x, epochs=1, steps_per_epoch=steps, shuffle=False)
+            x, batch_size = drawn.epochs[0].x, drawn.batch_size
+        self._build_from(x)
+        arrays = self._input_arrays(x)
+        size = batch_size or 32
+        outputs = self._predict(arrays, size, self._weights_job())
+        print_steps(sys.stdout, verbose, -(-len(arrays[0]) // size), time.perf_counter() - started)
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def _predict(self, x: list[np.ndarray], batch_size: int) -> list[np.ndarray]:
+    def predict_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
+        """Keras 2's `predict_generator`."""
+        return self.predict(generator, steps=steps, verbose=kwargs.get("verbose", 0))
+
+    def predict_on_batch(self, x: Any) -> Any:
+        return self.predict(x, batch_size=len(self._input_arrays(x)[0]), verbose=0)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:  # fmt: skip
+        size = len(self._input_arrays(x)[0])
+        return self.evaluate(x, y, batch_size=size, sample_weight=sample_weight, verbose=0,
+                             return_dict=return_dict)  # fmt: skip
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:  # fmt: skip
+        """One optimizer step on one batch: a job of one epoch of one batch (each call
+        is a job on the service: a loop of them is slow)."""
+        size = len(self._input_arrays(x)[0])
+        history = self.fit(x, y, batch_size=size, epochs=1, verbose=0, shuffle=False,
+                           sample_weight=sample_weight, class_weight=class_weight)  # fmt: skip
+        assert isinstance(history, History)
+        logs = {k: v[-1] for k, v in history.history.items()}
+        if return_dict:
+            return logs
+        return logs["loss"] if len(logs) == 1 else [logs["loss"], *(
+            v for k, v in logs.items() if k != "loss")]  # fmt: skip
+
+    def _predict(self, x: list[np.ndarray], batch_size: int, job: str) -> list[np.ndarray]:
         try:
             inputs = dict(zip(self.input_names, x, strict=True)) if len(x) > 1 else x[0]
-            request = {"x": self._arrays(inputs, self.input_names), "batch_size": batch_size}
-            result = self.client.predict(self._trained(), **request)
+            request = {"x": self._arrays(inputs, self.input_names, "x"), "batch_size": batch_size}
+            result = self.client.predict(job, **request)
         except PayloadTooLarge:
             samples = len(x[0])
             if samples < 2:
                 raise
             half = samples // 2
-            head = self._predict([a[:half] for a in x], batch_size)
-            tail = self._predict([a[half:] for a in x], batch_size)
+            head = self._predict([a[:half] for a in x], batch_size, job)
+            tail = self._predict([a[half:] for a in x], batch_size, job)
             return [np.concatenate(pair) for pair in zip(head, tail, strict=True)]
         if isinstance(result, dict):
             return [np.asarray(result[name], dtype=np.float32) for name in result]
@@ -231,128 +412,52 @@ class TrainedModel:
             return [x[0]]
         return [np.asarray(x)]
 
-    def summary(self) -> None:
-        """Print Keras's summary table (layers, output shapes, parameters), from the service."""
-        from rich.console import Console
-
-        summary = self.client.summary(self.model_spec())
-        print_summary(summary, Console(), title=f'Model: "{self.name or self.default_name}"')
-
-    def get_weights(self) -> list[np.ndarray]:
-        """The trained weights in Keras's order and layouts (as `model.get_weights()`)."""
-        data = self.client.weights(self._trained())
-        arrays = safetensors.numpy.load(data)
-        metadata = tensorfile.header(data).get("__metadata__") or {}
-        order = json.loads(metadata.get("keras_order", "null")) or list(arrays)
-        return [arrays[name] for name in order]
-
-    def save_weights(self, filepath: str | Path) -> None:
-        """The trained weights as a safetensors file (`{layer}/{weight}` keys)."""
-        self.client.download_weights(self._trained(), filepath)
-
-    def to_json(self) -> str:
-        """The model as JSON the service accepts (`models.model_from_json` reads it back)."""
-        return json.dumps(self.model_spec())
+    def _weights_job(self) -> str:
+        """A job whose weights are the model's now (one that trains nothing, if needed)."""
+        self._settle()
+        return weights.materialize(self)  # type: ignore[arg-type]
 
     @property
     def job_id(self) -> str | None:
         """The job of the model's last `fit`."""
         return self._job
 
-    # -- plumbing --------------------------------------------------------------------
 
-    def _trained_weights(self) -> str | None:
-        """The job whose trained weights the model holds: the last fit's once it succeeded;
-        a failed or cancelled fit leaves the model's weights as they were, as in Keras."""
-        if self._job is not None and self._job != self._settled:
-            status = self.client.job(self._job).status.value
-            if status in ("queued", "running"):
-                raise RuntimeError(
-                    f"this model's last fit (job {self._job}) is still {status}: wait for it "
-                    "(RemoteJob.wait()) or cancel it first"
-                )
-            if status == "succeeded":
-                self._weights = self._job
-            else:
-                kept = (
-                    f"keeps the weights job {self._weights} trained"
-                    if self._weights
-                    else "has no trained weights"
-                )
-                warnings.warn(f"job {self._job} {status}; the model {kept}", stacklevel=3)
-            self._settled = self._job
-        return self._weights
+def _validation_arrays(validation_data: Any) -> bool:
+    """`(x_val, y_val[, weights])` of arrays, rather than a dataset or generator."""
+    return isinstance(validation_data, tuple | list) and is_arrays(validation_data[0])
 
-    def _trained(self) -> str:
-        job = self._trained_weights()
-        if job is None:
-            raise RuntimeError("the model has not been trained: call fit first")
-        return job
 
-    def _forget_training(self) -> None:
-        """The model changed: its next fit starts from new weights."""
-        if self._weights is not None:
-            warnings.warn(
-                f"the model changed after job {self._weights} trained it; its next fit starts "
-                "from new weights (Cornu cannot yet carry trained weights into a changed model)",
-                stacklevel=3,
+def _first_array(x: Any) -> Any:
+    if isinstance(x, Mapping):
+        return np.asarray(next(iter(x.values())))
+    if isinstance(x, list | tuple) and x and not np.isscalar(x[0]) and not isinstance(x[0], list):
+        return np.asarray(x[0])
+    return np.asarray(x)
+
+
+def _without_none(fit: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fit.items() if v is not None}
+
+
+def _split(callbacks: Sequence[Any]) -> tuple[list[Any], list[Callback]]:
+    """The service's callbacks (as specs) and the user's (run here)."""
+    service, client = [], []
+    for callback in callbacks:
+        if isinstance(callback, Callback):
+            client.append(callback)
+        elif isinstance(callback, KerasObject):
+            service.append(jsonable(callback))
+        else:
+            raise TypeError(
+                f"{type(callback).__name__} is not a Keras callback; subclass "
+                "keras.callbacks.Callback (it runs in your process)"
             )
-        self._job = self._settled = self._weights = None
+    return service, client
 
-    def _arrays(self, value: Any, names: list[str]) -> str | dict[str, str]:
-        """Upload arrays (one, a list in model order, or a map by name) as dataset ids."""
-        if isinstance(value, Mapping):
-            return {name: self.client.upload(np.asarray(v)).id for name, v in value.items()}
-        if isinstance(value, list | tuple) and len(value) == len(names) == 1:
-            if isinstance(value[0], np.ndarray):  # `[x]` for the one input, as Keras takes it
-                value = value[0]
-        if (
-            isinstance(value, list | tuple)
-            and value
-            and not np.isscalar(value[0])
-            and len(names) > 1
-        ):
-            if len(value) != len(names):
-                raise ValueError(
-                    f"the model has {len(names)} inputs/outputs ({', '.join(names)}); "
-                    f"got {len(value)} arrays"
-                )
-            return {
-                name: self.client.upload(np.asarray(v)).id
-                for name, v in zip(names, value, strict=True)
-            }
-        return self.client.upload(np.asarray(value)).id
 
-    def _data(self, x: Any, y: Any, sample_weight: Any = None) -> dict[str, Any]:
-        if x is None or y is None:
-            raise ValueError("give the training data as numpy arrays: fit(x, y, …)")
-        data: dict[str, Any] = {
-            "x": self._arrays(x, self.input_names),
-            "y": self._arrays(y, self.output_names),
-        }
-        if sample_weight is not None:
-            data["sample_weight"] = self.client.upload(np.asarray(sample_weight)).id
-        return data
-
-    def _follow(self, job_id: str, epochs: int, verbose: Any) -> None:
-        """Draw the job's progress from its live stream until it ends."""
-        bar = ProgressBar(sys.stdout, 0 if verbose in (0, False) else 2 if verbose == 2 else 1)
-        shown: int | None = None  # the epoch whose bar is drawn
-        batches: int | None = None  # steps per epoch, from the first progress event
-        for event in self.client.stream(job_id):
-            data = event.data
-            if event.event == "progress":
-                batches = data["batches"]
-                if data["epoch"] != shown:
-                    shown = data["epoch"]
-                    bar.start_epoch(data["epoch"], epochs, batches)
-                bar.update(data["batch"], data["logs"])
-            elif event.event == "epoch":
-                logs = {k: v for k, v in data.items() if k not in ("epoch", "seconds")}
-                if data["epoch"] != shown:
-                    bar.start_epoch(data["epoch"], epochs, batches)
-                bar.end_epoch(logs, data["seconds"])
-                shown = data["epoch"]
-            elif event.event in ("failed", "cancelled"):
-                reason = data.get("reason")
-                bar.message(f"job {event.event}" + (f": {reason}" if reason else ""))
+def _refuse_fit_options(kwargs: dict[str, Any]) -> None:
+    for accepted in ("workers", "use_multiprocessing", "max_queue_size"):
+        kwargs.pop(accepted, None)  # Keras 2's generator options: drawing is the SDK's
+    if kwargs:
+        raise TypeError(f"fit got unexpected arguments: {', '.join(kwargs)}")

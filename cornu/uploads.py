@@ -31,13 +31,16 @@ def keras_dtype(dtype: np.dtype) -> np.dtype:
 
 
 class NpyStream:
-    """The .npy file of `array` as Keras would train it, produced chunk by chunk.
+    """The .npy file of `array` — as Keras would train it, with `keras_dtypes` —
+    produced chunk by chunk.
 
     `array` is anything numpy.asarray takes (an array is used as it is, not copied).
     Raises TypeError for data that is not numeric (strings, objects), naming the dtype.
     """
 
-    def __init__(self, array: Any, chunk_bytes: int = CHUNK_BYTES) -> None:
+    def __init__(
+        self, array: Any, chunk_bytes: int = CHUNK_BYTES, *, keras_dtypes: bool = True
+    ) -> None:
         self.array = np.asarray(array)
         source = self.array.dtype
         if source.kind not in "biuf" or source.fields is not None:
@@ -46,7 +49,7 @@ class NpyStream:
                 "numbers (bool, integers, floats); convert or encode the values first"
             )
         self.shape: tuple[int, ...] = tuple(self.array.shape)
-        self.dtype = keras_dtype(source)
+        self.dtype = keras_dtype(source) if keras_dtypes else source
         self.header = header_bytes(self.shape, self.dtype)
         row = math.prod(self.shape[1:]) * self.dtype.itemsize if self.shape else 1
         self.rows_per_chunk = max(1, chunk_bytes // max(1, row))

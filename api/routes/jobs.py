@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from cornu.api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
-from cornu.core.inference import evaluate_job, predict_job
+from cornu.core.inference import checkpoint_weights, evaluate_job, predict_job
 from cornu.core.jobs import submit_job
 from cornu.core.spec import (
     Checkpoint,
+    EpochAck,
     EvaluateRequest,
     Job,
     JobEvent,
@@ -88,11 +89,16 @@ def stop_training(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
 
 @router.post("/{job_id}/epochs/{epoch}/ack", status_code=204)
 def ack_epoch(
-    job_id: str, epoch: Annotated[int, Path(ge=1, le=1_000_000)], tenant: TenantDep, store: StoreDep
+    job_id: str,
+    epoch: Annotated[int, Path(ge=1, le=1_000_000)],
+    tenant: TenantDep,
+    store: StoreDep,
+    ack: EpochAck | None = None,
 ) -> None:
     """The client's own callbacks are done with epoch `epoch` (1-based): a job whose fit
-    has `client_callbacks` waits for this before its next epoch."""
-    store.jobs.ack_epoch(tenant, job_id, epoch)
+    has `client_callbacks` waits for this before its next epoch, and takes the
+    `learning_rate` they set (Keras's `model.optimizer.learning_rate = …`) from then on."""
+    store.jobs.ack_epoch(tenant, job_id, epoch, ack.learning_rate if ack else None)
 
 
 @router.get("/{job_id}/events")
@@ -119,14 +125,25 @@ def get_metrics(job_id: str, tenant: TenantDep, store: StoreDep) -> Metrics:
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_weights(job_id: str, tenant: TenantDep, store: StoreDep) -> StreamingResponse:
-    """The trained weights as safetensors: `{layer}/{weight}` in Keras's layouts."""
-    chunks = store.jobs.weights(tenant, job_id)
-    return StreamingResponse(
-        chunks,
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{job_id}.safetensors"'},
-    )
+def get_weights(
+    job_id: str,
+    tenant: TenantDep,
+    store: StoreDep,
+    checkpoint: Annotated[
+        Literal["latest"] | None,
+        Query(description="`latest`: the weights of the job's newest checkpoint, while it runs"),
+    ] = None,
+) -> StreamingResponse:
+    """The trained weights as safetensors: `{layer}/{weight}` in Keras's layouts; with
+    `checkpoint=latest`, those of the newest checkpoint (an epoch's end, or later), with
+    its epochs done in `Cornu-Epoch`."""
+    headers = {"Content-Disposition": f'attachment; filename="{job_id}.safetensors"'}
+    if checkpoint is None:
+        chunks: Any = store.jobs.weights(tenant, job_id)
+    else:
+        data, epoch = checkpoint_weights(store, tenant, job_id)
+        chunks, headers["Cornu-Epoch"] = [data], str(epoch)
+    return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
 
 @router.post("/{job_id}/evaluate")

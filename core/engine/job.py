@@ -269,7 +269,8 @@ def _load_initial(
     shapes = {k: tuple(v.shape) for k, v in weights.items()}
     if kind == "keras":
         check_keras_weights(plan, shapes)
-        model.load_keras_weights(weights)
+        # Layers left out keep the weights they were just initialised with.
+        model.load_keras_weights({**model.keras_weights(), **weights})
     else:
         check_initial_weights(plan, str(spec.fit.initial_weights), shapes)
         model.load_state_dict(weights)

@@ -215,6 +215,32 @@ class Recall(ConfusionMetric):
         return float(_divide(tp, tp + fn)[0])
 
 
+class ConfusionCount(ConfusionMetric):
+    """Keras's TruePositives, FalsePositives, TrueNegatives, FalseNegatives: the
+    (weighted) count at `thresholds` (0.5 by default) over the epoch."""
+
+    which = 0  # index in the counts: tp, fp, tn, fn
+
+    def __init__(self, name: str, thresholds: float | None = None) -> None:
+        super().__init__(name, [0.5 if thresholds is None else float(thresholds)])
+
+    def result(self) -> float:
+        return float(self._tp_fp_tn_fn()[self.which][0])
+
+
+def _count(kind: str, which: int) -> type[ConfusionCount]:
+    def init(self: ConfusionCount, name: str = kind, thresholds: float | None = None) -> None:
+        ConfusionCount.__init__(self, name, thresholds)
+
+    return type(kind, (ConfusionCount,), {"which": which, "__init__": init})
+
+
+TruePositives = _count("true_positives", 0)
+FalsePositives = _count("false_positives", 1)
+TrueNegatives = _count("true_negatives", 2)
+FalseNegatives = _count("false_negatives", 3)
+
+
 class AUC(ConfusionMetric):
     """Keras's AUC: confusion counts at `num_thresholds` evenly spaced thresholds, summed
     with Keras's "interpolation" rule (trapezoids for ROC; Davis & Goadrich for PR)."""
@@ -310,6 +336,10 @@ FUNCTION_ALIASES = {"acc": "accuracy"}
 # Classes by Keras class name; their history key is the object's name.
 CLASSES: dict[str, Callable[..., Metric]] = {
     "AUC": AUC,
+    "TruePositives": TruePositives,
+    "FalsePositives": FalsePositives,
+    "TrueNegatives": TrueNegatives,
+    "FalseNegatives": FalseNegatives,
     "Precision": Precision,
     "Recall": Recall,
     "RootMeanSquaredError": RootMeanSquaredError,

@@ -228,15 +228,19 @@ def _check_fit(spec: JobSpec, has_validation: bool) -> None:
 
 
 def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
-    """`fit.initial_weights` given as Keras's weights (`{"dense/kernel": shape}`): every
-    weight of the model, in Keras's layout, and nothing else."""
+    """`fit.initial_weights` given as Keras's weights (`{"dense/kernel": shape}`), in
+    Keras's layouts: all of a layer's weights or none of them (a layer left out starts
+    from new weights, as a layer added to a trained Keras model does); nothing else."""
     ours = plan.keras_shapes
+    given_layers = {k.split("/", 1)[0] for k in shapes}
     problems = [
         f"{k!r} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in what you gave"
         for k in ours
         if k in shapes and tuple(shapes[k]) != ours[k]
     ]
-    problems += [f"{k!r} is missing" for k in ours if k not in shapes]
+    problems += [
+        f"{k!r} is missing" for k in ours if k not in shapes and k.split("/", 1)[0] in given_layers
+    ]
     problems += [f"{k!r} is not a weight of this model" for k in shapes if k not in ours]
     if problems:
         more = len(problems) - 3

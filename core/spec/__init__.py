@@ -16,6 +16,7 @@ from cornu.core.spec.optimizers import OPTIMIZER_SPECS, SCHEDULE_SPECS, AnyOptim
 from cornu.core.spec.resources import (
     Checkpoint,
     Dataset,
+    EpochAck,
     EpochLog,
     EvaluateRequest,
     Job,
@@ -40,6 +41,7 @@ __all__ = [
     "CompileSpec",
     "DataRef",
     "Dataset",
+    "EpochAck",
     "Datasets",
     "EpochLog",
     "EvaluateRequest",

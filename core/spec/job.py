@@ -39,9 +39,14 @@ MAX_EPOCH_DATA = 10_000  # per-epoch datasets one job may list
 
 Named = Annotated[str | KerasObject, BeforeValidator(keras_object)]
 """A loss or metric by name (`"mse"`), or with arguments (`{"type": "Huber", "delta": 0.5}`)."""
-PerOutput = Named | None | list[Named | None] | dict[str, Named | None]
-MetricList = list[Named] | Named
-Metrics = list[Named] | dict[str, MetricList]
+# Tried left to right: `{"type": "Huber", "delta": 0.5}` is one loss with arguments, not a
+# map from output names (a map's values are names or objects, never a bare "type").
+PerOutput = Annotated[
+    Named | None | list[Named | None] | dict[str, Named | None],
+    Field(union_mode="left_to_right"),
+]
+MetricList = Annotated[list[Named] | Named, Field(union_mode="left_to_right")]
+Metrics = Annotated[list[Named] | dict[str, MetricList], Field(union_mode="left_to_right")]
 
 
 class _Strict(BaseModel):

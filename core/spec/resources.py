@@ -112,7 +112,8 @@ class SummaryRequest(BaseModel):
 
 
 class EvaluateRequest(BaseModel):
-    """`model.evaluate(x, y)` on uploaded datasets (maps by name for several inputs/outputs)."""
+    """`model.evaluate(x, y)` on uploaded datasets (maps by name for several inputs/outputs);
+    `compile` replaces the job's loss and metrics (a model compiled again since)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -120,6 +121,17 @@ class EvaluateRequest(BaseModel):
     y: str | dict[str, str]
     sample_weight: str | None = None
     batch_size: int = Field(default=32, ge=1, le=65536)
+    compile: Any = Field(default=None, description="a CompileSpec")
+
+
+class EpochAck(BaseModel):
+    """The client's callbacks are done with an epoch (`POST …/epochs/{epoch}/ack`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    learning_rate: float | None = Field(
+        default=None, gt=0.0, allow_inf_nan=False, description="from the next epoch on"
+    )
 
 
 class PredictRequest(BaseModel):

@@ -224,11 +224,16 @@ class Jobs:
             raise Conflict(f"job {job_id} has already {outcome}; there is no training to stop")
         return self.get(tenant, job_id)
 
-    def ack_epoch(self, tenant: str, job_id: str, epoch: int) -> None:
+    def ack_epoch(
+        self, tenant: str, job_id: str, epoch: int, learning_rate: float | None = None
+    ) -> None:
         """The client's own callbacks are done with epoch `epoch` (1-based): the job, which
-        waits for this when its fit has `client_callbacks`, goes on."""
+        waits for this when its fit has `client_callbacks`, goes on (with the learning
+        rate they set, if any)."""
         self.get(tenant, job_id)
         pipe = self.redis.pipeline(transaction=True)
+        if learning_rate is not None:
+            pipe.hset(keys.job(job_id), "learning_rate_request", repr(float(learning_rate)))
         pipe.hset(keys.job(job_id), "acked_epoch", epoch)
         pipe.delete(keys.job_acks(job_id))  # one wake-up is enough: keep the list short
         pipe.rpush(keys.job_acks(job_id), epoch)
@@ -285,6 +290,16 @@ class Jobs:
             head = self.blobs.head(key, end)
         found = tensorfile.header(head)
         return {k: tuple(v["shape"]) for k, v in found.items() if k != "__metadata__"}
+
+    def latest_checkpoint(self, tenant: str, job_id: str) -> tuple[JobSpec, bytes, int]:
+        """A job's spec, its newest checkpoint and the epochs that checkpoint has done;
+        NotFound when it has none (it has not ended an epoch, or it has succeeded)."""
+        self.get(tenant, job_id)
+        newest: Any = self.redis.lindex(keys.job_checkpoints(job_id), -1)
+        data = self.blobs.read(json.loads(newest)["key"]) if newest else b""
+        if not data:
+            raise NotFound(f"job {job_id!r} has no checkpoint")
+        return self.spec(job_id), data, int(json.loads(newest)["epoch"])
 
     def weights(self, tenant: str, job_id: str) -> Iterator[bytes]:
         """The trained weights (safetensors) in chunks; NotFound before the job succeeds."""

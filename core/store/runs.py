@@ -320,6 +320,14 @@ class Runs:
         self.redis.blpop([keys.job_acks(job_id)], timeout=block_s)  # woken by an ack
         return int(self.redis.hget(keys.job(job_id), "acked_epoch") or 0) >= epoch
 
+    def take_learning_rate(self, job_id: str) -> float | None:
+        """The learning rate the client's callbacks asked for with their last ack, once."""
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.hget(keys.job(job_id), "learning_rate_request")
+        pipe.hdel(keys.job(job_id), "learning_rate_request")
+        value, _ = pipe.execute()
+        return None if value is None else float(value)
+
     def checkpoint_blob(self, claim: Claim) -> bytes | None:
         return self.blobs.read(claim.checkpoint_key) if claim.checkpoint_key else None
 

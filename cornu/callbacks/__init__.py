@@ -1,24 +1,42 @@
-"""Keras's callbacks that run on the service: EarlyStopping, ReduceLROnPlateau,
-ModelCheckpoint (the job's weights are the kept ones) and TerminateOnNaN."""
+"""Keras's callbacks. Those that act inside the training loop run on the service
+(EarlyStopping, ReduceLROnPlateau, TerminateOnNaN); the others, and every callback of
+your own, run in this process on the job's live stream (Callback, LambdaCallback,
+ModelCheckpoint, LearningRateScheduler, CSVLogger, TensorBoard, History, …)."""
 
 from __future__ import annotations
 
-from cornu.core.spec.callbacks import CALLBACK_SPECS
-from cornu.objects import family, missing
+from cornu.callbacks.client import (
+    BackupAndRestore,
+    Callback,
+    CSVLogger,
+    History,
+    LambdaCallback,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgbarLogger,
+    TensorBoard,
+)
+from cornu.callbacks.service import EarlyStopping, ReduceLROnPlateau, TerminateOnNaN
+from cornu.objects import missing
 
-# Keras's positional arguments of the callbacks the service runs.
-POSITIONAL: dict[str, tuple[str, ...]] = {
-    "EarlyStopping": ("monitor", "min_delta", "patience"),
-    "ReduceLROnPlateau": ("monitor", "factor", "patience"),
-    "ModelCheckpoint": ("filepath", "monitor"),
-}
-_CLASSES = family({name: POSITIONAL.get(name, ()) for name in CALLBACK_SPECS}, __name__)
-globals().update(_CLASSES)
+__all__ = [
+    "BackupAndRestore",
+    "CSVLogger",
+    "Callback",
+    "EarlyStopping",
+    "History",
+    "LambdaCallback",
+    "LearningRateScheduler",
+    "ModelCheckpoint",
+    "ProgbarLogger",
+    "ReduceLROnPlateau",
+    "TensorBoard",
+    "TerminateOnNaN",
+]
+
 __getattr__ = missing(
     "callback",
-    _CLASSES,
-    "; callbacks run on the service (a Python callback of your own would run user code there)",
+    __all__,
+    "; Cornu does not have this callback (subclass callbacks.Callback to write your own: it "
+    "runs in your process)",
 )
-
-
-__all__ = list(_CLASSES)

@@ -1,22 +1,30 @@
 """Keras's layers, as the SDK builds them: `layers.Dense(32, activation="relu")`.
 
 A layer holds its Keras arguments (checked at once, against the same argument models
-the service uses) and nothing else: the computation happens on the service. Calling a
-layer on tensors (`Dense(10)(x)`) records a functional graph, as in Keras; calling the
-same layer twice shares its weights.
+the service uses), its name (Keras's default names, counted across the session), and
+its weights once it has some; the computation happens on the service. Calling a layer
+on tensors (`Dense(10)(x)`) records a functional graph, as in Keras; calling the same
+layer twice shares its weights. Keras's function forms (`layers.concatenate([a, b])`)
+and the Keras 2 module paths (`keras.layers.merge`, `keras.layers.core`, …) are here too.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 from pydantic import ValidationError
 
+from cornu.core.errors import NotSupported
 from cornu.core.spec import spec_error
 from cornu.core.spec.layers import LAYER_SPECS, parse_layer
-from cornu.objects import missing
+from cornu.naming import auto_name, snake_case
+from cornu.objects import jsonable, missing
+
+if TYPE_CHECKING:
+    from cornu.weights import Variable, WeightSource
 
 # Keras's positional arguments, in order, for the layers that take any.
 POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -56,27 +64,19 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "Dot": ("axes", "normalize"),
 }
 
-
-def _jsonable(value: Any) -> Any:
-    """Arguments as JSON: tuples become lists, layers their arguments, numpy numbers floats."""
-    if isinstance(value, Layer):
-        return value.spec()
-    if isinstance(value, tuple | list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if hasattr(value, "to_spec"):
-        return value.to_spec()
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        return value.item()
-    return value
-
-
 _CREATED = itertools.count()  # layers and inputs, in the order they are made
 
 
+def _user_code(what: str, instead: str) -> NotSupported:
+    return NotSupported(f"{what}: {NotSupported.NEVER}; {instead}")
+
+
 class KerasTensor:
-    """A symbolic tensor of a functional model: an input, or an output of a layer call."""
+    """A symbolic tensor of a functional model: an input, or an output of a layer call.
+
+    `shape` (batch axis first, `None`) is inferred by the service the first time it is
+    read; `dtype` is Keras's float type unless an Input says otherwise.
+    """
 
     def __init__(
         self, source: Layer | Input, inputs: Sequence[KerasTensor] = (), index: int = 0
@@ -84,17 +84,81 @@ class KerasTensor:
         self.source = source
         self.inputs = list(inputs)
         self.index = index
+        self._shape: tuple[int | None, ...] | None = None
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        if self._shape is None:
+            from cornu.graph import tensor_shape
+
+            self._shape = tensor_shape(self)
+        return self._shape
+
+    @property
+    def dtype(self) -> str:
+        return "float32"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def name(self) -> str:
+        return self.source.name if self.index == 0 else f"{self.source.name}:{self.index}"
 
     def __repr__(self) -> str:
         return f"<KerasTensor from {self.source!r}, output {self.index}>"
 
+    def _merge(self, kind: str, other: object, reverse: bool = False) -> KerasTensor:
+        """`x + y`, `x - y`, `x * y` of two Keras tensors: Keras's Add, Subtract and
+        Multiply layers, as Keras makes them for these operators."""
+        if not isinstance(other, KerasTensor):
+            return self._operator()
+        pair = [other, self] if reverse else [self, other]
+        out: KerasTensor = _CLASSES[kind]()(pair)
+        return out
+
+    def __add__(self, other: object) -> KerasTensor:
+        return self._merge("Add", other)
+
+    def __radd__(self, other: object) -> KerasTensor:
+        return self._merge("Add", other, reverse=True)
+
+    def __sub__(self, other: object) -> KerasTensor:
+        return self._merge("Subtract", other)
+
+    def __rsub__(self, other: object) -> KerasTensor:
+        return self._merge("Subtract", other, reverse=True)
+
+    def __mul__(self, other: object) -> KerasTensor:
+        return self._merge("Multiply", other)
+
+    def __rmul__(self, other: object) -> KerasTensor:
+        return self._merge("Multiply", other, reverse=True)
+
+    def _operator(self, *_: object) -> KerasTensor:
+        raise _user_code(
+            "arithmetic on Keras tensors with numbers, and keras.ops or tf.* calls "
+            "(x * 2, x[:, 0], ops.mean(x)), make operation layers from Python code",
+            "use layers that do it: Add, Subtract, Multiply, Average, Concatenate, "
+            "Reshape, Permute, Cropping, Activation, Rescaling",
+        )
+
+    __truediv__ = __rtruediv__ = __matmul__ = __pow__ = __neg__ = __getitem__ = _operator
+
 
 class Layer:
-    """One Keras layer's arguments; `type` is its Keras class name."""
+    """One Keras layer: its arguments, its name, its weights. `type` is its Keras class.
+
+    Subclassing it to write a layer's computation (`call`) is Keras's way to add layers
+    of one's own; Cornu refuses it (NotSupported): the code would have to run on the
+    service's workers.
+    """
 
     type: ClassVar[str] = ""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse_user_code()
         positional = POSITIONAL.get(self.type, ())
         if len(args) > len(positional):
             raise TypeError(
@@ -102,17 +166,69 @@ class Layer:
                 f"({', '.join(positional) or 'none'}); give the others by name"
             )
         config = {**dict(zip(positional, args, strict=False)), **kwargs}
-        self.config: dict[str, Any] = {k: _jsonable(v) for k, v in config.items()}
+        config.pop("dtype", None)  # Keras's float type is the service's; nothing to send
+        self._name = str(config.pop("name", None) or auto_name(self.type))
+        self._trainable = bool(config.pop("trainable", True))
+        self.config: dict[str, Any] = {k: jsonable(v) for k, v in config.items()}
         self._check()  # a bad argument fails here, as in Keras, not on the service
-        self.created = next(_CREATED)  # Keras numbers default names in creation order
+        self.created = next(_CREATED)
+        self._weights: WeightSource | None = None  # where the layer's weights are
+        self._calls: list[tuple[list[KerasTensor], list[KerasTensor]]] = []
+        self._owner: Any = None  # the last model that holds it (for its weights' shapes)
+
+    def _refuse_user_code(self) -> None:
+        cls = type(self)
+        if cls.type in REFUSED:
+            raise _user_code(f"layers.{cls.type}", REFUSED[cls.type])
+        own = [
+            method
+            for method in ("call", "build", "compute_output_shape")
+            if any(method in vars(c) for c in cls.__mro__ if c not in _SDK_CLASSES)
+        ]
+        if own or not cls.type:
+            raise _user_code(
+                f"the layer class {cls.__name__} computes with Python code of its own "
+                f"({', '.join(own) or 'a Layer subclass'})",
+                "build the computation from Keras's built-in layers in a functional model",
+            )
+
+    # -- Keras's attributes ----------------------------------------------------------
 
     @property
-    def name(self) -> str | None:
-        name = self.config.get("name")
-        return str(name) if name is not None else None
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = str(value)
+
+    @property
+    def trainable(self) -> bool:
+        """Whether fit updates the layer's weights; set it any time before a fit."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+
+    @property
+    def dtype(self) -> str:
+        return "float32"
 
     def spec(self) -> dict[str, Any]:
-        return {"type": self.type, **self.config}
+        """The layer as the service takes it: its Keras class, name and arguments."""
+        spec = {"type": self.type, "name": self._name, **self.config}
+        if not self._trainable:
+            spec["trainable"] = False
+        return spec
+
+    def get_config(self) -> dict[str, Any]:
+        """Keras's `get_config()`: the arguments that rebuild the layer."""
+        return {"name": self._name, "trainable": self._trainable, **self.config}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        return cls(**config)
 
     def _check(self) -> None:
         try:
@@ -127,13 +243,71 @@ class Layer:
             return 3 if state else 1
         if self.type in ("GRU", "SimpleRNN"):
             return 2 if state else 1
-        if (
-            self.type == "Bidirectional"
-            and "merge_mode" in self.config
-            and self.config["merge_mode"] is None
-        ):
+        if self.type == "Bidirectional" and self.config.get("merge_mode", "concat") is None:
             return 2
         return 1
+
+    # -- weights (held by the layer, as in Keras; see cornu.weights) -----------------
+
+    @property
+    def weights(self) -> list[Variable]:
+        from cornu.weights import layer_variables
+
+        return layer_variables(self)
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if not w.trainable]
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The layer's weights as numpy arrays, in Keras's order and layouts."""
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Give the layer these weights (Keras's order and layouts); the next fit,
+        predict or save of a model that holds it uses them."""
+        from cornu.weights import set_layer_weights
+
+        set_layer_weights(self, weights)
+
+    def count_params(self) -> int:
+        return sum(int(np.prod(w.shape)) for w in self.weights)
+
+    @property
+    def built(self) -> bool:
+        return self._owner is not None or bool(self._calls)
+
+    @property
+    def input(self) -> Any:
+        """The tensor(s) the layer was called on (its first call)."""
+        inputs = self._first_call()[0]
+        return inputs[0] if len(inputs) == 1 else inputs
+
+    @property
+    def output(self) -> Any:
+        """The tensor(s) its first call returned."""
+        outputs = self._first_call()[1]
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def _first_call(self) -> tuple[list[KerasTensor], list[KerasTensor]]:
+        if not self._calls and self._owner is not None:
+            self._owner._symbolic()  # a built Sequential calls its layers on its input
+        if not self._calls:
+            raise AttributeError(
+                f"layer {self._name!r} has not been called on a tensor yet, so it has no "
+                "input or output (call it on a layers.Input, or build its model)"
+            )
+        return self._calls[0]
+
+    # -- calls -----------------------------------------------------------------------
 
     def __call__(
         self, inputs: KerasTensor | Sequence[KerasTensor], *more: KerasTensor, **call: Any
@@ -141,69 +315,206 @@ class Layer:
         """Record a call: `layer(x)`, `merge([a, b])`, `attention(query, value[, key])`."""
         given = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         given += [*more, *(call.pop(k) for k in ("value", "key") if k in call)]
-        for option in ("training", "mask"):
-            if option in call:
-                raise TypeError(
-                    f"{self.type}: `{option}=` is decided by the service (fit trains, "
-                    "evaluate and predict infer; masks come from Embedding(mask_zero=True))"
-                )
+        call.pop("mask", None)  # masks come from Embedding(mask_zero=True) on the service
+        if call.pop("training", None) is not None:
+            raise TypeError(
+                f"{self.type}: `training=` is decided by the service (fit trains, "
+                "evaluate and predict infer)"
+            )
         tensors = [t for t in given if isinstance(t, KerasTensor)]
         if len(tensors) != len(given):
+            if not tensors and all(hasattr(t, "__array__") or isinstance(t, list) for t in given):
+                return self._eager(given)
             raise TypeError(
                 f"{self.type} is called on Keras tensors (from layers.Input or other layers)"
             )
-        if call:  # Keras call options (MultiHeadAttention's use_causal_mask): layer arguments here
-            self.config.update({k: _jsonable(v) for k, v in call.items()})
+        if call:  # Keras call options (MultiHeadAttention's use_causal_mask): layer arguments
+            self.config.update({k: jsonable(v) for k, v in call.items()})
             self._check()
         outputs = [KerasTensor(self, tensors, i) for i in range(self.outputs())]
+        self._calls.append((tensors, outputs))
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def _eager(self, arrays: list[Any]) -> Any:
+        """`layer(x)` on arrays: Keras runs the layer on them at once; here the service
+        does, as a model of this one layer (its weights are the layer's)."""
+        from cornu.models import Model
+
+        inputs = [Input(shape=np.shape(a)[1:]) for a in arrays]
+        outputs = self(inputs if len(inputs) > 1 else inputs[0])
+        model = Model(inputs, outputs)
+        return model.predict(arrays if len(arrays) > 1 else arrays[0], verbose=0)
+
     def __repr__(self) -> str:
-        return f"<{self.type} {self.name or ''}>".replace(" >", ">")
+        return f"<{self.type} name={self._name}>"
 
 
 class Input(KerasTensor):
-    """`layers.Input(shape=(784,))`: a model input (shape without the batch axis)."""
+    """`layers.Input(shape=(784,))`: a model input (shape without the batch axis);
+    Keras's `batch_shape=(None, 784)` works too."""
 
     type = "Input"
 
     def __init__(
         self,
-        shape: Sequence[int] | None = None,
-        name: str | None = None,
+        shape: Sequence[int | None] | None = None,
+        batch_size: int | None = None,
         dtype: str | None = None,
-        **kwargs: Any,
+        sparse: bool | None = None,
+        batch_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
+        tensor: Any = None,
+        optional: bool = False,
     ) -> None:
-        if shape is None and "batch_shape" in kwargs:
-            shape = list(kwargs.pop("batch_shape"))[1:]
-        if kwargs:
-            raise TypeError(f"Input got unexpected arguments: {', '.join(kwargs)}")
+        if shape is None and batch_shape is not None:
+            shape = list(batch_shape)[1:]
         if shape is None:
             raise TypeError("Input needs a shape, e.g. Input(shape=(784,))")
-        self.shape = [int(d) for d in shape]
+        if sparse:
+            raise _user_code("sparse inputs", "send dense arrays (numpy)")
+        self.input_shape: list[int | None] = [None if d is None else int(d) for d in shape]
         self.input_name = name
-        self.dtype = dtype
+        self._name = name or auto_name("input_layer")
+        self._dtype = dtype
         self.created = next(_CREATED)
+        self.trainable = False
         super().__init__(self)
 
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def shape(self) -> tuple[int | None, ...]:
+        return (None, *self.input_shape)
+
+    @property
+    def dtype(self) -> str:
+        return self._dtype or "float32"
+
     def spec(self) -> dict[str, Any]:
-        return {"type": "Input", "shape": self.shape}
+        return {"type": "Input", "shape": self.input_shape}
+
+    # An input layer has no weights: Keras's functional `model.layers` lists it.
+    weights: list[Variable] = []
+    trainable_weights: list[Variable] = []
+    non_trainable_weights: list[Variable] = []
+
+    def get_weights(self) -> list[np.ndarray]:
+        return []
+
+    def count_params(self) -> int:
+        return 0
 
     def __repr__(self) -> str:
-        return f"<Input shape={tuple(self.shape)}>"
+        return f"<Input name={self._name} shape={self.shape}>"
+
+
+def InputLayer(  # noqa: N802  (Keras's class name, used as a constructor)
+    input_shape: Sequence[int | None] | None = None,
+    batch_size: int | None = None,
+    dtype: str | None = None,
+    batch_input_shape: Sequence[int | None] | None = None,
+    name: str | None = None,
+    shape: Sequence[int | None] | None = None,
+    batch_shape: Sequence[int | None] | None = None,
+    **kwargs: Any,
+) -> Input:
+    """`layers.InputLayer(input_shape=…)`, tf.keras 2's first entry of a Sequential."""
+    given = shape or input_shape
+    full = batch_shape or batch_input_shape
+    return Input(shape=given, batch_shape=full, dtype=dtype, name=name)
+
+
+# Keras layers whose computation is the user's own code: never run on the service.
+REFUSED: dict[str, str] = {
+    "Lambda": "use built-in layers (Activation, Reshape, Permute, Add, Multiply, …) for "
+    "the computation, or compute it on the client before fit",
+    "TFSMLayer": "load the model from a .keras or .h5 file instead",
+    "JaxLayer": "build the computation from Keras's built-in layers",
+    "FlaxLayer": "build the computation from Keras's built-in layers",
+    "TorchModuleWrapper": "build the computation from Keras's built-in layers",
+}
 
 
 def _layer_class(name: str) -> type[Layer]:
-    return type(name, (Layer,), {"type": name, "__doc__": f"`keras.layers.{name}`, run by Cornu."})
+    return type(
+        name,
+        (Layer,),
+        {"type": name, "__doc__": f"`keras.layers.{name}`, run by Cornu.", "__module__": __name__},
+    )
 
 
 _CLASSES: dict[str, type[Layer]] = {
-    name: _layer_class(name) for name in LAYER_SPECS if name != "Input"
+    name: _layer_class(name) for name in [*LAYER_SPECS, *REFUSED] if name != "Input"
 }
+_SDK_CLASSES = {Layer, *_CLASSES.values()}
 globals().update(_CLASSES)
 
 
-__getattr__ = missing("layer", [*_CLASSES, "Input"])
+def layer_class(name: str) -> type[Layer]:
+    """The SDK's class of a Keras layer type (KeyError if the service lacks it)."""
+    return _CLASSES[name]
 
 
-__all__ = ["Input", "KerasTensor", "Layer", *sorted(_CLASSES)]
+# -- Keras's function forms of the merge layers ----------------------------------------
+
+
+def _merge(kind: str, inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    out: KerasTensor = _CLASSES[kind](**kwargs)(list(inputs))
+    return out
+
+
+def concatenate(inputs: Sequence[KerasTensor], axis: int = -1, **kwargs: Any) -> KerasTensor:
+    """`layers.concatenate([a, b])`: Concatenate(axis)([a, b])."""
+    return _merge("Concatenate", inputs, axis=axis, **kwargs)
+
+
+def add(inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    return _merge("Add", inputs, **kwargs)
+
+
+def subtract(inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    return _merge("Subtract", inputs, **kwargs)
+
+
+def multiply(inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    return _merge("Multiply", inputs, **kwargs)
+
+
+def average(inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    return _merge("Average", inputs, **kwargs)
+
+
+def maximum(inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    return _merge("Maximum", inputs, **kwargs)
+
+
+def minimum(inputs: Sequence[KerasTensor], **kwargs: Any) -> KerasTensor:
+    return _merge("Minimum", inputs, **kwargs)
+
+
+def dot(
+    inputs: Sequence[KerasTensor], axes: int | Sequence[int], normalize: bool = False, **kwargs: Any
+) -> KerasTensor:
+    return _merge("Dot", inputs, axes=axes, normalize=normalize, **kwargs)
+
+
+FUNCTIONS = ("concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum", "dot")
+
+# Keras layers Cornu does not have yet, and those it never will (user code).
+_NOT_YET = "; Cornu's service does not have this layer yet (the valid ones are listed above)"
+
+__getattr__ = missing("layer", [*_CLASSES, "Input", "InputLayer", *FUNCTIONS], _NOT_YET)
+
+__all__ = [
+    "FUNCTIONS",
+    "Input",
+    "InputLayer",
+    "KerasTensor",
+    "Layer",
+    "layer_class",
+    "snake_case",
+    *FUNCTIONS,
+    *sorted(_CLASSES),
+]

@@ -10,7 +10,7 @@ whose `as_arrays()` gives them.
 
 from __future__ import annotations
 
-from cornu.utils import np_utils
+from cornu.utils import data_utils, np_utils
 from cornu.utils.array_dataset import ArrayDataset
 from cornu.utils.dataset_split import split_dataset
 from cornu.utils.file_utils import get_file
@@ -35,6 +35,7 @@ __all__ = [
     "load_img",
     "model_to_dot",
     "normalize",
+    "data_utils",
     "np_utils",
     "pad_sequences",
     "plot_model",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import io
+import sys
+
+import pytest
 
 from cornu.display import format_value
-from cornu.progress import ProgressBar, format_step
+from cornu.progress import ProgressBar, dynamic_display, format_step
 
 
 class Terminal(io.StringIO):
@@ -30,9 +33,9 @@ def test_verbose_1_on_a_terminal_redraws_the_bar_then_ends_the_line() -> None:
     )
 
 
-def test_in_a_log_only_each_epochs_final_line_is_written() -> None:
+def test_where_keras_would_not_redraw_only_each_epochs_final_line_is_written() -> None:
     out = io.StringIO()
-    bar = ProgressBar(out, 1)
+    bar = ProgressBar(out, 1, live=False)
     bar.start_epoch(3, 3, 10)
     bar.update(5, {"loss": 1.0})
     bar.end_epoch({"loss": 0.0001}, 0.5)
@@ -60,3 +63,16 @@ def test_verbose_2_writes_one_line_per_epoch_and_0_nothing() -> None:
 def test_keras_number_formats() -> None:
     assert format_value(0.12345) == "0.1235" and format_value(0.0002) == "2.0000e-04"
     assert [format_step(s) for s in (2.4, 0.0042, 0.00085)] == ["2s/step", "4ms/step", "850us/step"]
+
+
+def test_the_bar_redraws_where_keras_s_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keras redraws on a terminal, in an IPython kernel (Jupyter, Colab) and on any POSIX
+    system (keras/src/utils/progbar.py's `_dynamic_display`)."""
+    assert dynamic_display(Terminal())
+    monkeypatch.delitem(sys.modules, "posix", raising=False)
+    monkeypatch.delenv("PYCHARM_HOSTED", raising=False)
+    plain = io.StringIO()
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
+    assert not dynamic_display(plain)  # a log file on a system that is not POSIX
+    monkeypatch.setitem(sys.modules, "ipykernel", sys)
+    assert dynamic_display(plain)  # a notebook's stdout is no terminal, and still redraws

@@ -1,0 +1,38 @@
+"""The SDK's settings, read once from `CORNU_*` environment variables (pydantic-settings):
+where the service is, whose key to use, and the client's own bounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GiB = 1024**3
+
+
+class ClientSettings(BaseSettings):
+    """`CORNU_URL`, `CORNU_API_KEY`, `CORNU_HOME`, `CORNU_MAX_DRAWN_BYTES`."""
+
+    model_config = SettingsConfigDict(env_prefix="CORNU_", extra="ignore")
+
+    url: str = "http://127.0.0.1:8000"
+    api_key: str | None = None
+    home: Path = Field(default=Path("~/.cornu"), description="where `cornu up` keeps its key")
+    max_drawn_bytes: int = Field(
+        default=2 * GiB,
+        description="most bytes fit draws from a generator or PyDataset for one epoch",
+    )
+
+    def key(self) -> str | None:
+        """`CORNU_API_KEY`, or the key `cornu up` wrote to `$CORNU_HOME/api_key`."""
+        if self.api_key:
+            return self.api_key
+        key_file = self.home.expanduser() / "api_key"
+        return key_file.read_text().strip() if key_file.is_file() else None
+
+
+def client_settings() -> ClientSettings:
+    """The settings as the environment gives them now (read afresh: a notebook may set
+    `os.environ` between calls)."""
+    return ClientSettings()
