@@ -8,6 +8,7 @@ inputs by `max_predict_samples`, answers by `max_predict_values`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,9 +20,9 @@ from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.job import as_inputs, load_state, to_data
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan
+from cornu.core.engine.plan import Plan, fits
 from cornu.core.engine.trainer import Trainer
-from cornu.core.errors import InvalidDataset, PayloadTooLarge, SpecError
+from cornu.core.errors import InvalidDataset, NotFound, PayloadTooLarge, SpecError
 from cornu.core.spec import (
     CompileSpec,
     DataRef,
@@ -39,7 +40,7 @@ def evaluate_job(
     store: Store, tenant: str, job_id: str, request: EvaluateRequest
 ) -> dict[str, float]:
     """`model.evaluate(x, y)` of a succeeded job on the tenant's datasets."""
-    spec, state = store.jobs.trained(tenant, job_id)
+    spec, state = _state(store, tenant, job_id, request.checkpoint)
     if request.compile is not None:
         try:
             compiled = CompileSpec.model_validate(request.compile)
@@ -67,11 +68,26 @@ class Trained(NamedTuple):
     model: Model
 
 
-def trained(store: Store, tenant: str, job_id: str) -> Trained:
-    """A succeeded job's model with its trained weights, in eval mode; NotFound before
-    the job succeeds. The training data tell a Sequential without `input_shape` its
-    input, as they did at training."""
+def _state(
+    store: Store, tenant: str, job_id: str, checkpoint: bool = False
+) -> tuple[JobSpec, dict[str, torch.Tensor]]:
+    """A job's spec and the model's state: its trained one, or with `checkpoint` that of
+    its newest checkpoint while it runs (its trained one once it has succeeded)."""
+    if checkpoint:
+        try:
+            spec, data, _ = store.jobs.latest_checkpoint(tenant, job_id)
+            return spec, load_state(data)["model"]
+        except NotFound:
+            pass
     spec, state = store.jobs.trained(tenant, job_id)
+    return spec, safetensors.torch.load(state)
+
+
+def trained(store: Store, tenant: str, job_id: str, checkpoint: bool = False) -> Trained:
+    """A succeeded job's model with its trained weights (or, with `checkpoint`, a running
+    job's at its newest checkpoint), in eval mode; NotFound when there are none. The
+    training data tell a Sequential without `input_shape` its input, as they did."""
+    spec, state = _state(store, tenant, job_id, checkpoint)
     first = spec.epoch_data[0] if spec.epoch_data else None
     spec = _on_data(spec, first)
     plan = plan_job(spec, store.datasets.shapes(tenant, first.ids() if first else ()))
@@ -93,9 +109,9 @@ def _on_data(spec: JobSpec, data: DataRef | None) -> JobSpec:
     return spec.model_copy(update={"data": data, "fit": fit})
 
 
-def _reload(spec: JobSpec, plan: Plan, state: bytes) -> Model:
+def _reload(spec: JobSpec, plan: Plan, state: dict[str, torch.Tensor]) -> Model:
     model = build_model(spec.model, plan.input_shapes)
-    model.load_state_dict(safetensors.torch.load(state))
+    model.load_state_dict(state)
     return model.eval()
 
 
@@ -103,14 +119,19 @@ def predict_job(
     store: Store, tenant: str, job_id: str, request: PredictRequest, settings: Settings
 ) -> dict[str, Any]:
     """`model.predict(x)` on a dataset or on a small inline batch; one list per output."""
-    spec, plan, model = trained(store, tenant, job_id)
+    spec, plan, model = trained(store, tenant, job_id, request.checkpoint)
     if (request.x is None) == (request.inputs is None):
         raise SpecError(
             "give x (dataset ids) or inputs (a small inline batch), not both or neither"
         )
-    arrays = _arrays(store, tenant, request, plan, settings)
+    arrays = _arrays(store, tenant, request, plan, model.declared_shapes, settings)
+    given = [tuple(a.shape[1:]) for a in arrays]
+    if given != [tuple(s) for s in plan.input_shapes]:  # other sizes where None allows them
+        trained_model = model
+        model = build_model(spec.model, given).eval()
+        model.load_state_dict(trained_model.state_dict())
     samples = arrays[0].shape[0]
-    values = samples * sum(math.prod(s) for s in plan.output_shapes)
+    values = samples * sum(math.prod(s) for s in model.output_shapes)
     if values > settings.max_predict_values:
         raise PayloadTooLarge(
             f"predicting {samples} samples gives {values} numbers; at most "
@@ -126,7 +147,12 @@ def predict_job(
 
 
 def _arrays(
-    store: Store, tenant: str, request: PredictRequest, plan: Plan, settings: Settings
+    store: Store,
+    tenant: str,
+    request: PredictRequest,
+    plan: Plan,
+    declared: Sequence[Sequence[int | None]],
+    settings: Settings,
 ) -> list[np.ndarray]:
     names = plan.input_names
     if request.inputs is not None:
@@ -139,14 +165,14 @@ def _arrays(
                 f"inputs must give a batch for each model input: {', '.join(names)}", ("inputs",)
             )
         arrays = []
-        for name, shape in zip(names, plan.input_shapes, strict=True):
+        for name, shape in zip(names, declared, strict=True):
             try:
                 array = np.asarray(by_name[name], dtype=np.float64)
             except ValueError:
                 raise SpecError(
                     f"inputs[{name!r}] must be nested lists of numbers", ("inputs",)
                 ) from None
-            if array.shape[1:] != tuple(shape):
+            if not fits(array.shape[1:], shape):
                 raise SpecError(
                     f"inputs[{name!r}] holds samples of shape {array.shape[1:]} but the input "
                     f"{name!r} has shape {tuple(shape)}",
@@ -170,11 +196,11 @@ def _arrays(
         raise SpecError(f"x must name a dataset for each model input: {', '.join(names)}", ("x",))
     shapes = store.datasets.shapes(tenant, [str(v) for v in ids.values()])
     arrays = []
-    for name, shape in zip(names, plan.input_shapes, strict=True):
+    for name, shape in zip(names, declared, strict=True):
         dataset = str(ids[name])
         if dataset not in shapes:
             raise SpecError(f"no dataset {dataset!r}; upload it first (POST /v1/datasets)", ("x",))
-        if shapes[dataset][1:] != tuple(shape):
+        if not fits(shapes[dataset][1:], shape):
             raise InvalidDataset(
                 f"dataset {dataset} holds samples of shape {shapes[dataset][1:]} but the input "
                 f"{name!r} has shape {tuple(shape)}"
@@ -187,10 +213,5 @@ def checkpoint_weights(store: Store, tenant: str, job_id: str) -> tuple[bytes, i
     """The weights of a job's newest checkpoint, as the weights file of a succeeded job
     (Keras's names, layouts and order), and the epochs it had done: what a client's
     callback reads with `model.get_weights()` while the job waits between epochs."""
-    spec, data, epoch = store.jobs.latest_checkpoint(tenant, job_id)
-    first = spec.epoch_data[0] if spec.epoch_data else None
-    spec = _on_data(spec, first)
-    plan = plan_job(spec, store.datasets.shapes(tenant, first.ids() if first else ()))
-    model = build_model(spec.model, plan.input_shapes)
-    model.load_state_dict(load_state(data)["model"])
-    return weights_file(model), epoch
+    epoch = store.jobs.latest_checkpoint(tenant, job_id)[2]
+    return weights_file(trained(store, tenant, job_id, checkpoint=True).model), epoch

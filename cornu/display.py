@@ -25,12 +25,11 @@ def format_logs(logs: Mapping[str, Any]) -> str:
     )
 
 
-def shape_text(shape: Sequence[int] | Sequence[Sequence[int]]) -> str:
+def shape_text(shape: Sequence[int | None] | Sequence[Sequence[int | None]]) -> str:
     """Keras's output shape, batch axis first: `(None, 32)`, or a list for several."""
-    parts = [s if isinstance(s, int) else shape_text(s) for s in shape]
-    if all(isinstance(s, int) for s in shape):
-        return str((None, *parts))
-    return f"[{', '.join(map(str, parts))}]"
+    if all(s is None or isinstance(s, int) for s in shape):
+        return str((None, *shape))
+    return f"[{', '.join(shape_text(s) for s in shape if isinstance(s, Sequence))}]"
 
 
 def memory_size(params: int) -> str:

@@ -79,7 +79,14 @@ def save_weights(model: Model, filepath: str | Path, overwrite: bool = True) -> 
     if path.suffix == ".safetensors":
         model.client.download_weights(model._weights_job(), path)
         return
-    if not path.name.endswith((".weights.h5", ".h5")):
+    if "." not in path.name:  # tf.keras 2 wrote a TensorFlow checkpoint here
+        warnings.warn(
+            f"{path} has no .weights.h5 extension: tf.keras 2 would write a TensorFlow "
+            "checkpoint there, which needs TensorFlow; Cornu writes Keras 3's .weights.h5 "
+            "format (load_weights reads it back)",
+            stacklevel=3,
+        )
+    elif not path.name.endswith((".weights.h5", ".h5")):
         raise ValueError(
             f"The filename must end in `.weights.h5` to save weights (Keras); got {path.name!r}"
         )
@@ -95,7 +102,7 @@ def load_weights(model: Model, filepath: str | Path, skip_mismatch: bool = False
         import safetensors.numpy
 
         arrays = safetensors.numpy.load_file(path)
-    elif path.name.endswith(".keras"):
+    elif path.name.endswith(".keras") or (_format(path) is None and _sniffed(path) == "keras"):
         arrays = keras_files.load_model(path).weights
     else:
         arrays = keras_files.read_weights(path, model.model_spec())
@@ -135,6 +142,7 @@ def load_model(filepath: str | Path, custom_objects: Any = None, compile: bool =
     _give_layers(model._layers(), saved.weights, strict=True)
     if compile and saved.compile:
         model._compile = saved.compile
+        model._compiled_trainable = {id(layer): layer.trainable for layer in model._layers()}
         from cornu.optimizers import optimizer_object
 
         optimizer = saved.compile.get("optimizer")

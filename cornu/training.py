@@ -46,6 +46,7 @@ class Trainer:
     _settled: str | None
     _job_spec: dict[str, Any]
     _fitting: str | None = None  # the job a fit follows now
+    _compiled_trainable: dict[int, bool]  # each layer's `trainable` when compiled
 
     # What each kind of model gives (cornu.models).
     def model_spec(self) -> dict[str, Any]:
@@ -90,6 +91,9 @@ class Trainer:
             metrics = dict(zip(self.output_names, metrics, strict=True))  # one list per output
         self.optimizer = optimizer_object(optimizer)
         self.loss = loss
+        # Keras 3: which weights train is decided here; `trainable` changed after this
+        # takes effect at the next compile (fit warns, as Keras does).
+        self._compiled_trainable = {id(layer): layer.trainable for layer in self._layers()}
         self._compile = {
             "optimizer": jsonable(self.optimizer),
             "loss": jsonable(loss),
@@ -176,7 +180,7 @@ class Trainer:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
         fit["callbacks"] = [*service_callbacks, *self._schedules(client_callbacks, fit)]
         fit["seed"] = seed if seed is not None else job_seed()
-        spec = self.model_spec()
+        spec = self._compiled_spec()
         fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
         runner = ClientCallbacks(
             client_callbacks, self, {"verbose": verbose, "epochs": fit["epochs"], "steps": steps}
@@ -216,6 +220,33 @@ class Trainer:
         kwargs.pop("workers", None), kwargs.pop("use_multiprocessing", None)
         kwargs.pop("max_queue_size", None)
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, **kwargs)
+
+    def _compiled_spec(self) -> dict[str, Any]:
+        """The model as compiled: each layer trainable as it was at `compile` (Keras 3)."""
+        spec = self.model_spec()
+        layers = {layer.name: layer for layer in self._layers()}
+        changed = []
+        for entry in spec["layers"]:
+            layer = layers.get(entry.get("name", ""))
+            if layer is None or id(layer) not in self._compiled_trainable:
+                continue
+            compiled = self._compiled_trainable[id(layer)]
+            if compiled != layer.trainable:
+                changed.append(layer.name)
+            if compiled:
+                entry.pop("trainable", None)
+            else:
+                entry["trainable"] = False
+        if changed:
+            warnings.warn(
+                "A layer's `trainable` state has changed since the model was compiled. This "
+                "can result in unexpected behavior, as the compiled optimizer and loss "
+                "functions may not track the correct variables. Please recompile your model "
+                "(e.g. `model.compile(...)`) before calling `fit()` or `evaluate()` so the "
+                f"change takes effect. Changed layers: {changed}",
+                stacklevel=3,
+            )
+        return spec
 
     def _unsupervised_ok(self) -> bool:
         return False
@@ -327,8 +358,9 @@ class Trainer:
             drawn = draw(x, epochs=1, steps_per_epoch=steps, shuffle=False)
             data, size = self._batch_data(drawn.epochs[0]), drawn.batch_size
             samples = len(_first_array(drawn.epochs[0].x))
-        request = {**data, "batch_size": size, "compile": self._compile}
-        logs = self.client.evaluate(self._weights_job(), **request)
+        job, checkpoint = self._weights_now()
+        request = {**data, "batch_size": size, "compile": self._compile, "checkpoint": checkpoint}
+        logs = self.client.evaluate(job, **request)
         print_steps(sys.stdout, verbose, -(-samples // size), time.perf_counter() - started, logs)
         if return_dict:
             return logs
@@ -353,7 +385,7 @@ class Trainer:
         self._build_from(x)
         arrays = self._input_arrays(x)
         size = batch_size or 32
-        outputs = self._predict(arrays, size, self._weights_job())
+        outputs = self._predict(arrays, size, *self._weights_now())
         print_steps(sys.stdout, verbose, -(-len(arrays[0]) // size), time.perf_counter() - started)
         return outputs[0] if len(outputs) == 1 else outputs
 
@@ -384,18 +416,20 @@ class Trainer:
         return logs["loss"] if len(logs) == 1 else [logs["loss"], *(
             v for k, v in logs.items() if k != "loss")]  # fmt: skip
 
-    def _predict(self, x: list[np.ndarray], batch_size: int, job: str) -> list[np.ndarray]:
+    def _predict(
+        self, x: list[np.ndarray], batch_size: int, job: str, checkpoint: bool = False
+    ) -> list[np.ndarray]:
         try:
             inputs = dict(zip(self.input_names, x, strict=True)) if len(x) > 1 else x[0]
             request = {"x": self._arrays(inputs, self.input_names, "x"), "batch_size": batch_size}
-            result = self.client.predict(job, **request)
+            result = self.client.predict(job, checkpoint=checkpoint, **request)
         except PayloadTooLarge:
             samples = len(x[0])
             if samples < 2:
                 raise
             half = samples // 2
-            head = self._predict([a[:half] for a in x], batch_size, job)
-            tail = self._predict([a[half:] for a in x], batch_size, job)
+            head = self._predict([a[:half] for a in x], batch_size, job, checkpoint)
+            tail = self._predict([a[half:] for a in x], batch_size, job, checkpoint)
             return [np.concatenate(pair) for pair in zip(head, tail, strict=True)]
         if isinstance(result, dict):
             return [np.asarray(result[name], dtype=np.float32) for name in result]
@@ -411,6 +445,13 @@ class Trainer:
         if isinstance(x, list | tuple) and len(x) == 1 and isinstance(x[0], np.ndarray):
             return [x[0]]
         return [np.asarray(x)]
+
+    def _weights_now(self) -> tuple[str, bool]:
+        """The job that holds the model's weights now, and whether at its newest
+        checkpoint (a callback predicting while its fit runs: the latest epoch's)."""
+        if self._fitting is not None:
+            return self._fitting, True
+        return self._weights_job(), False
 
     def _weights_job(self) -> str:
         """A job whose weights are the model's now (one that trains nothing, if needed)."""

@@ -99,6 +99,8 @@ class Model(nn.Module):
         self.outputs = outputs
         self.output_names = output_names
         self.functional = functional
+        # Each input's shape as the spec declares it (None: any size); the builder sets it.
+        self.declared_shapes: list[Sequence[int | None]] = list(input_shapes)
         # `model.layers` as Keras orders them: the order of `get_weights()`
         self.keras_order = keras_order or names
         self.output_shapes: list[Shape] = [self._shape(slot) for slot in outputs]
@@ -348,28 +350,55 @@ def _make(layer_spec: LayerSpec, shape: Shapes, where: str, loc: tuple[str | int
         raise SpecError([ErrorItem(loc, f"{where}: {e.msg}") for e in exc.errors]) from None
 
 
+# A dimension of unknown size (None) that no data gives takes one of these sizes: two
+# builds with different ones tell which dimensions of each output follow it.
+UNKNOWN_SIZES = (1009, 2003)
+
+
 def build_model(
     spec: ModelSpec,
-    input_shapes: Sequence[Shape] | None = None,
+    input_shapes: Sequence[Sequence[int | None] | None] | None = None,
     *,
     device: str | torch.device = "cpu",
+    unknown: int = UNKNOWN_SIZES[0],
 ) -> Model:
-    """Build `spec`; `input_shapes` (one sample's, per input) fill what the spec leaves open.
+    """Build `spec`; `input_shapes` (one sample's, per input: the data's) fill what the
+    spec leaves open — a Sequential's missing input shape, dimensions of unknown size
+    (None) — and those the data does not give take the size `unknown`.
 
     Raises SpecError naming the layer (index, name, type) and both shapes when a layer
     cannot take what it is given. `device="meta"` allocates no memory.
     """
     with torch.device(device):
         if isinstance(spec, SequentialSpec):
-            return _sequential(spec, input_shapes)
-        return _functional(spec)
+            return _sequential(spec, input_shapes, unknown)
+        return _functional(spec, input_shapes, unknown)
 
 
-def _sequential(spec: SequentialSpec, input_shapes: Sequence[Shape] | None) -> Model:
+def resolve_shape(
+    declared: Sequence[int | None] | None, given: Sequence[int | None] | None, unknown: int
+) -> Shape | None:
+    """An input's shape for building: the data's where it fits what is declared (None
+    matches any size), else the declared one with `unknown` for each None."""
+    if declared is None:
+        return None if given is None else tuple(unknown if d is None else d for d in given)
+    fits = given is not None and len(given) == len(declared)
+    if (
+        fits
+        and given is not None
+        and all(d is None or d == g for d, g in zip(declared, given, strict=True))
+    ):
+        return tuple(unknown if g is None else g for g in given)
+    return tuple(unknown if d is None else d for d in declared)
+
+
+def _sequential(
+    spec: SequentialSpec, input_shapes: Sequence[Sequence[int | None] | None] | None, unknown: int
+) -> Model:
     layer_specs = spec.stack
     offset = len(spec.layers) - len(layer_specs)  # a leading Input entry
     names = layer_names(layer_specs)
-    shape = spec.input_shape or (tuple(input_shapes[0]) if input_shapes else None)
+    shape = resolve_shape(spec.input_shape, input_shapes[0] if input_shapes else None, unknown)
     if shape is None:
         raise SpecError(
             "the first layer gives no input_shape and there is no data to take it from; "
@@ -399,7 +428,7 @@ def _sequential(spec: SequentialSpec, input_shapes: Sequence[Shape] | None) -> M
         current = layer.output_shape
         if isinstance(current, list):  # several outputs: a Sequential passes the first on
             current = current[0]
-    return Model(
+    model = Model(
         built,
         names,
         nodes,
@@ -409,9 +438,18 @@ def _sequential(spec: SequentialSpec, input_shapes: Sequence[Shape] | None) -> M
         [names[-1]],
         functional=False,
     )
+    model.declared_shapes = [spec.input_shape or input_shape]
+    return model
 
 
-def _functional(spec: FunctionalSpec) -> Model:
+def _functional(
+    spec: FunctionalSpec, input_shapes: Sequence[Sequence[int | None] | None] | None, unknown: int
+) -> Model:
+    data = list(input_shapes or [])
+    resolved = [
+        resolve_shape(i.shape, data[n] if n < len(data) else None, unknown)
+        for n, i in enumerate(spec.inputs)
+    ]
     nodes = [GraphNode(i.name, None, source=n) for n, i in enumerate(spec.inputs)]
     slot_of: dict[str, int] = {i.name: n for n, i in enumerate(spec.inputs)}
     layer_index: dict[str, int] = {}
@@ -421,7 +459,7 @@ def _functional(spec: FunctionalSpec) -> Model:
         node_spec = spec.layers[index]
         loc = ("model", "layers", index)
         slots = tuple(_slot(ref, slot_of) for ref in node_spec.inputs)
-        shapes = [_slot_shape(s, nodes, built, spec) for s in slots]
+        shapes = [_slot_shape(s, nodes, built, resolved) for s in slots]
         if node_spec.layer is not None:
             layer_spec = node_spec.layer
             where = f"layer {index} {node_spec.name!r} ({layer_spec.type})"
@@ -447,17 +485,19 @@ def _functional(spec: FunctionalSpec) -> Model:
         slot_of[node_spec.name] = len(nodes)
         nodes.append(GraphNode(node_spec.name, position, slots))
     outputs = [_slot(ref, slot_of) for ref in spec.outputs]
-    return Model(
+    model = Model(
         built,
         names,
         nodes,
         [i.name for i in spec.inputs],
-        [tuple(i.shape) for i in spec.inputs],
+        [s for s in resolved if s is not None],
         outputs,
         spec.output_names(),
         functional=True,
         keras_order=[name for name in keras_layer_order(spec) if name in layer_index],
     )
+    model.declared_shapes = [tuple(i.shape) for i in spec.inputs]
+    return model
 
 
 def _slot(ref: str, slot_of: dict[str, int]) -> Slot:
@@ -466,7 +506,7 @@ def _slot(ref: str, slot_of: dict[str, int]) -> Slot:
 
 
 def _slot_shape(
-    slot: Slot, nodes: list[GraphNode], built: list[Layer], spec: FunctionalSpec
+    slot: Slot, nodes: list[GraphNode], built: list[Layer], inputs: list[Shape | None]
 ) -> Shape:
     node = nodes[slot.node]
     if node.layer is None:
@@ -474,7 +514,9 @@ def _slot_shape(
             raise SpecError(
                 f"input {node.name!r} has one tensor; '{node.name}:{slot.index}' does not exist"
             )
-        return tuple(spec.inputs[node.source].shape)
+        shape = inputs[node.source]
+        assert shape is not None, "a functional input always declares its shape"
+        return shape
     shape = built[node.layer].output_shape
     if isinstance(shape, list):
         if slot.index >= len(shape):

@@ -304,4 +304,8 @@ OPTIMIZERS: dict[str, type[KerasOptimizer]] = {
 
 
 def build_optimizer(s: spec.OptimizerSpec, params: Iterable[Tensor]) -> KerasOptimizer:
-    return OPTIMIZERS[s.type]([p for p in params if p.requires_grad], s)
+    """The optimizer of the trainable `params`. A model whose weights are all frozen
+    still trains (Keras computes its losses and changes nothing): torch refuses an
+    empty parameter list, so it gets one empty placeholder, which never has a gradient."""
+    trainable = [p for p in params if p.requires_grad]
+    return OPTIMIZERS[s.type](trainable or [torch.nn.Parameter(torch.zeros(0))], s)

@@ -10,22 +10,22 @@ metrics (`Head`), the history's keys, and which dataset feeds what.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cornu.core.engine import losses, metrics
-from cornu.core.engine.model import LayerInfo, Model, build_model
+from cornu.core.engine.model import UNKNOWN_SIZES, LayerInfo, Model, build_model
 from cornu.core.engine.trainer import Head
 from cornu.core.errors import ErrorItem, SpecError
-from cornu.core.spec import DataRef, JobSpec, SequentialSpec
+from cornu.core.spec import DataRef, FunctionalSpec, JobSpec
 from cornu.core.spec.layers import KerasObject
 
 Shape = tuple[int, ...]
 Loc = tuple[str | int, ...]
 
 
-def _fmt(shape: Shape) -> str:
+def _fmt(shape: Sequence[int | None]) -> str:
     return str(tuple(shape))
 
 
@@ -109,7 +109,7 @@ def _check_data(
     where: Loc,
     ref: DataRef,
     shapes: Mapping[str, Shape],
-    plan_inputs: tuple[list[str], list[Shape] | None],
+    plan_inputs: tuple[list[str], Sequence[Sequence[int | None]] | None],
     output_names: list[str],
 ) -> DataIds:
     """One `(x, y[, sample_weight])` set: known datasets with matching sample counts."""
@@ -130,7 +130,7 @@ def _check_data(
         raise SpecError(f"x and y must hold as many samples; they hold {detail}", (*where, "y"))
     if input_shapes is not None:
         for name, dataset, expected in zip(names, x_ids, input_shapes, strict=True):
-            if shapes[dataset][1:] != tuple(expected):
+            if not fits(shapes[dataset][1:], expected):
                 label, target = (
                     ("x", "input shape")
                     if len(names) == 1
@@ -138,7 +138,7 @@ def _check_data(
                 )
                 raise SpecError(
                     f"{label} holds samples of shape {_fmt(shapes[dataset][1:])} but the model's "
-                    f"{target} {'is ' if len(names) == 1 else ''}{_fmt(tuple(expected))}",
+                    f"{target} {'is ' if len(names) == 1 else ''}{_fmt(expected)}",
                     (*where, "x"),
                 )
     if ref.sample_weight is not None:
@@ -159,7 +159,7 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
     whose shapes do not fit the model's inputs or outputs.
     """
     model = _build_for(spec, shapes)
-    names, given = model.input_names, model.input_shapes
+    names, given = model.input_names, model.declared_shapes
     many = isinstance(spec.data, list)
     data = [
         _check_data(
@@ -285,14 +285,54 @@ def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) 
         )
 
 
+def fits(given: Sequence[int], declared: Sequence[int | None]) -> bool:
+    """Whether samples of shape `given` fit an input declared `declared` (None: any size)."""
+    return len(given) == len(declared) and all(
+        d is None or d == g for g, d in zip(given, declared, strict=True)
+    )
+
+
+def data_input_shapes(spec: JobSpec, shapes: Mapping[str, Shape]) -> list[Shape | None]:
+    """Each model input's sample shape in the (first epoch's) training data, where known."""
+    x = spec.epoch_data[0].x if spec.epoch_data else None
+    if x is None:
+        return []
+    if isinstance(x, str):
+        return [shapes[x][1:] if x in shapes else None]
+    names = (
+        [i.name for i in spec.model.inputs] if isinstance(spec.model, FunctionalSpec) else list(x)
+    )
+    return [shapes[x[n]][1:] if x.get(n) in shapes else None for n in names]
+
+
 def _build_for(spec: JobSpec, shapes: Mapping[str, Shape]) -> Model:
-    """The model on the meta device; a Sequential without input_shape takes x's shape."""
-    if isinstance(spec.model, SequentialSpec) and spec.model.input_shape is None:
-        x = spec.epoch_data[0].x if spec.epoch_data else None
-        first = x if isinstance(x, str) or x is None else next(iter(x.values()), None)
-        if first is not None and first in shapes:
-            return build_model(spec.model, [shapes[first][1:]], device="meta")
-    return build_model(spec.model, device="meta")
+    """The model on the meta device, with the data's shapes for what the spec leaves open
+    (a Sequential's input, dimensions of unknown size). Its weights must not depend on
+    a dimension of unknown size, as in Keras: built with two sizes for each, they match."""
+    model = build_model(spec.model, data_input_shapes(spec, shapes), device="meta")
+    declared = [d for shape in model.declared_shapes for d in shape]
+    if None in declared:
+        check_known_weights(spec.model, model.declared_shapes)
+    return model
+
+
+def check_known_weights(model: Any, declared: Sequence[Sequence[int | None]]) -> None:
+    """Refuse a model whose weights' shapes would follow a dimension of unknown size
+    (Keras: "the last dimension of the inputs to a Dense layer should be defined")."""
+    first, second = (
+        build_model(model, declared, device="meta", unknown=size) for size in UNKNOWN_SIZES
+    )
+    for name, a, b in zip(first.names, first.stack, second.stack, strict=True):
+        shapes_a = {k: tuple(v.shape) for k, v in a.keras_weights().items()}
+        shapes_b = {k: tuple(v.shape) for k, v in b.keras_weights().items()}
+        if shapes_a != shapes_b:
+            raise SpecError(
+                f"layer {name!r} ({a.spec.type}): its weights depend on a dimension of "
+                f"unknown size (None) in the model's input (input {_fmt(a.input_shape)} "
+                "when that dimension is 1009 long): give that dimension a size, or pool "
+                "it away before this layer (e.g. GlobalAveragePooling1D instead of Flatten)",
+                ("model",),
+            )
 
 
 def _heads(spec: JobSpec, model: Model, data: DataIds, shapes: Mapping[str, Shape]) -> list[Head]:

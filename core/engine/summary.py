@@ -7,14 +7,19 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from cornu.core.engine.layers import Layer
-from cornu.core.engine.model import build_model
+from cornu.core.engine.model import UNKNOWN_SIZES, build_model
+from cornu.core.engine.plan import check_known_weights
 from cornu.core.spec import LayerSummary, ModelSpec, ModelSummary, WeightSummary, spec_error
 
 _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 
 
-def _shape(shape: Any) -> list[Any]:
-    return [list(s) for s in shape] if isinstance(shape, list) else list(shape)
+def _shape(shape: Any, other: Any) -> list[Any]:
+    """An output shape, None where building with another size for the model's unknown
+    dimensions gave another size (`other`): the dimensions that follow them."""
+    if isinstance(shape, list):
+        return [_shape(s, o) for s, o in zip(shape, other, strict=True)]
+    return [a if a == b else None for a, b in zip(shape, other, strict=True)]
 
 
 def summarize(model: Any) -> ModelSummary:
@@ -24,6 +29,10 @@ def summarize(model: Any) -> ModelSummary:
     except ValidationError as exc:
         raise spec_error([{**e, "loc": ("model", *e["loc"])} for e in exc.errors()]) from None
     built = build_model(spec, device="meta")
+    other = built  # a model with no dimension of unknown size has one set of shapes
+    if any(d is None for shape in built.declared_shapes for d in shape):
+        check_known_weights(spec, built.declared_shapes)
+        other = build_model(spec, device="meta", unknown=UNKNOWN_SIZES[1])
     total, trainable = built.count_params()
     weights = {
         name: weights_of(layer, f"{name}/")
@@ -34,11 +43,11 @@ def summarize(model: Any) -> ModelSummary:
             LayerSummary(
                 name=i.name,
                 type=i.type,
-                output_shape=_shape(i.output_shape),
+                output_shape=_shape(i.output_shape, j.output_shape),
                 params=i.params,
                 weights=weights.get(i.name, []),
             )
-            for i in built.summary()
+            for i, j in zip(built.summary(), other.summary(), strict=True)
         ],
         total_params=total,
         trainable_params=trainable,

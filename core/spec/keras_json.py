@@ -62,19 +62,15 @@ def _sequential(config: dict[str, Any]) -> dict[str, Any]:
     return {"type": "sequential", "name": config.get("name"), "layers": layers}
 
 
-def _input_shape(obj: dict[str, Any]) -> list[int]:
+def _input_shape(obj: dict[str, Any]) -> list[int | None]:
+    """An InputLayer's sample shape (None: a dimension of unknown size)."""
     config = obj.get("config") or {}
     batch_shape = config.get("batch_shape") or config.get("batch_input_shape")
     if batch_shape is None and config.get("shape") is not None:
         batch_shape = [None, *config["shape"]]
     name = config.get("name", obj.get("name", "input"))
-    if not batch_shape or any(d is None for d in batch_shape[1:]):
-        raise _fail(
-            "input '{name}' has shape {shape}: Cornu needs every dimension but the batch "
-            "to be known (e.g. Input(shape=(200,)) rather than (None,))",
-            name=name,
-            shape=str(batch_shape),
-        )
+    if not batch_shape:
+        raise _fail("input '{name}' gives no shape", name=name)
     return list(batch_shape[1:])
 
 

@@ -56,7 +56,7 @@ class SequentialSpec(_Strict):
         return self
 
     @property
-    def input_shape(self) -> tuple[int, ...] | None:
+    def input_shape(self) -> tuple[int | None, ...] | None:
         first = self.layers[0]
         return first.shape if isinstance(first, Input) else first.input_shape
 

@@ -89,7 +89,9 @@ class WeightSummary(BaseModel):
 class LayerSummary(BaseModel):
     name: str
     type: str
-    output_shape: list[int] | list[list[int]] = Field(description="without the batch axis")
+    output_shape: list[int | None] | list[list[int | None]] = Field(
+        description="without the batch axis; null for a dimension of unknown size"
+    )
     params: int
     weights: list[WeightSummary] = Field(
         default_factory=list, description="the layer's weights in Keras's order"
@@ -122,6 +124,9 @@ class EvaluateRequest(BaseModel):
     sample_weight: str | None = None
     batch_size: int = Field(default=32, ge=1, le=65536)
     compile: Any = Field(default=None, description="a CompileSpec")
+    checkpoint: bool = Field(
+        default=False, description="a running job's weights at its newest checkpoint"
+    )
 
 
 class EpochAck(BaseModel):
@@ -144,6 +149,9 @@ class PredictRequest(BaseModel):
         default=None, description="one batch of samples, nested lists of numbers"
     )
     batch_size: int = Field(default=32, ge=1, le=65536)
+    checkpoint: bool = Field(
+        default=False, description="a running job's weights at its newest checkpoint"
+    )
 
 
 class JobEvent(BaseModel):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -275,13 +276,16 @@ class ModelCheckpoint(Callback):
                 f"Unrecognized save_freq: {save_freq}. Expected save_freq are 'epoch' or "
                 "integer values"
             )
-        if save_weights_only and not self.filepath.endswith(".weights.h5"):
+        plain = re.sub(r"\{[^}]*\}", "", Path(self.filepath).name)  # without {epoch} fields
+        if "." not in plain:
+            pass  # tf.keras 2's TensorFlow formats: save and save_weights say what they write
+        elif save_weights_only and not self.filepath.endswith((".weights.h5", ".h5")):
             raise ValueError(
                 "When using `save_weights_only=True` in `ModelCheckpoint`, the filepath "
                 "provided must end in `.weights.h5` (Keras weights format). Received: "
                 f"filepath={self.filepath}"
             )
-        if not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
+        elif not save_weights_only and not self.filepath.endswith((".keras", ".h5")):
             raise ValueError(
                 "The filepath provided must end in `.keras` (Keras model format). "
                 f"Received: filepath={self.filepath}"

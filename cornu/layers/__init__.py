@@ -285,6 +285,14 @@ class Layer:
     def built(self) -> bool:
         return self._owner is not None or bool(self._calls)
 
+    def build(self, input_shape: Sequence[int | None]) -> None:
+        """Keras's `layer.build((None, 784))`: the layer knows its input, so it has
+        weights (new ones from the service when first read, or those set)."""
+        from cornu.models import Model
+
+        tensor = Input(shape=list(input_shape)[1:])
+        Model(tensor, self(tensor))
+
     @property
     def input(self) -> Any:
         """The tensor(s) the layer was called on (its first call)."""

@@ -80,6 +80,7 @@ class Model(Trainer):
         self._settled: str | None = None
         self._job_spec: dict[str, Any] = {}
         self._summaries: dict[str, ModelSummary] = {}
+        self._compiled_trainable: dict[int, bool] = {}
 
     def _refuse_user_code(self) -> None:
         from cornu.models.sequential import Sequential
@@ -290,6 +291,15 @@ class Model(Trainer):
 
         config: dict[str, Any] = keras_json(self)["config"]
         return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], custom_objects: Any = None) -> Model:
+        """Keras's `from_config`: a model (with new layers) from `get_config()`'s dict."""
+        from cornu.models.sequential import Sequential
+        from cornu.saving import model_from_spec
+
+        kind = "Sequential" if issubclass(cls, Sequential) else "Functional"
+        return model_from_spec({"class_name": kind, "config": config})
 
     def save(self, filepath: str | Path, overwrite: bool = True, **kwargs: Any) -> None:
         """Keras's `model.save`: `.keras` (Keras 3's format) or `.h5` (the older one),

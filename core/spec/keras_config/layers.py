@@ -51,7 +51,7 @@ MERGING = {"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "
 """Layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON)."""
 
 
-def batch_shape(shape: Sequence[int] | None) -> list[Any] | None:
+def batch_shape(shape: Sequence[int | None] | None) -> list[Any] | None:
     """A sample's shape with Keras's batch axis (`None`) in front."""
     return None if shape is None else [None, *shape]
 
@@ -159,7 +159,7 @@ def layer_object(layer: LayerSpec, name: str, input_shape: Any = None) -> Json:
     return out
 
 
-def input_layer(name: str, shape: Sequence[int], dtype: str | None) -> Json:
+def input_layer(name: str, shape: Sequence[int | None], dtype: str | None) -> Json:
     """Keras's `InputLayer` for `keras.Input(shape, dtype, name)`."""
     config: Json = {"batch_shape": batch_shape(shape), "dtype": dtype or "float32"}
     config |= {"sparse": False, "ragged": False, "name": name, "optional": False}

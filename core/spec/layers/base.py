@@ -24,7 +24,9 @@ from pydantic_core import PydanticCustomError
 LayerName = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 ]
-Shape = tuple[PositiveInt, ...]
+Shape = tuple[PositiveInt | None, ...]
+"""One sample's shape (no batch axis); None for a dimension of unknown size (Keras's
+variable dimensions: a sequence's length, an image's height and width)."""
 
 
 def keras_object(data: Any) -> Any:

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from cornu.core.engine.summary import summarize
+from cornu.core.errors import SpecError
 from cornu.core.spec import FunctionalSpec, ModelSpec, SequentialSpec
 
 DATA = Path(__file__).parents[2] / "data" / "keras"
@@ -77,8 +79,11 @@ def test_unsupported_layers_are_named() -> None:
         MODEL.validate_python(data)
 
 
-def test_unknown_sizes_are_refused() -> None:
+def test_unknown_sizes_are_read_and_a_dense_on_one_is_refused_as_keras_refuses_it() -> None:
     data = sample("keras3_mlp.json")
     data["config"]["layers"][0]["config"]["batch_shape"] = [None, None]
-    with pytest.raises(ValidationError, match="needs every dimension but the batch to be known"):
-        MODEL.validate_python(data)
+    spec = MODEL.validate_python(data)
+    assert spec.input_shape == (None,)
+    # Keras: "The last dimension of the inputs to a Dense layer should be defined."
+    with pytest.raises(SpecError, match="weights depend on a dimension of unknown size"):
+        summarize(data)
