@@ -11,7 +11,7 @@ from typing import Any
 from cornu.callbacks.client import History
 from cornu.callbacks.runner import ClientCallbacks
 from cornu.client import Client
-from cornu.core.errors import CornuError
+from cornu.core.errors import Conflict, CornuError
 from cornu.progress import ProgressBar
 
 
@@ -65,7 +65,8 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
         nonlocal stopping
         if not stopping:
             stopping = True
-            client.stop_training(job_id)
+            with contextlib.suppress(Conflict):  # it ended meanwhile: nothing left to stop
+                client.stop_training(job_id)
 
     try:
         for event in client.stream(job_id):
@@ -112,10 +113,10 @@ def _between_epochs(
     on_epoch_begin, then the verdict the job may be waiting for."""
     rate = _learning_rate(model)
     callbacks.epoch_end(epoch - 1, logs)
+    if epoch >= epochs:  # the last epoch: the job ends by itself
+        return
     if model.stop_training or stopping:
         stop()
-        return
-    if epoch >= epochs:
         return
     callbacks.epoch_begin(epoch)
     if model.stop_training:

@@ -89,16 +89,28 @@ class Trainer:
         how Keras runs the step; the service decides that, so they are accepted."""
         if isinstance(metrics, list) and metrics and all(isinstance(m, list) for m in metrics):
             metrics = dict(zip(self.output_names, metrics, strict=True))  # one list per output
+        # Keras 3 keeps the last compile's loss when given none, and its metrics when
+        # given neither metrics nor weighted_metrics (keras/src/trainers/trainer.py).
+        before = self._compile or {}
+        if loss is None:
+            loss_spec = before.get("loss")
+        else:
+            loss_spec = jsonable(loss)
+            self.loss = loss
+        keep_metrics = metrics is None and weighted_metrics is None
         self.optimizer = optimizer_object(optimizer)
-        self.loss = loss
         # Keras 3: which weights train is decided here; `trainable` changed after this
         # takes effect at the next compile (fit warns, as Keras does).
         self._compiled_trainable = {id(layer): layer.trainable for layer in self._layers()}
         self._compile = {
             "optimizer": jsonable(self.optimizer),
-            "loss": jsonable(loss),
-            "metrics": jsonable(metrics or []),
-            "weighted_metrics": jsonable(weighted_metrics or []),
+            "loss": loss_spec,
+            "metrics": before.get("metrics", []) if keep_metrics else jsonable(metrics or []),
+            "weighted_metrics": (
+                before.get("weighted_metrics", [])
+                if keep_metrics
+                else jsonable(weighted_metrics or [])
+            ),
             "loss_weights": jsonable(loss_weights),
         }
 
@@ -210,6 +222,9 @@ class Trainer:
         self._settle()
         history = runner.history
         history.params = {**history.params, "job": job.id}
+        rates = history.history.get("learning_rate")
+        if rates and isinstance(getattr(self.optimizer, "learning_rate", None), int | float):
+            self.optimizer.learning_rate = rates[-1]  # a scheduler changed it, as in Keras
         runner.train_end(done.metrics)
         self.history = history
         return history

@@ -288,9 +288,10 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             with self._autocast():
                 total, parts, forward = self._loss(batch_data)
-            total.backward()
-            self.optimizer.step()
-            self.model.apply_constraints()
+            if total.requires_grad:  # with every weight frozen, Keras only measures
+                total.backward()
+                self.optimizer.step()
+                self.model.apply_constraints()
             logs.update(total, parts, batch_data, forward.outputs)
             self._batch = batch + 1
             if hooks.has_batch_hooks:

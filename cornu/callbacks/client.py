@@ -200,6 +200,9 @@ class CSVLogger(Callback):
         logs = logs or {}
         if self._keys is None:
             self._keys = sorted(logs)
+            if self._keys and not any(k.startswith("val_") for k in self._keys):
+                # Keras writes validation columns (NA) even for a fit without validation.
+                self._keys += [f"val_{k}" for k in self._keys]
         row = {"epoch": epoch, **{k: _csv_value(logs.get(k, "NA")) for k in self._keys}}
         with self.filename.open("a", newline="") as out:
             writer = csv.DictWriter(out, ["epoch", *self._keys], delimiter=self.separator)

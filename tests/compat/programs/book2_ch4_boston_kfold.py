@@ -1,0 +1,101 @@
+"""Predicting house prices (2nd edition): K-fold validation, per-epoch val_mae histories,
+predict on the test set
+
+source: https://github.com/fchollet/deep-learning-with-python-notebooks/blob/master/second_edition/chapter04_getting-started-with-neural-networks.ipynb (section "Predicting house prices: A regression example")
+license: MIT
+kind: declarative
+changed: `from tensorflow…` imports → cornu; Boston housing from the fake Keras cache (512 train, 128 test); num_epochs 100 → 2 and 500 → 3, final fit epochs 130 → 2; the matplotlib cells left out; the final fit's History kept for the checks.
+"""
+
+import numpy as np
+import cornu as keras
+from cornu import layers
+from cornu.datasets import boston_housing
+
+(train_data, train_targets), (test_data, test_targets) = boston_housing.load_data()
+train_data.shape
+test_data.shape
+train_targets
+mean = train_data.mean(axis=0)
+train_data -= mean
+std = train_data.std(axis=0)
+train_data /= std
+test_data -= mean
+test_data /= std
+
+
+def build_model():
+    model = keras.Sequential(
+        [layers.Dense(64, activation="relu"), layers.Dense(64, activation="relu"), layers.Dense(1)]
+    )
+    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    return model
+
+
+k = 4
+num_val_samples = len(train_data) // k
+num_epochs = 2
+all_scores = []
+for i in range(k):
+    print(f"Processing fold #{i}")
+    val_data = train_data[i * num_val_samples : (i + 1) * num_val_samples]
+    val_targets = train_targets[i * num_val_samples : (i + 1) * num_val_samples]
+    partial_train_data = np.concatenate(
+        [train_data[: i * num_val_samples], train_data[(i + 1) * num_val_samples :]], axis=0
+    )
+    partial_train_targets = np.concatenate(
+        [train_targets[: i * num_val_samples], train_targets[(i + 1) * num_val_samples :]],
+        axis=0,
+    )
+    model = build_model()
+    model.fit(
+        partial_train_data, partial_train_targets, epochs=num_epochs, batch_size=16, verbose=0
+    )
+    val_mse, val_mae = model.evaluate(val_data, val_targets, verbose=0)
+    all_scores.append(val_mae)
+all_scores
+np.mean(all_scores)
+num_epochs = 3
+all_mae_histories = []
+for i in range(k):
+    print(f"Processing fold #{i}")
+    val_data = train_data[i * num_val_samples : (i + 1) * num_val_samples]
+    val_targets = train_targets[i * num_val_samples : (i + 1) * num_val_samples]
+    partial_train_data = np.concatenate(
+        [train_data[: i * num_val_samples], train_data[(i + 1) * num_val_samples :]], axis=0
+    )
+    partial_train_targets = np.concatenate(
+        [train_targets[: i * num_val_samples], train_targets[(i + 1) * num_val_samples :]],
+        axis=0,
+    )
+    model = build_model()
+    history = model.fit(
+        partial_train_data,
+        partial_train_targets,
+        validation_data=(val_data, val_targets),
+        epochs=num_epochs,
+        batch_size=16,
+        verbose=0,
+    )
+    mae_history = history.history["val_mae"]
+    all_mae_histories.append(mae_history)
+average_mae_history = [np.mean([x[i] for x in all_mae_histories]) for i in range(num_epochs)]
+truncated_mae_history = average_mae_history[10:]
+model = build_model()
+history_final = model.fit(train_data, train_targets, epochs=2, batch_size=16, verbose=0)
+test_mse_score, test_mae_score = model.evaluate(test_data, test_targets)
+test_mae_score
+predictions = model.predict(test_data)
+predictions[0]
+
+# --- checks ---
+from tests.compat.harness import report
+
+report(
+    model=model,
+    history=history,
+    history_final=history_final,
+    evaluation=[test_mse_score, test_mae_score],
+    predictions=predictions,
+    mae_histories=[len(h) for h in all_mae_histories],
+)

@@ -1,0 +1,279 @@
+"""What Keras users write, against the live stack, with Keras 3.15 itself as the reference
+where it has one: Keras's files both ways, the user's callbacks on the live stream,
+data as generators and PyDatasets, and the weights of layers."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import cornu
+import cornu as keras
+from cornu import layers
+from tests.conftest import Service
+
+
+@pytest.fixture
+def connected(api_url: str, new_api_key: Callable[[], str]) -> Iterator[cornu.Client]:
+    client = cornu.connect(api_url, new_api_key())
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def real_keras() -> Any:
+    os.environ["KERAS_BACKEND"] = "torch"
+    import keras as real
+
+    return real
+
+
+def classifier() -> keras.Sequential:
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(6,)),
+            layers.Dense(16, activation="relu"),
+            layers.BatchNormalization(),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def blobs(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 6)).astype(np.float32) + 2 * np.eye(3, 6, dtype=np.float32)[y]
+    return x, y
+
+
+def test_a_saved_keras_file_loads_in_keras_and_predicts_what_the_service_predicts(
+    connected: cornu.Client, worker: Service, tmp_path: Path, real_keras: Any
+) -> None:
+    x, y = blobs()
+    model = classifier()
+    model.fit(x, y, epochs=3, verbose=0)
+    served = model.predict(x[:16], verbose=0)
+    for name in ("m.keras", "m.h5"):
+        model.save(tmp_path / name)
+        theirs = real_keras.models.load_model(tmp_path / name)
+        np.testing.assert_allclose(theirs.predict(x[:16], verbose=0), served, atol=1e-5)
+    model.save_weights(tmp_path / "m.weights.h5")
+    rebuilt = real_keras.Sequential(
+        [
+            real_keras.Input(shape=(6,)),
+            real_keras.layers.Dense(16, activation="relu"),
+            real_keras.layers.BatchNormalization(),
+            real_keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    rebuilt.load_weights(tmp_path / "m.weights.h5")
+    np.testing.assert_allclose(rebuilt.predict(x[:16], verbose=0), served, atol=1e-5)
+
+
+def test_a_model_keras_saved_loads_predicts_and_trains_on_the_service(
+    connected: cornu.Client, worker: Service, tmp_path: Path, real_keras: Any
+) -> None:
+    x, y = blobs(seed=1)
+    theirs = real_keras.Sequential(
+        [
+            real_keras.Input(shape=(6,)),
+            real_keras.layers.Dense(8, activation="tanh"),
+            real_keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    theirs.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["acc"])
+    theirs.fit(x, y, epochs=2, verbose=0)
+    theirs.save(tmp_path / "keras.keras")
+
+    loaded = keras.models.load_model(tmp_path / "keras.keras")
+    np.testing.assert_allclose(
+        loaded.predict(x[:8], verbose=0), theirs.predict(x[:8], verbose=0), atol=1e-5
+    )
+    history = loaded.fit(x, y, epochs=2, verbose=0)  # compiled as Keras saved it
+    assert sorted(history.history) == ["acc", "loss"] and len(history.history["loss"]) == 2
+    assert loaded.evaluate(x, y, verbose=0)[0] < 2.0
+
+
+class Recorder(keras.callbacks.Callback):
+    def __init__(self, stop_after: int | None = None) -> None:
+        super().__init__()
+        self.seen: list[tuple[int, dict[str, float]]] = []
+        self.stop_after = stop_after
+        self.weights_seen: list[np.ndarray] = []
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
+        self.seen.append((epoch, dict(logs or {})))
+        self.weights_seen.append(self.model.get_weights()[0].copy())
+        if self.stop_after is not None and epoch + 1 >= self.stop_after:
+            self.model.stop_training = True
+
+
+def test_a_users_callback_sees_every_epochs_logs_and_stops_the_job_after_that_epoch(
+    connected: cornu.Client, worker: Service
+) -> None:
+    x, y = blobs(seed=2)
+    model = classifier()
+    recorder = Recorder(stop_after=3)
+    history = model.fit(x, y, epochs=50, validation_split=0.25, verbose=0, callbacks=[recorder])
+    job = connected.job(history.params["job"])
+    assert job.status.value == "succeeded" and job.epoch == 3  # Keras's stop: a success
+    metrics = connected.metrics(job.id).epochs
+    assert [epoch for epoch, _ in recorder.seen] == [0, 1, 2]
+    for (_, logs), served in zip(recorder.seen, metrics, strict=True):
+        assert logs == served.model_extra
+    # get_weights inside the callback: that epoch's weights; the model ends with the last.
+    assert not np.array_equal(recorder.weights_seen[0], recorder.weights_seen[2])
+    np.testing.assert_array_equal(model.get_weights()[0], recorder.weights_seen[2])
+
+
+def test_learning_rate_scheduler_gives_keras_s_rates(
+    connected: cornu.Client, worker: Service, real_keras: Any
+) -> None:
+    def schedule(epoch: int, lr: float) -> float:
+        return lr if epoch < 2 else lr * float(np.exp(-0.3))
+
+    x, y = blobs(seed=3)
+    model = classifier()
+    history = model.fit(
+        x, y, epochs=5, verbose=0, callbacks=[keras.callbacks.LearningRateScheduler(schedule)]
+    )
+    reference = real_keras.Sequential(
+        [real_keras.Input(shape=(6,)), real_keras.layers.Dense(3, activation="softmax")]
+    )
+    reference.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    keras_history = reference.fit(
+        x, y, epochs=5, verbose=0, callbacks=[real_keras.callbacks.LearningRateScheduler(schedule)]
+    )
+    assert history.history["learning_rate"] == keras_history.history["learning_rate"]
+
+
+def test_csv_logger_and_tensorboard_write_their_files_here(
+    connected: cornu.Client, worker: Service, tmp_path: Path
+) -> None:
+    x, y = blobs(seed=4)
+    model = classifier()
+    log = tmp_path / "log.csv"
+    board = tmp_path / "board"
+    model.fit(
+        x,
+        y,
+        epochs=3,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[keras.callbacks.CSVLogger(log), keras.callbacks.TensorBoard(board)],
+    )
+    rows = list(csv.DictReader(log.open()))
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]
+    assert set(rows[0]) == {"epoch", "accuracy", "loss", "val_accuracy", "val_loss"}
+    assert list((board / "train").glob("events.out.tfevents.*"))
+    assert list((board / "validation").glob("events.out.tfevents.*"))
+
+
+def test_a_generator_of_fresh_random_windows_trains_on_each_epochs_own_batches(
+    connected: cornu.Client, worker: Service
+) -> None:
+    rng = np.random.default_rng(5)
+    drawn: list[np.ndarray] = []
+
+    def windows() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        while True:  # the book's Jena generator: random windows, for ever
+            x = rng.normal(size=(16, 6)).astype(np.float32)
+            drawn.append(x)
+            yield x, rng.integers(0, 3, 16)
+
+    model = classifier()
+    history = model.fit(windows(), steps_per_epoch=4, epochs=3, verbose=0)
+    assert len(history.history["loss"]) == 3 and history.params["steps"] == 4
+    assert len(drawn) == 12  # steps_per_epoch × epochs, each batch once, as Keras draws them
+    assert len({a.tobytes() for a in drawn}) == 12
+
+
+class Batches(keras.utils.PyDataset):
+    def __init__(self, x: np.ndarray, y: np.ndarray, size: int) -> None:
+        super().__init__()
+        self.x, self.y, self.size = x, y, size
+
+    def __len__(self) -> int:
+        return -(-len(self.x) // self.size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        part = slice(index * self.size, (index + 1) * self.size)
+        return self.x[part], self.y[part]
+
+
+def test_a_pydataset_and_keras_2_fit_generator_train(
+    connected: cornu.Client, worker: Service
+) -> None:
+    x, y = blobs(100, seed=6)
+    model = classifier()
+    history = model.fit(Batches(x, y, 32), epochs=2, validation_data=Batches(x, y, 50), verbose=0)
+    assert history.params["steps"] == 4 and len(history.history["val_loss"]) == 2
+    with pytest.warns(UserWarning, match="nb_epoch"):
+        again = model.fit(x, y, nb_epoch=1, verbose=0)  # Keras 1's name, accepted with a warning
+    assert len(again.history["loss"]) == 1
+    legacy = model.fit_generator(Batches(x, y, 25), steps_per_epoch=4, epochs=1, verbose=0)
+    assert len(legacy.history["loss"]) == 1
+    assert model.evaluate(Batches(x, y, 50), verbose=0)[0] > 0
+
+
+def test_set_weights_and_layer_weights_reach_the_service(
+    connected: cornu.Client, worker: Service
+) -> None:
+    inputs = keras.Input(shape=(3,))
+    dense = layers.Dense(2)
+    model = keras.Model(inputs, dense(inputs))
+    kernel = np.arange(6, dtype=np.float32).reshape(3, 2)
+    dense.set_weights([kernel, np.array([1.0, -1.0], dtype=np.float32)])
+    x = np.array([[1.0, 0.0, 2.0]], dtype=np.float32)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x @ kernel + [1.0, -1.0])
+    assert [w.shape for w in model.weights] == [(3, 2), (2,)]
+    assert [w.path for w in model.trainable_weights] == [
+        f"{dense.name}/kernel",
+        f"{dense.name}/bias",
+    ]
+    dense.trainable = False
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.zeros((1, 2)), epochs=2, verbose=0)  # frozen: nothing changes
+    np.testing.assert_array_equal(dense.get_weights()[0], kernel)
+    np.testing.assert_allclose(dense(x), x @ kernel + [1.0, -1.0])  # eager call: predicts
+
+
+def test_what_never_runs_on_the_service_says_so() -> None:
+    with pytest.raises(cornu.NotSupported, match="never runs your Python code"):
+        layers.Lambda(lambda t: t * 2)
+
+    class Doubling(keras.Model):
+        def call(self, inputs: Any) -> Any:
+            return inputs * 2
+
+    with pytest.raises(cornu.NotSupported, match="functional API"):
+        Doubling()
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    with pytest.raises(cornu.NotSupported, match="never runs"):
+        model.compile(optimizer="sgd", loss=lambda a, b: (a - b) ** 2)
+    with pytest.raises(cornu.NotSupported, match="never runs"):
+        keras.ops.mean(keras.Input((2,)))
+    assert keras.ops.exp(0.0) == 1.0  # on numbers, ops compute here
+
+
+def test_nothing_at_the_url_says_to_start_the_service(unused_port: int) -> None:
+    client = cornu.connect(f"http://127.0.0.1:{unused_port}", "key")
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    with pytest.raises(cornu.ServiceUnavailable, match="is `cornu up` running"):
+        model.summary()
+    client.close()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    from cornu.core.embedded import free_port
+
+    return free_port()
