@@ -56,8 +56,23 @@ REUTERS_TOPICS = 46
 CIFAR10_BATCH = 10_000
 
 
-def write_keras_cache(root: Path, *, train: int = 512, test: int = 128) -> None:
-    """Write every built-in data set's cache files under `root / "datasets"`.
+DATASETS = (
+    "mnist",
+    "fashion_mnist",
+    "cifar10",
+    "cifar100",
+    "imdb",
+    "reuters",
+    "boston_housing",
+    "california_housing",
+)
+
+
+def write_keras_cache(
+    root: Path, *, train: int = 512, test: int = 128, only: tuple[str, ...] = DATASETS
+) -> None:
+    """Write the built-in data sets' cache files (all, or those named in `only`) under
+    `root / "datasets"`.
 
     Set `KERAS_HOME=root` and `keras.datasets.<name>.load_data()` returns arrays of `train`
     and `test` samples (CIFAR-10's training set excepted: see the module docstring).
@@ -66,14 +81,23 @@ def write_keras_cache(root: Path, *, train: int = 512, test: int = 128) -> None:
     datasets = root / "datasets"
     datasets.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
-    _write_mnist(datasets, rng, train, test)
-    _write_fashion_mnist(datasets, rng, train, test)
-    _write_cifar10(datasets, rng, test)
-    _write_cifar100(datasets, rng, train, test)
-    _write_imdb(datasets, rng, train, test)
-    _write_reuters(datasets, rng, train + test)
-    _write_housing(datasets / "boston_housing.npz", rng, train + test, 13, "float64")
-    _write_housing(datasets / "california_housing.npz", rng, train + test, 8, "float32")
+    writers = {
+        "mnist": lambda: _write_mnist(datasets, rng, train, test),
+        "fashion_mnist": lambda: _write_fashion_mnist(datasets, rng, train, test),
+        "cifar10": lambda: _write_cifar10(datasets, rng, test),
+        "cifar100": lambda: _write_cifar100(datasets, rng, train, test),
+        "imdb": lambda: _write_imdb(datasets, rng, train, test),
+        "reuters": lambda: _write_reuters(datasets, rng, train + test),
+        "boston_housing": lambda: _write_housing(
+            datasets / "boston_housing.npz", rng, train + test, 13, "float64"
+        ),
+        "california_housing": lambda: _write_housing(
+            datasets / "california_housing.npz", rng, train + test, 8, "float32"
+        ),
+    }
+    for name in DATASETS:
+        if name in only:
+            writers[name]()
 
 
 def _images(rng: np.random.Generator, n: int, *shape: int) -> np.ndarray:
