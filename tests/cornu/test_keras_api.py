@@ -55,12 +55,18 @@ def blobs(n: int = 96, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_a_saved_keras_file_loads_in_keras_and_predicts_what_the_service_predicts(
-    connected: cornu.Client, worker: Service, tmp_path: Path, real_keras: Any
+    connected: cornu.Client,
+    worker: Service,
+    tmp_path: Path,
+    real_keras: Any,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     x, y = blobs()
     model = classifier()
     model.fit(x, y, epochs=3, verbose=0)
     served = model.predict(x[:16], verbose=0)
+    model.evaluate(x, y, batch_size=32)  # verbose "auto": Keras's bar, once, when done
+    assert "3/3 ━━━━━━━━━━━━━━━━━━━━" in capsys.readouterr().out
     for name in ("m.keras", "m.h5"):
         model.save(tmp_path / name)
         theirs = real_keras.models.load_model(tmp_path / name)
