@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
+import torch
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cornu.core.config import Settings
 from cornu.core.errors import Unauthorized
 from cornu.core.queue import enqueue_training
+from cornu.core.runner import run_job
 from cornu.core.store import Store
 from cornu.core.store.feeds import Feeds
 
@@ -36,10 +40,23 @@ def get_enqueue(request: Request) -> Callable[[str], None]:
     return partial(enqueue_training, request.app.state.celery, queue=settings.queue)
 
 
+def get_run_inline(request: Request) -> Callable[[str], object]:
+    """Runs a job in this process, on its CPU (see `core.jobs.submit_job`)."""
+    return partial(
+        run_job,
+        get_store(request),
+        settings=get_settings(request),
+        worker=f"api:{socket.gethostname()}:{os.getpid()}",
+        device=torch.device("cpu"),
+        enqueue=get_enqueue(request),
+    )
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 FeedsDep = Annotated[Feeds, Depends(get_feeds)]
 EnqueueDep = Annotated[Callable[[str], None], Depends(get_enqueue)]
+RunInlineDep = Annotated[Callable[[str], object], Depends(get_run_inline)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `cornu keys create`")
 

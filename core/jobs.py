@@ -62,11 +62,19 @@ def submit_job(
     settings: Settings,
     enqueue: Callable[[str], None],
     idempotency_key: str | None = None,
+    run_inline: Callable[[str], object] | None = None,
 ) -> tuple[Job, bool]:
     """Check `spec` against the tenant's datasets and limits, record it, queue it.
 
     Returns the job and whether it is new: with an `idempotency_key` already used for
     the same spec, the original job comes back (and a different spec is a Conflict).
+
+    A job with `fit.epochs: 0` only builds the model and stores its initial weights
+    (what Keras's `get_weights()` on a fresh model, or `set_weights()`, needs): work
+    bounded by `max_params`, no data. With `run_inline` it runs at once in the caller's
+    process, so such a request never waits behind training jobs for a worker; the job
+    comes back finished. Should that process die mid-way, the lease lapses and the
+    reaper queues the job for a worker as usual.
     """
     fingerprint = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
@@ -85,6 +93,10 @@ def submit_job(
         raise
     if idempotency_key is not None:
         store.idempotency.complete(tenant, IDEMPOTENCY_SCOPE, idempotency_key, fingerprint, job.id)
+    if run_inline is not None and spec.fit.epochs == 0:
+        store.jobs.dispatched(job.id)
+        run_inline(job.id)
+        return store.jobs.get(tenant, job.id), True
     try:
         enqueue(job.id)
         store.jobs.dispatched(job.id)

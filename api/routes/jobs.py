@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from cornu.api.deps import EnqueueDep, SettingsDep, StoreDep, TenantDep
+from cornu.api.deps import EnqueueDep, RunInlineDep, SettingsDep, StoreDep, TenantDep
 from cornu.core.inference import checkpoint_weights, evaluate_job, predict_job
 from cornu.core.jobs import submit_job
 from cornu.core.spec import (
@@ -42,11 +42,15 @@ def create_job(
     store: StoreDep,
     settings: SettingsDep,
     enqueue: EnqueueDep,
+    run_inline: RunInlineDep,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> Job:
-    """Validate the spec completely (names, arguments, shapes, data) and queue it."""
-    job, new = submit_job(store, tenant, spec, settings, enqueue, idempotency_key)
+    """Validate the spec completely (names, arguments, shapes, data) and queue it.
+
+    A job of `epochs: 0` (build the model, keep its initial weights) runs at once
+    instead and comes back finished."""
+    job, new = submit_job(store, tenant, spec, settings, enqueue, idempotency_key, run_inline)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     if not new:
         response.headers["Idempotent-Replayed"] = "true"

@@ -73,8 +73,9 @@ def test_stop_training_ends_a_running_job_after_its_current_batch(
 
 
 def test_keras_weights_from_the_client_start_a_job_that_trains_nothing(
-    http: httpx.Client, worker: object
+    http: httpx.Client,
 ) -> None:
+    """No worker runs here: a job of epochs 0 runs in the API and comes back finished."""
     kernel = np.arange(6, dtype=np.float32).reshape(3, 2)
     bias = np.array([0.5, -0.5], dtype=np.float32)
     spec = {
@@ -89,7 +90,7 @@ def test_keras_weights_from_the_client_start_a_job_that_trains_nothing(
     }
     created = http.post("/v1/jobs", json=spec)
     assert created.status_code == 201, created.text
-    job = wait_for_job(http, created.json()["id"])
+    job = created.json()
     assert job["status"] == "succeeded" and job["epoch"] == 0
     x = [[1.0, 2.0, 3.0]]
     predicted = http.post(f"/v1/jobs/{job['id']}/predict", json={"inputs": x}).json()
