@@ -87,7 +87,10 @@ def trained(store: Store, tenant: str, job_id: str, checkpoint: bool = False) ->
     """A succeeded job's model with its trained weights (or, with `checkpoint`, a running
     job's at its newest checkpoint), in eval mode; NotFound when there are none. The
     training data tell a Sequential without `input_shape` its input, as they did."""
-    spec, state = _state(store, tenant, job_id, checkpoint)
+    return _trained(store, tenant, *_state(store, tenant, job_id, checkpoint))
+
+
+def _trained(store: Store, tenant: str, spec: JobSpec, state: dict[str, torch.Tensor]) -> Trained:
     first = spec.epoch_data[0] if spec.epoch_data else None
     spec = _on_data(spec, first)
     plan = plan_job(spec, store.datasets.shapes(tenant, first.ids() if first else ()))
@@ -213,5 +216,5 @@ def checkpoint_weights(store: Store, tenant: str, job_id: str) -> tuple[bytes, i
     """The weights of a job's newest checkpoint, as the weights file of a succeeded job
     (Keras's names, layouts and order), and the epochs it had done: what a client's
     callback reads with `model.get_weights()` while the job waits between epochs."""
-    epoch = store.jobs.latest_checkpoint(tenant, job_id)[2]
-    return weights_file(trained(store, tenant, job_id, checkpoint=True).model), epoch
+    spec, data, epoch = store.jobs.latest_checkpoint(tenant, job_id)
+    return weights_file(_trained(store, tenant, spec, load_state(data)["model"]).model), epoch

@@ -112,6 +112,8 @@ def _between_epochs(
     """Epoch `epoch` (1-based) ended: the callbacks' on_epoch_end, then the next epoch's
     on_epoch_begin, then the verdict the job may be waiting for."""
     rate = _learning_rate(model)
+    if model._fitting is not None:
+        model._fitting.epochs_done = epoch  # weights read from here on are this epoch's
     callbacks.epoch_end(epoch - 1, logs)
     if epoch >= epochs:  # the last epoch: the job ends by itself
         return

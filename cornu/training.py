@@ -45,7 +45,7 @@ class Trainer:
     _job: str | None
     _settled: str | None
     _job_spec: dict[str, Any]
-    _fitting: str | None = None  # the job a fit follows now
+    _fitting: weights.Fitting | None = None  # the fit running now
     _compiled_trainable: dict[int, bool]  # each layer's `trainable` when compiled
 
     # What each kind of model gives (cornu.models).
@@ -206,7 +206,9 @@ class Trainer:
         self.stop_training = False
         runner.train_begin()
         runner.epoch_begin(initial_epoch)
-        self._fitting = job.id  # callbacks reading weights meanwhile read the job's
+        self._fitting = weights.Fitting(job.id)  # callbacks meanwhile read the job's weights
+        for layer in self._layers():
+            layer._fitting = self._fitting
         try:
             follow(self, job.id, fit["epochs"], verbose, runner)
         except KeyboardInterrupt:
@@ -215,6 +217,8 @@ class Trainer:
             raise
         finally:
             self._fitting = None
+            for layer in self._layers():
+                layer._fitting = None
         done = self.client.job(job.id)
         if done.status.value != "succeeded":
             self._settled = job.id
@@ -465,7 +469,7 @@ class Trainer:
         """The job that holds the model's weights now, and whether at its newest
         checkpoint (a callback predicting while its fit runs: the latest epoch's)."""
         if self._fitting is not None:
-            return self._fitting, True
+            return self._fitting.job_id, True
         return self._weights_job(), False
 
     def _weights_job(self) -> str:

@@ -44,9 +44,22 @@ class JobWeights:
 WeightSource = JobWeights | dict[str, np.ndarray]
 """Where a layer's weights are: a job's, or arrays by Keras's name within the layer."""
 
+
+@dataclass
+class Fitting:
+    """A fit in progress: its job, and the epochs the client has seen end. While it
+    runs, the layers it trains (`layer._fitting`) read their weights from the job's
+    newest checkpoint, so callbacks — and models built from those layers — see the
+    weights as of the latest epoch, as in Keras."""
+
+    job_id: str
+    epochs_done: int = 0
+
+
 _JOB_SPECS: dict[str, dict[str, Any]] = {}  # job → the model spec it trained
 _DOWNLOADED: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
 _KEPT_DOWNLOADS = 8  # jobs whose weights stay in memory
+_CHECKPOINT: dict[tuple[str, int], dict[str, np.ndarray]] = {}  # the running fit's, one epoch
 
 
 def _read(data: bytes) -> dict[str, np.ndarray]:
@@ -75,19 +88,31 @@ def trained(job_id: str, spec: dict[str, Any], layers: Sequence[Layer]) -> None:
         layer._weights = JobWeights(job_id, layer.name)
 
 
+def checkpoint_arrays(fitting: Fitting) -> dict[str, np.ndarray] | None:
+    """The running fit's weights as of its latest epoch (fetched once per epoch), or
+    its final ones once it ended; None before its first epoch ends."""
+    key = (fitting.job_id, fitting.epochs_done)
+    if key not in _CHECKPOINT:
+        latest = None
+        try:
+            latest = _read(connection.client().weights(fitting.job_id, checkpoint=True))
+        except NotFound:  # the job ended (its final weights), or has not ended an epoch
+            with contextlib.suppress(NotFound):
+                latest = job_arrays(fitting.job_id)
+        if latest is None:
+            return None
+        _CHECKPOINT.clear()
+        _CHECKPOINT[key] = latest
+    return _CHECKPOINT[key]
+
+
 def layer_arrays(layer: Layer) -> dict[str, np.ndarray]:
     """The layer's weights by their names within it (`kernel`, `forward_lstm/kernel`),
     getting the model that holds it new ones from the service if it has none."""
-    fitting = getattr(layer._owner, "_fitting", None)
-    if fitting is not None:  # a callback reads them while its fit runs: the latest epoch's
-        prefix = f"{layer.name}/"
-        latest = None
-        try:
-            latest = _read(connection.client().weights(fitting, checkpoint=True))
-        except NotFound:  # the job ended (its final weights), or has not ended an epoch
-            with contextlib.suppress(NotFound):
-                latest = job_arrays(fitting)
+    if layer._fitting is not None:  # its fit runs (a callback reads): the latest epoch's
+        latest = checkpoint_arrays(layer._fitting)
         if latest is not None:
+            prefix = f"{layer.name}/"
             return {k.removeprefix(prefix): v for k, v in latest.items() if k.startswith(prefix)}
         if layer._weights is None:
             raise RuntimeError(
@@ -202,7 +227,8 @@ def initial_weights(model: Model, spec: dict[str, Any]) -> str | dict[str, str] 
     it trained this very model), else the arrays of the layers that have some, uploaded
     (the others start new), else nothing."""
     layers = model._layers()
-    sources = [layer._weights for layer in layers]
+    # A layer whose fit runs (a callback builds a model of it) has its latest epoch's.
+    sources = [layer._weights if layer._fitting is None else {} for layer in layers]
     if all(s is None for s in sources):
         return None
     jobs = {s.job_id for s in sources if isinstance(s, JobWeights)}

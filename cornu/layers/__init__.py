@@ -24,7 +24,7 @@ from cornu.naming import auto_name, snake_case
 from cornu.objects import jsonable, missing
 
 if TYPE_CHECKING:
-    from cornu.weights import Variable, WeightSource
+    from cornu.weights import Fitting, Variable, WeightSource
 
 # Keras's positional arguments, in order, for the layers that take any.
 POSITIONAL: dict[str, tuple[str, ...]] = {
@@ -175,6 +175,7 @@ class Layer:
         self._weights: WeightSource | None = None  # where the layer's weights are
         self._calls: list[tuple[list[KerasTensor], list[KerasTensor]]] = []
         self._owner: Any = None  # the last model that holds it (for its weights' shapes)
+        self._fitting: Fitting | None = None  # the fit that trains it now
 
     def _refuse_user_code(self) -> None:
         cls = type(self)

@@ -140,6 +140,47 @@ def test_a_users_callback_sees_every_epochs_logs_and_stops_the_job_after_that_ep
     np.testing.assert_array_equal(model.get_weights()[0], recorder.weights_seen[2])
 
 
+class Probe(keras.callbacks.Callback):
+    """Reads the weights thrice an epoch and predicts with a model of the hidden layer."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        super().__init__()
+        self.x = x
+        self.checks: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        hidden = self.model.get_layer("hidden")
+        for _ in range(2):
+            self.model.get_weights()
+        kernel, bias = hidden.get_weights()
+        features = keras.Model(self.model.inputs, hidden.output)
+        expected = np.maximum(self.x @ kernel + bias, 0)
+        self.checks.append((features.predict(self.x, verbose=0), expected))
+
+
+def test_a_callback_reads_each_epochs_weights_once_and_models_of_its_layers_use_them(
+    connected: cornu.Client, worker: Service
+) -> None:
+    x, y = blobs(seed=4)
+    inputs = keras.Input(shape=(6,))
+    hidden = layers.Dense(8, activation="relu", name="hidden")(inputs)
+    model = keras.Model(inputs, layers.Dense(3, activation="softmax")(hidden))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    reads: list[str] = []
+    connected._http.event_hooks["request"].append(
+        lambda request: reads.append(request.url.path)
+        if request.url.params.get("checkpoint")
+        else None
+    )
+    probe = Probe(x[:5])
+    model.fit(x, y, epochs=3, verbose=0, callbacks=[probe])
+    assert len(probe.checks) == 3
+    for predicted, expected in probe.checks:  # that epoch's weights, not fresh ones
+        np.testing.assert_allclose(predicted, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(probe.checks[0][1], probe.checks[2][1])
+    assert len(reads) == 3  # one download of the checkpoint per epoch
+
+
 def test_learning_rate_scheduler_gives_keras_s_rates(
     connected: cornu.Client, worker: Service, real_keras: Any
 ) -> None:
