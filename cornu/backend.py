@@ -66,6 +66,14 @@ def get_value(x: Any) -> Any:
     return x.numpy() if hasattr(x, "numpy") else x
 
 
+def set_value(x: Any, value: Any) -> None:
+    """Keras 2's `backend.set_value(variable, value)`: `K.set_value(model.optimizer.lr,
+    0.001)` sets the optimizer's learning rate, as `x.assign(value)` does in Keras 3."""
+    if not hasattr(x, "assign"):
+        raise TypeError(f"set_value takes a variable (with `assign`), not {type(x).__name__}")
+    x.assign(value)
+
+
 def is_keras_tensor(x: Any) -> bool:
     from cornu.layers import KerasTensor
 
@@ -85,4 +93,5 @@ __all__ = [
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",
+    "set_value",
 ]

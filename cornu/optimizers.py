@@ -6,9 +6,30 @@ from __future__ import annotations
 import warnings
 from typing import Any, ClassVar
 
+import numpy as np
+
 from cornu.core.spec.names import canonical
 from cornu.core.spec.optimizers import OPTIMIZER_SPECS
 from cornu.objects import KerasObject, family, missing
+
+
+class LearningRate(float):
+    """A fixed learning rate as Keras 3's optimizers give it (a variable): a number
+    that also takes `assign(value)` (the optimizer's rate becomes `value`) and gives
+    `numpy()`."""
+
+    optimizer: Optimizer
+
+    def __new__(cls, value: float, optimizer: Optimizer) -> LearningRate:
+        rate = super().__new__(cls, value)
+        rate.optimizer = optimizer
+        return rate
+
+    def assign(self, value: Any) -> None:
+        self.optimizer.learning_rate = value
+
+    def numpy(self) -> np.float32:
+        return np.float32(self)
 
 
 class Optimizer(KerasObject):
@@ -31,13 +52,25 @@ class Optimizer(KerasObject):
 
     @property
     def learning_rate(self) -> Any:
-        if "learning_rate" in self.config:
-            return self.config["learning_rate"]
-        return OPTIMIZER_SPECS[self.type].model_fields["learning_rate"].default
+        """The rate (a `LearningRate`), or the schedule it was given."""
+        rate = self.config.get(
+            "learning_rate", OPTIMIZER_SPECS[self.type].model_fields["learning_rate"].default
+        )
+        return LearningRate(rate, self) if isinstance(rate, int | float) else rate
 
     @learning_rate.setter
     def learning_rate(self, value: Any) -> None:
-        self.config["learning_rate"] = float(value) if isinstance(value, int | float) else value
+        """A number (numpy's and 0-d arrays too) or a schedule. TypeError when the rate
+        follows a schedule, as in Keras (keras/src/optimizers/base_optimizer.py)."""
+        if not isinstance(self.learning_rate, float):
+            raise TypeError(
+                "This optimizer was created with a `LearningRateSchedule` object as its "
+                "`learning_rate` constructor argument, hence its learning rate is not "
+                "settable. (Keras)"
+            )
+        if not isinstance(value, KerasObject | dict):
+            value = float(np.asarray(value, dtype=np.float64))
+        self.config["learning_rate"] = value
 
     lr = learning_rate
 
@@ -51,10 +84,15 @@ globals().update(_CLASSES)
 
 def optimizer_object(value: Any) -> Any:
     """`compile(optimizer=…)` as an object: a name (`"rmsprop"`, any case), an optimizer
-    class or instance; Keras's learning-rate schedules and other objects as given."""
+    class or instance, or its spec (`{"type": "Adam", "learning_rate": 0.01}`, as a saved
+    file holds it); other objects as given (the service says what it makes of them)."""
     if isinstance(value, str):
         name = canonical(value, OPTIMIZER_SPECS)
         return _CLASSES[name]() if name else value  # an unknown name: the service says so
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        name = canonical(value["type"], OPTIMIZER_SPECS)
+        if name:
+            return _CLASSES[name](**{k: v for k, v in value.items() if k != "type"})
     if isinstance(value, type) and issubclass(value, Optimizer):
         return value()
     return value

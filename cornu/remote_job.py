@@ -111,9 +111,11 @@ def _between_epochs(
 ) -> None:
     """Epoch `epoch` (1-based) ended: the callbacks' on_epoch_end, then the next epoch's
     on_epoch_begin, then the verdict the job may be waiting for."""
-    rate = _learning_rate(model)
     if model._fitting is not None:
         model._fitting.epochs_done = epoch  # weights read from here on are this epoch's
+    rate = _learning_rate(model)
+    if isinstance(rate, float) and isinstance(logs.get("learning_rate"), float):
+        model.optimizer.learning_rate = rate = logs["learning_rate"]  # the job's rate now
     callbacks.epoch_end(epoch - 1, logs)
     if epoch >= epochs:  # the last epoch: the job ends by itself
         return
@@ -125,5 +127,6 @@ def _between_epochs(
         stop()
     elif callbacks.holds_epochs:
         changed = _learning_rate(model)
-        new_rate = changed if changed != rate and isinstance(changed, int | float) else None
-        client.ack(job_id, epoch, learning_rate=new_rate)
+        new_rate = float(changed) if changed != rate and isinstance(changed, float) else None
+        with contextlib.suppress(Conflict):  # the job ended meanwhile (cancelled, timed out)
+            client.ack(job_id, epoch, learning_rate=new_rate)

@@ -67,7 +67,7 @@ def save_model(model: Model, filepath: str | Path, overwrite: bool = True, **kwa
         path,
         model.model_spec(),
         _weights(model),
-        compile=model._compile,
+        compile=model._compile_now(),
         shapes=_shapes(model),
         format=kind,
     )
@@ -145,8 +145,7 @@ def load_model(filepath: str | Path, custom_objects: Any = None, compile: bool =
         model._compiled_trainable = {id(layer): layer.trainable for layer in model._layers()}
         from cornu.optimizers import optimizer_object
 
-        optimizer = saved.compile.get("optimizer")
-        model.optimizer = optimizer_object(optimizer) if isinstance(optimizer, str) else optimizer
+        model.optimizer = optimizer_object(saved.compile.get("optimizer"))
     return model
 
 

@@ -114,6 +114,13 @@ class Trainer:
             "loss_weights": jsonable(loss_weights),
         }
 
+    def _compile_now(self) -> dict[str, Any] | None:
+        """compile's arguments as the service takes them, with the optimizer as it is
+        now: a rate set since compile (by the user, a callback or a scheduler) holds."""
+        if self._compile is None:
+            return None
+        return {**self._compile, "optimizer": jsonable(self.optimizer)}
+
     @property
     def compiled(self) -> bool:
         return self._compile is not None
@@ -190,22 +197,32 @@ class Trainer:
         fit |= {"validation_batch_size": validation_batch_size, "validation_freq": validation_freq}
         if class_weight is not None:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
-        fit["callbacks"] = [*service_callbacks, *self._schedules(client_callbacks, fit)]
         fit["seed"] = seed if seed is not None else job_seed()
-        spec = self._compiled_spec()
-        fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
+        if client_callbacks and not wait:
+            warnings.warn(
+                "fit(wait=False) runs none of your own callbacks (they run in this process "
+                "while fit follows the job); the service's callbacks run as usual",
+                stacklevel=2,
+            )
+            client_callbacks = []
         runner = ClientCallbacks(
             client_callbacks, self, {"verbose": verbose, "epochs": fit["epochs"], "steps": steps}
         )
+        # Keras calls these before the first batch: what they set (the learning rate,
+        # the weights) is what the job starts from.
+        self.stop_training = False
+        runner.train_begin()
+        runner.epoch_begin(initial_epoch)
+        fit["callbacks"] = [*service_callbacks, *self._schedules(client_callbacks, fit)]
         fit["client_callbacks"] = runner.holds_epochs
-        body = {"model": spec, "compile": self._compile, "fit": _without_none(fit), "data": data}
+        spec = self._compiled_spec()
+        fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
+        body = {"model": spec, "compile": self._compile_now(), "fit": _without_none(fit),
+                "data": data}  # fmt: skip
         job = self.client.submit(body)
         self._job, self._job_spec = job.id, spec
         if not wait:
             return RemoteJob(self.client, job.id)
-        self.stop_training = False
-        runner.train_begin()
-        runner.epoch_begin(initial_epoch)
         self._fitting = weights.Fitting(job.id)  # callbacks meanwhile read the job's weights
         for layer in self._layers():
             layer._fitting = self._fitting

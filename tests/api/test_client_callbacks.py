@@ -55,6 +55,29 @@ def test_a_job_waits_between_epochs_for_the_clients_callbacks(
     assert http.get(f"/v1/jobs/{job_id}/weights").status_code == 200
     kinds = [e["type"] for e in http.get(f"/v1/jobs/{job_id}/events").json()["events"]]
     assert "stop_training_requested" in kinds and kinds[-1] == "succeeded"
+    late = http.post(f"/v1/jobs/{job_id}/epochs/3/ack")
+    assert late.status_code == 409 and "already succeeded" in late.json()["detail"]
+
+
+def test_a_rate_that_follows_a_schedule_cannot_be_set(
+    http: httpx.Client, data: dict[str, str]
+) -> None:
+    spec: dict[str, Any] = mlp_spec(data["x"], data["y"], features=8, classes=4, epochs=4)
+    spec["compile"]["optimizer"] = {
+        "type": "SGD",
+        "learning_rate": {
+            "type": "ExponentialDecay",
+            "initial_learning_rate": 0.1,
+            "decay_steps": 10,
+            "decay_rate": 0.9,
+        },
+    }
+    spec["fit"]["client_callbacks"] = True
+    job_id = http.post("/v1/jobs", json=spec).json()["id"]
+    refused = http.post(f"/v1/jobs/{job_id}/epochs/1/ack", json={"learning_rate": 0.01})
+    assert refused.status_code == 422 and "follows a learning-rate schedule" in refused.text
+    assert http.post(f"/v1/jobs/{job_id}/epochs/1/ack").status_code == 204
+    http.post(f"/v1/jobs/{job_id}/cancel")
 
 
 def test_stop_training_ends_a_running_job_after_its_current_batch(

@@ -181,6 +181,46 @@ def test_a_callback_reads_each_epochs_weights_once_and_models_of_its_layers_use_
     assert len(reads) == 3  # one download of the checkpoint per epoch
 
 
+class RateSetter(keras.callbacks.Callback):
+    """Sets the rate before training (Keras 3's way) and after the first epoch (Keras 2's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[float] = []
+
+    def on_train_begin(self, logs: Any = None) -> None:
+        self.model.optimizer.learning_rate = 0.1
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self.seen.append(float(self.model.optimizer.learning_rate))
+        if epoch == 0:
+            keras.backend.set_value(self.model.optimizer.lr, np.float32(0.02))
+
+
+def test_the_learning_rate_set_before_fit_and_by_callbacks_is_the_one_trained_with(
+    connected: cornu.Client, worker: Service
+) -> None:
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(8, 3)).astype(np.float32)
+    y = rng.normal(size=(8, 1)).astype(np.float32)
+    model = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1, use_bias=False)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    model.set_weights([np.zeros((3, 1), np.float32)])
+    model.optimizer.learning_rate = 0.05  # after compile, before fit: Keras trains with it
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    w = np.zeros((3, 1))
+    for rate in (0.05,):  # one step of SGD on the mean squared error, by hand
+        w = w - rate * 2 / len(x) * x.T @ (x @ w - y)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-4)
+    setter = RateSetter()
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=[setter])
+    for rate in (0.1, 0.02):
+        w = w - rate * 2 / len(x) * x.T @ (x @ w - y)
+    np.testing.assert_allclose(model.get_weights()[0], w, rtol=1e-4)
+    assert setter.seen == pytest.approx([0.1, 0.02])
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
+
+
 def test_learning_rate_scheduler_gives_keras_s_rates(
     connected: cornu.Client, worker: Service, real_keras: Any
 ) -> None:
