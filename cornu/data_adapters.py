@@ -13,15 +13,17 @@ batches go up as arrays (identical epochs once: uploads are content-addressed):
   windows keeps doing so — going on across epochs with `steps_per_epoch` as Keras's
   EpochIterator does.
 
-Memory is bounded: one epoch's arrays at a time, at most `max_drawn_bytes`
-(`CORNU_MAX_DRAWN_BYTES`); past it a clear error says how to send less.
+Memory is bounded: one epoch's arrays at a time (fit uploads each as it is drawn), at
+most `max_drawn_bytes` (`CORNU_MAX_DRAWN_BYTES`); past it a clear error says how to
+send less. An epoch's batches become one array, so they share a sample shape and a
+batch size (one batch may be smaller).
 """
 
 from __future__ import annotations
 
 import random
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -43,7 +45,7 @@ class Batch:
 class Drawn:
     """What fit sends for its training data."""
 
-    epochs: list[Batch]  # the arrays of each epoch trained, or one set for all
+    epochs: list[Any]  # what `send` made of each epoch's arrays, or of one set for all
     batch_size: int
     shuffle: bool | Literal["batch"]
     steps: int  # batches per epoch (Keras's History.params["steps"])
@@ -107,7 +109,8 @@ def _join(parts: list[Any]) -> Any:
 
 
 class _Epoch:
-    """One epoch's batches as they are drawn, checked for size and a common batch size."""
+    """One epoch's batches as they are drawn: bounded in bytes, and of one sample shape
+    and batch size, as the service trains an epoch's batches from one array."""
 
     def __init__(self, limit: int) -> None:
         self.batches: list[Batch] = []
@@ -116,19 +119,11 @@ class _Epoch:
 
     @property
     def batch_size(self) -> int:
-        return _samples(self.batches[0].x)
+        return max(_samples(b.x) for b in self.batches)
 
     def add(self, batch: Batch, step: int) -> None:
         if self.batches:
-            size, first = _samples(batch.x), _samples(self.batches[0].x)
-            last = _samples(self.batches[-1].x)
-            if last != first:
-                raise ValueError(
-                    f"batch {step} follows a batch of {last} samples in an epoch whose "
-                    f"batches have {first}: Cornu trains the batches of a generator or "
-                    "PyDataset with one batch size, so only an epoch's last batch may be "
-                    f"smaller (this one has {size})"
-                )
+            _check_shapes(self.batches[0], batch, step)
         self.bytes += _nbytes(batch.x) + _nbytes(batch.y) + _nbytes(batch.sample_weight)
         if self.bytes > self.limit:
             raise MemoryError(
@@ -140,12 +135,44 @@ class _Epoch:
         self.batches.append(batch)
 
     def joined(self) -> Batch:
-        parts = self.batches
+        """The epoch's batches as one set of arrays, the service's batches in order. One
+        batch may be smaller (a dataset's last, wherever a shuffle put it): it goes last,
+        so the service's batches are the ones drawn."""
+        sizes = [_samples(b.x) for b in self.batches]
+        smaller = [i for i, size in enumerate(sizes) if size < max(sizes)]
+        if len(smaller) > 1:
+            shown = ", ".join(map(str, sizes[:12])) + (", …" if len(sizes) > 12 else "")
+            raise ValueError(
+                f"an epoch's batches have {len(set(sizes))} sizes ({shown}): Cornu trains a "
+                "generator's or PyDataset's batches with one batch size, so at most one "
+                "batch an epoch may be smaller; give batches of one size, or arrays"
+            )
+        parts = [b for i, b in enumerate(self.batches) if i not in smaller]
+        parts += [self.batches[i] for i in smaller]
         return Batch(
             _join([b.x for b in parts]),
             _join([b.y for b in parts]) if parts[0].y is not None else None,
             _join([b.sample_weight for b in parts]) if parts[0].sample_weight is not None else None,
         )
+
+
+def _check_shapes(first: Batch, batch: Batch, step: int) -> None:
+    """Each batch holds the first's arrays, each sample of the same shape."""
+    for part in ("x", "y", "sample_weight"):
+        theirs, ours = _leaves_of(getattr(first, part)), _leaves_of(getattr(batch, part))
+        if len(theirs) != len(ours):
+            raise ValueError(
+                f"batch {step} has {len(ours)} arrays as {part}; the epoch's first batch "
+                f"had {len(theirs)}: every batch must have the same structure"
+            )
+        for a, b in zip(theirs, ours, strict=True):
+            if np.shape(a)[1:] != np.shape(b)[1:]:
+                raise ValueError(
+                    f"batch {step} has {part} of shape {np.shape(b)}, the epoch's first "
+                    f"batch {np.shape(a)}: Cornu trains an epoch's batches as one array, so "
+                    "their samples need one shape; pad them to one length (e.g. "
+                    "keras.utils.pad_sequences with a fixed maxlen)"
+                )
 
 
 def _overrides(obj: Any, method: str) -> bool:
@@ -165,16 +192,19 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+def _leaves_of(part: Any) -> list[Any]:
+    """The arrays of one part of a batch (x, y or sample_weight): one, a list or a map."""
+    if part is None:
+        return []
+    if isinstance(part, Mapping):
+        return list(part.values())
+    if isinstance(part, list | tuple) and part and not np.isscalar(part[0]):
+        return list(part)
+    return [part]
+
+
 def _leaves(batch: Batch) -> list[Any]:
-    out: list[Any] = []
-    for part in (batch.x, batch.y, batch.sample_weight):
-        if isinstance(part, Mapping):
-            out += list(part.values())
-        elif isinstance(part, list | tuple) and part and not np.isscalar(part[0]):
-            out += list(part)
-        else:
-            out.append(part)
-    return out
+    return [*_leaves_of(batch.x), *_leaves_of(batch.y), *_leaves_of(batch.sample_weight)]
 
 
 def draw(
@@ -184,8 +214,14 @@ def draw(
     steps_per_epoch: int | None,
     shuffle: bool,
     what: str = "x",
+    send: Callable[[Batch], Any] | None = None,
 ) -> Drawn:
-    """Draw the batches `epochs` epochs of training take from a dataset or generator."""
+    """Draw the batches `epochs` epochs of training take from a dataset or generator.
+
+    Each epoch's arrays go to `send` as soon as they are drawn and only what it returns
+    is kept (fit uploads them: memory holds one epoch); without it, the arrays are kept.
+    """
+    send = send or (lambda batch: batch)
     limit = client_settings().max_drawn_bytes
     fixed = getattr(data, "as_arrays", lambda: None)()
     if fixed is not None:
@@ -197,50 +233,82 @@ def draw(
         reshuffle = getattr(data, "shuffle_each_epoch", None)
         if reshuffle is None:
             reshuffle = getattr(data, "shuffle", False)
-        return Drawn([Batch(x, y, sample_weight)], size, bool(reshuffle), steps)
+        return Drawn([send(Batch(x, y, sample_weight))], size, bool(reshuffle), steps)
     if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
-        return _draw_dataset(data, epochs, steps_per_epoch, shuffle, limit)
-    return _draw_iterable(data, epochs, steps_per_epoch, limit, what)
+        return _draw_dataset(data, epochs, steps_per_epoch, shuffle, limit, send)
+    return _draw_iterable(data, epochs, steps_per_epoch, limit, what, send)
+
+
+_RAN_OUT = (
+    "Your input ran out of data; interrupting training. Make sure that your dataset or "
+    "generator can generate at least `steps_per_epoch * epochs` batches."
+)
 
 
 def _draw_dataset(
-    data: Any, epochs: int, steps_per_epoch: int | None, shuffle: bool, limit: int
+    data: Any,
+    epochs: int,
+    steps_per_epoch: int | None,
+    shuffle: bool,
+    limit: int,
+    send: Callable[[Batch], Any],
 ) -> Drawn:
-    """A PyDataset: batches by index, in an order reshuffled each epoch when asked
-    (Python's `random`, as Keras's adapter); `on_epoch_begin`/`end` around each epoch."""
+    """A PyDataset, as Keras's EpochIterator draws it (keras/src/trainers/epoch_iterator.py):
+    batches by index, in an order shuffled anew for each pass over the dataset (Python's
+    `random`); with `steps_per_epoch` an epoch goes on where the last one stopped, and
+    the epoch that reaches the end of a pass is cut short there. `on_epoch_end` is
+    called once before the first epoch (Keras's reset) and after every epoch."""
     count = len(data)
     if count == 0:
         raise ValueError("the dataset has no batches (its __len__ is 0)")
-    steps = min(count, steps_per_epoch or count)
     fixed = (
-        steps == count
+        (steps_per_epoch or count) == count
         and not _overrides(data, "on_epoch_end")
         and not _overrides(data, "on_epoch_begin")
         and _same(data[0], data[0])
     )
-    drawn: list[Batch] = []
-    size = 0
-    for epoch in range(1 if fixed else epochs):
-        getattr(data, "on_epoch_begin", lambda: None)()
-        order = list(range(count))
-        if shuffle and not fixed:
-            random.shuffle(order)
+    hook = getattr(data, "on_epoch_begin", lambda: None), getattr(data, "on_epoch_end", None)
+    begin, end = hook[0], hook[1] or (lambda: None)
+    end()
+    sent: list[Any] = []
+    size = steps = 0
+    left: list[int] = []  # the indices the current pass has still to draw
+    for _ in range(1 if fixed else epochs):
+        begin()
+        if not left or steps_per_epoch is None:
+            left = list(range(count))
+            if shuffle and not fixed:
+                random.shuffle(left)
+        wanted = steps_per_epoch or count
+        taken, left = left[:wanted], left[wanted:]
+        if len(taken) < wanted:
+            warnings.warn(_RAN_OUT, stacklevel=5)
         batches = _Epoch(limit)
-        for step, index in enumerate(order[:steps]):
+        for step, index in enumerate(taken):
             batches.add(unpack(data[index]), step)
-        drawn.append(batches.joined())
-        size = size or batches.batch_size
-        if epoch < epochs - 1 or fixed:
-            getattr(data, "on_epoch_end", lambda: None)()
+        size, steps = size or batches.batch_size, max(steps, len(taken))
+        sent.append(send(batches.joined()))
+        del batches
+        end()
     reshuffle: bool | Literal["batch"] = "batch" if fixed and shuffle else False
-    return Drawn(drawn, size, reshuffle, steps)
+    return Drawn(sent, size, reshuffle, steps)
+
+
+_END = object()
 
 
 def _draw_iterable(
-    data: Any, epochs: int, steps_per_epoch: int | None, limit: int, what: str
+    data: Any,
+    epochs: int,
+    steps_per_epoch: int | None,
+    limit: int,
+    what: str,
+    send: Callable[[Batch], Any],
 ) -> Drawn:
-    """A generator goes on across epochs (`steps_per_epoch` batches each); another
-    iterable (a torch DataLoader, a list of batches) is iterated afresh each epoch."""
+    """As Keras's EpochIterator: a generator goes on across epochs (`steps_per_epoch`
+    batches each) until it runs out, which ends training; another iterable (a torch
+    DataLoader, a list of batches) starts afresh each epoch, or with `steps_per_epoch`
+    goes on where the last epoch stopped and starts afresh once it has run through."""
     try:
         source: Iterator[Any] = iter(data)
     except TypeError:
@@ -248,39 +316,42 @@ def _draw_iterable(
             f"{what} must be arrays (numpy, lists, a map by input name), a PyDataset, a "
             f"generator or an iterable of batches; got {type(data).__name__}"
         ) from None
-    continuing = source is data
-    drawn: list[Batch] = []
-    stopped = False
+    generator = source is data
+    sent: list[Any] = []
+    stopped = exhausted = False
     size = steps = 0
     for epoch in range(epochs):
-        if epoch and not continuing:
-            source = iter(data)
+        restart = epoch > 0 and not generator
+        if restart and (steps_per_epoch is None or exhausted):
+            source, exhausted, restart = iter(data), False, False
         batches = _Epoch(limit)
-        for step in range(steps_per_epoch or 2**62):
-            item = next(source, None)
-            if item is None:
-                stopped = bool(steps_per_epoch) or epoch > 0
+        while len(batches.batches) < (steps_per_epoch or 2**62):
+            item = next(source, _END)
+            if item is _END and restart and not batches.batches:
+                source, restart = iter(data), False  # the last epoch ended at its end
+                continue
+            if item is _END:
+                exhausted = True
                 break
-            batches.add(unpack(item), step)
+            batches.add(unpack(item), len(batches.batches))
         if not batches.batches:
             stopped = True
             break
-        drawn.append(batches.joined())
-        size = size or batches.batch_size
-        steps = max(steps, len(batches.batches))
-        if stopped:
+        size, steps = size or batches.batch_size, max(steps, len(batches.batches))
+        sent.append(send(batches.joined()))
+        del batches
+        if exhausted and generator and (steps_per_epoch or epoch < epochs - 1):
+            stopped = True
             break
-    if not drawn:
+        if exhausted and steps_per_epoch:
+            warnings.warn(_RAN_OUT, stacklevel=5)
+    if not sent:
         raise ValueError(f"{what} yielded no batch")
     notes = []
-    if stopped:
-        notes.append(
-            "Your input ran out of data; interrupting training. Make sure that your dataset "
-            f"or generator can generate at least `steps_per_epoch * epochs` batches. "
-            f"Training {len(drawn)} epoch(s)."
-        )
+    if stopped and epochs > 1:
+        notes.append(f"{_RAN_OUT} Training {len(sent)} epoch(s).")
         warnings.warn(notes[0], stacklevel=4)
-    return Drawn(drawn, size, False, steps, stopped_early=stopped, notes=notes)
+    return Drawn(sent, size, False, steps, stopped_early=stopped, notes=notes)
 
 
 __all__ = ["Batch", "Drawn", "draw", "is_arrays", "unpack"]

@@ -179,10 +179,14 @@ class Trainer:
                     "`y` cannot be given when x is a dataset or generator: it yields the "
                     "targets with the inputs (Keras)"
                 )
+
+            def send(batch: Batch) -> dict[str, Any]:
+                self._build_from(batch.x)  # the first epoch's tells a new model its input
+                return self._batch_data(batch)
+
             drawn = draw(x, epochs=epochs - initial_epoch, steps_per_epoch=steps_per_epoch,
-                         shuffle=shuffle)  # fmt: skip
-            self._build_from(drawn.epochs[0].x)
-            each = [self._batch_data(batch) for batch in drawn.epochs]
+                         shuffle=shuffle, send=send)  # fmt: skip
+            each = drawn.epochs
             if len(each) > 1 or drawn.stopped_early:  # each epoch its own: as many as drawn
                 fit["epochs"] = initial_epoch + len(each)
             data = each if len(each) > 1 else each[0]

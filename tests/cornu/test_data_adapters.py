@@ -68,12 +68,69 @@ def test_a_generator_goes_on_across_epochs_and_stopping_early_is_said() -> None:
     assert drawn.stopped_early
 
 
+class Logged(PyDataset):
+    """Five batches (the last of 2 samples) holding their index; logs Keras's calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[object] = []
+
+    def __len__(self) -> int:
+        return 5
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        self.log.append(index)
+        n = 4 if index < 4 else 2
+        return np.full((n, 2), index, np.float32), np.zeros(n)
+
+    def on_epoch_begin(self) -> None:
+        self.log.append("begin")
+
+    def on_epoch_end(self) -> None:
+        self.log.append("end")
+
+
+def test_a_dataset_with_steps_per_epoch_goes_on_where_the_last_epoch_stopped() -> None:
+    dataset = Logged()
+    with pytest.warns(UserWarning, match="ran out of data"):
+        drawn = draw(dataset, epochs=4, steps_per_epoch=2, shuffle=False)
+    # Keras 3.15's EpochIterator on the same dataset trains batches 0 1 | 2 3 | 4 | 0 1,
+    # each epoch between on_epoch_begin and on_epoch_end (its reset ends one first).
+    assert [sorted(set(e.x[:, 0].tolist())) for e in drawn.epochs] == [[0, 1], [2, 3], [4], [0, 1]]
+    assert dataset.log == ["end", "begin", 0, 1, "end", "begin", 2, 3, "end"] + [
+        "begin", 4, "end", "begin", 0, 1, "end"
+    ]  # fmt: skip
+    assert drawn.steps == 2 and drawn.batch_size == 4
+
+
+def test_a_shuffled_dataset_puts_its_short_batch_last_wherever_it_was_drawn() -> None:
+    drawn = draw(Logged(), epochs=6, steps_per_epoch=None, shuffle=True)
+    orders = set()
+    for epoch in drawn.epochs:
+        batches = epoch.x[:, 0].tolist()
+        assert batches[-2:] == [4, 4] and sorted(batches[:-2]) == [
+            i for i in range(4) for _ in "ab" * 2
+        ]
+        orders.add(tuple(batches[::4]))
+    assert len(orders) > 1  # reshuffled each epoch
+
+
+def test_fit_keeps_only_what_it_sent_of_each_epoch() -> None:
+    sent: list[int] = []
+    drawn = draw(Augmented(), epochs=3, steps_per_epoch=None, shuffle=False,
+                 send=lambda batch: sent.append(len(batch.x)) or len(sent))  # fmt: skip
+    assert drawn.epochs == [1, 2, 3] and sent == [10, 10, 10]
+
+
 def test_batches_of_changing_size_and_too_much_data_are_clear_errors(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     uneven = [(np.zeros((4, 1)), np.zeros(4)), (np.zeros((2, 1)), np.zeros(2))] * 2
-    with pytest.raises(ValueError, match="only an epoch's last batch may be smaller"):
+    with pytest.raises(ValueError, match=r"2 sizes \(4, 2, 4, 2\).* at most one batch"):
         draw(iter(uneven), epochs=1, steps_per_epoch=4, shuffle=False)
+    ragged = [(np.zeros((4, 7)), np.zeros(4)), (np.zeros((4, 9)), np.zeros(4))]
+    with pytest.raises(ValueError, match=r"batch 1 has x of shape \(4, 9\).*pad them"):
+        draw(iter(ragged), epochs=1, steps_per_epoch=None, shuffle=False)
     monkeypatch.setenv("CORNU_MAX_DRAWN_BYTES", "1000")
     endless = ((np.zeros((64, 8)), np.zeros(64)) for _ in itertools.count())
     with pytest.raises(MemoryError, match="CORNU_MAX_DRAWN_BYTES"):

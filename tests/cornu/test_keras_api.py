@@ -168,9 +168,9 @@ def test_a_callback_reads_each_epochs_weights_once_and_models_of_its_layers_use_
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     reads: list[str] = []
     connected._http.event_hooks["request"].append(
-        lambda request: reads.append(request.url.path)
-        if request.url.params.get("checkpoint")
-        else None
+        lambda request: (
+            reads.append(request.url.path) if request.url.params.get("checkpoint") else None
+        )
     )
     probe = Probe(x[:5])
     model.fit(x, y, epochs=3, verbose=0, callbacks=[probe])
