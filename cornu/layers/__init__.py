@@ -325,11 +325,11 @@ class Layer:
         given = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         given += [*more, *(call.pop(k) for k in ("value", "key") if k in call)]
         call.pop("mask", None)  # masks come from Embedding(mask_zero=True) on the service
-        if call.pop("training", None) is not None:
-            raise TypeError(
-                f"{self.type}: `training=` is decided by the service (fit trains, "
-                "evaluate and predict infer)"
-            )
+        # Keras 3 records `training=` but fit, evaluate and predict override it with their
+        # own (keras/src/models/functional.py `operation_fn`; keras-team/keras#20285):
+        # `base_model(x, training=False)` trains its BatchNormalization all the same,
+        # unless the layer is frozen. The service does exactly that.
+        call.pop("training", None)
         tensors = [t for t in given if isinstance(t, KerasTensor)]
         if len(tensors) != len(given):
             if not tensors and all(hasattr(t, "__array__") or isinstance(t, list) for t in given):

@@ -221,6 +221,30 @@ def test_the_learning_rate_set_before_fit_and_by_callbacks_is_the_one_trained_wi
     assert float(model.optimizer.learning_rate) == pytest.approx(0.02)
 
 
+def test_training_given_at_a_call_yields_to_fit_and_predict_as_in_keras_3(
+    connected: cornu.Client, worker: Service, real_keras: Any
+) -> None:
+    x = np.random.default_rng(6).normal(3, 1, (64, 4)).astype(np.float32)
+
+    def build(k: Any) -> tuple[Any, Any]:
+        base = k.Sequential([k.Input(shape=(4,)), k.layers.BatchNormalization()])
+        inputs = k.Input(shape=(4,))
+        hidden = k.layers.Dropout(0.5)(base(inputs, training=False), training=True)
+        model = k.Model(inputs, k.layers.Dense(1)(hidden))
+        model.compile(optimizer="sgd", loss="mse")
+        model.fit(x, x[:, :1], batch_size=32, epochs=1, shuffle=False, verbose=0)
+        return base, model
+
+    theirs, _ = build(real_keras)
+    ours, model = build(keras)
+    # fit trains the base's BatchNormalization (its moving mean moves) despite
+    # training=False; predict drops nothing despite training=True (keras-team/keras#20285).
+    np.testing.assert_allclose(
+        ours.layers[0].get_weights()[2], theirs.layers[0].moving_mean.numpy(), rtol=1e-5
+    )
+    np.testing.assert_array_equal(model.predict(x[:8], verbose=0), model.predict(x[:8], verbose=0))
+
+
 def test_learning_rate_scheduler_gives_keras_s_rates(
     connected: cornu.Client, worker: Service, real_keras: Any
 ) -> None:
