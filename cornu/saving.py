@@ -102,9 +102,7 @@ def load_weights(model: Model, filepath: str | Path, skip_mismatch: bool = False
         import safetensors.numpy
 
         arrays = safetensors.numpy.load_file(path)
-    elif path.name.endswith(".keras") or (_format(path) is None and _sniffed(path) == "keras"):
-        arrays = keras_files.load_model(path).weights
-    else:
+    else:  # .weights.h5, .keras or legacy .h5: by the model's structure, as Keras
         arrays = keras_files.read_weights(path, model.model_spec())
     _give_layers(model._layers(), arrays, strict=not skip_mismatch)
 

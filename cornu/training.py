@@ -111,7 +111,8 @@ class Trainer:
                 if keep_metrics
                 else jsonable(weighted_metrics or [])
             ),
-            "loss_weights": jsonable(loss_weights),
+            # Keras keeps the last loss with its weights when given no loss.
+            "loss_weights": before.get("loss_weights") if loss is None else jsonable(loss_weights),
         }
 
     def _compile_now(self) -> dict[str, Any] | None:
@@ -163,11 +164,14 @@ class Trainer:
         if is_arrays(x):
             if x is None or (y is None and not self._unsupervised_ok()):
                 raise ValueError("give the training data: fit(x, y, …) with arrays")
+            size = _batch_size(batch_size)
             self._build_from(x)
             data: Any = self._data(x, y, sample_weight)
-            fit |= {"batch_size": batch_size or 32, "shuffle": shuffle}
+            fit |= {"batch_size": size, "shuffle": shuffle}
             fit |= {"steps_per_epoch": steps_per_epoch, "validation_split": validation_split}
-            steps = steps_per_epoch or -(-len(_first_array(x)) // (batch_size or 32))
+            # Keras trains on the first int(n * (1 - validation_split)) samples.
+            trained = int(len(_first_array(x)) * (1 - validation_split))
+            steps = steps_per_epoch or -(-trained // size)
         else:
             if validation_split:
                 raise ValueError(
@@ -392,7 +396,8 @@ class Trainer:
             raise RuntimeError("You must call `compile()` before using the model (Keras)")
         started = time.perf_counter()
         if is_arrays(x):
-            data, size = self._data(x, y, sample_weight), batch_size or 32
+            size = _batch_size(batch_size)
+            data = self._data(x, y, sample_weight)
             samples = len(_first_array(x))
         else:
             drawn = draw(x, epochs=1, steps_per_epoch=steps, shuffle=False)
@@ -424,7 +429,7 @@ class Trainer:
             x, batch_size = drawn.epochs[0].x, drawn.batch_size
         self._build_from(x)
         arrays = self._input_arrays(x)
-        size = batch_size or 32
+        size = _batch_size(batch_size)
         outputs = self._predict(arrays, size, *self._weights_now())
         print_steps(sys.stdout, verbose, -(-len(arrays[0]) // size), time.perf_counter() - started)
         return outputs[0] if len(outputs) == 1 else outputs
@@ -515,6 +520,15 @@ def _first_array(x: Any) -> Any:
     if isinstance(x, list | tuple) and x and not np.isscalar(x[0]) and not isinstance(x[0], list):
         return np.asarray(x[0])
     return np.asarray(x)
+
+
+def _batch_size(given: Any) -> int:
+    """Keras's default of 32 for None; anything but a positive integer is a ValueError."""
+    if given is None:
+        return 32
+    if isinstance(given, bool) or not isinstance(given, int | np.integer) or given < 1:
+        raise ValueError(f"batch_size must be a positive integer; got {given!r}")
+    return int(given)
 
 
 def _without_none(fit: dict[str, Any]) -> dict[str, Any]:

@@ -56,7 +56,8 @@ class Fitting:
     epochs_done: int = 0
 
 
-_JOB_SPECS: dict[str, dict[str, Any]] = {}  # job → the model spec it trained
+_JOB_SPECS: OrderedDict[str, dict[str, Any]] = OrderedDict()  # job → the model spec it trained
+_KEPT_SPECS = 256  # past it a model starts from its arrays (uploaded) instead of the job
 _DOWNLOADED: OrderedDict[str, dict[str, np.ndarray]] = OrderedDict()
 _KEPT_DOWNLOADS = 8  # jobs whose weights stay in memory
 _CHECKPOINT: dict[tuple[str, int], dict[str, np.ndarray]] = {}  # the running fit's, one epoch
@@ -84,6 +85,9 @@ def job_arrays(job_id: str) -> dict[str, np.ndarray]:
 def trained(job_id: str, spec: dict[str, Any], layers: Sequence[Layer]) -> None:
     """Job `job_id` trained the model `spec` made of `layers`: their weights are its."""
     _JOB_SPECS[job_id] = spec
+    _JOB_SPECS.move_to_end(job_id)
+    while len(_JOB_SPECS) > _KEPT_SPECS:
+        _JOB_SPECS.popitem(last=False)
     for layer in layers:
         layer._weights = JobWeights(job_id, layer.name)
 

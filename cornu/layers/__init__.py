@@ -248,6 +248,25 @@ class Layer:
             return 2
         return 1
 
+    def __getattr__(self, name: str) -> Any:
+        """Keras's attributes named after the layer's arguments (`layer.units`) and its
+        weights (`layer.kernel`, `layer.moving_mean`: a Variable)."""
+        if name.startswith("_") or "config" not in self.__dict__:
+            raise AttributeError(name)
+        if name in self.config:
+            return self.config[name]
+        from cornu.core.spec.keras_files.layout import own_weights
+
+        if name in own_weights(parse_layer(self.spec())):  # (no other name asks the service)
+            for variable in self.weights:
+                if variable.name == name:
+                    return variable
+            raise AttributeError(
+                f"layer {self._name!r} has no {name} until a model that holds it knows its "
+                "input shape (Keras: the layer is not built yet)"
+            )
+        raise AttributeError(f"{type(self).__name__} object has no attribute {name!r}")
+
     # -- weights (held by the layer, as in Keras; see cornu.weights) -----------------
 
     @property
@@ -338,8 +357,13 @@ class Layer:
                 f"{self.type} is called on Keras tensors (from layers.Input or other layers)"
             )
         if call:  # Keras call options (MultiHeadAttention's use_causal_mask): layer arguments
-            self.config.update({k: jsonable(v) for k, v in call.items()})
-            self._check()
+            before = self.config
+            self.config = {**before, **{k: jsonable(v) for k, v in call.items()}}
+            try:
+                self._check()
+            except Exception:
+                self.config = before  # a refused call leaves the layer as it was
+                raise
         outputs = [KerasTensor(self, tensors, i) for i in range(self.outputs())]
         self._calls.append((tensors, outputs))
         return outputs[0] if len(outputs) == 1 else outputs

@@ -84,6 +84,25 @@ def test_a_saved_keras_file_loads_in_keras_and_predicts_what_the_service_predict
     np.testing.assert_allclose(rebuilt.predict(x[:16], verbose=0), served, atol=1e-5)
 
 
+def test_load_weights_finds_a_keras_file_s_weights_by_structure_not_names(
+    connected: cornu.Client, tmp_path: Path, real_keras: Any
+) -> None:
+    theirs = real_keras.Sequential(
+        [
+            real_keras.Input(shape=(6,)),
+            real_keras.layers.Dense(4, name="first"),
+            real_keras.layers.Dense(2, name="second"),
+        ]
+    )
+    ours = keras.Sequential([keras.Input(shape=(6,)), layers.Dense(4), layers.Dense(2)])
+    theirs.save(tmp_path / "theirs.keras")
+    theirs.save_weights(tmp_path / "theirs.weights.h5")
+    for name in ("theirs.keras", "theirs.weights.h5"):
+        ours.load_weights(tmp_path / name)
+        for mine, keras_s in zip(ours.get_weights(), theirs.get_weights(), strict=True):
+            np.testing.assert_array_equal(mine, keras_s)
+
+
 def test_a_model_keras_saved_loads_predicts_and_trains_on_the_service(
     connected: cornu.Client, worker: Service, tmp_path: Path, real_keras: Any
 ) -> None:
@@ -128,7 +147,10 @@ def test_a_users_callback_sees_every_epochs_logs_and_stops_the_job_after_that_ep
     x, y = blobs(seed=2)
     model = classifier()
     recorder = Recorder(stop_after=3)
-    history = model.fit(x, y, epochs=50, validation_split=0.25, verbose=0, callbacks=[recorder])
+    history = model.fit(
+        x, y, batch_size=24, epochs=50, validation_split=0.25, verbose=0, callbacks=[recorder]
+    )
+    assert history.params["steps"] == 3  # Keras: 72 of the 96 samples train, 24 a batch
     job = connected.job(history.params["job"])
     assert job.status.value == "succeeded" and job.epoch == 3  # Keras's stop: a success
     metrics = connected.metrics(job.id).epochs
@@ -350,6 +372,12 @@ def test_set_weights_and_layer_weights_reach_the_service(
         f"{dense.name}/kernel",
         f"{dense.name}/bias",
     ]
+    assert dense.units == 2 and dense.kernel.path == f"{dense.name}/kernel"  # Keras's attributes
+    dense.kernel.assign(2 * kernel)
+    np.testing.assert_array_equal(dense.kernel.numpy(), 2 * kernel)
+    dense.kernel.assign(kernel)
+    with pytest.raises(AttributeError, match="has no attribute 'recurrent_kernel'"):
+        dense.recurrent_kernel  # noqa: B018
     dense.trainable = False
     model.compile(optimizer="sgd", loss="mse")
     model.fit(x, np.zeros((1, 2)), epochs=2, verbose=0)  # frozen: nothing changes

@@ -146,6 +146,17 @@ def test_bad_arguments_fail_at_once_as_in_keras() -> None:
         layers.Dense(32, "relu", True, 4)
     with pytest.raises(RuntimeError, match="compile"):
         models.Sequential([layers.Dense(1, input_shape=(2,))]).fit(np.zeros((2, 2)), np.zeros(2))
+    model = models.Sequential([layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss=["mse"], loss_weights=[0.5])
+    model.compile(optimizer="adam")  # Keras keeps the loss, with its weights
+    assert model._compile is not None and model._compile["loss_weights"] == [0.5]
+    with pytest.raises(ValueError, match="batch_size must be a positive integer; got 0"):
+        model.fit(np.zeros((2, 2)), np.zeros(2), batch_size=0)
+    attention = layers.MultiHeadAttention(num_heads=2, key_dim=4)
+    query = layers.Input(shape=(3, 4))
+    with pytest.raises(cornu.SpecError):
+        attention(query, query, use_causal_mask="often")
+    assert "use_causal_mask" not in attention.config  # a refused call changes nothing
 
 
 def test_a_failed_job_raises_with_its_reason(connected: cornu.Client, worker: Service) -> None:
@@ -160,7 +171,8 @@ def test_wait_false_returns_the_remote_job(connected: cornu.Client, worker: Serv
     x, y = mnist_like(64, seed=4)
     model = models.Sequential([layers.Dense(10, activation="softmax", input_shape=(784,))])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    job = model.fit(x, y, epochs=3, wait=False)
+    with pytest.warns(UserWarning, match=r"wait=False\) runs none of your own callbacks"):
+        job = model.fit(x, y, epochs=3, wait=False, callbacks=[cornu.callbacks.Callback()])
     assert isinstance(job, cornu.RemoteJob) and model.job_id == job.id
     assert job.wait(timeout_s=120).status == "succeeded"
     assert len(job.history().history["accuracy"]) == 3

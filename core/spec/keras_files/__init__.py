@@ -22,6 +22,7 @@ non-numeric data are refused with the reason, and every size read is capped (`Li
 from __future__ import annotations
 
 import os
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ import numpy as np
 from cornu.core.errors import SpecError
 from cornu.core.spec.keras_config import Shapes
 from cornu.core.spec.keras_files.archive import (
+    read_archive_weights,
     read_keras,
     read_weights_store,
     write_keras,
@@ -59,12 +61,17 @@ __all__ = [
 
 def read_weights(file: File, model: Any, *, limits: Limits | None = None) -> dict[str, np.ndarray]:
     """A weights file's weights for `model`, in its `get_weights()` order: Keras 3's
-    `.weights.h5`, or a legacy `.h5` (`save_weights("m.h5")`, or a whole model's file)."""
+    `.weights.h5` or `.keras`, or a legacy `.h5` (`save_weights("m.h5")`, or a whole
+    model's file). Found by the model's structure, as Keras's `load_weights` does."""
     import h5py
 
     limits = limits or Limits()
     check_size(file, limits)
     spec = validated(model)
+    if zipfile.is_zipfile(file):
+        if not isinstance(file, str | os.PathLike):
+            file.seek(0)
+        return read_archive_weights(file, spec, limits)
     try:
         h5 = h5py.File(file, "r")
     except OSError as exc:

@@ -134,13 +134,7 @@ def read_keras(file: File, *, limits: Limits | None = None) -> KerasModel:
         config = parse_json(zip_member(archive, CONFIG, limits.max_config_bytes, limits), CONFIG)
         model, spec = model_from_config(config, CONFIG)
         compiled = compile_from_config(config.get("compile_config"), spec, CONFIG)
-        names = archive.namelist()
-        if WEIGHTS not in names:
-            other = (
-                "; weights saved as .npz are not supported" if "model.weights.npz" in names else ""
-            )
-            raise SpecError(f"the archive has no {WEIGHTS}{other}")
-        data = zip_member(archive, WEIGHTS, limits.max_file_bytes, limits)
+        data = _weights_member(archive, limits)
     layouts = model_layout(spec, _config_order(config))
     try:
         with h5py.File(io.BytesIO(data), "r") as h5:
@@ -148,6 +142,31 @@ def read_keras(file: File, *, limits: Limits | None = None) -> KerasModel:
     except OSError as exc:
         raise SpecError(f"{WEIGHTS} is not a readable HDF5 file: {exc}") from None
     return KerasModel(model, compiled, weights)
+
+
+def _weights_member(archive: zipfile.ZipFile, limits: Limits) -> bytes:
+    names = archive.namelist()
+    if WEIGHTS not in names:
+        other = "; weights saved as .npz are not supported" if "model.weights.npz" in names else ""
+        raise SpecError(f"the archive has no {WEIGHTS}{other}")
+    return zip_member(archive, WEIGHTS, limits.max_file_bytes, limits)
+
+
+def read_archive_weights(file: File, model: Any, limits: Limits) -> dict[str, np.ndarray]:
+    """A `.keras` file's weights for `model` — found by its structure, not by the names
+    of the model in the file, as Keras's `load_weights` finds them."""
+    try:
+        archive = zipfile.ZipFile(file)
+    except zipfile.BadZipFile:
+        raise SpecError("the file is not a .keras archive (not a zip file)") from None
+    with archive:
+        if len(archive.infolist()) > limits.max_zip_members:
+            raise SpecError(f"the archive has more than {limits.max_zip_members} members")
+        data = _weights_member(archive, limits)
+    try:
+        return read_weights_store(io.BytesIO(data), model, limits)
+    except OSError as exc:
+        raise SpecError(f"{WEIGHTS} is not a readable HDF5 file: {exc}") from None
 
 
 def read_weights_store(file: File, model: Any, limits: Limits) -> dict[str, np.ndarray]:
