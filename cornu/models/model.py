@@ -19,6 +19,7 @@ import numpy as np
 from cornu import connection, weights
 from cornu.core.errors import NotSupported, SpecError
 from cornu.core.spec import ModelSummary
+from cornu.core.spec.layers.merging import MERGING
 from cornu.graph import functional_spec, graph_inputs, graph_layers, topological
 from cornu.layers import KerasTensor, Layer
 from cornu.naming import auto_name
@@ -83,13 +84,11 @@ class Model(Trainer):
         self._compiled_trainable: dict[int, bool] = {}
 
     def _refuse_user_code(self) -> None:
-        from cornu.models.sequential import Sequential
-
         own = [
             method
             for method in _USER_CODE
             for cls in type(self).__mro__
-            if cls not in (Model, Sequential, Trainer, object) and method in vars(cls)
+            if not cls.__module__.startswith("cornu.") and method in vars(cls)
         ]
         if own:
             raise NotSupported(
@@ -328,8 +327,7 @@ class Model(Trainer):
 
 
 # Layers called on a list of tensors (merges, attention), as the graph replays them.
-_MULTI = {"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot",
-          "MultiHeadAttention"}  # fmt: skip
+_MULTI = MERGING | {"MultiHeadAttention"}
 
 
 def _listed(value: Any) -> list[Any]:

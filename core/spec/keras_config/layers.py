@@ -24,6 +24,7 @@ from cornu.core.spec.keras_config.objects import (
     snake_case,
 )
 from cornu.core.spec.layers import LayerSpec
+from cornu.core.spec.layers.merging import MERGING
 
 DTYPE_POLICY: Json = keras_object("keras", "DTypePolicy", {"name": "float32"})
 # Layers whose Keras serialization has no `build_config` (they do not define `build`).
@@ -47,7 +48,6 @@ _UNWRITTEN: dict[str, dict[str, Any]] = {
     "SeparableConv2D": {"groups": 1},
 }
 WRAPPERS = ("Bidirectional", "TimeDistributed")
-MERGING = {"Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Dot"}
 """Layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON)."""
 
 

@@ -65,3 +65,8 @@ class Dot(LayerSpec):
     type: Literal["Dot"] = "Dot"
     axes: int | tuple[int, int]
     normalize: bool = False
+
+
+MERGING = frozenset(("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+                     "Dot"))  # fmt: skip
+"""The merging layers' types: each is called on a list of tensors."""
