@@ -173,6 +173,30 @@ class Variable:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}>"
 
 
+class HasWeights:
+    """Keras's views of `weights` that layers and models share."""
+
+    @property
+    def weights(self) -> list[Variable]:
+        raise NotImplementedError
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [w for w in self.weights if not w.trainable]
+
+    @property
+    def variables(self) -> list[Variable]:
+        return self.weights
+
+    def get_weights(self) -> list[np.ndarray]:
+        """The weights as numpy arrays, in Keras's order and layouts."""
+        return [w.numpy() for w in self.weights]
+
+
 def layer_variables(layer: Layer) -> list[Variable]:
     """The layer's weights (none until a model that holds it knows its input shape)."""
     owner = layer._owner

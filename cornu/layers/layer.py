@@ -16,6 +16,7 @@ from cornu.core.spec.layers import parse_layer
 from cornu.layers.tensor import _CREATED, Input, KerasTensor, _user_code
 from cornu.naming import auto_name
 from cornu.objects import jsonable
+from cornu.weights import HasWeights
 
 if TYPE_CHECKING:
     from cornu.weights import Fitting, Variable, WeightSource
@@ -69,7 +70,7 @@ REFUSED: dict[str, str] = {
 }
 
 
-class Layer:
+class Layer(HasWeights):
     """One Keras layer: its arguments, its name, its weights. `type` is its Keras class.
 
     Subclassing it to write a layer's computation (`call`) is Keras's way to add layers
@@ -196,22 +197,6 @@ class Layer:
         from cornu.weights import layer_variables
 
         return layer_variables(self)
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        return [w for w in self.weights if w.trainable]
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        return [w for w in self.weights if not w.trainable]
-
-    @property
-    def variables(self) -> list[Variable]:
-        return self.weights
-
-    def get_weights(self) -> list[np.ndarray]:
-        """The layer's weights as numpy arrays, in Keras's order and layouts."""
-        return [w.numpy() for w in self.weights]
 
     def set_weights(self, weights: Sequence[Any]) -> None:
         """Give the layer these weights (Keras's order and layouts); the next fit,

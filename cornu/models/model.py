@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from cornu import connection, weights
 from cornu.core.errors import NotSupported, SpecError
 from cornu.core.spec import ModelSummary
@@ -24,13 +22,13 @@ from cornu.graph import functional_spec, graph_inputs, graph_layers, topological
 from cornu.layers import KerasTensor, Layer
 from cornu.naming import auto_name
 from cornu.training import Trainer
-from cornu.weights import Variable
+from cornu.weights import HasWeights, Variable
 
 # Methods whose override is Python code that would have to run on the service.
 _USER_CODE = ("call", "train_step", "test_step", "predict_step", "compute_loss")
 
 
-class Model(Trainer):
+class Model(Trainer, HasWeights):
     """`Model(inputs=…, outputs=…)` (the book's `input=`/`output=` too); inputs and
     outputs may be one tensor, a list, or a dict by name."""
 
@@ -211,22 +209,6 @@ class Model(Trainer):
     @property
     def weights(self) -> list[Variable]:
         return [w for layer in self._layers() for w in weights.layer_variables(layer)]
-
-    @property
-    def trainable_weights(self) -> list[Variable]:
-        return [w for w in self.weights if w.trainable]
-
-    @property
-    def non_trainable_weights(self) -> list[Variable]:
-        return [w for w in self.weights if not w.trainable]
-
-    @property
-    def variables(self) -> list[Variable]:
-        return self.weights
-
-    def get_weights(self) -> list[np.ndarray]:
-        """The weights in Keras's order and layouts (as `model.get_weights()`)."""
-        return [w.numpy() for w in self.weights]
 
     def set_weights(self, values: Sequence[Any]) -> None:
         """Keras's `set_weights`: the next fit, predict, evaluate or save uses them."""

@@ -39,6 +39,33 @@ def check_validation_split_arg(
         )
 
 
+def check_label_args(
+    labels: Any, label_mode: Any, class_names: Any, files: str, samples: str
+) -> None:
+    """The `labels`, `label_mode` and `class_names` arguments of Keras's
+    `*_dataset_from_directory`, checked with Keras's messages (ValueError); `files` and
+    `samples` name what the directory holds ("image files", "images")."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, list | tuple):
+            raise ValueError(
+                "`labels` argument should be a list/tuple of integer labels, of the same "
+                f"size as the number of {files} in the target directory. If you wish to "
+                "infer the labels from the subdirectory names in the target directory, pass "
+                '`labels="inferred"`. If you wish to get a dataset that only contains '
+                f"{samples} (no labels), pass `labels=None`. Received: labels={labels}"
+            )
+        if class_names:
+            raise ValueError(
+                'You can only pass `class_names` if `labels="inferred"`. '
+                f"Received: labels={labels}, and class_names={class_names}"
+            )
+    if label_mode not in {"int", "categorical", "binary", None}:
+        raise ValueError(
+            '`label_mode` argument must be one of "int", "categorical", "binary", '
+            f"or None. Received: label_mode={label_mode}"
+        )
+
+
 def _class_folders(directory: str) -> list[str]:
     return [
         name

@@ -131,25 +131,7 @@ def image_dataset_from_directory(
             `class_names` that are not sub-folders, "binary" without exactly two
             classes, both aspect-ratio options, or no images found.
     """
-    if labels not in ("inferred", None):
-        if not isinstance(labels, list | tuple):
-            raise ValueError(
-                "`labels` argument should be a list/tuple of integer labels, of the same "
-                "size as the number of image files in the target directory. If you wish to "
-                "infer the labels from the subdirectory names in the target directory, pass "
-                '`labels="inferred"`. If you wish to get a dataset that only contains '
-                f"images (no labels), pass `labels=None`. Received: labels={labels}"
-            )
-        if class_names:
-            raise ValueError(
-                'You can only pass `class_names` if `labels="inferred"`. '
-                f"Received: labels={labels}, and class_names={class_names}"
-            )
-    if label_mode not in {"int", "categorical", "binary", None}:
-        raise ValueError(
-            '`label_mode` argument must be one of "int", "categorical", "binary", '
-            f"or None. Received: label_mode={label_mode}"
-        )
+    dataset_utils.check_label_args(labels, label_mode, class_names, "image files", "images")
     if labels is None or label_mode is None:
         labels, label_mode = None, None
     if color_mode not in _MODES:

@@ -124,13 +124,7 @@ def read_keras(file: File, *, limits: Limits | None = None) -> KerasModel:
     import h5py
 
     limits = limits or Limits()
-    try:
-        archive = zipfile.ZipFile(file)
-    except zipfile.BadZipFile:
-        raise SpecError("the file is not a .keras archive (not a zip file)") from None
-    with archive:
-        if len(archive.infolist()) > limits.max_zip_members:
-            raise SpecError(f"the archive has more than {limits.max_zip_members} members")
+    with _archive(file, limits) as archive:
         config = parse_json(zip_member(archive, CONFIG, limits.max_config_bytes, limits), CONFIG)
         model, spec = model_from_config(config, CONFIG)
         compiled = compile_from_config(config.get("compile_config"), spec, CONFIG)
@@ -144,6 +138,18 @@ def read_keras(file: File, *, limits: Limits | None = None) -> KerasModel:
     return KerasModel(model, compiled, weights)
 
 
+def _archive(file: File, limits: Limits) -> zipfile.ZipFile:
+    """The `.keras` zip archive, of at most `limits.max_zip_members` members."""
+    try:
+        archive = zipfile.ZipFile(file)
+    except zipfile.BadZipFile:
+        raise SpecError("the file is not a .keras archive (not a zip file)") from None
+    if len(archive.infolist()) > limits.max_zip_members:
+        archive.close()
+        raise SpecError(f"the archive has more than {limits.max_zip_members} members")
+    return archive
+
+
 def _weights_member(archive: zipfile.ZipFile, limits: Limits) -> bytes:
     names = archive.namelist()
     if WEIGHTS not in names:
@@ -155,13 +161,7 @@ def _weights_member(archive: zipfile.ZipFile, limits: Limits) -> bytes:
 def read_archive_weights(file: File, model: Any, limits: Limits) -> dict[str, np.ndarray]:
     """A `.keras` file's weights for `model` — found by its structure, not by the names
     of the model in the file, as Keras's `load_weights` finds them."""
-    try:
-        archive = zipfile.ZipFile(file)
-    except zipfile.BadZipFile:
-        raise SpecError("the file is not a .keras archive (not a zip file)") from None
-    with archive:
-        if len(archive.infolist()) > limits.max_zip_members:
-            raise SpecError(f"the archive has more than {limits.max_zip_members} members")
+    with _archive(file, limits) as archive:
         data = _weights_member(archive, limits)
     try:
         return read_weights_store(io.BytesIO(data), model, limits)
