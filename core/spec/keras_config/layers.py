@@ -48,7 +48,7 @@ _UNWRITTEN: dict[str, dict[str, Any]] = {
     "SeparableConv2D": {"groups": 1},
 }
 WRAPPERS = ("Bidirectional", "TimeDistributed")
-"""Layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON)."""
+# MERGING: the layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON).
 
 
 def batch_shape(shape: Sequence[int | None] | None) -> list[Any] | None:
