@@ -120,13 +120,14 @@ class Trainer(Predictor):
         self._settle()
         service_callbacks, client_callbacks = _split(callbacks or [])
         fit: dict[str, Any] = {"epochs": epochs, "initial_epoch": initial_epoch, "shuffle": shuffle}
+        if validation_data is not None:
+            validation_split = 0.0  # Keras: validation_data overrides it
         fit |= {"batch_size": batch_size, "steps_per_epoch": steps_per_epoch,
                 "validation_split": validation_split}  # fmt: skip
         data, steps = self._training_data(x, y, sample_weight, fit)
         if validation_data is not None:
             arrays = validation_arrays(validation_data)
             fit["validation_data"] = self._validation(validation_data, validation_steps)
-            fit["validation_split"] = 0.0
             # Drawn validation data holds validation_steps batches already.
             fit["validation_steps"] = validation_steps if arrays else None
         fit |= {"validation_batch_size": validation_batch_size, "validation_freq": validation_freq}
