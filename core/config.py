@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     max_epochs: int = 10_000
     max_batch_size: int = 65_536
     max_params: int = 200_000_000
+    # A job of epochs 0 (a model's first weights) this small runs in the API at once; a
+    # bigger one goes to a worker like any job, so the API process stays small.
+    max_inline_params: int = 5_000_000
     max_layers: int = 1_000
     max_predict_samples: int = 1_024  # inline `inputs` of one predict request
     max_predict_values: int = 2_000_000  # numbers one predict response may hold

@@ -55,6 +55,24 @@ def _check_initial_weights(
     check_initial_weights(plan, given, shapes)
 
 
+def ack_epoch(
+    store: Store, tenant: str, job_id: str, epoch: int, learning_rate: float | None
+) -> None:
+    """The client's callbacks are done with epoch `epoch`, having set `learning_rate`
+    (if not None). SpecError for a rate when the job's optimizer follows a schedule
+    (Keras: such a rate is not settable); Conflict once the job has finished."""
+    if learning_rate is not None:
+        store.jobs.get(tenant, job_id)  # the tenant's, or NotFound
+        compiled = store.jobs.spec(job_id).compile
+        if compiled is not None and compiled.optimizer.has_schedule:
+            raise SpecError(
+                "learning_rate: the job's optimizer follows a learning-rate schedule, so "
+                "its rate cannot be set (as in Keras)",
+                ("learning_rate",),
+            )
+    store.jobs.ack_epoch(tenant, job_id, epoch, learning_rate)
+
+
 def submit_job(
     store: Store,
     tenant: str,
@@ -70,11 +88,11 @@ def submit_job(
     the same spec, the original job comes back (and a different spec is a Conflict).
 
     A job with `fit.epochs: 0` only builds the model and stores its initial weights
-    (what Keras's `get_weights()` on a fresh model, or `set_weights()`, needs): work
-    bounded by `max_params`, no data. With `run_inline` it runs at once in the caller's
+    (what Keras's `get_weights()` on a fresh model, or `set_weights()`, needs): no data.
+    With `run_inline`, one of at most `max_inline_params` runs at once in the caller's
     process, so such a request never waits behind training jobs for a worker; the job
-    comes back finished. Should that process die mid-way, the lease lapses and the
-    reaper queues the job for a worker as usual.
+    comes back finished. It stays on the dispatch list until then: should that process
+    die mid-way, the reaper sends it to a worker as it does any job the broker lost.
     """
     fingerprint = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
@@ -93,9 +111,13 @@ def submit_job(
         raise
     if idempotency_key is not None:
         store.idempotency.complete(tenant, IDEMPOTENCY_SCOPE, idempotency_key, fingerprint, job.id)
-    if run_inline is not None and spec.fit.epochs == 0:
-        store.jobs.dispatched(job.id)
+    if (
+        run_inline is not None
+        and spec.fit.epochs == 0
+        and plan.params <= settings.max_inline_params
+    ):
         run_inline(job.id)
+        store.jobs.dispatched(job.id)
         return store.jobs.get(tenant, job.id), True
     try:
         enqueue(job.id)

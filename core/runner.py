@@ -20,13 +20,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
-import numpy as np
 import safetensors.torch
 import torch
 
 from cornu.core.config import Settings
 from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
-from cornu.core.engine.job import InitialWeights
+from cornu.core.engine.job import DatasetArrays, InitialWeights
 from cornu.core.engine.model import weights_file
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
@@ -266,7 +265,8 @@ def _attempt(
     status, error = JobStatus.failed, None
     try:
         resume = _resume_state(store, claim)
-        arrays = {d: store.datasets.load(d) for d in claim.spec.dataset_ids()}
+        ids = claim.spec.dataset_ids()
+        arrays = DatasetArrays(store.datasets.load, store.datasets.shapes(claim.tenant, ids))
         result = train_job(
             claim.spec,
             arrays,
@@ -307,16 +307,16 @@ def _attempt(
     return status
 
 
-def _initial_weights(
-    store: Store, claim: Claim, arrays: dict[str, np.ndarray]
-) -> InitialWeights | None:
+def _initial_weights(store: Store, claim: Claim, arrays: DatasetArrays) -> InitialWeights | None:
     """`fit.initial_weights`: the state another job of the tenant trained, or Keras's
     weights the client uploaded (as datasets, loaded with the job's data)."""
     given = claim.spec.fit.initial_weights
     if given is None:
         return None
     if isinstance(given, dict):
-        return "keras", {name: torch.from_numpy(arrays[d]) for name, d in given.items()}
+        weights = {name: torch.from_numpy(arrays[d]) for name, d in given.items()}
+        arrays.forget(given.values())  # the weights alone hold them, until they are copied
+        return "keras", weights
     try:
         _, state = store.jobs.trained(claim.tenant, given)
     except NotFound as exc:

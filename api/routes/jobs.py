@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
 from cornu.api.deps import EnqueueDep, RunInlineDep, SettingsDep, StoreDep, TenantDep
+from cornu.core import jobs as job_service
 from cornu.core.inference import checkpoint_weights, evaluate_job, predict_job
 from cornu.core.jobs import submit_job
 from cornu.core.spec import (
@@ -102,7 +103,7 @@ def ack_epoch(
     """The client's own callbacks are done with epoch `epoch` (1-based): a job whose fit
     has `client_callbacks` waits for this before its next epoch, and takes the
     `learning_rate` they set (Keras's `model.optimizer.learning_rate = …`) from then on."""
-    store.jobs.ack_epoch(tenant, job_id, epoch, ack.learning_rate if ack else None)
+    job_service.ack_epoch(store, tenant, job_id, epoch, ack.learning_rate if ack else None)
 
 
 @router.get("/{job_id}/events")

@@ -7,7 +7,7 @@ then `train_job` plans the job (`core.engine.plan`), builds the model and trains
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -195,6 +195,43 @@ def load_state(data: bytes) -> dict[str, Any]:
     return state
 
 
+class DatasetArrays(Mapping[str, np.ndarray]):
+    """A job's datasets by id, each loaded (by `load`) when first read; their shapes
+    are known beforehand (`shapes`, from the datasets' metadata). A job with each
+    epoch's own data `forget`s an epoch's arrays when the next comes, so the host
+    holds one epoch's at a time, not the whole fit's."""
+
+    def __init__(
+        self, load: Callable[[str], np.ndarray], shapes: Mapping[str, tuple[int, ...]]
+    ) -> None:
+        self._load, self.shapes = load, dict(shapes)
+        self._loaded: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, dataset_id: str) -> np.ndarray:
+        if dataset_id not in self.shapes:
+            raise KeyError(dataset_id)
+        if dataset_id not in self._loaded:
+            self._loaded[dataset_id] = self._load(dataset_id)
+        return self._loaded[dataset_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.shapes)
+
+    def __len__(self) -> int:
+        return len(self.shapes)
+
+    def forget(self, dataset_ids: Iterable[str]) -> None:
+        for dataset_id in dataset_ids:
+            self._loaded.pop(dataset_id, None)
+
+
+def array_shapes(arrays: Mapping[str, np.ndarray]) -> dict[str, tuple[int, ...]]:
+    """Each array's shape, without loading a DatasetArrays' arrays."""
+    if isinstance(arrays, DatasetArrays):
+        return arrays.shapes
+    return {k: tuple(v.shape) for k, v in arrays.items()}
+
+
 InitialWeights = tuple[Literal["state", "keras"], Mapping[str, Tensor]]
 """Weights to start from: a job's state_dict (`"state"`) or Keras's weights by Keras's
 names and in Keras's layouts (`"keras"`: what `set_weights` and `load_model` give)."""
@@ -214,7 +251,7 @@ def train_job(
     newly initialised weights. A spec with `epochs: 0` trains nothing: the result is the
     model with its first weights."""
     device = torch.device(device)
-    plan = plan_job(spec, {k: tuple(v.shape) for k, v in arrays.items()})
+    plan = plan_job(spec, array_shapes(arrays))
     seed = spec.fit.seed if spec.fit.seed is not None else int(torch.seed())
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
@@ -295,8 +332,8 @@ def _training_data(
 
 
 class _EpochData:
-    """Each epoch's own data, moved to the device when its epoch starts (the arrays of
-    every epoch stay on the host; one epoch's are on the device at a time)."""
+    """Each epoch's own data, moved to the device when its epoch starts: one epoch's
+    tensors at a time, and with `DatasetArrays` one epoch's arrays on the host."""
 
     def __init__(
         self,
@@ -317,6 +354,10 @@ class _EpochData:
 
     def __call__(self, index: int) -> Data:
         if self._current is None or self._current[0] != index:
+            if self._current is not None and isinstance(self.arrays, DatasetArrays):
+                keep = set(self.plan.data[index].ids())
+                keep |= set(self.plan.validation.ids()) if self.plan.validation else set()
+                self.arrays.forget(set(self.plan.data[self._current[0]].ids()) - keep)
             self._current = None  # the previous epoch's tensors go first
             data = _training_data(
                 self.spec,

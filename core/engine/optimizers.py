@@ -90,7 +90,7 @@ class KerasOptimizer(torch.optim.Optimizer):
 
     @property
     def has_schedule(self) -> bool:
-        return not isinstance(self.spec.learning_rate, float | int)
+        return self.spec.has_schedule
 
     @property
     def learning_rate(self) -> float:

@@ -37,6 +37,11 @@ class DataIds:
     y: list[str | None]
     sample_weight: str | None
 
+    def ids(self) -> set[str]:
+        return {*self.x, *(y for y in self.y if y is not None)} | (
+            {self.sample_weight} if self.sample_weight else set()
+        )
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -186,6 +191,7 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
                 ("fit", "validation_split"),
             )
     _check_fit(spec, validation is not None or spec.fit.validation_split > 0)
+    _check_same_targets(data, validation, shapes, many)
     heads = _heads(spec, model, data[0], shapes) if data and spec.compile else []
     if spec.fit.class_weight is not None:
         _check_class_weight(spec, heads, data)
@@ -209,6 +215,31 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
         state_shapes={k: tuple(v.shape) for k, v in model.state_dict().items()},
         keras_shapes={k: tuple(v.shape) for k, v in model.keras_weights().items()},
     )
+
+
+def _check_same_targets(
+    data: list[DataIds], validation: DataIds | None, shapes: Mapping[str, Shape], many: bool
+) -> None:
+    """Every epoch's targets (and validation's) shaped as the first epoch's, which the
+    losses and metrics are checked and chosen for."""
+    if not data:
+        return
+    first = [None if y is None else shapes[y][1:] for y in data[0].y]
+    others: list[tuple[Loc, DataIds]] = []
+    for i, ids in enumerate(data[1:], 1):
+        others.append((("data", i) if many else ("data",), ids))
+    if validation is not None:
+        others.append((("fit", "validation_data"), validation))
+    for where, ids in others:
+        theirs = [None if y is None else shapes[y][1:] for y in ids.y]
+        if theirs != first:
+            shown = ", ".join("none" if t is None else _fmt(t) for t in theirs)
+            expected = ", ".join("none" if t is None else _fmt(t) for t in first)
+            raise SpecError(
+                f"y holds targets of shape {shown} per sample; the first epoch's are "
+                f"{expected}, and every epoch's must be alike",
+                (*where, "y"),
+            )
 
 
 def _check_fit(spec: JobSpec, has_validation: bool) -> None:
@@ -430,9 +461,7 @@ def _check_callbacks(spec: JobSpec, keys: list[str]) -> None:
                 f"reports {', '.join(keys)}{hint}",
                 ("fit", "callbacks", index, "monitor"),
             )
-        scheduled = spec.compile is not None and not isinstance(
-            spec.compile.optimizer.learning_rate, float | int
-        )
+        scheduled = spec.compile is not None and spec.compile.optimizer.has_schedule
         if callback.type in ("ReduceLROnPlateau", "LearningRateScheduler") and scheduled:
             raise SpecError(
                 f"{callback.type} cannot change a learning rate that follows a schedule; "

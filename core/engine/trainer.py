@@ -234,8 +234,10 @@ class Trainer:
         first, position, saved = initial_epoch, None, None
         if resume is not None:
             first, position, saved = self._restore(resume)
+        epoch_data: Data | None = None
         for epoch in range(first, epochs):
             hooks.on_epoch_begin(epoch)
+            epoch_data = None  # the last epoch's tensors go before the next's come
             epoch_data = data(epoch - initial_epoch) if callable(data) else data
             if per_epoch:  # each epoch's data is a pass of its own
                 self._batches = batches_of(epoch_data.samples)

@@ -179,7 +179,7 @@ class JobSpec(_Strict):
     model: ModelSpec
     compile: CompileSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
-    data: DataRef | list[DataRef] | None = None
+    data: DataRef | Annotated[list[DataRef], Field(max_length=MAX_EPOCH_DATA)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -189,8 +189,12 @@ class JobSpec(_Strict):
             return data
         fit = data.get("fit")
         epochs = fit.get("epochs", 1) if isinstance(fit, dict) else getattr(fit, "epochs", 1)
+        try:
+            trains = int(epochs) != 0  # as the field will read it ("0" too)
+        except (TypeError, ValueError):
+            trains = True  # the field itself reports a bad value
         missing = [f for f in ("compile", "data") if data.get(f) is None]
-        if missing and epochs != 0:
+        if missing and trains:
             raise ValidationError.from_exception_data(
                 cls.__name__,
                 [InitErrorDetails(type="missing", loc=(f,), input=data) for f in missing],
@@ -206,10 +210,6 @@ class JobSpec(_Strict):
                     "data lists {given} epochs of data but fit trains {wanted} "
                     "(epochs - initial_epoch); give one entry per epoch, or one for all",
                     {"given": len(self.data), "wanted": self.fit.trained_epochs},
-                )
-            if len(self.data) > MAX_EPOCH_DATA:
-                raise PydanticCustomError(
-                    "epoch_data", "data lists more than {n} epochs", {"n": MAX_EPOCH_DATA}
                 )
         return self
 

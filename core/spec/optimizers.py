@@ -125,6 +125,11 @@ class OptimizerSpec(BaseModel):
     clipvalue: PositiveFloat | None = None
     global_clipnorm: PositiveFloat | None = None
 
+    @property
+    def has_schedule(self) -> bool:
+        """Whether the learning rate follows a schedule (so nothing may set it)."""
+        return not isinstance(self.learning_rate, float | int)
+
     @model_validator(mode="before")
     @classmethod
     def _keras_forms(cls, data: Any) -> Any:

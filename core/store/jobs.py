@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from cornu.core import tensorfile
-from cornu.core.errors import Conflict, NotFound, SpecError, TooManyJobs
+from cornu.core.errors import Conflict, NotFound, TooManyJobs
 from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
 from cornu.core.spec.resources import Checkpoint, JobEvent
 from cornu.core.store import keys
@@ -229,19 +229,10 @@ class Jobs:
     ) -> None:
         """The client's own callbacks are done with epoch `epoch` (1-based): the job, which
         waits for this when its fit has `client_callbacks`, goes on (with the learning
-        rate they set, if any). Conflict once the job has finished; SpecError for a rate
-        when its optimizer follows a schedule (Keras: such a rate is not settable)."""
+        rate they set, if any). Conflict once the job has finished."""
         job = self.get(tenant, job_id)
         if job.status.finished:
             raise Conflict(f"job {job_id} has already {job.status.value}; no epoch waits for word")
-        if learning_rate is not None:
-            compiled = self.spec(job_id).compile
-            if compiled is not None and not isinstance(compiled.optimizer.learning_rate, float):
-                raise SpecError(
-                    "learning_rate: the job's optimizer follows a learning-rate schedule, so "
-                    "its rate cannot be set (as in Keras)",
-                    ("learning_rate",),
-                )
         pipe = self.redis.pipeline(transaction=True)
         if learning_rate is not None:
             pipe.hset(keys.job(job_id), "learning_rate_request", repr(float(learning_rate)))

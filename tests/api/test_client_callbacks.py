@@ -5,12 +5,14 @@ the client, weights given as Keras's arrays, and jobs that train nothing (epochs
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import Stack
 from tests.helpers import mlp_spec, upload, wait_for_job
 
 
@@ -120,6 +122,19 @@ def test_keras_weights_from_the_client_start_a_job_that_trains_nothing(
     np.testing.assert_allclose(predicted["predictions"], np.array(x) @ kernel + bias, rtol=1e-6)
     refused = http.post(f"/v1/jobs/{job['id']}/evaluate", json={"x": "a", "y": "b"})
     assert refused.status_code == 422 and "never compiled" in refused.json()["detail"]
+
+
+def test_a_model_past_the_inline_bound_gets_its_first_weights_on_a_worker(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=0, CORNU_MAX_INLINE_PARAMS="5")  # a Dense(2) on 3 has 8
+    spec = {"model": {"layers": [{"type": "Dense", "units": 2, "input_shape": [3]}]},
+            "fit": {"epochs": 0}}  # fmt: skip
+    with stack.client() as http:
+        created = http.post("/v1/jobs", json=spec)
+        assert created.status_code == 201 and created.json()["status"] == "queued"
+        stack.start_worker()
+        assert wait_for_job(http, created.json()["id"])["status"] == "succeeded"
 
 
 def test_weights_that_do_not_fit_the_model_are_refused_before_queueing(

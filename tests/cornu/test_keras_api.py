@@ -119,12 +119,18 @@ def test_a_model_keras_saved_loads_predicts_and_trains_on_the_service(
     theirs.save(tmp_path / "keras.keras")
 
     loaded = keras.models.load_model(tmp_path / "keras.keras")
+    for mine, keras_s in zip(loaded.get_weights(), theirs.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, keras_s)
     np.testing.assert_allclose(
         loaded.predict(x[:8], verbose=0), theirs.predict(x[:8], verbose=0), atol=1e-5
     )
+    keras_loss = theirs.evaluate(x, y, verbose=0)[0]
+    assert loaded.evaluate(x, y, verbose=0)[0] == pytest.approx(keras_loss, rel=1e-4)
     history = loaded.fit(x, y, epochs=2, verbose=0)  # compiled as Keras saved it
     assert sorted(history.history) == ["acc", "loss"] and len(history.history["loss"]) == 2
-    assert loaded.evaluate(x, y, verbose=0)[0] < 2.0
+    trained = loaded.get_weights()  # it trained on the service, from Keras's weights
+    assert not np.allclose(trained[0], theirs.get_weights()[0])
+    assert loaded.evaluate(x, y, verbose=0)[0] < keras_loss
 
 
 class Recorder(keras.callbacks.Callback):
@@ -156,6 +162,7 @@ def test_a_users_callback_sees_every_epochs_logs_and_stops_the_job_after_that_ep
     metrics = connected.metrics(job.id).epochs
     assert [epoch for epoch, _ in recorder.seen] == [0, 1, 2]
     for (_, logs), served in zip(recorder.seen, metrics, strict=True):
+        assert set(logs) == {"loss", "accuracy", "val_loss", "val_accuracy"}
         assert logs == served.model_extra
     # get_weights inside the callback: that epoch's weights; the model ends with the last.
     assert not np.array_equal(recorder.weights_seen[0], recorder.weights_seen[2])
@@ -257,35 +264,46 @@ def test_training_given_at_a_call_yields_to_fit_and_predict_as_in_keras_3(
         model.fit(x, x[:, :1], batch_size=32, epochs=1, shuffle=False, verbose=0)
         return base, model
 
-    theirs, _ = build(real_keras)
+    theirs, keras_model = build(real_keras)
     ours, model = build(keras)
     # fit trains the base's BatchNormalization (its moving mean moves) despite
     # training=False; predict drops nothing despite training=True (keras-team/keras#20285).
     np.testing.assert_allclose(
         ours.layers[0].get_weights()[2], theirs.layers[0].moving_mean.numpy(), rtol=1e-5
     )
-    np.testing.assert_array_equal(model.predict(x[:8], verbose=0), model.predict(x[:8], verbose=0))
+    keras_model.set_weights(model.get_weights())
+    np.testing.assert_allclose(
+        model.predict(x[:8], verbose=0), keras_model.predict(x[:8], verbose=0), atol=1e-5
+    )
 
 
-def test_learning_rate_scheduler_gives_keras_s_rates(
+def test_learning_rate_scheduler_gives_keras_s_rates_and_trains_with_them(
     connected: cornu.Client, worker: Service, real_keras: Any
 ) -> None:
     def schedule(epoch: int, lr: float) -> float:
         return lr if epoch < 2 else lr * float(np.exp(-0.3))
 
-    x, y = blobs(seed=3)
-    model = classifier()
-    history = model.fit(
-        x, y, epochs=5, verbose=0, callbacks=[keras.callbacks.LearningRateScheduler(schedule)]
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = rng.normal(size=(16, 1)).astype(np.float32)
+
+    def train(k: Any, model: Any) -> tuple[Any, Any]:
+        model.compile(optimizer=k.optimizers.SGD(0.1), loss="mse")
+        model.set_weights([np.zeros((3, 1), np.float32)])
+        scheduler = k.callbacks.LearningRateScheduler(schedule)
+        history = model.fit(
+            x, y, batch_size=16, epochs=5, shuffle=False, verbose=0, callbacks=[scheduler]
+        )
+        return history, model.get_weights()[0]
+
+    ours = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(1, use_bias=False)])
+    theirs = real_keras.Sequential(
+        [real_keras.Input(shape=(3,)), real_keras.layers.Dense(1, use_bias=False)]
     )
-    reference = real_keras.Sequential(
-        [real_keras.Input(shape=(6,)), real_keras.layers.Dense(3, activation="softmax")]
-    )
-    reference.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    keras_history = reference.fit(
-        x, y, epochs=5, verbose=0, callbacks=[real_keras.callbacks.LearningRateScheduler(schedule)]
-    )
+    history, trained = train(keras, ours)
+    keras_history, keras_trained = train(real_keras, theirs)
     assert history.history["learning_rate"] == keras_history.history["learning_rate"]
+    np.testing.assert_allclose(trained, keras_trained, rtol=1e-5)  # the steps took those rates
 
 
 def test_csv_logger_and_tensorboard_write_their_files_here(
@@ -354,7 +372,8 @@ def test_a_pydataset_and_keras_2_fit_generator_train(
     assert len(again.history["loss"]) == 1
     legacy = model.fit_generator(Batches(x, y, 25), steps_per_epoch=4, epochs=1, verbose=0)
     assert len(legacy.history["loss"]) == 1
-    assert model.evaluate(Batches(x, y, 50), verbose=0)[0] > 0
+    drawn_loss = model.evaluate(Batches(x, y, 50), verbose=0)[0]
+    assert drawn_loss == pytest.approx(model.evaluate(x, y, batch_size=50, verbose=0)[0])
 
 
 def test_set_weights_and_layer_weights_reach_the_service(

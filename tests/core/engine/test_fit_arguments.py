@@ -16,6 +16,9 @@ import torch
 
 from cornu.core.engine import Callback, train_job
 from cornu.core.engine.batches import Batches
+from cornu.core.engine.job import DatasetArrays
+from cornu.core.engine.plan import plan_job
+from cornu.core.errors import SpecError
 from cornu.core.spec import JobSpec
 from tests.core.engine.test_job import blobs, job
 
@@ -156,9 +159,18 @@ def test_each_epoch_trains_on_its_own_data() -> None:
     for i, n in enumerate(sizes):
         arrays[f"x{i}"], arrays[f"y{i}"] = x[start : start + n], y[start : start + n]
         start += n
+    held: list[list[str]] = []  # the arrays loaded on the host when each one is loaded
+
+    def load(dataset_id: str) -> np.ndarray:
+        held.append(sorted(lazy._loaded))
+        return arrays[dataset_id]
+
+    lazy = DatasetArrays(load, {k: v.shape for k, v in arrays.items()})
     counter = Steps()
-    train_job(spec, arrays, callbacks=[counter])
+    train_job(spec, lazy, callbacks=[counter])
     assert counter.per_epoch == [2, 3, 1]
+    # Each epoch's arrays are loaded when it starts, the last epoch's forgotten first.
+    assert held == [[], ["x0"], [], ["x1"], [], ["x2"]]
 
 
 def test_learning_rate_scheduler_sets_each_epoch_from_its_table() -> None:
@@ -186,3 +198,12 @@ def test_epochs_zero_trains_nothing_and_needs_no_data_or_compile() -> None:
     again = train_job(spec, {}).model.keras_weights()
     assert first["dense/kernel"].shape == (3, 2)
     assert torch.equal(first["dense/kernel"], again["dense/kernel"])  # the seed decides
+
+
+def test_every_epochs_targets_must_be_shaped_as_the_first_epochs() -> None:
+    spec = job(fit={"epochs": 2}, data=[{"x": "x0", "y": "y0"}, {"x": "x1", "y": "y1"}])
+    shapes = {"x0": (8, 4), "y0": (8,), "x1": (8, 4), "y1": (8, 3)}
+    with pytest.raises(SpecError) as refused:
+        plan_job(spec, shapes)
+    assert refused.value.errors[0].loc == ("data", 1, "y")
+    assert "(3,) per sample; the first epoch's are ()" in refused.value.detail
