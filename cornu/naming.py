@@ -4,17 +4,11 @@ keys built from output layers' names — are the ones Keras would give."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 
+from cornu.core.spec.names import snake_case
+
 _uids: defaultdict[str, int] = defaultdict(int)
-
-
-def snake_case(name: str) -> str:
-    """`Conv2D` → `conv2d`, `BatchNormalization` → `batch_normalization` (Keras's rule)."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def auto_name(prefix: str) -> str:

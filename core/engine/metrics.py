@@ -15,10 +15,9 @@ import torch
 from torch import Tensor
 
 from cornu.core.engine import losses
-from cornu.core.engine.layers.base import snake_case
 from cornu.core.errors import SpecError
 from cornu.core.spec.layers import KerasObject
-from cornu.core.spec.names import unknown_name
+from cornu.core.spec.names import snake_case, unknown_name
 
 Shape = tuple[int, ...]
 SampleFn = Callable[[Tensor, Tensor], Tensor]

@@ -9,7 +9,6 @@ before anything is queued, with the code that later builds the real model.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +24,6 @@ from cornu.core.engine.layers import (
     ShapeError,
     Shapes,
     Weight,
-    snake_case,
 )
 from cornu.core.engine.layers.base import penalty_of
 from cornu.core.engine.layers.wrappers import Wrapper
@@ -33,6 +31,7 @@ from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
 from cornu.core.spec.keras_config import keras_layer_order
 from cornu.core.spec.model import split_ref
+from cornu.core.spec.names import layer_names
 
 # Output activations whose cross-entropy the losses compute from the logits.
 FUSABLE_ACTIVATIONS = frozenset({"softmax", "sigmoid"})
@@ -312,27 +311,6 @@ def _weight_name(key: str, types: Mapping[str, str]) -> str:
 
 def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
-def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
-    """Each layer's given name, or Keras's default: `dense`, `dense_1`, … per type."""
-    taken = {layer.name for layer in layers if layer.name}
-    counts: Counter[str] = Counter()
-    names = []
-    for layer in layers:
-        if layer.name:
-            names.append(layer.name)
-            continue
-        base = snake_case(layer.type)
-        while True:
-            n = counts[base]
-            counts[base] += 1
-            candidate = base if n == 0 else f"{base}_{n}"
-            if candidate not in taken:
-                break
-        taken.add(candidate)
-        names.append(candidate)
-    return names
 
 
 def _fmt(shape: Shapes) -> str:

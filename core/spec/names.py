@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 def unknown_name(kind: str, name: object, valid: Iterable[str]) -> str:
@@ -22,3 +25,33 @@ def canonical(name: str, valid: Iterable[str]) -> str | None:
     """The spelling in `valid` that equals `name` ignoring case, or None."""
     lowered = name.lower()
     return next((v for v in valid if v.lower() == lowered), None)
+
+
+def snake_case(name: str) -> str:
+    """Keras's `to_snake_case` (keras/src/utils/naming.py): `Conv2D` → `conv2d`,
+    `BatchNormalization` → `batch_normalization`."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def layer_names(layers: Sequence[Any]) -> list[str]:
+    """Each layer's given `name`, or Keras's default by its `type`: `dense`, `dense_1`,
+    … per type, skipping names given to other layers (a Sequential's layers in Keras)."""
+    taken = {layer.name for layer in layers if layer.name}
+    counts: Counter[str] = Counter()
+    names = []
+    for layer in layers:
+        if layer.name:
+            names.append(layer.name)
+            continue
+        base = snake_case(layer.type)
+        while True:
+            n = counts[base]
+            counts[base] += 1
+            candidate = base if n == 0 else f"{base}_{n}"
+            if candidate not in taken:
+                break
+        taken.add(candidate)
+        names.append(candidate)
+    return names

@@ -7,7 +7,6 @@ has weights come from the service's summary when they are asked for.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from cornu.core.spec import FunctionalSpec, ModelSpec, ModelSummary, SequentialSpec, spec_error
 from cornu.core.spec.model import split_ref
+from cornu.core.spec.names import layer_names
 
 _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 
@@ -47,33 +47,6 @@ class Graph:
     def add_edge(self, source: str, target: str) -> None:
         if (source, target) not in self.edges:
             self.edges.append((source, target))
-
-
-def _snake(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def layer_names(layers: list[Any]) -> list[str]:
-    """Each layer's name, or Keras's default (`dense`, `dense_1`, … per type), as the
-    service names them."""
-    taken = {layer.name for layer in layers if layer.name}
-    counts: dict[str, int] = {}
-    names = []
-    for layer in layers:
-        if layer.name:
-            names.append(layer.name)
-            continue
-        base = _snake(layer.type)
-        while True:
-            n = counts.get(base, 0)
-            counts[base] = n + 1
-            candidate = base if n == 0 else f"{base}_{n}"
-            if candidate not in taken:
-                break
-        taken.add(candidate)
-        names.append(candidate)
-    return names
 
 
 def shape_text(shape: Any) -> str:

@@ -26,8 +26,8 @@ from cornu.core.engine.layers.base import (
     Weight,
     channels_first,
     channels_last,
-    snake_case,
 )
+from cornu.core.spec.names import snake_case
 
 __all__ = [
     "LAYERS",

@@ -13,7 +13,6 @@ inverse is derived, not written: `keras_index` applies it to the element indices
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -232,12 +231,6 @@ def register(cls: type[Layer]) -> type[Layer]:
         raise RuntimeError(f"layer {name!r} registered twice")
     LAYERS[name] = cls
     return cls
-
-
-def snake_case(name: str) -> str:
-    """Keras's default names: `Dense` → `dense`, `BatchNormalization` → `batch_normalization`."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def channels_first(x: Tensor) -> Tensor:

@@ -17,11 +17,11 @@ from cornu.core.engine.layers.base import (
     ShapeError,
     Shapes,
     register,
-    snake_case,
 )
 from cornu.core.spec.layers import LayerSpec
 from cornu.core.spec.layers import wrappers as spec
 from cornu.core.spec.layers.rnn import Recurrent
+from cornu.core.spec.names import snake_case
 
 
 class Wrapper(Layer):

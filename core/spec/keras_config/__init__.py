@@ -28,11 +28,10 @@ from cornu.core.spec.keras_config.objects import (
     Json,
     constraint,
     initializer,
-    layer_names,
     regularizer,
-    snake_case,
 )
 from cornu.core.spec.keras_config.reading import from_keras
+from cornu.core.spec.names import layer_names, snake_case
 
 KERAS_VERSION = "3.15.1"
 """The Keras release whose formats Cornu writes and is tested against."""

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ValidationError
 
 from cornu.core.errors import SpecError
 from cornu.core.spec.job import CompileSpec
-from cornu.core.spec.keras_config.objects import Json, keras_object, plain, snake_case
+from cornu.core.spec.keras_config.objects import Json, keras_object, plain
 from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.names import snake_case
 from cornu.core.spec.optimizers import OptimizerSpec
 
 # What every Keras 3 optimizer's `get_config` writes after its name and learning rate.

@@ -21,10 +21,10 @@ from cornu.core.spec.keras_config.objects import (
     keras_object,
     plain,
     regularizer,
-    snake_case,
 )
 from cornu.core.spec.layers import LayerSpec
 from cornu.core.spec.layers.merging import MERGING
+from cornu.core.spec.names import snake_case
 
 DTYPE_POLICY: Json = keras_object("keras", "DTypePolicy", {"name": "float32"})
 # Layers whose Keras serialization has no `build_config` (they do not define `build`).

@@ -27,8 +27,9 @@ from cornu.core.spec.keras_config.layers import (
     input_layer,
     layer_object,
 )
-from cornu.core.spec.keras_config.objects import Json, keras_object, layer_names
+from cornu.core.spec.keras_config.objects import Json, keras_object
 from cornu.core.spec.model import FunctionalSpec, ModelSpec, SequentialSpec
+from cornu.core.spec.names import layer_names
 
 Shapes = Mapping[str, Any]
 """Each layer's (and input's) output shape without the batch axis, by name, as

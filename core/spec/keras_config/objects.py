@@ -9,14 +9,11 @@ gives it.
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from cornu.core.spec.layers import KerasObject, LayerSpec
+from cornu.core.spec.layers import KerasObject
 from cornu.core.spec.layers.base import ConstraintSpec, RegularizerSpec
 
 Json = dict[str, Any]
@@ -54,13 +51,6 @@ _CONSTRAINTS = {
     "unit_norm": ("UnitNorm", ("axis",)),
     "min_max_norm": ("MinMaxNorm", ("min_value", "max_value", "rate", "axis")),
 }
-
-
-def snake_case(name: str) -> str:
-    """Keras's `to_snake_case` (`keras/src/utils/naming.py`): `Conv2D` → `conv2d`."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def keras_object(module: str, class_name: str, config: Json) -> Json:
@@ -103,25 +93,3 @@ def constraint(value: ConstraintSpec | None) -> Json | None:
     class_name, keys = _CONSTRAINTS[value.type]
     config = {k: plain(getattr(value, k)) for k in keys}
     return keras_object("keras.constraints", class_name, config)
-
-
-def layer_names(layers: Sequence[LayerSpec]) -> list[str]:
-    """Each layer's name, or the default the engine gives it (`dense`, `dense_1` …,
-    `core.engine.model.layer_names`): a Sequential's layers get these names in Keras."""
-    taken = {layer.name for layer in layers if layer.name}
-    counts: Counter[str] = Counter()
-    names = []
-    for layer in layers:
-        if layer.name:
-            names.append(layer.name)
-            continue
-        base = snake_case(layer.type)
-        while True:
-            n = counts[base]
-            counts[base] += 1
-            candidate = base if n == 0 else f"{base}_{n}"
-            if candidate not in taken:
-                break
-        taken.add(candidate)
-        names.append(candidate)
-    return names
