@@ -18,9 +18,10 @@ from pydantic import ValidationError
 
 from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
+from cornu.core.engine.build import fits
 from cornu.core.engine.job import as_inputs, load_state, to_data
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan, fits
+from cornu.core.engine.plan import Plan
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import InvalidDataset, NotFound, PayloadTooLarge, SpecError
 from cornu.core.spec import (

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 from cornu.core.config import Settings
 from cornu.core.engine import plan_job
-from cornu.core.engine.plan import Plan, check_initial_weights, check_keras_weights
+from cornu.core.engine.plan import Plan
+from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
 from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
 from cornu.core.ids import new_id
 from cornu.core.spec import Job, JobSpec

@@ -17,19 +17,19 @@ from torch import Tensor
 
 from cornu.core.engine import callbacks as callback_module
 from cornu.core.engine import losses
+from cornu.core.engine.build import build_model
 from cornu.core.engine.callbacks import Callback, History
-from cornu.core.engine.model import Model, build_model
+from cornu.core.engine.model import Model
 from cornu.core.engine.optimizers import build_optimizer
 from cornu.core.engine.plan import (
     DataIds,
     Plan,
     Shape,
-    check_initial_weights,
-    check_keras_weights,
     plan_job,
     split_point,
 )
 from cornu.core.engine.trainer import Data, Trainer
+from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
 from cornu.core.errors import DataError
 from cornu.core.spec import JobSpec
 

@@ -2,9 +2,7 @@
 
 Sequential and functional specs build the same `Model`: input nodes and layer calls in
 an order where each call comes after what it reads. A layer called twice is one module
-(shared weights) with two nodes. `build_model` on the `meta` device allocates nothing:
-it is how a spec is checked — every layer's shapes, every name, the parameter count —
-before anything is queued, with the code that later builds the real model.
+(shared weights) with two nodes. `core.engine.build` makes one from a spec.
 """
 
 from __future__ import annotations
@@ -17,21 +15,15 @@ import torch
 from torch import Tensor, nn
 
 from cornu.core.engine.layers import (
-    LAYERS,
     Layer,
     Mask,
     Shape,
-    ShapeError,
     Shapes,
     Weight,
 )
 from cornu.core.engine.layers.base import penalty_of
 from cornu.core.engine.layers.wrappers import Wrapper
 from cornu.core.errors import ErrorItem, SpecError
-from cornu.core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
-from cornu.core.spec.keras_config import keras_layer_order
-from cornu.core.spec.model import split_ref
-from cornu.core.spec.names import layer_names
 
 # Output activations whose cross-entropy the losses compute from the logits.
 FUSABLE_ACTIVATIONS = frozenset({"softmax", "sigmoid"})
@@ -311,203 +303,6 @@ def _weight_name(key: str, types: Mapping[str, str]) -> str:
 
 def _fmt_shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
-def _fmt(shape: Shapes) -> str:
-    if isinstance(shape, list):
-        return "[" + ", ".join(_fmt(s) for s in shape) + "]"
-    return "(" + ", ".join(["batch", *map(str, shape)]) + ")"
-
-
-def _make(layer_spec: LayerSpec, shape: Shapes, where: str, loc: tuple[str | int, ...]) -> Layer:
-    try:
-        return LAYERS[layer_spec.type](layer_spec, shape)
-    except ShapeError as exc:
-        raise SpecError(f"{where}: input {_fmt(shape)}: {exc}", loc=loc) from None
-    except SpecError as exc:
-        raise SpecError([ErrorItem(loc, f"{where}: {e.msg}") for e in exc.errors]) from None
-
-
-# A dimension of unknown size (None) that no data gives takes one of these sizes: two
-# builds with different ones tell which dimensions of each output follow it.
-UNKNOWN_SIZES = (1009, 2003)
-
-
-def build_model(
-    spec: ModelSpec,
-    input_shapes: Sequence[Sequence[int | None] | None] | None = None,
-    *,
-    device: str | torch.device = "cpu",
-    unknown: int = UNKNOWN_SIZES[0],
-) -> Model:
-    """Build `spec`; `input_shapes` (one sample's, per input: the data's) fill what the
-    spec leaves open — a Sequential's missing input shape, dimensions of unknown size
-    (None) — and those the data does not give take the size `unknown`.
-
-    Raises SpecError naming the layer (index, name, type) and both shapes when a layer
-    cannot take what it is given. `device="meta"` allocates no memory.
-    """
-    with torch.device(device):
-        if isinstance(spec, SequentialSpec):
-            return _sequential(spec, input_shapes, unknown)
-        return _functional(spec, input_shapes, unknown)
-
-
-def resolve_shape(
-    declared: Sequence[int | None] | None, given: Sequence[int | None] | None, unknown: int
-) -> Shape | None:
-    """An input's shape for building: the data's where it fits what is declared (None
-    matches any size), else the declared one with `unknown` for each None."""
-    if declared is None:
-        return None if given is None else tuple(unknown if d is None else d for d in given)
-    fits = given is not None and len(given) == len(declared)
-    if (
-        fits
-        and given is not None
-        and all(d is None or d == g for d, g in zip(declared, given, strict=True))
-    ):
-        return tuple(unknown if g is None else g for g in given)
-    return tuple(unknown if d is None else d for d in declared)
-
-
-def _sequential(
-    spec: SequentialSpec, input_shapes: Sequence[Sequence[int | None] | None] | None, unknown: int
-) -> Model:
-    layer_specs = spec.stack
-    offset = len(spec.layers) - len(layer_specs)  # a leading Input entry
-    names = layer_names(layer_specs)
-    shape = resolve_shape(spec.input_shape, input_shapes[0] if input_shapes else None, unknown)
-    if shape is None:
-        raise SpecError(
-            "the first layer gives no input_shape and there is no data to take it from; "
-            "add input_shape (one sample's shape, e.g. [784]) to the first layer",
-            loc=("model", "layers", 0),
-        )
-    if not layer_specs:
-        raise SpecError("the model has an Input but no layers", loc=("model", "layers"))
-    input_shape: Shape = tuple(shape)
-    built: list[Layer] = []
-    nodes = [GraphNode("input_layer", None, source=0)]
-    current: Shapes = input_shape
-    for index, (layer_spec, name) in enumerate(zip(layer_specs, names, strict=True)):
-        where = f"layer {index + offset} {name!r} ({layer_spec.type})"
-        loc = ("model", "layers", index + offset)
-        if index > 0 and layer_spec.input_shape is not None and layer_spec.input_shape != current:
-            raise SpecError(
-                f"{where}: declares input_shape {_fmt(layer_spec.input_shape)} but the "
-                f"previous layer outputs {_fmt(current)}; only the first layer names its input",
-                loc=loc,
-            )
-        layer = _make(layer_spec, current, where, loc)
-        if layer.multiple_inputs:
-            raise SpecError(f"{where}: takes several inputs; use a functional model", loc=loc)
-        built.append(layer)
-        nodes.append(GraphNode(name, index, (Slot(len(nodes) - 1),)))
-        current = layer.output_shape
-        if isinstance(current, list):  # several outputs: a Sequential passes the first on
-            current = current[0]
-    model = Model(
-        built,
-        names,
-        nodes,
-        ["input_layer"],
-        [input_shape],
-        [Slot(len(nodes) - 1)],
-        [names[-1]],
-        functional=False,
-    )
-    model.declared_shapes = [spec.input_shape or input_shape]
-    return model
-
-
-def _functional(
-    spec: FunctionalSpec, input_shapes: Sequence[Sequence[int | None] | None] | None, unknown: int
-) -> Model:
-    data = list(input_shapes or [])
-    resolved = [
-        resolve_shape(i.shape, data[n] if n < len(data) else None, unknown)
-        for n, i in enumerate(spec.inputs)
-    ]
-    nodes = [GraphNode(i.name, None, source=n) for n, i in enumerate(spec.inputs)]
-    slot_of: dict[str, int] = {i.name: n for n, i in enumerate(spec.inputs)}
-    layer_index: dict[str, int] = {}
-    built: list[Layer] = []
-    names: list[str] = []
-    for index in spec.order():
-        node_spec = spec.layers[index]
-        loc = ("model", "layers", index)
-        slots = tuple(_slot(ref, slot_of) for ref in node_spec.inputs)
-        shapes = [_slot_shape(s, nodes, built, resolved) for s in slots]
-        if node_spec.layer is not None:
-            layer_spec = node_spec.layer
-            where = f"layer {index} {node_spec.name!r} ({layer_spec.type})"
-            takes_list = LAYERS[layer_spec.type].multiple_inputs
-            layer = _make(layer_spec, shapes if takes_list else shapes[0], where, loc)
-            if not layer.multiple_inputs and len(slots) > 1:
-                raise SpecError(f"{where}: takes one input, got {len(slots)}", loc=loc)
-            layer_index[node_spec.name] = len(built)
-            built.append(layer)
-            names.append(node_spec.name)
-            position = layer_index[node_spec.name]
-        else:
-            assert node_spec.call is not None
-            position = layer_index[node_spec.call]
-            layer = built[position]
-            given: Shapes = shapes if layer.multiple_inputs else shapes[0]
-            if given != layer.input_shape:
-                raise SpecError(
-                    f"layer {index} {node_spec.name!r} calls {node_spec.call!r} on "
-                    f"{_fmt(given)}, but that layer was built for {_fmt(layer.input_shape)}",
-                    loc=loc,
-                )
-        slot_of[node_spec.name] = len(nodes)
-        nodes.append(GraphNode(node_spec.name, position, slots))
-    outputs = [_slot(ref, slot_of) for ref in spec.outputs]
-    model = Model(
-        built,
-        names,
-        nodes,
-        [i.name for i in spec.inputs],
-        [s for s in resolved if s is not None],
-        outputs,
-        spec.output_names(),
-        functional=True,
-        keras_order=[name for name in keras_layer_order(spec) if name in layer_index],
-    )
-    model.declared_shapes = [tuple(i.shape) for i in spec.inputs]
-    return model
-
-
-def _slot(ref: str, slot_of: dict[str, int]) -> Slot:
-    name, index = split_ref(ref)
-    return Slot(slot_of[name], index)
-
-
-def _slot_shape(
-    slot: Slot, nodes: list[GraphNode], built: list[Layer], inputs: list[Shape | None]
-) -> Shape:
-    node = nodes[slot.node]
-    if node.layer is None:
-        if slot.index:
-            raise SpecError(
-                f"input {node.name!r} has one tensor; '{node.name}:{slot.index}' does not exist"
-            )
-        shape = inputs[node.source]
-        assert shape is not None, "a functional input always declares its shape"
-        return shape
-    shape = built[node.layer].output_shape
-    if isinstance(shape, list):
-        if slot.index >= len(shape):
-            raise SpecError(
-                f"layer {node.name!r} has {len(shape)} outputs; "
-                f"'{node.name}:{slot.index}' does not exist"
-            )
-        return tuple(shape[slot.index])
-    if slot.index:
-        raise SpecError(
-            f"layer {node.name!r} has one output; '{node.name}:{slot.index}' does not exist"
-        )
-    return tuple(shape)
 
 
 def weights_file(model: Model) -> bytes:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from cornu.core.engine import losses, metrics
-from cornu.core.engine.model import UNKNOWN_SIZES, LayerInfo, Model, build_model
+from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights, fits
+from cornu.core.engine.model import LayerInfo, Model
 from cornu.core.engine.trainer import Head
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import DataRef, FunctionalSpec, JobSpec
@@ -258,71 +259,6 @@ def _check_fit(spec: JobSpec, has_validation: bool) -> None:
         )
 
 
-def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
-    """`fit.initial_weights` given as Keras's weights (`{"dense/kernel": shape}`), in
-    Keras's layouts: all of a layer's weights or none of them (a layer left out starts
-    from new weights, as a layer added to a trained Keras model does); nothing else."""
-    ours = plan.keras_shapes
-    given_layers = {k.split("/", 1)[0] for k in shapes}
-    problems = [
-        f"{k!r} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in what you gave"
-        for k in ours
-        if k in shapes and tuple(shapes[k]) != ours[k]
-    ]
-    problems += [
-        f"{k!r} is missing" for k in ours if k not in shapes and k.split("/", 1)[0] in given_layers
-    ]
-    problems += [f"{k!r} is not a weight of this model" for k in shapes if k not in ours]
-    if problems:
-        more = len(problems) - 3
-        shown = "; ".join(problems[:3]) + (f"; and {more} more" if more > 0 else "")
-        raise SpecError(
-            f"initial_weights do not fit this model ({shown}); its weights are "
-            f"{', '.join(f'{k} {_fmt(v)}' for k, v in list(ours.items())[:6])}"
-            f"{' …' if len(ours) > 6 else ''} (Keras's names and layouts)",
-            ("fit", "initial_weights"),
-        )
-
-
-def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) -> None:
-    """`fit.initial_weights`: the weights `job_id` trained (`shapes`, its state_dict's)
-    must be those of this model, name for name and shape for shape."""
-
-    def weight(key: str) -> str:  # "layers.2.kernel" → "layer 'dense_1' (index 2): kernel"
-        parts = key.split(".", 2)
-        if len(parts) < 3 or parts[0] != "layers" or not parts[1].isdigit():
-            return repr(key)
-        index = int(parts[1])
-        return f"layer {plan.layer_names[index]!r} (index {index}): {parts[2]}"
-
-    ours = plan.state_shapes
-    problems = [
-        f"{weight(k)} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in that job"
-        for k in ours
-        if k in shapes and tuple(shapes[k]) != ours[k]
-    ]
-    problems += [f"{weight(k)} is not in that job" for k in ours if k not in shapes]
-    extra = sum(k not in ours for k in shapes)
-    if extra:
-        problems.append(f"that job has {extra} weight{'s' * (extra > 1)} this model lacks")
-    if problems:
-        more = len(problems) - 3
-        shown = "; ".join(problems[:3]) + (f"; and {more} more" if more > 0 else "")
-        raise SpecError(
-            f"this model's weights differ from those job {job_id} trained ({shown}); "
-            "initial_weights needs the same layers with the same shapes — "
-            "leave it out to train from newly initialised weights",
-            ("fit", "initial_weights"),
-        )
-
-
-def fits(given: Sequence[int], declared: Sequence[int | None]) -> bool:
-    """Whether samples of shape `given` fit an input declared `declared` (None: any size)."""
-    return len(given) == len(declared) and all(
-        d is None or d == g for g, d in zip(given, declared, strict=True)
-    )
-
-
 def data_input_shapes(spec: JobSpec, shapes: Mapping[str, Shape]) -> list[Shape | None]:
     """Each model input's sample shape in the (first epoch's) training data, where known."""
     x = spec.epoch_data[0].x if spec.epoch_data else None
@@ -343,27 +279,13 @@ def _build_for(spec: JobSpec, shapes: Mapping[str, Shape]) -> Model:
     model = build_model(spec.model, data_input_shapes(spec, shapes), device="meta")
     declared = [d for shape in model.declared_shapes for d in shape]
     if None in declared:
-        check_known_weights(spec.model, model.declared_shapes)
-    return model
-
-
-def check_known_weights(model: Any, declared: Sequence[Sequence[int | None]]) -> None:
-    """Refuse a model whose weights' shapes would follow a dimension of unknown size
-    (Keras: "the last dimension of the inputs to a Dense layer should be defined")."""
-    first, second = (
-        build_model(model, declared, device="meta", unknown=size) for size in UNKNOWN_SIZES
-    )
-    for name, a, b in zip(first.names, first.stack, second.stack, strict=True):
-        shapes_a = {k: tuple(v.shape) for k, v in a.keras_weights().items()}
-        shapes_b = {k: tuple(v.shape) for k, v in b.keras_weights().items()}
-        if shapes_a != shapes_b:
-            raise SpecError(
-                f"layer {name!r} ({a.spec.type}): its weights depend on a dimension of "
-                f"unknown size (None) in the model's input (input {_fmt(a.input_shape)} "
-                "when that dimension is 1009 long): give that dimension a size, or pool "
-                "it away before this layer (e.g. GlobalAveragePooling1D instead of Flatten)",
-                ("model",),
+        check_known_weights(
+            *(
+                build_model(spec.model, model.declared_shapes, device="meta", unknown=size)
+                for size in UNKNOWN_SIZES
             )
+        )
+    return model
 
 
 def _heads(spec: JobSpec, model: Model, data: DataIds, shapes: Mapping[str, Shape]) -> list[Head]:

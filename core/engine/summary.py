@@ -6,9 +6,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights
 from cornu.core.engine.layers import Layer
-from cornu.core.engine.model import UNKNOWN_SIZES, build_model
-from cornu.core.engine.plan import check_known_weights
+from cornu.core.engine.model import keras_slots
 from cornu.core.spec import LayerSummary, ModelSpec, ModelSummary, WeightSummary, spec_error
 
 _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
@@ -31,8 +31,8 @@ def summarize(model: Any) -> ModelSummary:
     built = build_model(spec, device="meta")
     other = built  # a model with no dimension of unknown size has one set of shapes
     if any(d is None for shape in built.declared_shapes for d in shape):
-        check_known_weights(spec, built.declared_shapes)
         other = build_model(spec, device="meta", unknown=UNKNOWN_SIZES[1])
+        check_known_weights(built, other)
     total, trainable = built.count_params()
     weights = {
         name: weights_of(layer, f"{name}/")
@@ -58,10 +58,10 @@ def summarize(model: Any) -> ModelSummary:
 def weights_of(layer: Layer, prefix: str) -> list[WeightSummary]:
     """A layer's weights as Keras lists them: `prefix` + Keras's name (wrapped layers'
     under their own prefix), shape in Keras's layout, and whether training changes it."""
-    trainable = {w.name: w.trainable for w in layer.weights_info}
-    for inner_prefix, inner in getattr(layer, "wrapped", list)():
-        trainable |= {inner_prefix + w.name: w.trainable for w in inner.weights_info}
+    slots = keras_slots(layer)
     return [
-        WeightSummary(name=prefix + name, shape=list(tensor.shape), trainable=trainable[name])
+        WeightSummary(
+            name=prefix + name, shape=list(tensor.shape), trainable=slots[name][1].trainable
+        )
         for name, tensor in layer.keras_weights().items()
     ]

@@ -15,7 +15,8 @@ import torch
 from pydantic import TypeAdapter
 from torch import Tensor
 
-from cornu.core.engine.model import Model, build_model
+from cornu.core.engine.build import build_model
+from cornu.core.engine.model import Model
 from cornu.core.errors import CornuError, SpecError
 from cornu.core.export import to_onnx, to_torchscript
 from cornu.core.spec import ModelSpec

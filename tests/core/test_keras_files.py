@@ -20,7 +20,8 @@ import h5py
 import numpy as np
 import pytest
 
-from cornu.core.engine.model import Model, build_model
+from cornu.core.engine.build import build_model
+from cornu.core.engine.model import Model
 from cornu.core.errors import PayloadTooLarge, SpecError
 from cornu.core.spec import CompileSpec
 from cornu.core.spec import keras_files as files

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from cornu.core.engine.model import Model, build_model
+from cornu.core.engine.build import build_model
+from cornu.core.engine.model import Model
 from cornu.core.errors import SpecError
 from cornu.core.spec.keras_config import model_spec, to_keras
 from cornu.core.spec.keras_files import weight_names

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import torch
 
-from cornu.core.engine.model import build_model
+from cornu.core.engine.build import build_model
 from cornu.core.errors import SpecError
 from cornu.core.spec import SequentialSpec
 

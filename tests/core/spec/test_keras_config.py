@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cornu.core.engine.model import build_model
+from cornu.core.engine.build import build_model
 from cornu.core.errors import SpecError
 from cornu.core.spec import CompileSpec, FunctionalSpec, SequentialSpec
 from cornu.core.spec.keras_config import (
@@ -459,15 +459,6 @@ def test_a_sequential_needs_its_input_shape() -> None:
 def test_a_functional_model_needs_the_shapes_of_its_tensors() -> None:
     with pytest.raises(SpecError, match="output shape of layer 'da'.*model.summary"):
         to_keras(spec_of("two_inputs_two_outputs"))
-
-
-def test_layer_names_are_the_engines() -> None:
-    from cornu.core.engine.model import layer_names as engine_names
-
-    for name in ZOO:
-        spec = spec_of(name)
-        if isinstance(spec, SequentialSpec):
-            assert layer_names(spec.stack) == engine_names(spec.stack)
 
 
 def test_every_layer_cornu_supports_is_in_the_zoo() -> None:

@@ -8,8 +8,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from cornu.core.engine.build import build_model
 from cornu.core.engine.layers import LAYERS, ShapeError
-from cornu.core.engine.model import build_model
 from cornu.core.spec import FunctionalSpec
 from cornu.core.spec.layers import parse_layer
 from tests.core.engine.layers.keras_reference import (

@@ -16,8 +16,8 @@ import torch
 from pydantic import ValidationError
 from torch import Tensor, nn
 
+from cornu.core.engine.build import build_model
 from cornu.core.engine.layers import LAYERS, Layer, ShapeError
-from cornu.core.engine.model import build_model
 from cornu.core.spec import SequentialSpec
 from cornu.core.spec.keras_json import from_keras
 from cornu.core.spec.layers import parse_layer
