@@ -136,7 +136,7 @@ def _store_npy(
 
     dataset_id = new_id("ds")
     store.datasets.write_blob(dataset_id, rechunk(stored()))
-    header = check.finish()
+    header = check.finish()  # (checked as the stream ended: this only gives the header)
     dataset = Dataset(
         id=dataset_id,
         shape=list(header.shape),

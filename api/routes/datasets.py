@@ -15,7 +15,7 @@ from cornu.api.deps import SettingsDep, StoreDep, TenantDep
 from cornu.api.routes.jobs import IdempotencyKey
 from cornu.core.codecs import ENCODINGS, encoding_of
 from cornu.core.datasets import upload_dataset
-from cornu.core.errors import SpecError
+from cornu.core.errors import InvalidDataset, SpecError
 from cornu.core.spec import Dataset
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
@@ -72,17 +72,21 @@ async def create_dataset(
         max_bytes=settings.max_upload_bytes,
         idempotency_key=idempotency_key,
     )
+    encoding = encoding_of(content_encoding)
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        if encoding != "identity":  # it would code the whole multipart body, not the file
+            raise InvalidDataset(
+                f"Content-Encoding {encoding} applies to a raw body: send the compressed "
+                ".npy as the body itself (Content-Type: application/octet-stream)"
+            )
         async with request.form(max_files=1, max_fields=1) as form:
             file = form.get("file")
             if not isinstance(file, UploadFile):
                 raise SpecError("'file' is required", loc=("file",))
-            encoding = encoding_of(content_encoding)
             dataset, new = await anyio.to_thread.run_sync(
                 partial(upload, file.file, encoding=encoding)
             )
     else:
-        encoding = encoding_of(content_encoding)
         source = _pull(request.stream().__aiter__())
         dataset, new = await anyio.to_thread.run_sync(partial(upload, source, encoding=encoding))
     response.headers["Location"] = f"/v1/datasets/{dataset.id}"

@@ -177,6 +177,12 @@ def test_bodies_that_do_not_decode_are_422(
     assert detail in response.json()["detail"]
 
 
+def test_a_content_encoding_on_a_multipart_upload_is_refused(http: httpx.Client) -> None:
+    files = {"file": ("x.npy", npy_bytes(np.zeros(3, np.float32)))}
+    response = http.post("/v1/datasets", files=files, headers={"Content-Encoding": "zstd"})
+    assert response.status_code == 422 and "applies to a raw body" in response.json()["detail"]
+
+
 def test_the_limits_are_published(http: httpx.Client) -> None:
     limits = http.get("/v1/limits").json()
     assert limits["max_upload_bytes"] == TEST_MAX_UPLOAD_BYTES

@@ -16,7 +16,6 @@ import json
 from typing import Any
 
 from cornu.core.spec import keras_json
-from cornu.core.spec.keras_config.layers import WRAPPERS
 from cornu.core.spec.keras_config.objects import Json
 from cornu.core.spec.layers import LAYER_SPECS
 
@@ -28,10 +27,7 @@ def from_keras(data: Any) -> Json:
         data = json.loads(data)
     if isinstance(data, dict) and data.get("class_name") in ("Functional", "Model"):
         data = _without_mask_operations(data)
-    out = keras_json.from_keras(data)
-    if out.get("type") == "functional":
-        out["layers"] = [_nested(node) for node in out["layers"]]
-    return out
+    return keras_json.from_keras(data)
 
 
 def _without_mask_operations(data: Json) -> Json:
@@ -84,10 +80,3 @@ def _histories(value: Any) -> set[str]:
                 found.add(item[0])
             stack.extend(item)
     return found
-
-
-def _nested(node: Json) -> Json:
-    if node.get("type") not in WRAPPERS or "layer" not in node:
-        return node
-    layer = {k: v for k, v in node.items() if k != "inputs"}
-    return {"name": node["name"], "inputs": node["inputs"], "layer": layer}
