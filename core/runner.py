@@ -27,7 +27,7 @@ from cornu.core.config import Settings
 from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
 from cornu.core.engine.job import DatasetArrays, InitialWeights
 from cornu.core.engine.model import weights_file
-from cornu.core.engine.trainer import Trainer
+from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.spec import JobStatus
 from cornu.core.store import UNAVAILABLE, Claim, Store
@@ -329,6 +329,11 @@ def _resume_state(store: Store, claim: Claim) -> dict[str, Any] | None:
     if data is None:
         return None
     state = load_state(data)
+    if state.get("format") != STATE_FORMAT:  # written by an older worker: start over
+        store.runs.note(claim.job_id, "checkpoint_outdated", format=state.get("format", 1))
+        log.warning("job %s: its checkpoint's format is outdated; training from the start",
+                    claim.job_id)  # fmt: skip
+        return None
     store.runs.note(claim.job_id, "resumed", epoch=state["epoch"], batch=state["batch"])
     log.info(
         "job %s: resuming from epoch %d, batch %d", claim.job_id, state["epoch"], state["batch"]

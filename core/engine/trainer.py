@@ -29,6 +29,9 @@ from cornu.core.errors import NonFiniteLoss
 Tensors = list[Tensor]
 Targets = list[Tensor | None]
 
+STATE_FORMAT = 2
+"""The layout of `Trainer.capture()`'s state; a checkpoint of another cannot resume."""
+
 
 @dataclass
 class Head:
@@ -386,6 +389,7 @@ class Trainer:
         """The whole training state at a batch boundary (or an epoch's end): weights,
         optimizer, random generators, callbacks, and the position inside the epoch."""
         state: dict[str, Any] = {
+            "format": STATE_FORMAT,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "shuffle": self._generator.get_state()},

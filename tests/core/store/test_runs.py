@@ -7,12 +7,14 @@ import time
 import pytest
 
 from cornu.core.config import Settings
+from cornu.core.engine import dump_state
+from cornu.core.engine.trainer import STATE_FORMAT
 from cornu.core.errors import Conflict
 from cornu.core.ids import new_id
-from cornu.core.runner import Heartbeat
+from cornu.core.runner import Heartbeat, _resume_state
 from cornu.core.spec import JobSpec, JobStatus
 from cornu.core.store import Store, keys
-from cornu.core.store.runs import Controls
+from cornu.core.store.runs import Claim, Controls
 
 SPEC = JobSpec.model_validate(
     {
@@ -155,3 +157,26 @@ def test_the_heartbeat_keeps_the_lease_and_sees_a_cancel_between_renewals(
         time.sleep(0.01)
     polling.close()
     assert polling.stop_reason == "cancel" and time.monotonic() - asked < 1
+
+
+def test_a_checkpoint_of_an_older_state_format_restarts_the_job(store: Store) -> None:
+    """A worker of this version does not resume from what an older one wrote (another
+    layout of the state); it trains from the start and says so."""
+    owner, job_id = queued(store)
+
+    def taken_over(state: dict[str, object], epoch: int) -> Claim:
+        claim = store.runs.claim(job_id, "w1")
+        assert claim is not None
+        assert store.runs.commit_epoch(claim, epoch, 0.5, {"loss": 1.0}, dump_state(state), 0.5, 2)
+        assert store.runs.release(claim, "given back")
+        again = store.runs.claim(job_id, "w2")
+        assert again is not None and again.checkpoint_key
+        return again
+
+    outdated = taken_over({"model": {}, "epoch": 1, "batch": 0}, 1)  # format 1: no "format"
+    assert _resume_state(store, outdated) is None
+    assert [e.type for e in store.jobs.events(owner, job_id)][-1] == "checkpoint_outdated"
+    assert store.runs.release(outdated, "given back")
+    current = taken_over({"format": STATE_FORMAT, "model": {}, "epoch": 2, "batch": 0}, 2)
+    resumed = _resume_state(store, current)
+    assert resumed is not None and resumed["epoch"] == 2
