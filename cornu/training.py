@@ -148,8 +148,8 @@ class Trainer(Predictor):
         # the weights) is what the job starts from.
         self.stop_training = False
         runner.train_begin()
-        runner.epoch_begin(initial_epoch)
         fit["callbacks"] = [*service_callbacks, *self._schedules(client_callbacks, fit)]
+        runner.epoch_begin(initial_epoch)
         fit["client_callbacks"] = runner.holds_epochs
         spec = self._compiled_spec()
         fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
@@ -221,7 +221,8 @@ class Trainer(Predictor):
         if done.status.value != "succeeded":
             self._settled = job_id
             raise JobFailed(f"job {job_id} {done.status.value}: {done.error or 'cancelled'}")
-        self._settle()
+        weights.trained(job_id, self._job_spec, self._layers())  # what _settle would do
+        self._settled = job_id
         history = runner.history
         history.params = {**history.params, "job": job_id}
         rates = history.history.get("learning_rate")
@@ -291,7 +292,7 @@ class Trainer(Predictor):
                     raise ValueError(
                         "LearningRateScheduler needs an optimizer with a fixed learning_rate"
                     )
-                table = callback.table(float(rate), fit["epochs"])
+                table = callback.table(float(rate), fit["epochs"], fit["initial_epoch"])
                 callback._rates = table  # type: ignore[attr-defined]
                 out.append({"type": "LearningRateScheduler", "schedule": table})
         return out

@@ -200,16 +200,21 @@ class HasWeights:
 def layer_variables(layer: Layer) -> list[Variable]:
     """The layer's weights (none until a model that holds it knows its input shape)."""
     owner = layer._owner
-    if owner is None:
-        return []
-    summary = owner._summary_or_none()
-    if summary is None:
-        return []
-    row = next((r for r in summary.layers if r.name == layer.name), None)
-    if row is None:
-        return []
-    prefix = f"{layer.name}/"
-    return [Variable(layer, w.name.removeprefix(prefix), w.shape, w.trainable) for w in row.weights]
+    return [] if owner is None else model_variables(owner, [layer])[0]
+
+
+def model_variables(model: Model, layers: Sequence[Layer] | None = None) -> list[list[Variable]]:
+    """The weights of each of `layers` (the model's by default) as the model's summary
+    lists them (read once for all of them)."""
+    summary = model._summary_or_none()
+    rows = {} if summary is None else {r.name: r for r in summary.layers}
+    out = []
+    for layer in model._layers() if layers is None else layers:
+        row, prefix = rows.get(layer.name), f"{layer.name}/"
+        weights = [] if row is None else row.weights
+        out.append([Variable(layer, w.name.removeprefix(prefix), w.shape, w.trainable)
+                    for w in weights])  # fmt: skip
+    return out
 
 
 def _checked(path: str, shape: tuple[int, ...], value: Any) -> np.ndarray:
@@ -221,9 +226,11 @@ def _checked(path: str, shape: tuple[int, ...], value: Any) -> np.ndarray:
     return array
 
 
-def set_layer_weights(layer: Layer, weights: Sequence[Any]) -> None:
+def set_layer_weights(
+    layer: Layer, weights: Sequence[Any], variables: list[Variable] | None = None
+) -> None:
     """Keras's `layer.set_weights`: arrays in the layer's order and Keras's layouts."""
-    variables = layer_variables(layer)
+    variables = layer_variables(layer) if variables is None else variables
     if len(weights) != len(variables):
         raise ValueError(
             f"layer {layer.name!r} has {len(variables)} weights "
@@ -237,17 +244,20 @@ def set_layer_weights(layer: Layer, weights: Sequence[Any]) -> None:
 
 def set_model_weights(model: Model, weights: Sequence[Any]) -> None:
     """Keras's `model.set_weights`: every layer's weights, in the model's order."""
-    layers = [layer for layer in model._layers() if layer_variables(layer)]
-    expected = sum(len(layer_variables(layer)) for layer in layers)
+    held = [
+        (layer, variables)
+        for layer, variables in zip(model._layers(), model_variables(model), strict=True)
+        if variables
+    ]
+    expected = sum(len(variables) for _, variables in held)
     if len(weights) != expected:
         raise ValueError(
-            f"the model has {expected} weights in {len(layers)} layers; {len(weights)} were given"
+            f"the model has {expected} weights in {len(held)} layers; {len(weights)} were given"
         )
     start = 0
-    for layer in layers:
-        count = len(layer_variables(layer))
-        set_layer_weights(layer, weights[start : start + count])
-        start += count
+    for layer, variables in held:
+        set_layer_weights(layer, weights[start : start + len(variables)], variables)
+        start += len(variables)
 
 
 def initial_weights(model: Model, spec: dict[str, Any]) -> str | dict[str, str] | None:

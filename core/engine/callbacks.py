@@ -75,18 +75,12 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
-def maximises(monitor: str) -> bool:
-    """Keras's "auto" mode: accuracy-like metrics go up, losses and errors go down."""
-    name = monitor.removeprefix("val_")
-    return any(word in name for word in ("acc", "auc", "precision", "recall", "fmeasure"))
-
-
 class EarlyStopping(Callback):
     """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
 
     def __init__(self, s: spec.EarlyStopping) -> None:
         self.spec = s
-        self.maximise = s.mode == "max" or (s.mode == "auto" and maximises(s.monitor))
+        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
 
     def on_train_begin(self) -> None:
         self.wait = 0
@@ -138,7 +132,7 @@ class ReduceLROnPlateau(Callback):
 
     def __init__(self, s: spec.ReduceLROnPlateau) -> None:
         self.spec = s
-        self.maximise = s.mode == "max" or (s.mode == "auto" and maximises(s.monitor))
+        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
 
     def on_train_begin(self) -> None:
         self.best = -math.inf if self.maximise else math.inf
@@ -184,7 +178,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, s: spec.ModelCheckpoint) -> None:
         self.spec = s
-        self.maximise = s.mode == "max" or (s.mode == "auto" and maximises(s.monitor))
+        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
 
     def on_train_begin(self) -> None:
         default = -math.inf if self.maximise else math.inf

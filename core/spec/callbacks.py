@@ -96,3 +96,15 @@ AnyCallback = Annotated[
     Field(discriminator="type"),
     BeforeValidator(keras_object),
 ]
+
+
+# The metrics Keras's "auto" mode expects to rise (their `_direction` is "up"), by name.
+_RISING = ("acc", "auc", "precision", "recall", "f1", "fbeta", "fmeasure", "io_u", "r2",
+           "cosine_similarity", "correlation")  # fmt: skip
+
+
+def maximises(monitor: str) -> bool:
+    """Keras's "auto" mode (keras/src/callbacks/monitor_callback.py, each metric's
+    `_direction`): accuracy-like metrics rise; losses and errors fall."""
+    name = monitor.removeprefix("val_")
+    return any(word in name for word in _RISING)

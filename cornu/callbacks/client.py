@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from cornu.core.spec.callbacks import maximises
+
 Logs = dict[str, Any]
 
 
@@ -293,11 +295,7 @@ class ModelCheckpoint(Callback):
                 "The filepath provided must end in `.keras` (Keras model format). "
                 f"Received: filepath={self.filepath}"
             )
-        name = monitor.removeprefix("val_")
-        maximise = mode == "max" or (
-            mode == "auto"
-            and any(word in name for word in ("acc", "auc", "precision", "recall", "f1"))
-        )
+        maximise = mode == "max" or (mode == "auto" and maximises(monitor))
         self._better = (lambda a, b: a > b) if maximise else (lambda a, b: a < b)
         self.best = initial_value_threshold
 
@@ -344,10 +342,12 @@ class LearningRateScheduler(Callback):
         super().__init__()
         self.schedule, self.verbose = schedule, verbose
 
-    def table(self, learning_rate: float, epochs: int) -> list[float]:
-        rates: list[float] = []
+    def table(self, learning_rate: float, epochs: int, initial_epoch: int = 0) -> list[float]:
+        """Each epoch's rate, by epoch index; a fit from `initial_epoch` calls the
+        schedule from there (the epochs before it keep `learning_rate`, unused)."""
         current = float(np.float32(learning_rate))
-        for epoch in range(epochs):
+        rates: list[float] = [current] * initial_epoch
+        for epoch in range(initial_epoch, epochs):
             try:
                 value = self.schedule(epoch, current)
             except TypeError:  # Keras's older form: schedule(epoch)

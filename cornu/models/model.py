@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cornu import connection, weights
-from cornu.core.errors import NotSupported, SpecError
+from cornu.core.errors import NotSupported
 from cornu.core.spec import ModelSummary
 from cornu.core.spec.layers.merging import MERGING
 from cornu.graph import functional_spec, graph_inputs, graph_layers, topological
@@ -107,6 +107,11 @@ class Model(Trainer, HasWeights):
 
     def _symbolic(self) -> None:
         """Its layers' inputs and outputs are known: it was built from tensors."""
+
+    @property
+    def built(self) -> bool:
+        """A functional model is built: it was made from tensors of known shapes."""
+        return True
 
     @property
     def layers(self) -> list[Any]:
@@ -208,7 +213,7 @@ class Model(Trainer, HasWeights):
 
     @property
     def weights(self) -> list[Variable]:
-        return [w for layer in self._layers() for w in weights.layer_variables(layer)]
+        return [w for variables in weights.model_variables(self) for w in variables]
 
     def set_weights(self, values: Sequence[Any]) -> None:
         """Keras's `set_weights`: the next fit, predict, evaluate or save uses them."""
@@ -234,12 +239,7 @@ class Model(Trainer, HasWeights):
 
     def _summary_or_none(self) -> ModelSummary | None:
         """The service's summary, or None for a model that does not know its input shape."""
-        try:
-            return self._summary()
-        except SpecError as exc:
-            if "input_shape" in exc.detail and "no data" in exc.detail:
-                return None
-            raise
+        return self._summary() if self.built else None
 
     def summary(self, line_length: Any = None, positions: Any = None, print_fn: Any = None,
                 expand_nested: bool = False, show_trainable: bool = False,

@@ -267,6 +267,7 @@ class Unbatch(Node):
 
     def new_epoch(self) -> None:
         self.parent.new_epoch()
+        self._starts = None  # a reshuffled parent has its batches in another order
 
     def content(self) -> Content | None:
         inner = self.parent.content()

@@ -191,7 +191,7 @@ def model_to_dot(
         spec = parse(model)
         if getattr(spec, "input_shape", ()) is None:
             raise ValueError(NOT_BUILT + " (Cornu: give the first layer an input_shape.)")
-        summary = model.client.summary(model.model_spec())
+        summary = model._summary()
     options = {
         "show_shapes": show_shapes,
         "show_dtype": show_dtype,

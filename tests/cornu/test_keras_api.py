@@ -306,6 +306,12 @@ def test_learning_rate_scheduler_gives_keras_s_rates_and_trains_with_them(
     np.testing.assert_allclose(trained, keras_trained, rtol=1e-5)  # the steps took those rates
 
 
+def test_a_scheduler_from_initial_epoch_starts_its_schedule_there() -> None:
+    halving = keras.callbacks.LearningRateScheduler(lambda epoch, lr: lr * 0.5)
+    # Keras calls schedule(2, 1.0) at epoch 2 first; epochs 0 and 1 are not trained.
+    assert halving.table(1.0, 4, initial_epoch=2) == [1.0, 1.0, 0.5, 0.25]
+
+
 def test_csv_logger_and_tensorboard_write_their_files_here(
     connected: cornu.Client, worker: Service, tmp_path: Path
 ) -> None:

@@ -296,6 +296,10 @@ def test_array_dataset_chained_operations() -> None:
         ds.unbatch().batch(0)
     with pytest.raises(ValueError, match="single samples"):
         samples.unbatch()
+    reshuffled = ArrayDataset(np.arange(10), batch_size=3).shuffle(4).unbatch()
+    for _ in range(6):  # batches of 3, 3, 3 and 1 in a new order each epoch
+        assert sorted(int(reshuffled[i]) for i in range(len(reshuffled))) == list(range(10))
+        reshuffled.on_epoch_end()
 
 
 def test_array_dataset_shuffles_each_epoch_from_its_seed() -> None:
