@@ -29,6 +29,7 @@ from cornu.core.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
     SpecError,
+    Unauthorized,
 )
 from cornu.core.spec import (
     Dataset,
@@ -326,4 +327,9 @@ def raise_for_problem(response: httpx.Response) -> None:
         raise SpecError(items or detail)
     if cls is CornuError:
         detail = f"HTTP {response.status_code}: {detail}"
+    if cls is Unauthorized:
+        detail += (
+            " (the SDK sends cornu.connect(url, api_key)'s key, else CORNU_API_KEY, else the "
+            "key `cornu up` wrote to $CORNU_HOME/api_key)"
+        )
     raise cls(detail)

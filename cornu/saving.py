@@ -144,6 +144,7 @@ def load_model(filepath: str | Path, custom_objects: Any = None, compile: bool =
         from cornu.optimizers import optimizer_object
 
         model.optimizer = optimizer_object(saved.compile.get("optimizer"))
+        model.loss = saved.compile.get("loss")
     return model
 
 

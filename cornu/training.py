@@ -82,6 +82,15 @@ class Trainer(Predictor):
         return {**self._compile, "optimizer": jsonable(self.optimizer)}
 
     @property
+    def metrics_names(self) -> list[str]:
+        """Keras 3's names: `["loss"]`, and `"compile_metrics"` for all compiled metrics
+        together (Keras 3 no longer lists them one by one; evaluate's `return_dict=True`
+        names each)."""
+        compiled = self._compile or {}
+        has_metrics = bool(compiled.get("metrics") or compiled.get("weighted_metrics"))
+        return ["loss", "compile_metrics"] if has_metrics else ["loss"]
+
+    @property
     def compiled(self) -> bool:
         return self._compile is not None
 

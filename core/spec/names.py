@@ -18,7 +18,8 @@ def unknown_name(kind: str, name: object, valid: Iterable[str]) -> str:
         close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
         if close:
             message += f"; did you mean {lowered[close[0]]!r}?"
-    return f"{message} (valid {kind}s: {', '.join(choices)})"
+    plural = kind + ("es" if kind.endswith("s") else "s")  # losses, metrics
+    return f"{message} (valid {plural}: {', '.join(choices)})"
 
 
 def canonical(name: str, valid: Iterable[str]) -> str | None:

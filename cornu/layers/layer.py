@@ -147,8 +147,12 @@ class Layer(HasWeights):
         return spec
 
     def get_config(self) -> dict[str, Any]:
-        """Keras's `get_config()`: the arguments that rebuild the layer."""
-        return {"name": self._name, "trainable": self._trainable, **self.config}
+        """Keras's `get_config()`: every argument (those not given at their defaults, in
+        the service's forms), which rebuild the layer."""
+        defaults = parse_layer(self.spec()).model_dump(mode="json", exclude={"type", "name"})
+        if defaults.get("input_shape") is None:
+            defaults.pop("input_shape", None)  # Keras's config has no input shape unless given
+        return {**defaults, "name": self._name, "trainable": self._trainable, **self.config}
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Layer:
@@ -180,7 +184,10 @@ class Layer(HasWeights):
             return self.config[name]
         from cornu.core.spec.keras_files.layout import own_weights
 
-        if name in own_weights(parse_layer(self.spec())):  # (no other name asks the service)
+        parsed = parse_layer(self.spec())
+        if name in type(parsed).model_fields:  # an argument left at its default
+            return getattr(parsed, name)
+        if name in own_weights(parsed):  # (no other name asks the service)
             for variable in self.weights:
                 if variable.name == name:
                     return variable

@@ -69,7 +69,7 @@ DATASETS = (
 
 
 def write_keras_cache(
-    root: Path, *, train: int = 512, test: int = 128, only: tuple[str, ...] = DATASETS
+    root: Path | str, *, train: int = 512, test: int = 128, only: tuple[str, ...] = DATASETS
 ) -> None:
     """Write the built-in data sets' cache files (all, or those named in `only`) under
     `root / "datasets"`.
@@ -78,6 +78,7 @@ def write_keras_cache(
     and `test` samples (CIFAR-10's training set excepted: see the module docstring).
     Contents are random but the same on every call with the same arguments.
     """
+    root = Path(root)
     datasets = root / "datasets"
     datasets.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)

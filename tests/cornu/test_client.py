@@ -46,7 +46,7 @@ def test_errors_arrive_as_cornu_errors(client: cornu.Client, api_url: str) -> No
     assert info.value.errors[0].loc == ("data", "y")
     with pytest.raises(cornu.NotFound, match="no job 'job_x'"):
         client.job("job_x")
-    with pytest.raises(cornu.Unauthorized):
+    with pytest.raises(cornu.Unauthorized, match="else CORNU_API_KEY"):
         cornu.Client(api_url, "cornu_wrong").job("job_x")
 
 

@@ -119,6 +119,7 @@ def test_a_model_keras_saved_loads_predicts_and_trains_on_the_service(
     theirs.save(tmp_path / "keras.keras")
 
     loaded = keras.models.load_model(tmp_path / "keras.keras")
+    assert loaded.loss == "sparse_categorical_crossentropy"
     for mine, keras_s in zip(loaded.get_weights(), theirs.get_weights(), strict=True):
         np.testing.assert_array_equal(mine, keras_s)
     np.testing.assert_allclose(

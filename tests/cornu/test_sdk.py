@@ -157,6 +157,12 @@ def test_bad_arguments_fail_at_once_as_in_keras() -> None:
     with pytest.raises(cornu.SpecError):
         attention(query, query, use_causal_mask="often")
     assert "use_causal_mask" not in attention.config  # a refused call changes nothing
+    dense = layers.Dense(3)  # Keras's attributes and config hold every argument
+    assert dense.use_bias is True and dense.get_config()["kernel_initializer"]
+    assert layers.Dense.from_config(dense.get_config()).get_config() == dense.get_config()
+    assert model.metrics_names == ["loss"]  # Keras 3: compile's metrics as one entry
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    assert model.metrics_names == ["loss", "compile_metrics"]
 
 
 def test_a_failed_job_raises_with_its_reason(connected: cornu.Client, worker: Service) -> None:
