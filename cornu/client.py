@@ -45,7 +45,6 @@ from cornu.progress import upload_progress
 from cornu.settings import client_settings
 from cornu.uploads import NpyStream
 
-DEFAULT_URL = "http://127.0.0.1:8000"
 NPY_MEDIA_TYPE = "application/octet-stream"
 
 

@@ -21,10 +21,6 @@ _NUMPY_NAMES = {
     "convert_to_tensor": "asarray",
     "convert_to_numpy": "asarray",
     "cast": "asarray",
-    "power": "power",
-    "relu": None,
-    "sigmoid": None,
-    "softmax": None,
 }
 
 

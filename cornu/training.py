@@ -242,9 +242,8 @@ class Trainer(Predictor):
 
     def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,
                       epochs: int = 1, **kwargs: Any) -> History | RemoteJob:  # fmt: skip
-        """Keras 2's `fit_generator`: `fit` on a generator or PyDataset."""
-        kwargs.pop("workers", None), kwargs.pop("use_multiprocessing", None)
-        kwargs.pop("max_queue_size", None)
+        """Keras 2's `fit_generator`: `fit` on a generator or PyDataset (its `workers`,
+        `use_multiprocessing` and `max_queue_size` are taken and left alone by fit)."""
         return self.fit(generator, steps_per_epoch=steps_per_epoch, epochs=epochs, **kwargs)
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,

@@ -10,10 +10,9 @@ from cornu.objects import family
 POSITIONAL: dict[str, tuple[str, ...]] = {
     "EarlyStopping": ("monitor", "min_delta", "patience"),
     "ReduceLROnPlateau": ("monitor", "factor", "patience"),
-    "ModelCheckpoint": ("filepath", "monitor"),
 }
-# The service's callbacks the SDK makes by name alone (ModelCheckpoint has more below;
-# LearningRateScheduler is the SDK's own, which turns a function into the service's table).
+# The service's callbacks the SDK makes by name alone (LearningRateScheduler is the SDK's
+# own, which turns a function into the service's table).
 _PLAIN = ["EarlyStopping", "ReduceLROnPlateau", "TerminateOnNaN"]
 _CLASSES = family({name: POSITIONAL.get(name, ()) for name in _PLAIN}, __name__)
 EarlyStopping = _CLASSES["EarlyStopping"]

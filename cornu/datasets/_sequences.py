@@ -45,3 +45,16 @@ def limit_vocabulary(
     if oov_char is not None:
         return [[w if skip_top <= w < num_words else oov_char for w in x] for x in sequences]
     return [[w for w in x if skip_top <= w < num_words] for x in sequences]
+
+
+def read_word_index(fname: str, origin: str, file_hash: str) -> dict[str, int]:
+    """A data set's word index (`{"word": rank}`), from Keras's cache or downloaded there
+    (`cornu.utils.file_utils.DownloadError` when neither is possible)."""
+    import json
+
+    from cornu.utils.file_utils import get_file
+
+    path = get_file(fname=fname, origin=origin, file_hash=file_hash)
+    with open(path, encoding="utf-8") as f:
+        index: dict[str, int] = json.load(f)
+    return index

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
-from cornu.datasets._sequences import index_words, limit_vocabulary, remove_long_seq
+from cornu.datasets._sequences import (
+    index_words,
+    limit_vocabulary,
+    read_word_index,
+    remove_long_seq,
+)
 from cornu.datasets._splits import Splits
 from cornu.datasets._unpickle import load_npz
 from cornu.utils.file_utils import get_file
@@ -91,7 +95,4 @@ def get_word_index(path: str = "imdb_word_index.json") -> dict[str, int]:
     Raises `cornu.utils.file_utils.DownloadError` when the file is not cached and cannot
     be downloaded.
     """
-    path = get_file(fname=path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
-    with open(path, encoding="utf-8") as f:
-        index: dict[str, int] = json.load(f)
-    return index
+    return read_word_index(path, WORD_INDEX_ORIGIN, WORD_INDEX_HASH)

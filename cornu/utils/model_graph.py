@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from cornu.core.spec import FunctionalSpec, ModelSpec, ModelSummary, SequentialSpec, spec_error
 from cornu.core.spec.model import split_ref
 from cornu.core.spec.names import layer_names
+from cornu.display import shape_text
 
 _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 
@@ -47,13 +48,6 @@ class Graph:
     def add_edge(self, source: str, target: str) -> None:
         if (source, target) not in self.edges:
             self.edges.append((source, target))
-
-
-def shape_text(shape: Any) -> str:
-    """Keras's `f"{shape}"` of a shape with its batch axis: `(None, 32)`, or a list."""
-    if shape and isinstance(shape[0], list | tuple):
-        return "[" + ", ".join(shape_text(s) for s in shape) + "]"
-    return str((None, *shape))
 
 
 def _activation(layer: Any) -> str | None:
