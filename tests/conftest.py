@@ -30,6 +30,10 @@ from cornu.core.embedded import (
 )
 from cornu.core.store import Store
 
+# Keras 3.15.1 is the reference (a dev dependency) and runs on torch, the one backend
+# installed: set before any test imports it.
+os.environ["KERAS_BACKEND"] = "torch"
+
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 # Small on purpose: the 413 tests upload just past it.

@@ -89,6 +89,9 @@ def test_the_sdk_imports_beside_a_users_own_core_and_api(sdk_python: Path, tmp_p
         "models.Sequential([layers.Dense(2, input_shape=(3,))]).model_spec();"
         "heavy = [m for m in ('torch', 'redis', 'celery', 'fastapi') if m in sys.modules];"
         "assert not heavy, heavy;"
+        "import importlib.util;"  # the install itself brought none of them
+        "installed = [m for m in ('torch', 'redis', 'celery') if importlib.util.find_spec(m)];"
+        "assert not installed, installed;"
         "print('ok')"
     )
     result = subprocess.run(

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import safetensors.numpy
 
 from tests.conftest import Stack
 from tests.helpers import mlp_spec, upload, wait_for_job
@@ -54,7 +55,11 @@ def test_a_job_waits_between_epochs_for_the_clients_callbacks(
     job = wait_for_job(http, job_id)
     assert job["status"] == "succeeded" and job["epoch"] == 3
     assert len(http.get(f"/v1/jobs/{job_id}/metrics").json()["history"]["loss"]) == 3
-    assert http.get(f"/v1/jobs/{job_id}/weights").status_code == 200
+    weights = safetensors.numpy.load(http.get(f"/v1/jobs/{job_id}/weights").content)
+    assert {name: w.shape for name, w in weights.items()} == {
+        "dense/kernel": (8, 16), "dense/bias": (16,), "dense_1/kernel": (16, 4),
+        "dense_1/bias": (4,),
+    }  # fmt: skip
     kinds = [e["type"] for e in http.get(f"/v1/jobs/{job_id}/events").json()["events"]]
     assert "stop_training_requested" in kinds and kinds[-1] == "succeeded"
     late = http.post(f"/v1/jobs/{job_id}/epochs/3/ack")

@@ -117,3 +117,17 @@ def test_program(
     assert report.exists(), f"{program.name} wrote no report; its output ends:\n{tail(output)}"
     expected = {k: v for k, v in reference[program.name].items() if k not in RUN_FACTS}
     assert json.loads(report.read_text()) == expected
+
+
+def test_the_corpus_covers_what_issue_8_asks(reference: dict[str, dict[str, object]]) -> None:
+    """At least 60 programs from each kind of public source, each with its origin and,
+    when it must run, Keras's own reference."""
+    assert len(PROGRAMS) >= 60
+    origins = {p.path.stem.split("_", 1)[0] for p in PROGRAMS}
+    assert {"book1", "book2", "issue", "keras", "kerasio"} <= origins
+    for program in PROGRAMS:
+        assert program.source.startswith("https://"), program.name
+        if program.kind == "declarative":
+            assert program.name in reference, f"{program.name} has no Keras reference"
+    declarative = [p for p in PROGRAMS if p.kind == "declarative"]
+    assert len(declarative) >= 0.9 * len(PROGRAMS)

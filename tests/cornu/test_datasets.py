@@ -19,7 +19,6 @@ import builtins
 import functools
 import hashlib
 import http.server
-import importlib.util
 import inspect
 import io
 import json
@@ -50,10 +49,6 @@ from tests.compat.keras_cache import write_keras_cache
 ROOT = Path(__file__).resolve().parents[2]
 CORNU_OFFLINE = ROOT / "tests" / "compat" / "keras_offline" / "cornu_sdk"
 KERAS_TIMEOUT_S = 300
-
-requires_keras = pytest.mark.skipif(
-    importlib.util.find_spec("keras") is None, reason="Keras 3.15.1 (the reference) is absent"
-)
 
 
 # --- What each loader downloads ---------------------------------------------------------
@@ -430,8 +425,6 @@ def keras_results(
     keras_cache: Path, server: FileServer, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """What Keras 3.15.1 returns for every case, and where its get_file puts files."""
-    if importlib.util.find_spec("keras") is None:
-        pytest.skip("Keras 3.15.1 (the reference) is absent")
     work = tmp_path_factory.mktemp("keras-run")
     data = server.root / "files" / "data.bin"
     spec = {
@@ -485,7 +478,6 @@ def cached(monkeypatch: pytest.MonkeyPatch, keras_cache: Path, served: FileServe
 # --- 1. Loaders against Keras, from the cache --------------------------------------------
 
 
-@requires_keras
 @pytest.mark.parametrize("case_id", list(CASE))
 def test_loader_returns_what_keras_returns(
     case_id: str, cached: FileServer, reference: dict[str, Any]
@@ -505,7 +497,6 @@ def bare_signature(function: Callable[..., Any]) -> str:
     )
 
 
-@requires_keras
 def test_the_modules_names_signatures_and_defaults_are_keras(
     keras_results: dict[str, Any],
 ) -> None:
@@ -534,7 +525,6 @@ def test_importing_datasets_imports_neither_torch_nor_keras() -> None:
 # --- 2. Downloads, for real ------------------------------------------------------------
 
 
-@requires_keras
 @pytest.mark.parametrize("case_id", DOWNLOADS)
 def test_first_call_downloads_the_second_reads_the_cache(
     case_id: str,
@@ -740,7 +730,6 @@ def test_the_compat_switch_lets_cornu_read_the_fake_cache_offline(keras_cache: P
 # --- 3. get_file on its own ----------------------------------------------------------------
 
 
-@requires_keras
 @pytest.mark.parametrize("case_id", list(GET_FILE_CASES))
 def test_get_file_leaves_what_keras_leaves(
     case_id: str, served: FileServer, keras_results: dict[str, Any], tmp_path: Path
@@ -759,7 +748,6 @@ def test_get_file_leaves_what_keras_leaves(
     assert tree(cache_dir) == keras_results["get_file_trees"][case_id]
 
 
-@requires_keras
 def test_validate_file_agrees_with_keras(served: FileServer, keras_results: dict[str, Any]) -> None:
     data = served.root / "files" / "data.bin"
     ours = [validate_file(data, hash_named(which), algorithm=alg) for alg, which in VALIDATE_CASES]

@@ -22,7 +22,8 @@ from tests.conftest import start_api
 ROOT = Path(__file__).resolve().parent.parent.parent
 PROGRAMS = ROOT / "tests" / "compat" / "programs"
 OFFLINE = ROOT / "tests" / "compat" / "keras_offline" / "cornu_sdk"
-MEMORY_RATIO = 1.5  # the SDK's peak memory over the user's arrays
+MEMORY_RATIO = 1.35  # peak over the user's arrays: the issue allows 1.5; 1.16 and 1.22 measured,
+# and a second float32 copy of IMDB's x_train (1.41×) would fail
 
 # What the corpus changed for test time, put back as the book has it (each must be found).
 BOOK_SIZES = {
