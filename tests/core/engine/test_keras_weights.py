@@ -17,7 +17,7 @@ from cornu.core.engine.model import Model, keras_slots
 from cornu.core.errors import SpecError
 from cornu.core.spec.keras_config import model_spec, to_keras
 from cornu.core.spec.keras_files import weight_names
-from tests.core.spec.test_keras_config import ZOO, keras_or_skip, shapes_of, spec_of
+from tests.core.spec.keras_zoo import ZOO, keras_or_skip, shapes_of, spec_of
 
 os.environ["KERAS_BACKEND"] = "torch"  # Keras reads it once, at its first import
 
