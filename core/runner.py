@@ -191,9 +191,20 @@ class Guard(Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
         self.run.commit_epoch(self.trainer, epoch, time.perf_counter() - self._epoch_started, logs)
         self._last_checkpoint = time.monotonic()
+        self._pass_on_messages()
         last = epoch + 1 >= self.run.claim.spec.fit.epochs
         if self._client_attached and not last and not self.trainer.stop_training:
             self._wait_for_client(epoch + 1)
+
+    def on_train_end(self) -> None:
+        self._pass_on_messages()
+
+    def _pass_on_messages(self) -> None:
+        """What callbacks said (Keras prints it), as `message` events the client shows."""
+        for text in self.trainer.messages:
+            with contextlib.suppress(*UNAVAILABLE):  # a lost message is no loss
+                self.run.store.runs.note(self.run.claim.job_id, "message", text=text)
+        self.trainer.messages.clear()
 
     def _wait_for_client(self, epoch: int) -> None:
         """Keras calls callbacks between epochs: the client's run in its own process, so

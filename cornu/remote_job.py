@@ -89,6 +89,9 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
                 shown = data["epoch"]
                 _between_epochs(model, client, job_id, data["epoch"], epochs, logs, callbacks,
                                 stopping, stop)  # fmt: skip
+            elif event.event == "message":  # what a service callback says, as Keras prints it
+                if level:
+                    bar.message(data.get("text", ""))
             elif event.event in ("failed", "cancelled", "client_detached"):
                 reason = data.get("reason")
                 bar.message(f"job {event.event}" + (f": {reason}" if reason else ""))

@@ -112,7 +112,15 @@ class EarlyStopping(Callback):
             self.trainer.stop_training = True
 
     def on_train_end(self) -> None:
+        verbose = self.spec.verbose > 0  # Keras's messages (keras/src/callbacks/early_stopping.py)
+        if self.stopped_epoch > 0 and verbose:
+            self.trainer.messages.append(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.spec.restore_best_weights and self.best_weights is not None:
+            if verbose:
+                self.trainer.messages.append(
+                    "Restoring model weights from the end of the best epoch: "
+                    f"{self.best_epoch + 1}."
+                )
             self.trainer.set_weights(self.best_weights)
 
     _STATE = ("wait", "stopped_epoch", "best", "best_weights", "best_epoch")
@@ -159,9 +167,13 @@ class ReduceLROnPlateau(Callback):
             if self.wait >= self.spec.patience:
                 old = optimizer.learning_rate
                 if old > self.spec.min_lr:
-                    optimizer.learning_rate = max(old * self.spec.factor, self.spec.min_lr)
+                    optimizer.learning_rate = new = max(old * self.spec.factor, self.spec.min_lr)
                     self.cooldown_counter = self.spec.cooldown
                     self.wait = 0
+                    if self.spec.verbose > 0:  # Keras's message
+                        self.trainer.messages.append(
+                            f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}."
+                        )
 
     _STATE = ("best", "wait", "cooldown_counter")
 

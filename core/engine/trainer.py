@@ -168,6 +168,8 @@ class Trainer:
         self.autocast = autocast
         self.stop_training = False
         self.stop_reason: str | None = None
+        # What callbacks with `verbose` say (Keras prints it); the runner passes it on.
+        self.messages: list[str] = []
         self.steps = 0
         # Outputs whose cross-entropy is computed from the head's logits.
         self.fused = frozenset(

@@ -128,13 +128,22 @@ def test_evaluate_predict_summary_and_weights(
     assert again.count_params() == model.count_params() == 25_450
 
 
-def test_callbacks_run_on_the_service(connected: cornu.Client, worker: Service) -> None:
+def test_callbacks_run_on_the_service(
+    connected: cornu.Client, worker: Service, capsys: pytest.CaptureFixture[str]
+) -> None:
     x, y = mnist_like(64, seed=3)
     model = models.Sequential([layers.Dense(10, activation="softmax", input_shape=(784,))])
     model.compile(optimizer=optimizers.SGD(0.01), loss="categorical_crossentropy")
     stop = callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1)
     history = model.fit(x, y, epochs=20, callbacks=[stop], verbose=0)
     assert len(history.history["loss"]) == 2  # no epoch improves the loss by 10: patience 1
+    assert capsys.readouterr().out == ""  # verbose 0: nothing
+    stop = callbacks.EarlyStopping(monitor="loss", min_delta=10.0, patience=1, verbose=1)
+    slower = callbacks.ReduceLROnPlateau(monitor="loss", min_delta=10.0, patience=1, verbose=1)
+    model.fit(x, y, epochs=20, callbacks=[stop, slower], verbose=2)
+    out = capsys.readouterr().out  # what Keras prints for them, from the service
+    assert "Epoch 2: ReduceLROnPlateau reducing learning rate to 0.001" in out
+    assert "Epoch 2: early stopping" in out
 
 
 def test_bad_arguments_fail_at_once_as_in_keras() -> None:
