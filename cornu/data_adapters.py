@@ -129,8 +129,7 @@ class _Epoch:
             raise MemoryError(
                 f"the batches drawn for one epoch hold more than {self.limit} bytes "
                 "(CORNU_MAX_DRAWN_BYTES): give fit a steps_per_epoch, draw smaller batches, "
-                "or pass arrays (a timeseries_dataset_from_array or image dataset sends "
-                "its arrays once)"
+                "or raise the limit where memory allows"
             )
         self.batches.append(batch)
 
@@ -223,7 +222,11 @@ def draw(
     """
     send = send or (lambda batch: batch)
     limit = client_settings().max_drawn_bytes
-    fixed = getattr(data, "as_arrays", lambda: None)()
+    fixed = None
+    # A dataset that can give all its arrays at once (not PyDataset's default None).
+    has_arrays = hasattr(data, "as_arrays") and _overrides(data, "as_arrays")
+    if has_arrays and _estimated_bytes(data) <= limit:
+        fixed = data.as_arrays()  # all its samples at once (decoded, windowed): bounded
     if fixed is not None:
         x, y, sample_weight = fixed
         size = int(getattr(data, "batch_size", None) or 32)  # None: single samples
@@ -237,6 +240,18 @@ def draw(
     if hasattr(data, "__getitem__") and hasattr(data, "__len__"):
         return _draw_dataset(data, epochs, steps_per_epoch, shuffle, limit, send)
     return _draw_iterable(data, epochs, steps_per_epoch, limit, what, send)
+
+
+def _estimated_bytes(data: Any) -> int:
+    """A dataset's size in memory as arrays: its first batch's bytes times its batches."""
+    if not (hasattr(data, "__getitem__") and hasattr(data, "__len__")):
+        return 0
+    try:
+        count = len(data)
+    except TypeError:  # endless
+        return 0
+    batch = unpack(data[0]) if count else Batch(None)
+    return count * (_nbytes(batch.x) + _nbytes(batch.y) + _nbytes(batch.sample_weight))
 
 
 _RAN_OUT = (

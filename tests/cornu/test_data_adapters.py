@@ -147,6 +147,18 @@ def test_datasets_of_arrays_send_their_arrays() -> None:
     assert drawn.epochs[0].x.shape == (46, 5, 2)
 
 
+def test_a_dataset_of_arrays_past_the_limit_is_drawn_in_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    series = np.arange(2000, dtype=np.float32).reshape(1000, 2)
+    windows = timeseries_dataset_from_array(series, None, sequence_length=50, batch_size=10)
+    monkeypatch.setenv("CORNU_MAX_DRAWN_BYTES", "20000")  # all windows: 951 × 50 × 2 × 4 bytes
+    with pytest.raises(MemoryError, match="CORNU_MAX_DRAWN_BYTES"):
+        draw(windows, epochs=1, steps_per_epoch=None, shuffle=False)
+    drawn = draw(windows, epochs=2, steps_per_epoch=3, shuffle=False)  # 12 kB an epoch
+    assert [e.x.shape for e in drawn.epochs] == [(30, 50, 2), (30, 50, 2)]
+
+
 def test_what_keras_takes_as_arrays_and_batches() -> None:
     assert is_arrays(np.zeros(3)) and is_arrays([np.zeros(3), np.zeros(3)])
     assert is_arrays({"a": np.zeros(3)}) and is_arrays([[1, 2], [3, 4]])
