@@ -112,6 +112,8 @@ def submit_job(
         raise
     if idempotency_key is not None:
         store.idempotency.complete(tenant, IDEMPOTENCY_SCOPE, idempotency_key, fingerprint, job.id)
+    for text in spec.model.warnings():  # what Keras would warn about while reading the model
+        store.runs.note(job.id, "warning", text=text)
     if (
         run_inline is not None
         and spec.fit.epochs == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from typing import Any
 
 from cornu.callbacks.client import History
@@ -92,6 +93,8 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
             elif event.event == "message":  # what a service callback says, as Keras prints it
                 if level:
                     bar.message(data.get("text", ""))
+            elif event.event == "warning":  # what Keras warns about while reading the model
+                warnings.warn(data.get("text", ""), UserWarning, stacklevel=2)
             elif event.event in ("failed", "cancelled", "client_detached"):
                 reason = data.get("reason")
                 bar.message(f"job {event.event}" + (f": {reason}" if reason else ""))

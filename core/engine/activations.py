@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from cornu.core.errors import SpecError
+from cornu.core.spec import registry
 from cornu.core.spec.names import unknown_name
 
 Activation = Callable[[Tensor], Tensor]
@@ -57,6 +58,6 @@ def get(name: str | None) -> Activation:
     if name is None:
         return linear
     try:
-        return ACTIVATIONS[name]
+        return ACTIVATIONS[registry.resolve("activations", name)]
     except KeyError:
         raise SpecError(unknown_name("activation", name, ACTIVATIONS)) from None

@@ -40,6 +40,13 @@ def _make(layer_spec: LayerSpec, shape: Shapes, where: str, loc: tuple[str | int
         raise SpecError(f"{where}: input {_fmt(shape)}: {exc}", loc=loc) from None
     except SpecError as exc:
         raise SpecError([ErrorItem(loc, f"{where}: {e.msg}") for e in exc.errors]) from None
+    except (TypeError, ValueError, OverflowError, RuntimeError) as exc:
+        # torch refusing the sizes the arguments ask for (a dimension past 2**63, …)
+        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise SpecError(
+            f"{where}: cannot be built on input {_fmt(shape)} with these arguments ({detail})",
+            loc=loc,
+        ) from None
 
 
 # A dimension of unknown size (None) that no data gives takes one of these sizes: two
@@ -101,12 +108,7 @@ def _sequential(
     for index, (layer_spec, name) in enumerate(zip(layer_specs, names, strict=True)):
         where = f"layer {index + offset} {name!r} ({layer_spec.type})"
         loc = ("model", "layers", index + offset)
-        if index > 0 and layer_spec.input_shape is not None and layer_spec.input_shape != current:
-            raise SpecError(
-                f"{where}: declares input_shape {_fmt(layer_spec.input_shape)} but the "
-                f"previous layer outputs {_fmt(current)}; only the first layer names its input",
-                loc=loc,
-            )
+        # A later layer's input_shape is ignored, as Keras ignores it (the spec notes it).
         layer = _make(layer_spec, current, where, loc)
         if layer.multiple_inputs:
             raise SpecError(f"{where}: takes several inputs; use a functional model", loc=loc)

@@ -52,6 +52,7 @@ def summarize(model: Any) -> ModelSummary:
         total_params=total,
         trainable_params=trainable,
         non_trainable_params=total - trainable,
+        warnings=spec.warnings(),
     )
 
 

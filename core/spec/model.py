@@ -15,20 +15,42 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers import AnyLayer, LayerName, LayerSpec, Shape
 from cornu.core.spec.layers.core import Input
+from cornu.core.spec.names import layer_names
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SequentialSpec(_Strict):
+class _Model(_Strict):
+    """What both model forms share: the notes made while reading them."""
+
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    def named_layers(self) -> list[tuple[str, LayerSpec]]:
+        raise NotImplementedError
+
+    def warnings(self) -> list[str]:
+        """What was ignored or mapped while reading the model, as Keras would warn about it:
+        arguments an older Keras wrote (in Keras's JSON), deprecated forms, an `input_shape`
+        given to a layer after the first."""
+        out = list(self._notes)
+        for name, layer in self.named_layers():
+            out += [f"layer '{name}' ({layer.type}): {note}" for note in layer.notes]
+        return out
+
+
+class SequentialSpec(_Model):
     """`keras.Sequential`: a plain stack; each layer takes the previous layer's output."""
 
     type: Literal["sequential"] = "sequential"
@@ -53,7 +75,15 @@ class SequentialSpec(_Strict):
                         {"index": index, "name": layer.name},
                     )
                 seen.add(layer.name)
+            if index > 0 and layer.input_shape is not None and not isinstance(layer, Input):
+                self._notes.append(
+                    f"layer {index} ({layer.type}) gives an input_shape, which only the first "
+                    "layer of a Sequential model uses; it was ignored, as Keras ignores it"
+                )
         return self
+
+    def named_layers(self) -> list[tuple[str, LayerSpec]]:
+        return list(zip(layer_names(self.stack), self.stack, strict=True))
 
     @property
     def input_shape(self) -> tuple[int | None, ...] | None:
@@ -110,7 +140,7 @@ def _node(data: Any) -> Any:
     return {"name": data["name"], "inputs": data.get("inputs"), "layer": rest}
 
 
-class FunctionalSpec(_Strict):
+class FunctionalSpec(_Model):
     """A directed acyclic graph of layers (the Keras functional API)."""
 
     type: Literal["functional"] = "functional"
@@ -224,6 +254,9 @@ class FunctionalSpec(_Strict):
                 stack.extend(deps[i])
         return seen
 
+    def named_layers(self) -> list[tuple[str, LayerSpec]]:
+        return [(node.name, node.layer) for node in self.layers if node.layer is not None]
+
     def output_names(self) -> list[str]:
         """Keras names outputs after the layers that produce them."""
         names: list[str] = []
@@ -233,22 +266,55 @@ class FunctionalSpec(_Strict):
         return names
 
 
-def _model_form(data: Any) -> Any:
-    """Keras's `model.to_json()` (as an object or a string) becomes a native spec."""
+def _check_text(data: Any) -> None:
+    """Refuses a string that is not Unicode text (a lone surrogate such as `\\ud800`, which
+    JSON can spell but no text holds), with where it is; walks without recursion, so
+    nesting of any depth is fine here."""
+    stack: list[tuple[str, Any]] = [("model", data)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((f"{where}.{key}", value) for key, value in item.items())
+            texts = [key for key in item if isinstance(key, str)]
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{where}[{i}]", value) for i, value in enumerate(item))
+            texts = []
+        else:
+            texts = [item] if isinstance(item, str) else []
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                place = where.encode("utf-8", "backslashreplace").decode()[:200]
+                raise PydanticCustomError(
+                    "not_text",
+                    "the string at {where} is not Unicode text (it holds a lone surrogate)",
+                    {"where": place},
+                ) from None
+
+
+def _model_form(data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Keras's `model.to_json()` (as an object or a string) becomes a native spec, with
+    notes on what was mapped or ignored on the way."""
     from cornu.core.spec.keras_config import from_keras
     from cornu.core.spec.keras_json import is_keras_json
 
+    _check_text(data)
+    notes: list[str] = []
     if is_keras_json(data):
-        return from_keras(data)
-    if isinstance(data, dict) and "type" not in data:  # Sequential unless it has a graph
+        data = from_keras(data, notes)
+    elif isinstance(data, dict) and "type" not in data:  # Sequential unless it has a graph
         kind = "functional" if "outputs" in data else "sequential"
-        return {"type": kind, **data}
-    return data
+        data = {"type": kind, **data}
+    model = handler(data)
+    if isinstance(model, _Model):
+        model._notes[:0] = notes
+    return model
 
 
 ModelSpec = Annotated[
     SequentialSpec | FunctionalSpec,
     Field(discriminator="type"),
-    BeforeValidator(_model_form),
+    WrapValidator(_model_form),
 ]
 """A Sequential stack, a functional graph, or Keras's own model JSON."""

@@ -105,6 +105,11 @@ class ModelSummary(BaseModel):
     total_params: int
     trainable_params: int
     non_trainable_params: int
+    warnings: list[str] = Field(
+        default=[],
+        description="what was ignored or mapped while reading the model (arguments an older "
+        "Keras wrote, deprecated forms), as Keras would warn about it",
+    )
 
 
 class SummaryRequest(BaseModel):

@@ -20,14 +20,21 @@ from cornu.core.spec.keras_config.objects import Json
 from cornu.core.spec.layers import LAYER_SPECS
 
 
-def from_keras(data: Any) -> Json:
-    """Keras's model JSON (Keras 3's or tf.keras 2's, as an object or a string) as a
-    native spec's data; raises pydantic's error type from `keras_json` for what it refuses."""
+def from_keras(data: Any, notes: list[str] | None = None) -> Json:
+    """Keras's model JSON (any generation's, as an object or a string) as a native spec's
+    data, with what was ignored or mapped appended to `notes`; raises pydantic's error
+    type from `keras_json` for what it refuses (malformed JSON included)."""
     if isinstance(data, str):
-        data = json.loads(data)
+        try:
+            data = json.loads(data)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            raise keras_json.keras_json_error(
+                "the Keras model JSON cannot be parsed: {error}", error=str(exc)
+            ) from None
     if isinstance(data, dict) and data.get("class_name") in ("Functional", "Model"):
-        data = _without_mask_operations(data)
-    return keras_json.from_keras(data)
+        with keras_json.located("the model's layers"):
+            data = _without_mask_operations(data)
+    return keras_json.from_keras(data, notes)
 
 
 def _without_mask_operations(data: Json) -> Json:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 from pydantic import BeforeValidator, Field, TypeAdapter
 from pydantic_core import PydanticCustomError
 
+from cornu.core.spec import registry
 from cornu.core.spec.layers import (  # noqa: F401  (each module registers its layers)
     activations,
     attention,
@@ -54,6 +55,13 @@ def _known_layer_type(data: Any) -> Any:
         kind = data.get("type")
         if kind is None:
             raise PydanticCustomError("missing_layer_type", "each layer needs a 'type', e.g. Dense")
+        if not isinstance(kind, str):
+            raise PydanticCustomError(
+                "layer_type", "a layer's 'type' must be a Keras class name, e.g. \"Dense\""
+            )
+        if kind not in LAYER_SPECS and registry.layer_class(kind) in LAYER_SPECS:
+            kind = str(registry.layer_class(kind))  # Keras's other names: Convolution2D
+            data = {**data, "type": kind}
         if kind in REFUSED:
             raise PydanticCustomError(
                 "refused_layer",

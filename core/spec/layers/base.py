@@ -14,12 +14,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     NonNegativeFloat,
     PositiveInt,
+    PrivateAttr,
     StringConstraints,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from cornu.core.spec import registry
 
 LayerName = Annotated[
     str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
@@ -45,7 +49,12 @@ def keras_object(data: Any) -> Any:
                 "only Keras's built-in classes can be used",
                 {"name": data["class_name"], "module": module},
             )
-        return {"type": data["class_name"], **(data.get("config") or {})}
+        config = data.get("config") or {}
+        if not isinstance(config, dict):
+            raise PydanticCustomError(
+                "keras_object", "the config of a Keras object must be an object of its arguments"
+            )
+        return {"type": data["class_name"], **config}
     return data
 
 
@@ -61,7 +70,18 @@ class KerasObject(BaseModel):
         return dict(self.model_extra or {})
 
 
-Initializer = Annotated[str | KerasObject, BeforeValidator(keras_object)]
+def _initializer(data: Any) -> Any:
+    """Keras's serialized form, with the names Keras's registry maps to another class by
+    their class's name (`OrthogonalInitializer` → `Orthogonal`, `normal` → `RandomNormal`)."""
+    data = keras_object(data)
+    name = data.get("type") if isinstance(data, dict) else data
+    if isinstance(name, str) and registry.is_alias("initializers", name):
+        target = registry.resolve("initializers", name)
+        data = {**data, "type": target} if isinstance(data, dict) else target
+    return data
+
+
+Initializer = Annotated[str | KerasObject, BeforeValidator(_initializer)]
 """A Keras initializer: `"glorot_uniform"`, or `{"type": "RandomNormal", "stddev": 0.1}`."""
 
 
@@ -173,6 +193,36 @@ class LayerSpec(BaseModel):
     input_shape: Shape | None = Field(
         default=None, description="shape of one sample; only the first layer gives it"
     )
+
+    _notes: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _mapped_forms(cls, data: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """Arguments in an older form that Keras maps (`keras_mapped`), noted for the user."""
+        notes: list[str] = []
+        if isinstance(data, dict):
+            data = cls.keras_mapped(dict(data), notes)
+        layer = handler(data)
+        layer._notes.extend(notes)
+        return layer
+
+    @classmethod
+    def keras_mapped(cls, data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+        """`data` with arguments that an older Keras wrote and a newer one maps, mapped as
+        Keras maps them; each change appends a sentence to `notes`. None here."""
+        return data
+
+    @property
+    def notes(self) -> list[str]:
+        """What was mapped or ignored while reading this layer's arguments, and in its
+        inner layers (a wrapper's), each a sentence for the user."""
+        out = list(self._notes)
+        for key in type(self).model_fields:
+            inner = getattr(self, key)
+            if isinstance(inner, LayerSpec):
+                out += [f"its {key}: {note}" for note in inner.notes]
+        return out
 
     @model_validator(mode="before")
     @classmethod

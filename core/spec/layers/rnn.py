@@ -3,7 +3,7 @@ TimeDistributed, whose `layer` is another layer's arguments."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, PositiveInt, field_validator
 from pydantic_core import PydanticCustomError
@@ -43,6 +43,14 @@ class Recurrent(Regularized):
     unroll: bool = False
     zero_output_for_mask: bool = False
     time_major: bool = False
+
+    @classmethod
+    def keras_mapped(cls, data: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+        """Keras 2.0's `implementation=0`, which Keras 2.1+ reads as 1 (with a warning)."""
+        if data.get("implementation") == 0 and "implementation" in cls.model_fields:
+            notes.append("implementation=0 is Keras 2.0's; Keras 2.1+ uses 1 in its place")
+            data["implementation"] = 1
+        return data
 
     @field_validator("stateful")
     @classmethod

@@ -70,11 +70,11 @@ def test_unsupported_layers_are_named() -> None:
     data = sample("keras3_mlp.json")
     data["config"]["layers"][2] = {
         "module": "keras.layers",
-        "class_name": "Conv3D",
-        "config": {"name": "c3"},
+        "class_name": "Conv4D",
+        "config": {"name": "c4"},
     }
     with pytest.raises(
-        ValidationError, match="layer 'c3' is a Keras Conv3D, which Cornu does not support"
+        ValidationError, match="layer 'c4' is a Keras Conv4D, which Cornu does not support"
     ):
         MODEL.validate_python(data)
 
