@@ -1,4 +1,9 @@
-"""A trained job's model as a file other tools load: safetensors, TorchScript or ONNX.
+"""A trained job's model as a file other tools load: Keras 3's `.keras`, a legacy Keras
+`.h5`, safetensors, TorchScript or ONNX.
+
+`.keras` and `.h5` are what Keras 3.15's `model.save` writes (architecture, weights and
+compile arguments; `keras.models.load_model` reads them and predicts what the service
+predicts), written without Keras (`core.spec.keras_files`).
 
 TorchScript and ONNX record the model as `model.predict` runs it: inputs batch-first and
 channels-last in `input_names` order (float32, int64 for an Embedding's ids), outputs
@@ -15,7 +20,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import torch
@@ -23,8 +27,11 @@ from torch import Tensor, nn
 
 from cornu.core.engine.layers.rnn import Recurrent
 from cornu.core.engine.model import Model
+from cornu.core.engine.summary import summarize
 from cornu.core.errors import CornuError, SpecError
-from cornu.core.inference import trained
+from cornu.core.inference import Trained, trained
+from cornu.core.spec import ExportFormat, SequentialSpec, keras_files
+from cornu.core.spec.layers.core import Input
 from cornu.core.store import Store
 
 ONNX_OPSET = 20  # torch 2.13's default: LayerNormalization (17+) and GRU/LSTM as ONNX ops
@@ -33,12 +40,6 @@ TRACE_BATCH = 2  # a batch of 1 could let a trace treat the batch axis as a cons
 _EXPORTING = threading.Lock()
 
 log = logging.getLogger(__name__)
-
-
-class ExportFormat(StrEnum):
-    onnx = "onnx"
-    torchscript = "torchscript"
-    safetensors = "safetensors"
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,37 @@ def export_job(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exp
         return Exported(
             store.jobs.weights(tenant, job_id), "application/octet-stream", "safetensors"
         )
+    if fmt in (ExportFormat.keras, ExportFormat.h5):
+        return Exported([to_keras_file(trained(store, tenant, job_id), fmt)], _ZIP_OR_H5[fmt], fmt)
     model = trained(store, tenant, job_id).model
     if fmt is ExportFormat.onnx:
         return Exported([to_onnx(model)], "application/onnx", "onnx")
     return Exported([to_torchscript(model)], "application/octet-stream", "pt")
+
+
+_ZIP_OR_H5 = {ExportFormat.keras: "application/zip", ExportFormat.h5: "application/x-hdf5"}
+
+
+def to_keras_file(job: Trained, fmt: ExportFormat) -> bytes:
+    """The trained model as Keras 3.15's `model.save("m.keras")` (or `"m.h5"`) writes it,
+    with the job's compile arguments. A Sequential that took its input shape from the
+    training data gets it as an `Input`, as Keras records it."""
+    spec = job.spec.model
+    if isinstance(spec, SequentialSpec) and spec.input_shape is None:
+        first = Input(shape=tuple(job.plan.input_shapes[0]))
+        spec = spec.model_copy(update={"layers": [first, *spec.layers]})
+    summary = summarize(spec)
+    weights = {name: t.detach().cpu().numpy() for name, t in job.model.keras_weights().items()}
+    buffer = io.BytesIO()
+    keras_files.save_model(
+        buffer,
+        spec,
+        weights,
+        compile=job.spec.compile,
+        shapes={row.name: row.output_shape for row in summary.layers},
+        format=fmt.value,
+    )
+    return buffer.getvalue()
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ from cornu.core.errors import (
 )
 from cornu.core.spec import (
     Dataset,
+    ImportedModel,
     Job,
     JobEvent,
     JobPage,
@@ -244,16 +245,22 @@ class Client:
         return self._send("GET", f"/v1/jobs/{job_id}/weights", params=params).content
 
     def export(self, job_id: str, format: str) -> bytes:
-        """The trained model as `onnx`, `torchscript` or `safetensors` bytes."""
+        """The trained model as `keras`, `h5`, `onnx`, `torchscript` or `safetensors` bytes."""
         return self._send("GET", f"/v1/jobs/{job_id}/export", params={"format": format}).content
 
     def download_weights(self, job_id: str, path: str | Path) -> Path:
-        """Write the trained weights to `path`: whole or not at all (a broken download
-        leaves no truncated file behind)."""
+        """Write the trained weights (safetensors) to `path`, whole or not at all."""
+        return self.download(job_id, path, format="safetensors")
+
+    def download(self, job_id: str, path: str | Path, *, format: str = "safetensors") -> Path:
+        """Write the trained model in `format` (`keras`, `h5`, `onnx`, `torchscript` or
+        `safetensors`) to `path`: whole or not at all (a broken download leaves no truncated
+        file behind)."""
         path = Path(path)
         partial = path.with_name(f".{path.name}.part")
+        params = {"format": format}
         try:
-            with self._http.stream("GET", f"/v1/jobs/{job_id}/weights") as response:
+            with self._http.stream("GET", f"/v1/jobs/{job_id}/export", params=params) as response:
                 if response.is_error:
                     response.read()
                     raise_for_problem(response)
@@ -264,6 +271,15 @@ class Client:
         finally:
             partial.unlink(missing_ok=True)
         return path
+
+    def import_model(self, path: str | Path) -> ImportedModel:
+        """Take in a `.keras` or `.h5` file Keras saved: its spec, compile arguments and
+        weights (stored as datasets), ready for a job's `model`, `compile` and
+        `fit.initial_weights`."""
+        path = Path(path)
+        with path.open("rb") as file:
+            answer = self._request("POST", "/v1/models/import", files={"file": (path.name, file)})
+        return ImportedModel.model_validate(answer)
 
     def evaluate(self, job_id: str, **request: Any) -> dict[str, float]:
         result: dict[str, float] = self._request(

@@ -27,7 +27,7 @@ from rich.table import Column, Table
 from cornu.cli import app
 from cornu.client import Client
 from cornu.core.errors import CornuError
-from cornu.core.spec import Job, JobStatus
+from cornu.core.spec import ExportFormat, Job, JobStatus
 from cornu.display import format_logs, print_summary
 
 # -- client commands: the service's jobs from a shell ------------------------------------
@@ -318,19 +318,28 @@ def download(
     job_id: JobId,
     output: Annotated[
         Path | None,
-        typer.Option(
-            "--output", "-o", dir_okay=False, help="where to write (default: ID.safetensors)"
-        ),
+        typer.Option("--output", "-o", dir_okay=False, help="where to write (default: ID.FORMAT)"),
     ] = None,
+    format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="safetensors: the weights; keras / h5: Keras's own model files "
+            "(keras.models.load_model reads them); onnx; torchscript",
+        ),
+    ] = ExportFormat.safetensors,
     url: UrlOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
-    """Save the trained weights of a succeeded job as a safetensors file."""
-    path = output or Path(f"{job_id}.safetensors")
+    """Save the trained model of a succeeded job: its weights (safetensors) or the whole
+    model in another format."""
+    extension = {ExportFormat.torchscript: "pt"}.get(format, format.value)
+    path = output or Path(f"{job_id}.{extension}")
     if not path.parent.is_dir():
         fail(f"{path.parent} is not a directory")
     with connect(url, api_key) as client:
-        client.download_weights(job_id, path)
+        client.download(job_id, path, format=format.value)
     console.print(f"{path} ({path.stat().st_size:,} bytes)")
 
 

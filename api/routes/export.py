@@ -1,4 +1,5 @@
-"""Exporting a trained model: its weights (safetensors), TorchScript or ONNX."""
+"""Exporting a trained model: Keras's own files (.keras, .h5), its weights (safetensors),
+TorchScript or ONNX."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from cornu.api.deps import StoreDep, TenantDep
-from cornu.core.export import ExportFormat, export_job
+from cornu.core.export import export_job
+from cornu.core.spec import ExportFormat
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -16,8 +18,9 @@ FormatQuery = Annotated[
     ExportFormat,
     Query(
         alias="format",
-        description="safetensors: Keras-layout weights; torchscript: a `torch.jit.load`-able "
-        "module; onnx: an ONNX model with a dynamic batch axis",
+        description="keras: Keras 3's `.keras` archive (`keras.models.load_model` reads it); "
+        "h5: a legacy Keras HDF5 file; safetensors: Keras-layout weights; torchscript: a "
+        "`torch.jit.load`-able module; onnx: an ONNX model with a dynamic batch axis",
     ),
 ]
 
@@ -26,7 +29,14 @@ FormatQuery = Annotated[
     "/{job_id}/export",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {}, "application/onnx": {}}},
+        200: {
+            "content": {
+                "application/zip": {},
+                "application/x-hdf5": {},
+                "application/octet-stream": {},
+                "application/onnx": {},
+            }
+        },
         404: {"description": "no such job, or it has not succeeded"},
         422: {"description": "an unknown format, or a model the format cannot express"},
         500: {"description": "the exporter failed on this model (the problem names it)"},

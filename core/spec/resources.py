@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -110,6 +110,31 @@ class ModelSummary(BaseModel):
         description="what was ignored or mapped while reading the model (arguments an older "
         "Keras wrote, deprecated forms), as Keras would warn about it",
     )
+
+
+class ExportFormat(StrEnum):
+    """What `GET /v1/jobs/{id}/export` writes a trained model as."""
+
+    keras = "keras"
+    h5 = "h5"
+    onnx = "onnx"
+    torchscript = "torchscript"
+    safetensors = "safetensors"
+
+
+class ImportedModel(BaseModel):
+    """A Keras model file, taken in: what `POST /v1/jobs` needs to continue training it."""
+
+    format: Literal["keras", "h5"] = Field(description="the file's format, told by its bytes")
+    model: dict[str, Any] = Field(description="the native model spec (a JobSpec's `model`)")
+    compile: dict[str, Any] | None = Field(
+        description="its compile arguments (a JobSpec's `compile`); null when saved uncompiled"
+    )
+    initial_weights: dict[str, str] = Field(
+        description="each weight (`<layer>/<weight>`, Keras's names) as a dataset id: a "
+        "JobSpec's `fit.initial_weights`"
+    )
+    summary: ModelSummary
 
 
 class SummaryRequest(BaseModel):

@@ -22,6 +22,7 @@ from safetensors.numpy import load_file
 from cornu.core.embedded import free_port
 from cornu.core.store import Store
 from tests.conftest import Service
+from tests.core.spec.keras_zoo import keras_or_skip
 from tests.helpers import mlp_spec, upload, wait_for_job
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,6 +247,17 @@ def test_download_writes_a_safetensors_file(tenant: Tenant, trained: str, tmp_pa
     assert f"{path} ({path.stat().st_size:,} bytes)" in result.stdout
     shapes = sorted(array.shape for array in load_file(path).values())
     assert shapes == sorted([(8, 16), (16,), (16, 4), (4,)])  # Keras's kernel layout
+
+
+def test_download_writes_a_keras_file_keras_loads(
+    tenant: Tenant, trained: str, tmp_path: Path
+) -> None:
+    keras = keras_or_skip()
+    path = tmp_path / "model.keras"
+    result = tenant.cli("download", trained, "--format", "keras", "-o", path)
+    assert result.returncode == 0, result.stderr
+    model = keras.models.load_model(path)
+    assert model.count_params() == 8 * 16 + 16 + 16 * 4 + 4
 
 
 MNIST_MLP: dict[str, Any] = {
