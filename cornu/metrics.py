@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from cornu.core.spec.metrics import METRIC_FUNCTIONS, METRIC_SPECS
 from cornu.losses import FUNCTIONS as LOSS_FUNCTIONS
 from cornu.objects import KerasObject, functions, missing
 
@@ -135,27 +136,8 @@ def _weights(sample_weight: Any, count: int) -> np.ndarray:
     return np.broadcast_to(np.asarray(sample_weight, dtype=np.float64).reshape(-1), (count,))
 
 
-_NAMES = (
-    "Accuracy",
-    "BinaryAccuracy",
-    "CategoricalAccuracy",
-    "SparseCategoricalAccuracy",
-    "TopKCategoricalAccuracy",
-    "SparseTopKCategoricalAccuracy",
-    "AUC",
-    "Precision",
-    "Recall",
-    "TruePositives",
-    "FalsePositives",
-    "TrueNegatives",
-    "FalseNegatives",
-    "MeanAbsoluteError",
-    "MeanSquaredError",
-    "RootMeanSquaredError",
-    "MeanAbsolutePercentageError",
-)
 _CLASSES: dict[str, type[Metric]] = {
-    name: type(name, (Metric,), {"type": name, "__module__": __name__}) for name in _NAMES
+    name: type(name, (Metric,), {"type": name, "__module__": __name__}) for name in METRIC_SPECS
 }
 # Mean and Sum only compute here: a model's compiled metrics are computed from outputs.
 _LOCAL = {
@@ -166,16 +148,7 @@ globals().update(_LOCAL)
 
 FUNCTIONS = {
     **{name: f for name, f in LOSS_FUNCTIONS.items() if name not in ("ctc", "dice", "tversky")},
-    **functions(
-        (
-            "binary_accuracy",
-            "categorical_accuracy",
-            "sparse_categorical_accuracy",
-            "top_k_categorical_accuracy",
-            "sparse_top_k_categorical_accuracy",
-        ),
-        "metric",
-    ),
+    **functions(METRIC_FUNCTIONS, "metric"),
 }
 globals().update(FUNCTIONS)
 

@@ -22,6 +22,7 @@ from torch import Tensor
 
 from cornu.core.errors import SpecError
 from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.losses import LOSS_SPECS, LossSpec, loss_class, loss_names
 from cornu.core.spec.names import unknown_name
 
 EPSILON = 1e-7  # keras.config.epsilon()
@@ -36,12 +37,16 @@ def _shape(shape: Shape) -> str:
 class Loss:
     """A Keras loss: per-sample values, and what it expects of the targets."""
 
-    name: ClassVar[str]
-    aliases: ClassVar[tuple[str, ...]] = ()
+    name: ClassVar[str]  # Keras's function name, from the loss's spec
     sparse: ClassVar[bool] = False  # targets are class indices
     # The output activation whose logits this loss can use directly (None when the
     # model's output is already logits, `from_logits=True`).
     fuses: str | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__name__ in LOSS_SPECS:
+            cls.name = LOSS_SPECS[cls.__name__].function
 
     def __init__(self, **args: Any) -> None:
         if args:
@@ -122,9 +127,6 @@ class _Smoothed(Loss):
 
 
 class MeanSquaredError(Loss):
-    name = "mean_squared_error"
-    aliases = ("mse",)
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return (y_true - y_pred).square().mean(dim=-1)
 
@@ -133,9 +135,6 @@ class MeanSquaredError(Loss):
 
 
 class MeanAbsoluteError(Loss):
-    name = "mean_absolute_error"
-    aliases = ("mae",)
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return (y_true - y_pred).abs().mean(dim=-1)
 
@@ -144,18 +143,12 @@ class MeanAbsoluteError(Loss):
 
 
 class MeanAbsolutePercentageError(Loss):
-    name = "mean_absolute_percentage_error"
-    aliases = ("mape",)
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         diff = (y_true - y_pred).abs() / y_true.abs().clamp(min=EPSILON)
         return 100.0 * diff.mean(dim=-1)
 
 
 class MeanSquaredLogarithmicError(Loss):
-    name = "mean_squared_logarithmic_error"
-    aliases = ("msle",)
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         first = torch.log(y_pred.clamp(min=EPSILON) + 1.0)
         second = torch.log(y_true.clamp(min=EPSILON) + 1.0)
@@ -164,8 +157,6 @@ class MeanSquaredLogarithmicError(Loss):
 
 class CosineSimilarity(Loss):
     """`-cos(y_true, y_pred)` over the last axis: -1 is best."""
-
-    name = "cosine_similarity"
 
     def __init__(self, axis: int = -1, **args: Any) -> None:
         super().__init__(**args)
@@ -181,9 +172,6 @@ def _l2_normalize(x: Tensor) -> Tensor:
 
 
 class Huber(Loss):
-    name = "huber"
-    aliases = ("huber_loss",)
-
     def __init__(self, delta: float = 1.0, **args: Any) -> None:
         super().__init__(**args)
         if delta <= 0:
@@ -199,18 +187,12 @@ class Huber(Loss):
 
 
 class LogCosh(Loss):
-    name = "log_cosh"
-    aliases = ("logcosh",)
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         x = y_pred - y_true
         return (x + F.softplus(-2.0 * x) - math.log(2.0)).mean(dim=-1)
 
 
 class KLDivergence(Loss):
-    name = "kl_divergence"
-    aliases = ("kld", "kullback_leibler_divergence")
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         y_true = y_true.clamp(EPSILON, 1.0)
         y_pred = y_pred.clamp(EPSILON, 1.0)
@@ -218,8 +200,6 @@ class KLDivergence(Loss):
 
 
 class Poisson(Loss):
-    name = "poisson"
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return (y_pred - y_true * torch.log(y_pred + EPSILON)).mean(dim=-1)
 
@@ -232,22 +212,16 @@ def _hinge_labels(y_true: Tensor) -> Tensor:
 
 
 class Hinge(Loss):
-    name = "hinge"
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return (1.0 - _hinge_labels(y_true) * y_pred).clamp(min=0).mean(dim=-1)
 
 
 class SquaredHinge(Loss):
-    name = "squared_hinge"
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         return (1.0 - _hinge_labels(y_true) * y_pred).clamp(min=0).square().mean(dim=-1)
 
 
 class CategoricalHinge(Loss):
-    name = "categorical_hinge"
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         positive = (y_true * y_pred).sum(dim=-1)
         negative = ((1.0 - y_true) * y_pred).amax(dim=-1)
@@ -255,7 +229,6 @@ class CategoricalHinge(Loss):
 
 
 class BinaryCrossentropy(_Smoothed):
-    name = "binary_crossentropy"
     fuses: str | None = "sigmoid"
 
     def _smooth(self, y_true: Tensor) -> Tensor:
@@ -281,7 +254,6 @@ class BinaryCrossentropy(_Smoothed):
 class BinaryFocalCrossentropy(BinaryCrossentropy):
     """Binary cross-entropy down-weighting easy examples by `(1 - p_t) ** gamma`."""
 
-    name = "binary_focal_crossentropy"
     fuses: str | None = None  # the focal factor needs the probabilities themselves
 
     def __init__(
@@ -310,7 +282,6 @@ class BinaryFocalCrossentropy(BinaryCrossentropy):
 
 
 class CategoricalCrossentropy(_Smoothed):
-    name = "categorical_crossentropy"
     fuses: str | None = "softmax"
 
     def _smooth(self, y_true: Tensor) -> Tensor:
@@ -348,7 +319,6 @@ class CategoricalCrossentropy(_Smoothed):
 
 
 class CategoricalFocalCrossentropy(CategoricalCrossentropy):
-    name = "categorical_focal_crossentropy"
     fuses: str | None = None
 
     def __init__(self, alpha: float = 0.25, gamma: float = 2.0, **args: Any) -> None:
@@ -366,7 +336,6 @@ class CategoricalFocalCrossentropy(CategoricalCrossentropy):
 
 
 class SparseCategoricalCrossentropy(Loss):
-    name = "sparse_categorical_crossentropy"
     sparse = True
     fuses: str | None = "softmax"
 
@@ -429,7 +398,6 @@ class CTC(Loss):
     otherwise the outputs are taken as logits, as Keras's backends do.
     """
 
-    name = "ctc"
     sparse = True
     fuses = "softmax"
 
@@ -464,8 +432,6 @@ class CTC(Loss):
 class Dice(Loss):
     """`1 - 2|y ∩ ŷ| / (|y| + |ŷ|)`, over the whole batch as Keras computes it (`axis=None`)."""
 
-    name = "dice"
-
     def values(self, y_true: Tensor, y_pred: Tensor) -> Tensor:
         intersection = (y_true * y_pred).sum()
         return 1.0 - 2.0 * intersection / (y_true.sum() + y_pred.sum() + EPSILON)
@@ -474,8 +440,6 @@ class Dice(Loss):
 class Tversky(Loss):
     """Dice with false positives and false negatives weighted by `alpha` and `beta`
     (over the whole batch, as Keras)."""
-
-    name = "tversky"
 
     def __init__(self, alpha: float = 0.5, beta: float = 0.5, **args: Any) -> None:
         super().__init__(**args)
@@ -491,7 +455,7 @@ class Tversky(Loss):
 
 
 LOSSES: dict[str, type[Loss]] = {
-    cls.name: cls
+    cls.__name__: cls
     for cls in (
         MeanSquaredError,
         MeanAbsoluteError,
@@ -517,24 +481,12 @@ LOSSES: dict[str, type[Loss]] = {
 }
 
 
-def _key(name: str) -> str:
-    return name.replace("_", "").lower()
-
-
-# Keras accepts the function name, its aliases and the class name ("MeanSquaredError").
-_BY_KEY: dict[str, type[Loss]] = {}
-for _cls in LOSSES.values():
-    for _name in (_cls.name, *_cls.aliases, _cls.__name__):
-        _BY_KEY[_key(_name)] = _cls
-
-
-def get(spec: str | KerasObject) -> Loss:
+def get(spec: str | KerasObject | LossSpec) -> Loss:
     """The loss a spec names, built with its arguments; SpecError for unknown ones."""
     name, args = (spec, {}) if isinstance(spec, str) else (spec.type, spec.args)
-    cls = _BY_KEY.get(_key(name))
+    cls = LOSSES.get(loss_class(name) or "")
     if cls is None:
-        names = [n for c in LOSSES.values() for n in (c.name, *c.aliases)]
-        raise SpecError(unknown_name("loss", name, names))
+        raise SpecError(unknown_name("loss", name, loss_names()))
     if args.pop("reduction", None) not in (None, "sum_over_batch_size"):
         raise SpecError(
             f"loss {name!r}: only Keras's default reduction, sum_over_batch_size, is supported"

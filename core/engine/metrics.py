@@ -17,6 +17,7 @@ from torch import Tensor
 from cornu.core.engine import losses
 from cornu.core.errors import SpecError
 from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.metrics import ACCURACY_NAMES, METRIC_SPECS, MetricSpec
 from cornu.core.spec.names import snake_case, unknown_name
 
 Shape = tuple[int, ...]
@@ -138,6 +139,12 @@ def top_k_categorical_accuracy(k: int = 5) -> SampleFn:
 
 def sparse_top_k_categorical_accuracy(k: int = 5) -> SampleFn:
     return lambda y_true, y_pred: _in_top_k(y_true.long(), y_pred, k)
+
+
+def accuracy(y_true: Tensor, y_pred: Tensor) -> Tensor:
+    """Keras's `metrics.Accuracy`: the share of outputs equal to their targets."""
+    y_true = y_true.reshape(y_pred.shape) if y_true.numel() == y_pred.numel() else y_true
+    return (y_true == y_pred).float().reshape(len(y_pred), -1).mean(dim=-1)
 
 
 def cosine_similarity(y_true: Tensor, y_pred: Tensor) -> Tensor:
@@ -303,7 +310,7 @@ class AUC(ConfusionMetric):
         return increments.sum()
 
 
-ACCURACY_ALIASES = ("accuracy", "acc")
+ACCURACY_ALIASES = ACCURACY_NAMES
 
 
 def resolve_accuracy(y_shape: Shape, output_shape: Shape) -> SampleFn:
@@ -354,7 +361,7 @@ def _loss_metric(name: str) -> SampleFn | None:
     return loss.values
 
 
-def get(spec: str | KerasObject, y_shape: Shape, output_shape: Shape) -> Metric:
+def get(spec: str | KerasObject | MetricSpec, y_shape: Shape, output_shape: Shape) -> Metric:
     """The metric a spec names, with Keras's history key: a string keeps its exact
     spelling (`"acc"` → `acc`, `"AUC"` → `AUC`); an object takes its `name`, or its
     class's default name (`{"type": "AUC"}` → `auc`, `BinaryAccuracy` → `binary_accuracy`)."""
@@ -368,6 +375,8 @@ def get(spec: str | KerasObject, y_shape: Shape, output_shape: Shape) -> Metric:
         metric.name = spec if isinstance(spec, str) else (given or metric.name)
         return metric
 
+    if not isinstance(spec, str) and name == "Accuracy":  # the class: exact equality
+        return named(MeanMetricWrapper("accuracy", accuracy))
     if key.lower() in ACCURACY_ALIASES:
         return named(MeanMetricWrapper(key, resolve_accuracy(y_shape, output_shape)))
     try:
@@ -377,7 +386,8 @@ def get(spec: str | KerasObject, y_shape: Shape, output_shape: Shape) -> Metric:
             return named(MeanMetricWrapper(key, FUNCTIONS[key](**args)))
     except TypeError:
         raise SpecError(f"metric {name!r} does not take the arguments {sorted(args)}") from None
-    fn = _loss_metric(name) if not args else None
+    loss = METRIC_SPECS[name].loss if name in METRIC_SPECS else None  # LogCoshError: log_cosh
+    fn = _loss_metric(loss or name) if not args else None
     if fn is None:
         valid = [*ACCURACY_ALIASES, *FUNCTIONS, *CLASSES, "mae", "mse", "any loss's name"]
         raise SpecError(unknown_name("metric", name, valid))

@@ -20,7 +20,7 @@ from cornu.core.engine.model import LayerInfo, Model
 from cornu.core.engine.trainer import Head
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import DataRef, FunctionalSpec, JobSpec
-from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.losses import LossSpec
 
 Shape = tuple[int, ...]
 Loc = tuple[str | int, ...]
@@ -334,7 +334,7 @@ def _heads(spec: JobSpec, model: Model, data: DataIds, shapes: Mapping[str, Shap
     return heads
 
 
-def _loss(spec: str | KerasObject | None, loc: Loc) -> losses.Loss | None:
+def _loss(spec: str | LossSpec | None, loc: Loc) -> losses.Loss | None:
     if spec is None:
         return None
     try:

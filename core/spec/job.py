@@ -11,7 +11,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     NonNegativeFloat,
@@ -24,7 +23,8 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from cornu.core.spec.callbacks import AnyCallback
-from cornu.core.spec.layers import KerasObject, keras_object
+from cornu.core.spec.losses import AnyLoss
+from cornu.core.spec.metrics import AnyMetric
 from cornu.core.spec.model import ModelSpec
 from cornu.core.spec.optimizers import AnyOptimizer, RMSprop
 
@@ -37,16 +37,14 @@ JobId = Annotated[str, StringConstraints(pattern=r"^job_[0-9A-Z]{26}$")]
 WeightName = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 MAX_EPOCH_DATA = 10_000  # per-epoch datasets one job may list
 
-Named = Annotated[str | KerasObject, BeforeValidator(keras_object)]
-"""A loss or metric by name (`"mse"`), or with arguments (`{"type": "Huber", "delta": 0.5}`)."""
 # Tried left to right: `{"type": "Huber", "delta": 0.5}` is one loss with arguments, not a
 # map from output names (a map's values are names or objects, never a bare "type").
 PerOutput = Annotated[
-    Named | None | list[Named | None] | dict[str, Named | None],
+    AnyLoss | None | list[AnyLoss | None] | dict[str, AnyLoss | None],
     Field(union_mode="left_to_right"),
 ]
-MetricList = Annotated[list[Named] | Named, Field(union_mode="left_to_right")]
-Metrics = Annotated[list[Named] | dict[str, MetricList], Field(union_mode="left_to_right")]
+MetricList = Annotated[list[AnyMetric] | AnyMetric, Field(union_mode="left_to_right")]
+Metrics = Annotated[list[AnyMetric] | dict[str, MetricList], Field(union_mode="left_to_right")]
 
 
 class _Strict(BaseModel):

@@ -204,9 +204,9 @@ def test_a_masked_lstm_is_refused_with_the_reason(http: httpx.Client) -> None:
 
 def test_an_unknown_format_lists_the_valid_ones(http: httpx.Client) -> None:
     job_id = train(http, CASES["convnet"], epochs=1)
-    response = http.get(f"/v1/jobs/{job_id}/export", params={"format": "h5"})
+    response = http.get(f"/v1/jobs/{job_id}/export", params={"format": "pb"})
     assert problem(response, 422)["detail"] == (
-        "query.format: Input should be 'onnx', 'torchscript' or 'safetensors'"
+        "query.format: Input should be 'keras', 'h5', 'onnx', 'torchscript' or 'safetensors'"
     )
     missing = http.get(f"/v1/jobs/{job_id}/export")
     assert problem(missing, 422)["detail"] == "query.format: 'format' is required"

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 from cornu.core.errors import SpecError
 from cornu.core.spec.job import CompileSpec
 from cornu.core.spec.keras_config.objects import Json, keras_object, plain
-from cornu.core.spec.layers import KerasObject
+from cornu.core.spec.losses import LossSpec
+from cornu.core.spec.metrics import MetricSpec
 from cornu.core.spec.names import snake_case
 from cornu.core.spec.optimizers import OptimizerSpec
 
@@ -49,7 +50,7 @@ def optimizer_object(optimizer: OptimizerSpec) -> Json:
 
 def _named(value: Any, module: str) -> Any:
     """Losses and metrics: names stay strings, objects become Keras objects."""
-    if isinstance(value, KerasObject):
+    if isinstance(value, LossSpec | MetricSpec):
         return keras_object(module, value.type, plain(value.args))
     if isinstance(value, list):
         return [_named(v, module) for v in value]

@@ -13,7 +13,7 @@ from cornu.core.engine.job import class_weights
 from cornu.core.engine.trainer import Data
 from cornu.core.engine.weight_checks import check_initial_weights
 from cornu.core.errors import DataError, NonFiniteLoss, SpecError
-from cornu.core.spec import JobSpec
+from cornu.core.spec import JobSpec, parse_job_spec
 
 
 def job(layers: list[dict[str, Any]] | None = None, **sections: Any) -> JobSpec:
@@ -78,10 +78,11 @@ def test_plan_refuses_a_split_that_leaves_nothing() -> None:
     assert "too few to split" in refusal(spec, {"x": (1, 4), "y": (1,)}).detail
 
 
-def test_plan_locates_an_unknown_metric() -> None:
-    spec = job(compile={"loss": "mse", "metrics": ["accuracy", "f1"]})
-    error = refusal(spec, {"x": (10, 4), "y": (10, 3)})
-    assert error.errors[0].where == "compile.metrics[1]"
+def test_the_spec_locates_an_unknown_metric() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_job_spec({**job().model_dump(), "compile": {"loss": "mse", "metrics": ["acc", "f1"]}})
+    assert info.value.errors[0].where == "compile.metrics[1]"
+    assert info.value.errors[0].msg.startswith("unknown metric 'f1'")
 
 
 def test_fit_learns_and_reports_keras_history() -> None:

@@ -6,6 +6,8 @@
   constructor's arguments and defaults (a default that is not JSON becomes the string
   "<required>" when there is none, or its `repr` otherwise), plus the arguments every
   layer takes from `keras.layers.Layer`.
+- `loss_classes`, `metric_classes`: each loss and metric class's constructor arguments
+  and their defaults.
 - `initializers`, `regularizers`, `constraints`, `activations`, `losses`, `metrics`,
   `optimizers`: each name in the module's `ALL_OBJECTS_DICT` (what `keras.<module>.get`
   resolves, snake_case names and aliases such as `OrthogonalInitializer` included) with
@@ -100,6 +102,13 @@ def gen_registries():
     for module in MODULES:
         objects = importlib.import_module(f"keras.src.{module}").ALL_OBJECTS_DICT
         data[module] = {key: value.__name__ for key, value in sorted(objects.items())}
+    for module in ("losses", "metrics"):  # each class's constructor arguments
+        objects = importlib.import_module(f"keras.src.{module}").ALL_OBJECTS_DICT
+        data[f"{module[:-1] if module == 'metrics' else 'loss'}_classes"] = {
+            value.__name__: _signature_arguments(value.__init__)
+            for value in objects.values()
+            if inspect.isclass(value)
+        }
     OUT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
     print("wrote", OUT)
 
