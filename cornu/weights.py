@@ -284,8 +284,12 @@ def initial_weights(model: Model, spec: dict[str, Any]) -> str | dict[str, str] 
         if source is None:
             continue
         for name, array in layer_arrays(layer).items():
+            # A dataset needs a first axis: a scalar weight (a Normalization's `count`)
+            # travels as one element, which the service reads back as a scalar.
             given[f"{layer.name}/{name}"] = client.upload(
-                array, name=f"{layer.name}/{name}", keras_dtypes=True
+                np.reshape(array, (1,)) if np.ndim(array) == 0 else array,
+                name=f"{layer.name}/{name}",
+                keras_dtypes=True,
             ).id
     return given
 

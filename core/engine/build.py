@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 
 from cornu.core.engine.layers import LAYERS, Layer, Shape, ShapeError, Shapes
+from cornu.core.engine.layers.base import UNKNOWN_SIZES
 from cornu.core.engine.model import GraphNode, Model, Slot
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
@@ -47,11 +48,6 @@ def _make(layer_spec: LayerSpec, shape: Shapes, where: str, loc: tuple[str | int
             f"{where}: cannot be built on input {_fmt(shape)} with these arguments ({detail})",
             loc=loc,
         ) from None
-
-
-# A dimension of unknown size (None) that no data gives takes one of these sizes: two
-# builds with different ones tell which dimensions of each output follow it.
-UNKNOWN_SIZES = (1009, 2003)
 
 
 def build_model(
@@ -155,7 +151,7 @@ def _functional(
             takes_list = LAYERS[layer_spec.type].multiple_inputs
             layer = _make(layer_spec, shapes if takes_list else shapes[0], where, loc)
             if not layer.multiple_inputs and len(slots) > 1:
-                raise SpecError(f"{where}: takes one input, got {len(slots)}", loc=loc)
+                _check_initial_state(layer, shapes, where, loc)
             layer_index[node_spec.name] = len(built)
             built.append(layer)
             names.append(node_spec.name)
@@ -164,6 +160,10 @@ def _functional(
             assert node_spec.call is not None
             position = layer_index[node_spec.call]
             layer = built[position]
+            if not layer.multiple_inputs and len(slots) > 1:
+                _check_initial_state(
+                    layer, shapes, where=f"layer {index} {node_spec.name!r}", loc=loc
+                )
             given: Shapes = shapes if layer.multiple_inputs else shapes[0]
             if given != layer.input_shape:
                 raise SpecError(
@@ -187,6 +187,24 @@ def _functional(
     )
     model.declared_shapes = [tuple(i.shape) for i in spec.inputs]
     return model
+
+
+def _check_initial_state(
+    layer: Layer, shapes: list[Shapes], where: str, loc: tuple[str | int, ...]
+) -> None:
+    """A layer called on several tensors that takes one: a recurrent layer's sequence and
+    its `initial_state` (Keras's call argument), one `(units,)` tensor per state."""
+    count = getattr(layer, "state_count", 0) if getattr(layer, "takes_initial_state", False) else 0
+    if not count:
+        raise SpecError(f"{where}: takes one input, got {len(shapes)}", loc=loc)
+    units = getattr(layer, "units")  # noqa: B009  (every recurrent layer has it)
+    wanted = [(units,)] * count
+    if [tuple(s) for s in shapes[1:]] != wanted:
+        raise SpecError(
+            f"{where}: takes its sequence and, as initial_state, {count} state(s) of shape "
+            f"{_fmt((units,))}; got {', '.join(_fmt(s) for s in shapes)}",
+            loc=loc,
+        )
 
 
 def _slot(ref: str, slot_of: dict[str, int]) -> Slot:

@@ -164,6 +164,7 @@ def get(spec: str | KerasObject) -> Initializer:
     if found is None:
         raise SpecError(unknown_name("initializer", name, FACTORIES))
     args.pop("seed", None)
+    args.pop("dtype", None)  # tf.keras 2.2–2.4 wrote it: the weights' float type is float32
     for axes in ("input_axes", "output_axes"):  # Keras 3.10+ writes them; None is the default
         if args.get(axes, 0) is None:
             del args[axes]

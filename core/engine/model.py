@@ -24,6 +24,7 @@ from cornu.core.engine.layers import (
 from cornu.core.engine.layers.base import penalty_of
 from cornu.core.engine.layers.wrappers import Wrapper
 from cornu.core.errors import ErrorItem, SpecError
+from cornu.core.spec import registry
 
 # Output activations whose cross-entropy the losses compute from the logits.
 FUSABLE_ACTIVATIONS = frozenset({"softmax", "sigmoid"})
@@ -99,12 +100,15 @@ class Model(nn.Module):
         self._regularized = [layer for layer in layers if layer.has_regularizers]
         self._constrained = [layer for layer in layers if layer.has_constraints]
         self._active = [layer for layer in layers if layer.activity_regularizer is not None]
-        # A Sequential in which no mask arises (no Embedding with mask_zero) and no layer
-        # penalises its activity runs as a plain loop: the training step's common case.
+        # A Sequential in which no mask arises (no Embedding with mask_zero, no Masking)
+        # and no layer penalises its activity runs as a plain loop: the common case.
         self._chain = (
             not functional
             and not self._active
-            and not any(getattr(layer.spec, "mask_zero", False) for layer in layers)
+            and not any(
+                getattr(layer.spec, "mask_zero", False) or layer.spec.type == "Masking"
+                for layer in layers
+            )
         )
 
     # -- shapes and names ------------------------------------------------------------
@@ -153,7 +157,8 @@ class Model(nn.Module):
             ]
         for name, layer in zip(self.names, self.stack, strict=True):
             total, trainable = layer.count_params()
-            rows.append(LayerInfo(name, type(layer).__name__, layer.output_shape, total, trainable))
+            kind = registry.layer_class(layer.spec.type) or layer.spec.type  # Keras's class
+            rows.append(LayerInfo(name, kind, layer.output_shape, total, trainable))
         return rows
 
     def count_params(self) -> tuple[int, int]:
@@ -195,6 +200,8 @@ class Model(nn.Module):
                 )
                 continue
             value = torch.as_tensor(weights[key])
+            if expected == () and tuple(value.shape) == (1,):  # a scalar sent as a dataset
+                value = value.reshape(())
             if tuple(value.shape) != expected:
                 problems.append(
                     ErrorItem(
@@ -239,7 +246,11 @@ class Model(nn.Module):
             arg_masks = [masks[s.node][s.index] for s in node.inputs]
             x = args if layer.multiple_inputs else args[0]
             mask = arg_masks if layer.multiple_inputs else arg_masks[0]
-            if index in heads:
+            if len(args) > 1 and not layer.multiple_inputs:  # a recurrent layer's states
+                # Keras 3 passes no mask to a call with several tensors (`Layer.__call__`
+                # fills only `<arg>_mask` arguments then), yet its output keeps the mask.
+                out = layer(x, mask=None, initial_state=args[1:])
+            elif index in heads:
                 pre = layer.pre_activation(x)  # type: ignore[arg-type]  # heads take one input
                 logits[heads[index]] = pre
                 out = layer.activation(pre)  # type: ignore[operator]

@@ -21,6 +21,7 @@ from cornu.core.engine.trainer import Head
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import DataRef, FunctionalSpec, JobSpec
 from cornu.core.spec.losses import LossSpec
+from cornu.core.spec.model import SequentialSpec
 
 Shape = tuple[int, ...]
 Loc = tuple[str | int, ...]
@@ -158,12 +159,28 @@ def _check_data(
     return DataIds(x_ids, y_ids, ref.sample_weight)
 
 
+def _refuse_stateful(model: SequentialSpec | FunctionalSpec) -> None:
+    """A model with a `stateful=True` recurrent layer reads and summarises (its weights
+    are the same), but does not run here: Keras carries its state from one batch to the
+    next, and Cornu shuffles and batches the data itself."""
+    for name, layer in model.named_layers():
+        inner = [layer, *(getattr(layer, key, None) for key in ("layer", "backward_layer"))]
+        if any(getattr(i, "stateful", False) for i in inner):
+            raise SpecError(
+                f"layer {name!r} ({layer.type}) has stateful=True, which Cornu does not run: it "
+                "shuffles and batches the data itself, so no state carries from one batch to the "
+                "next; use stateful=False (the weights are the same)",
+                loc=("model", "layers"),
+            )
+
+
 def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
     """Check `spec` against dataset shapes (`{id: (samples, *sample_shape)}`).
 
     Raises SpecError for unknown names, layers that cannot take their input, and data
     whose shapes do not fit the model's inputs or outputs.
     """
+    _refuse_stateful(spec.model)
     model = _build_for(spec, shapes)
     names, given = model.input_names, model.declared_shapes
     many = isinstance(spec.data, list)

@@ -28,7 +28,7 @@ def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
     problems = [
         f"{k!r} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in what you gave"
         for k in ours
-        if k in shapes and tuple(shapes[k]) != ours[k]
+        if k in shapes and tuple(shapes[k]) != ours[k] and not _scalar(ours[k], shapes[k])
     ]
     problems += [
         f"{k!r} is missing" for k in ours if k not in shapes and k.split("/", 1)[0] in given_layers
@@ -41,6 +41,11 @@ def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
             f"{' …' if len(ours) > 6 else ''} (Keras's names and layouts)",
             ("fit", "initial_weights"),
         )
+
+
+def _scalar(ours: Shape, given: Shape) -> bool:
+    """A scalar weight given as a dataset: one element on its (required) first axis."""
+    return tuple(ours) == () and tuple(given) == (1,)
 
 
 def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) -> None:
@@ -58,7 +63,7 @@ def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) 
     problems = [
         f"{weight(k)} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in that job"
         for k in ours
-        if k in shapes and tuple(shapes[k]) != ours[k]
+        if k in shapes and tuple(shapes[k]) != ours[k] and not _scalar(ours[k], shapes[k])
     ]
     problems += [f"{weight(k)} is not in that job" for k in ours if k not in shapes]
     extra = sum(k not in ours for k in shapes)

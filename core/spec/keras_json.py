@@ -105,7 +105,7 @@ def _sequential(config: Any, notes: list[str]) -> dict[str, Any]:
     for index, obj in enumerate(entries):
         with located(f"layers[{index}]"):
             if isinstance(obj, dict) and obj.get("class_name") == _INPUT_LAYER:
-                layers.append({"type": "Input", "shape": _input_shape(obj)})
+                layers.append({"type": "Input", "shape": _input_shape(obj), **_input_dtype(obj)})
             else:
                 layers.append(_layer(obj, notes))
     return {"type": "sequential", "name": name, "layers": layers}
@@ -121,6 +121,12 @@ def _input_shape(obj: dict[str, Any]) -> list[int | None]:
     if not batch_shape or not isinstance(batch_shape, list):
         raise keras_json_error("input '{name}' gives no shape", name=str(name))
     return list(batch_shape[1:])
+
+
+def _input_dtype(obj: dict[str, Any]) -> dict[str, str]:
+    """An InputLayer's dtype when it is not Keras's float32 default (`int32` ids)."""
+    dtype = (obj.get("config") or {}).get("dtype")
+    return {"dtype": dtype} if isinstance(dtype, str) and dtype != "float32" else {}
 
 
 def _keras_class(kind: Any) -> Any:
@@ -219,7 +225,7 @@ def _functional(config: dict[str, Any], notes: list[str]) -> dict[str, Any]:
         with located(f"layers[{position}]"):
             name = _name(obj)
             if obj.get("class_name") == _INPUT_LAYER:
-                inputs.append({"name": name, "shape": _input_shape(obj)})
+                inputs.append({"name": name, "shape": _input_shape(obj), **_input_dtype(obj)})
                 node_names[(name, 0)] = name
                 continue
             if name not in read:
@@ -271,9 +277,12 @@ def _only_input(inputs: list[dict[str, Any]], history: list[Any]) -> dict[str, A
 
 
 def _triples(value: Any) -> list[list[Any]]:
-    """`input_layers` / `output_layers`: a list of triples, or one flat triple."""
+    """`input_layers` / `output_layers`: a list of triples, one flat triple, or a dict of
+    them (Keras 2.x's dict outputs)."""
     if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
         return [value]
+    if isinstance(value, dict):  # a model whose outputs are a dict keeps them by key
+        return list(value.values())
     return list(value or [])
 
 
@@ -300,7 +309,14 @@ def _history(tensor: Any, layer: str) -> list[Any]:
 
 
 def _tensor_kwargs(kwargs: dict[str, Any]) -> list[list[Any]]:
+    """The tensors a call takes by keyword: a recurrent layer's `initial_state` (after its
+    sequence), MultiHeadAttention's `value` and `key`."""
     refs = []
+    for state in kwargs.get("initial_state") or []:
+        if isinstance(state, dict) and state.get("class_name") == "__keras_tensor__":
+            refs.append(list(state["config"]["keras_history"]))
+        elif isinstance(state, list) and len(state) >= 3 and isinstance(state[0], str):
+            refs.append(state[:3])  # tf.keras 2: [name, node, tensor]
     for key in _TENSOR_KWARGS:
         value = kwargs.get(key)
         if isinstance(value, dict) and value.get("class_name") == "__keras_tensor__":
@@ -313,7 +329,8 @@ def _tensor_kwargs(kwargs: dict[str, Any]) -> list[list[Any]]:
 def _options(kwargs: dict[str, Any], layer: str) -> dict[str, Any]:
     options = {}
     for key, value in kwargs.items():
-        if key in _TENSOR_KWARGS or key == "training" or value is None or value is False:
+        tensors = key in _TENSOR_KWARGS or key == "initial_state"
+        if tensors or key == "training" or value is None or value is False:
             continue
         if key == "mask":
             continue  # masks are propagated by the layers themselves

@@ -238,9 +238,10 @@ class FunctionalSpec(_Model):
                 )
         reached = {split_ref(r)[0] for i in used for r in self.layers[i].inputs}
         reached |= {split_ref(r)[0] for r in self.outputs}
-        for name in sorted(inputs - reached):
-            raise PydanticCustomError(
-                "unused_input", "input '{name}' is not used by any output", {"name": name}
+        for name in sorted(inputs - reached):  # Keras keeps it (losses may read it)
+            self._notes.append(
+                f"input '{name}' is not used by any output; Keras keeps it, so its data "
+                "are still needed"
             )
         return order
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cornu.core.spec import registry
 from cornu.core.spec.layers import LAYER_SPECS
+from cornu.layers import preprocessing
 from cornu.layers.layer import POSITIONAL, REFUSED, Layer
 from cornu.layers.tensor import Input, InputLayer, KerasTensor
 from cornu.naming import snake_case
@@ -30,6 +32,14 @@ def _layer_class(name: str) -> type[Layer]:
 
 _CLASSES: dict[str, type[Layer]] = {
     name: _layer_class(name) for name in [*LAYER_SPECS, *REFUSED] if name != "Input"
+}
+_CLASSES["Normalization"] = preprocessing.Normalization  # with Keras's adapt()
+# Keras's other names of a class are the class itself: `Convolution2D is Conv2D`.
+_BY_CLASS = {registry.layer_class(name) or name: cls for name, cls in _CLASSES.items()}
+_CLASSES |= {
+    name: _BY_CLASS[target]
+    for name in registry.keras_layer_names()
+    if name not in _CLASSES and (target := registry.layer_class(name)) in _BY_CLASS
 }
 globals().update(_CLASSES)
 

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from pydantic import ValidationError
 
+from cornu.core.errors import NotSupported
 from cornu.core.spec import spec_error
+from cornu.core.spec.layers import REFUSED as REASONS
 from cornu.core.spec.layers import parse_layer
 from cornu.layers.tensor import _CREATED, Input, KerasTensor, _user_code
 from cornu.naming import auto_name
@@ -40,6 +42,29 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "UpSampling2D": ("size",),
     "ZeroPadding2D": ("padding",),
     "Cropping2D": ("cropping",),
+    "Conv3D": ("filters", "kernel_size", "strides", "padding"),
+    "Conv1DTranspose": ("filters", "kernel_size", "strides", "padding"),
+    "Conv3DTranspose": ("filters", "kernel_size", "strides", "padding"),
+    "DepthwiseConv1D": ("kernel_size", "strides", "padding", "depth_multiplier"),
+    "DepthwiseConv2D": ("kernel_size", "strides", "padding", "depth_multiplier"),
+    "SeparableConv1D": ("filters", "kernel_size", "strides", "padding"),
+    "MaxPooling3D": ("pool_size", "strides", "padding"),
+    "AveragePooling3D": ("pool_size", "strides", "padding"),
+    "AdaptiveAveragePooling1D": ("output_size",),
+    "AdaptiveAveragePooling2D": ("output_size",),
+    "AdaptiveAveragePooling3D": ("output_size",),
+    "AdaptiveMaxPooling1D": ("output_size",),
+    "AdaptiveMaxPooling2D": ("output_size",),
+    "AdaptiveMaxPooling3D": ("output_size",),
+    "UpSampling1D": ("size",),
+    "UpSampling3D": ("size",),
+    "ZeroPadding1D": ("padding",),
+    "ZeroPadding3D": ("padding",),
+    "Cropping1D": ("cropping",),
+    "Cropping3D": ("cropping",),
+    "ConvLSTM1D": ("filters", "kernel_size", "strides", "padding"),
+    "ConvLSTM2D": ("filters", "kernel_size", "strides", "padding"),
+    "ConvLSTM3D": ("filters", "kernel_size", "strides", "padding"),
     "BatchNormalization": ("axis", "momentum", "epsilon"),
     "LayerNormalization": ("axis", "epsilon"),
     "Embedding": ("input_dim", "output_dim"),
@@ -57,17 +82,118 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "MultiHeadAttention": ("num_heads", "key_dim", "value_dim", "dropout"),
     "Concatenate": ("axis",),
     "Dot": ("axes", "normalize"),
+    "Masking": ("mask_value",),
+    "ELU": ("alpha",),
+    "PReLU": ("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"),
+    "ActivityRegularization": ("l1", "l2"),
+    "AlphaDropout": ("rate", "noise_shape", "seed"),
+    "GaussianDropout": ("rate", "seed"),
+    "SpatialDropout3D": ("rate", "data_format", "seed"),
+    "UnitNormalization": ("axis",),
+    "GroupNormalization": ("groups", "axis", "epsilon", "center", "scale"),
+    "RMSNormalization": ("axis", "epsilon"),
+    "Attention": ("use_scale", "score_mode", "dropout", "seed"),
+    "AdditiveAttention": ("use_scale", "dropout"),
+    "GroupQueryAttention": (
+        "head_dim",
+        "num_query_heads",
+        "num_key_value_heads",
+        "dropout",
+        "use_bias",
+        "sliding_window",
+        "flash_attention",
+    ),
+    "EinsumDense": ("equation", "output_shape", "activation", "bias_axes"),
+    "RNN": ("cell", "return_sequences", "return_state", "go_backwards", "stateful", "unroll"),
+    "SimpleRNNCell": ("units", "activation", "use_bias"),
+    "LSTMCell": ("units", "activation", "recurrent_activation", "use_bias"),
+    "GRUCell": ("units", "activation", "recurrent_activation", "use_bias"),
+    "StackedRNNCells": ("cells",),
+    "Rescaling": ("scale", "offset"),
+    "Normalization": ("axis", "mean", "variance", "invert"),
+    "Resizing": (
+        "height",
+        "width",
+        "interpolation",
+        "crop_to_aspect_ratio",
+        "pad_to_aspect_ratio",
+        "fill_mode",
+        "fill_value",
+        "antialias",
+        "data_format",
+    ),
+    "CenterCrop": ("height", "width", "data_format"),
+    "RandomCrop": ("height", "width", "seed", "data_format", "name"),
+    "RandomFlip": ("mode", "seed", "data_format"),
+    "RandomRotation": ("factor", "fill_mode", "interpolation", "seed", "fill_value", "data_format"),
+    "RandomZoom": (
+        "height_factor",
+        "width_factor",
+        "fill_mode",
+        "interpolation",
+        "seed",
+        "fill_value",
+        "data_format",
+    ),
+    "RandomTranslation": (
+        "height_factor",
+        "width_factor",
+        "fill_mode",
+        "interpolation",
+        "seed",
+        "fill_value",
+        "data_format",
+    ),
+    "RandomContrast": ("factor", "value_range", "seed"),
+    "RandomBrightness": ("factor", "value_range", "seed"),
+    "CategoryEncoding": ("num_tokens", "output_mode", "sparse"),
+    "RandomGrayscale": ("factor", "data_format", "seed"),
+    "Solarization": ("addition_factor", "threshold_factor", "value_range", "seed"),
+    "RandomInvert": ("factor", "value_range", "seed", "data_format"),
+    "RandomPosterization": ("factor", "value_range", "data_format", "seed"),
+    "AutoContrast": ("value_range",),
+    "RandomSharpness": ("factor", "value_range", "data_format", "seed"),
+    "RandomHue": ("factor", "value_range", "data_format", "seed"),
+    "RandomSaturation": ("factor", "value_range", "data_format", "seed"),
+    "RandomColorDegeneration": ("factor", "value_range", "data_format", "seed"),
+    "RandomShear": (
+        "x_factor",
+        "y_factor",
+        "interpolation",
+        "fill_mode",
+        "fill_value",
+        "data_format",
+        "seed",
+    ),
+    "RandomGaussianBlur": ("factor", "kernel_size", "sigma", "value_range", "data_format", "seed"),
+    "Equalization": ("value_range", "bins", "data_format"),
+    "RandomColorJitter": (
+        "value_range",
+        "brightness_factor",
+        "contrast_factor",
+        "saturation_factor",
+        "hue_factor",
+        "seed",
+        "data_format",
+    ),
+    "RandomErasing": ("factor", "scale", "fill_value", "value_range", "seed", "data_format"),
+    "RandomPerspective": ("factor", "scale", "interpolation", "fill_value", "seed", "data_format"),
 }
 
-# Keras layers whose computation is the user's own code: never run on the service.
-REFUSED: dict[str, str] = {
+# What to do instead of a layer the service refuses (`cornu.core.spec.layers.REFUSED`).
+_INSTEAD = {
     "Lambda": "use built-in layers (Activation, Reshape, Permute, Add, Multiply, …) for "
     "the computation, or compute it on the client before fit",
     "TFSMLayer": "load the model from a .keras or .h5 file instead",
-    "JaxLayer": "build the computation from Keras's built-in layers",
-    "FlaxLayer": "build the computation from Keras's built-in layers",
-    "TorchModuleWrapper": "build the computation from Keras's built-in layers",
+    "TextVectorization": "turn text into ids on the client before fit",
+    "StringLookup": "turn strings into ids on the client before fit",
 }
+_STRINGS = {"TextVectorization", "StringLookup"}  # not code: strings
+REFUSED: dict[str, str] = {
+    name: _INSTEAD.get(name, "build the computation from Keras's built-in layers")
+    for name in REASONS
+}
+"""Keras layers the service never runs (the user's own code, strings), with what to do."""
 
 
 class Layer(HasWeights):
@@ -102,6 +228,8 @@ class Layer(HasWeights):
 
     def _refuse_user_code(self) -> None:
         cls = type(self)
+        if cls.type in REFUSED and cls.type in _STRINGS:
+            raise NotSupported(f"layers.{cls.type}: {REASONS[cls.type]}")
         if cls.type in REFUSED:
             raise _user_code(f"layers.{cls.type}", REFUSED[cls.type])
         own = [
@@ -173,6 +301,12 @@ class Layer(HasWeights):
             return 2 if state else 1
         if self.type == "Bidirectional" and self.config.get("merge_mode", "concat") is None:
             return 2
+        if self.config.get("return_attention_scores", False):  # Attention layers' call option
+            return 2
+        if self.type == "RNN" and state:  # the output, then each cell's states
+            cell = self.config.get("cell")
+            cells = cell.get("cells", [cell]) if isinstance(cell, dict) else list(cell or [])
+            return 1 + sum(2 if c.get("type") == "LSTMCell" else 1 for c in cells)
         return 1
 
     def __getattr__(self, name: str) -> Any:

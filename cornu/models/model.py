@@ -310,6 +310,7 @@ class Model(Trainer, HasWeights):
 
 # Layers called on a list of tensors (merges, attention), as the graph replays them.
 _MULTI = MERGING | {"MultiHeadAttention"}
+_MULTI |= {"Attention", "AdditiveAttention", "GroupQueryAttention"}
 
 
 def _listed(value: Any) -> list[Any]:

@@ -196,3 +196,45 @@ def test_the_sdk_client_imports_a_file_and_downloads_keras_files(
     again = keras.models.load_model(path)
     for got, want in zip(again.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_trained_model_with_normalization_and_a_bidirectional_lstm_goes_to_keras(
+    http: httpx.Client, tmp_path: Path
+) -> None:
+    """The issue's case: Normalization (adapted statistics, as weights) → Bidirectional
+    LSTM → Dense, trained on the service, exported as .keras: Keras 3.15 predicts what
+    the service predicts, on sequences of another length than the training ones."""
+    keras = keras_or_skip()
+    model = {
+        "type": "functional",
+        "inputs": [{"name": "series", "shape": [None, 3]}],
+        "layers": [
+            {"name": "norm", "type": "Normalization", "axis": -1, "inputs": ["series"]},
+            {"name": "bi", "type": "Bidirectional", "inputs": ["norm"],
+             "layer": {"type": "LSTM", "units": 4}},
+            {"name": "out", "type": "Dense", "units": 1, "inputs": ["bi"]},
+        ],
+        "outputs": ["out"],
+    }  # fmt: skip
+    rng = np.random.default_rng(5)
+    x = (rng.normal(size=(32, 6, 3)) * [1.0, 10.0, 0.1] + [0.0, 5.0, -2.0]).astype(np.float32)
+    statistics = {  # what adapt() computes (count: a scalar, sent as one element)
+        "norm/mean": x.reshape(-1, 3).mean(0),
+        "norm/variance": x.reshape(-1, 3).var(0),
+        "norm/count": np.array([0], np.int32),
+    }
+    spec = {
+        "model": model,
+        "compile": {"optimizer": "adam", "loss": "mse"},
+        "data": {"x": upload(http, x), "y": upload(http, x[:, :1, 0])},
+        "fit": {"epochs": 1, "batch_size": 8, "seed": 0,
+                "initial_weights": {k: upload(http, v) for k, v in statistics.items()}},
+    }  # fmt: skip
+    job_id = _train(http, spec)
+    exported = _load(keras, export(http, job_id, "keras", "application/zip", "keras"),
+                     ".keras", tmp_path)  # fmt: skip
+    np.testing.assert_allclose(exported.get_layer("norm").mean.numpy().ravel(),
+                               statistics["norm/mean"], rtol=1e-6)  # fmt: skip
+    other = rng.normal(size=(5, 9, 3)).astype(np.float32)
+    got = np.asarray(exported.predict(other, verbose=0))
+    assert np.abs(got - predicted(http, job_id, {"series": other})[0]).max() <= 1e-5

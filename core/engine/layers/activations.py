@@ -1,4 +1,4 @@
-"""Activation layers: Activation, ReLU, LeakyReLU, Softmax."""
+"""Activation layers: Activation, ReLU, LeakyReLU, Softmax, ELU, PReLU."""
 
 from __future__ import annotations
 
@@ -78,3 +78,49 @@ class Softmax(Layer):
         if len(self.dims) == 1:
             return torch.softmax(x, dim=self.dims[0])
         return torch.exp(x - torch.logsumexp(x, dim=self.dims, keepdim=True))
+
+
+@register
+class ELU(Layer):
+    """`x` for `x > 0`, `alpha * (exp(x) - 1)` below (Keras's `activations.elu`)."""
+
+    spec_type = spec.ELU
+    supports_masking = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.elu(x, alpha=self.spec.alpha)
+
+
+@register
+class PReLU(Layer):
+    """`relu(x) - alpha * relu(-x)`, Keras's formula, with `alpha` shaped as one sample
+    except along `shared_axes` (size 1 there: one alpha shared along the axis)."""
+
+    spec_type = spec.PReLU
+    supports_masking = True
+
+    def __init__(self, s: spec.PReLU, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        shape = list(input_shape)
+        for axis in s.shared_axes or ():
+            shape[axis - 1] = 1
+        self.alpha = self.add_weight(
+            "alpha",
+            tuple(shape),
+            s.alpha_initializer,
+            regularizer=s.alpha_regularizer,
+            constraint=s.alpha_constraint,
+        )
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.PReLU, input_shape: Shape) -> Shape:
+        for axis in s.shared_axes or ():
+            if not 1 <= axis <= len(input_shape):
+                raise ShapeError(
+                    f"PReLU shared_axes {s.shared_axes}: axis {axis} is not an axis of the "
+                    f"input (1 to {len(input_shape)}, counting the batch as 0)"
+                )
+        return input_shape
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.relu(x) - self.alpha * torch.relu(-x)

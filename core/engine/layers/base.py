@@ -28,6 +28,22 @@ Shapes = Any  # a Shape, or a list of Shapes for layers with several inputs or o
 Mask = Tensor | None
 
 
+# A dimension of unknown size (None) that no data gives takes one of these sizes: two
+# builds with different ones tell which dimensions of each output follow it.
+UNKNOWN_SIZES = (1009, 2003)
+
+
+def same_size(a: int, b: int) -> int | None:
+    """The size two inputs' axes agree on, as Keras checks shapes with unknown dimensions:
+    equal sizes, or one of them unknown (a placeholder of `UNKNOWN_SIZES`), which takes
+    the other (Keras: None is compatible with 10); None when they disagree."""
+    if a == b:
+        return a
+    if a in UNKNOWN_SIZES:
+        return b
+    return a if b in UNKNOWN_SIZES else None
+
+
 class ShapeError(ValueError):
     """A layer cannot take the input shape it was given; the message says why."""
 

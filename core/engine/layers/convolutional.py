@@ -1,4 +1,6 @@
-"""Convolution layers on channels-last tensors, run by torch's kernels on channels-first views.
+"""Convolution layers on channels-last tensors, run by torch's kernels on channels-first views:
+Conv1D/2D/3D, their transposes, DepthwiseConv1D/2D and SeparableConv1D/2D, one class per
+kind for every rank.
 
 Kernels are stored in torch's layout (`(out, in / groups, *kernel)`), so the forward pass
 hands them to `F.conv*d` as they are; `keras_weights()` presents them in Keras's layout
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 import torch.nn.functional as F
 from torch import Tensor
@@ -26,7 +28,11 @@ from cornu.core.engine.layers.base import (
 )
 from cornu.core.spec.layers import convolutional as spec
 
-_AXES = {1: "(steps, channels)", 2: "(height, width, channels)"}
+_AXES = {
+    1: "(steps, channels)",
+    2: "(height, width, channels)",
+    3: "(depth, height, width, channels)",
+}
 
 
 def spatial_input(layer: str, input_shape: Shape, rank: int) -> None:
@@ -78,21 +84,37 @@ def padding_plan(
     return (0,) * len(sizes), tuple(p for side in reversed(sides) for p in side)
 
 
+class ConvArguments(Protocol):
+    """The arguments a convolution's output shape follows (any conv layer's spec)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def kernel_size(self) -> tuple[int, ...]: ...
+    @property
+    def strides(self) -> tuple[int, ...]: ...
+    @property
+    def dilation_rate(self) -> tuple[int, ...]: ...
+    @property
+    def padding(self) -> str: ...
+
+
 def conv_output_shape(
-    s: spec.Conv1D | spec.Conv2D | spec.SeparableConv2D, input_shape: Shape, rank: int
+    s: ConvArguments, input_shape: Shape, rank: int, filters: int, groups: int = 1
 ) -> Shape:
-    """Keras's output shape of a convolution: one length per spatial axis, then filters."""
+    """Keras's output shape of a convolution (`compute_conv_output_shape` in
+    `keras/src/ops/operation_utils.py`): one length per spatial axis, then `filters`."""
     spatial_input(s.type, input_shape, rank)
     channels = input_shape[-1]
-    if channels % s.groups:
+    if channels % groups:
         raise ShapeError(
-            f"{s.type}: input channels ({channels}) must be divisible by groups ({s.groups})"
+            f"{s.type}: input channels ({channels}) must be divisible by groups ({groups})"
         )
     lengths = [
         output_length(s.type, *args, s.padding)
         for args in zip(input_shape[:-1], s.kernel_size, s.strides, s.dilation_rate, strict=True)
     ]
-    return (*lengths, s.filters)
+    return (*lengths, filters)
 
 
 def keras_layout(rank: int) -> Callable[[Tensor], Tensor]:
@@ -101,13 +123,17 @@ def keras_layout(rank: int) -> Callable[[Tensor], Tensor]:
     return lambda w: w.permute(order)
 
 
+def torch_conv(rank: int) -> Callable[..., Tensor]:
+    """`F.conv1d`, `F.conv2d` or `F.conv3d`: one signature for every rank."""
+    return {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[rank]
+
+
 class _Conv(Layer):
-    """Conv1D and Conv2D: `activation(conv(input, kernel) + bias)`."""
+    """Conv1D/2D/3D: `activation(conv(input, kernel) + bias)`."""
 
     rank: ClassVar[int]
-    conv: ClassVar[Callable[..., Tensor]]
 
-    def __init__(self, s: spec.Conv1D | spec.Conv2D, input_shape: Shape) -> None:
+    def __init__(self, s: spec.Conv, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
         self.activation = activations.get(s.activation)
         self.activation_name = s.activation or "linear"
@@ -121,33 +147,41 @@ class _Conv(Layer):
             keras_shape=(*s.kernel_size, per_group, s.filters),
             to_keras=keras_layout(self.rank),
         )
-        self.bias: Tensor | None = None
-        if s.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (s.filters,),
-                s.bias_initializer,
-                regularizer=s.bias_regularizer,
-                constraint=s.bias_constraint,
-            )
+        self.bias = add_bias(self, s, s.filters)
         self.padding, self.pad = padding_plan(
             s.padding, input_shape[:-1], s.kernel_size, s.strides, s.dilation_rate
         )
 
     @classmethod
-    def compute_output_shape(cls, s: spec.Conv1D | spec.Conv2D, input_shape: Shape) -> Shape:
-        return conv_output_shape(s, input_shape, cls.rank)
+    def compute_output_shape(cls, s: spec.Conv, input_shape: Shape) -> Shape:
+        return conv_output_shape(s, input_shape, cls.rank, s.filters, s.groups)
 
     def pre_activation(self, x: Tensor) -> Tensor:
         x = channels_first(x)
         if self.pad is not None:
             x = F.pad(x, self.pad)
         s = self.spec
-        y = self.conv(x, self.kernel, self.bias, s.strides, self.padding, s.dilation_rate, s.groups)
+        conv = torch_conv(self.rank)
+        y = conv(x, self.kernel, self.bias, s.strides, self.padding, s.dilation_rate, s.groups)
         return channels_last(y)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.pre_activation(x))
+
+
+def add_bias(
+    layer: Layer, s: spec.Conv | spec.ConvTranspose | spec.DepthwiseConv, size: int
+) -> Tensor | None:
+    """The layer's `bias` of `size` values when `use_bias`, else None."""
+    if not s.use_bias:
+        return None
+    return layer.add_weight(
+        "bias",
+        (size,),
+        s.bias_initializer,
+        regularizer=s.bias_regularizer,
+        constraint=s.bias_constraint,
+    )
 
 
 @register
@@ -156,7 +190,6 @@ class Conv1D(_Conv):
 
     spec_type = spec.Conv1D
     rank = 1
-    conv = staticmethod(F.conv1d)
 
 
 @register
@@ -165,13 +198,20 @@ class Conv2D(_Conv):
 
     spec_type = spec.Conv2D
     rank = 2
-    conv = staticmethod(F.conv2d)
+
+
+@register
+class Conv3D(_Conv):
+    """Convolution over `(depth, height, width, channels)` volumes."""
+
+    spec_type = spec.Conv3D
+    rank = 3
 
 
 def transpose_plan(
     size: int, kernel: int, stride: int, dilation: int, padding: str, output_padding: int | None
 ) -> tuple[int, int, int, slice]:
-    """Keras's Conv2DTranspose along one axis, as torch computes it.
+    """Keras's transposed convolution along one axis, as torch computes it.
 
     Returns (output length, torch's `padding`, torch's `output_padding`, the slice of
     torch's output to keep). The full transposed convolution is `(size - 1) * stride +
@@ -197,14 +237,13 @@ def transpose_plan(
     return length, trim, 0, slice(crop - trim, crop - trim + length)
 
 
-@register
-class Conv2DTranspose(Layer):
-    """The transpose of Conv2D; kernel stored `(in, filters, kh, kw)` as torch's, shown as
-    Keras's `(kh, kw, filters, in)`."""
+class _ConvTranspose(Layer):
+    """Conv1D/2D/3DTranspose; kernel stored `(in, filters, *kernel)` as torch's, shown as
+    Keras's `(*kernel, filters, in)` (`base_conv_transpose.py`)."""
 
-    spec_type = spec.Conv2DTranspose
+    rank: ClassVar[int]
 
-    def __init__(self, s: spec.Conv2DTranspose, input_shape: Shape) -> None:
+    def __init__(self, s: spec.ConvTranspose, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
         self.activation = activations.get(s.activation)
         self.activation_name = s.activation or "linear"
@@ -216,44 +255,32 @@ class Conv2DTranspose(Layer):
             regularizer=s.kernel_regularizer,
             constraint=s.kernel_constraint,
             keras_shape=(*s.kernel_size, s.filters, channels),
-            to_keras=keras_layout(2),
+            to_keras=keras_layout(self.rank),
         )
-        self.bias: Tensor | None = None
-        if s.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (s.filters,),
-                s.bias_initializer,
-                regularizer=s.bias_regularizer,
-                constraint=s.bias_constraint,
-            )
+        self.bias = add_bias(self, s, s.filters)
         _, self.padding, self.output_padding, self.window = zip(
             *self._plans(s, input_shape), strict=True
         )
 
-    @staticmethod
-    def _plans(s: spec.Conv2DTranspose, input_shape: Shape) -> list[tuple[int, int, int, slice]]:
-        extra = s.output_padding or (None, None)
+    @classmethod
+    def _plans(cls, s: spec.ConvTranspose, input_shape: Shape) -> list[tuple[int, int, int, slice]]:
+        extra = s.output_padding or (None,) * cls.rank
         return [
-            transpose_plan(
-                input_shape[axis],
-                s.kernel_size[axis],
-                s.strides[axis],
-                s.dilation_rate[axis],
-                s.padding,
-                extra[axis],
+            transpose_plan(*axis, s.padding, extra[n])
+            for n, axis in enumerate(
+                zip(input_shape[:-1], s.kernel_size, s.strides, s.dilation_rate, strict=True)
             )
-            for axis in range(2)
         ]
 
     @classmethod
-    def compute_output_shape(cls, s: spec.Conv2DTranspose, input_shape: Shape) -> Shape:
-        spatial_input(s.type, input_shape, 2)
+    def compute_output_shape(cls, s: spec.ConvTranspose, input_shape: Shape) -> Shape:
+        spatial_input(s.type, input_shape, cls.rank)
         return (*(plan[0] for plan in cls._plans(s, input_shape)), s.filters)
 
     def pre_activation(self, x: Tensor) -> Tensor:
         s = self.spec
-        y = F.conv_transpose2d(
+        conv_transpose = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+        y = conv_transpose[self.rank](
             channels_first(x),
             self.kernel,
             self.bias,
@@ -263,74 +290,162 @@ class Conv2DTranspose(Layer):
             1,
             s.dilation_rate,
         )
-        return channels_last(y[:, :, self.window[0], self.window[1]])
+        return channels_last(y[(slice(None), slice(None), *self.window)])
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.pre_activation(x))
 
 
 @register
-class SeparableConv2D(Layer):
-    """A depthwise convolution, `depth_multiplier` maps per input channel, then a 1×1 one.
+class Conv1DTranspose(_ConvTranspose):
+    """The transpose of Conv1D, over `(steps, channels)` sequences."""
 
-    The depthwise kernel is stored `(in * multiplier, 1, kh, kw)` (a grouped conv in
-    torch) and shown as Keras's `(kh, kw, in, multiplier)`; the pointwise kernel
-    `(filters, in * multiplier, 1, 1)` as Keras's `(1, 1, in * multiplier, filters)`.
+    spec_type = spec.Conv1DTranspose
+    rank = 1
+
+
+@register
+class Conv2DTranspose(_ConvTranspose):
+    """The transpose of Conv2D, over `(height, width, channels)` images."""
+
+    spec_type = spec.Conv2DTranspose
+    rank = 2
+
+
+@register
+class Conv3DTranspose(_ConvTranspose):
+    """The transpose of Conv3D, over `(depth, height, width, channels)` volumes."""
+
+    spec_type = spec.Conv3DTranspose
+    rank = 3
+
+
+class _DepthwiseConv(Layer):
+    """DepthwiseConv1D/2D: each channel convolved with its own `depth_multiplier` kernels
+    (`base_depthwise_conv.py`), output channel `c * depth_multiplier + m`.
+
+    The kernel is stored `(in * multiplier, 1, *kernel)` (a grouped conv in torch, one
+    group per channel) and shown as Keras's `(*kernel, in, multiplier)`, named `kernel`
+    in a DepthwiseConv layer and `depthwise_kernel` in a SeparableConv one.
     """
 
-    spec_type = spec.SeparableConv2D
+    rank: ClassVar[int]
+    kernel_name: ClassVar[str] = "kernel"
 
-    def __init__(self, s: spec.SeparableConv2D, input_shape: Shape) -> None:
+    def __init__(self, s: spec.DepthwiseConv, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
         self.activation = activations.get(s.activation)
         self.activation_name = s.activation or "linear"
-        channels, multiplier = input_shape[-1], s.depth_multiplier
-        kh, kw = s.kernel_size
+        channels, multiplier, kernel = input_shape[-1], s.depth_multiplier, s.kernel_size
+        order = (*range(2, 2 + self.rank), 0, 1)
         self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel",
-            (channels * multiplier, 1, kh, kw),
+            self.kernel_name,
+            (channels * multiplier, 1, *kernel),
             s.depthwise_initializer,
             regularizer=s.depthwise_regularizer,
             constraint=s.depthwise_constraint,
-            keras_shape=(kh, kw, channels, multiplier),
-            to_keras=lambda w: w.view(channels, multiplier, kh, kw).permute(2, 3, 0, 1),
+            keras_shape=(*kernel, channels, multiplier),
+            to_keras=lambda w: w.view(channels, multiplier, *kernel).permute(order),
+            attr="depthwise_kernel",
         )
-        self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel",
-            (s.filters, channels * multiplier, 1, 1),
-            s.pointwise_initializer,
-            regularizer=s.pointwise_regularizer,
-            constraint=s.pointwise_constraint,
-            keras_shape=(1, 1, channels * multiplier, s.filters),
-            to_keras=keras_layout(2),
-        )
-        self.bias: Tensor | None = None
-        if s.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (s.filters,),
-                s.bias_initializer,
-                regularizer=s.bias_regularizer,
-                constraint=s.bias_constraint,
-            )
         self.padding, self.pad = padding_plan(
             s.padding, input_shape[:-1], s.kernel_size, s.strides, s.dilation_rate
         )
 
     @classmethod
-    def compute_output_shape(cls, s: spec.SeparableConv2D, input_shape: Shape) -> Shape:
-        return conv_output_shape(s, input_shape, 2)
+    def compute_output_shape(cls, s: spec.DepthwiseConv, input_shape: Shape) -> Shape:
+        return conv_output_shape(s, input_shape, cls.rank, cls.output_channels(s, input_shape))
 
-    def pre_activation(self, x: Tensor) -> Tensor:
-        x = channels_first(x)
+    @staticmethod
+    def output_channels(s: spec.DepthwiseConv, input_shape: Shape) -> int:
+        """A separable convolution's `filters`; a depthwise one's `channels * multiplier`."""
+        if isinstance(s, spec.SeparableConv):
+            return s.filters
+        return input_shape[-1] * s.depth_multiplier
+
+    def depthwise(self, x: Tensor, bias: Tensor | None) -> Tensor:
+        """The depthwise convolution of channels-first `x`, channels-first."""
         if self.pad is not None:
             x = F.pad(x, self.pad)
         s = self.spec
-        channels = self.input_shape[-1]
-        depthwise = F.conv2d(
-            x, self.depthwise_kernel, None, s.strides, self.padding, s.dilation_rate, channels
+        return torch_conv(self.rank)(
+            x,
+            self.depthwise_kernel,
+            bias,
+            s.strides,
+            self.padding,
+            s.dilation_rate,
+            self.input_shape[-1],
         )
-        return channels_last(F.conv2d(depthwise, self.pointwise_kernel, self.bias))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.pre_activation(x))
+
+
+class _Depthwise(_DepthwiseConv):
+    """`activation(depthwise(input) + bias)`, the bias one per output channel."""
+
+    def __init__(self, s: spec.DepthwiseConv, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        self.bias = add_bias(self, s, input_shape[-1] * s.depth_multiplier)
+
+    def pre_activation(self, x: Tensor) -> Tensor:
+        return channels_last(self.depthwise(channels_first(x), self.bias))
+
+
+@register
+class DepthwiseConv1D(_Depthwise):
+    """Depthwise convolution over `(steps, channels)` sequences."""
+
+    spec_type = spec.DepthwiseConv1D
+    rank = 1
+
+
+@register
+class DepthwiseConv2D(_Depthwise):
+    """Depthwise convolution over `(height, width, channels)` images."""
+
+    spec_type = spec.DepthwiseConv2D
+    rank = 2
+
+
+class _SeparableConv(_DepthwiseConv):
+    """A depthwise convolution then a pointwise one (`base_separable_conv.py`); the
+    pointwise kernel is stored `(filters, in * multiplier, 1…)` and shown as Keras's
+    `(1…, in * multiplier, filters)`."""
+
+    kernel_name = "depthwise_kernel"
+
+    def __init__(self, s: spec.SeparableConv, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        depth, ones = input_shape[-1] * s.depth_multiplier, (1,) * self.rank
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel",
+            (s.filters, depth, *ones),
+            s.pointwise_initializer,
+            regularizer=s.pointwise_regularizer,
+            constraint=s.pointwise_constraint,
+            keras_shape=(*ones, depth, s.filters),
+            to_keras=keras_layout(self.rank),
+        )
+        self.bias = add_bias(self, s, s.filters)
+
+    def pre_activation(self, x: Tensor) -> Tensor:
+        depthwise = self.depthwise(channels_first(x), None)
+        return channels_last(torch_conv(self.rank)(depthwise, self.pointwise_kernel, self.bias))
+
+
+@register
+class SeparableConv1D(_SeparableConv):
+    """Separable convolution over `(steps, channels)` sequences."""
+
+    spec_type = spec.SeparableConv1D
+    rank = 1
+
+
+@register
+class SeparableConv2D(_SeparableConv):
+    """Separable convolution over `(height, width, channels)` images."""
+
+    spec_type = spec.SeparableConv2D
+    rank = 2

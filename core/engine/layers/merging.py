@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from cornu.core.engine.layers.base import Layer, Mask, Shape, ShapeError, register
+from cornu.core.engine.layers.base import Layer, Mask, Shape, ShapeError, register, same_size
 from cornu.core.spec.layers import merging as spec
 
 # Keras's backend epsilon, the smallest norm `Dot(normalize=True)` divides by.
@@ -65,12 +65,13 @@ def _broadcast(shape1: Shape, shape2: Shape, name: str) -> Shape:
         return shape1
     out = list(shape1[: len(shape1) - len(shape2)])
     for i, j in zip(shape1[len(shape1) - len(shape2) :], shape2, strict=True):
-        if i != j and 1 not in (i, j):
+        size = same_size(i, j)
+        if size is None and 1 not in (i, j):
             raise ShapeError(
                 f"{name}: inputs have incompatible shapes {_fmt(shape1)} and {_fmt(shape2)}; "
                 "each axis must be equal, or 1 in one of them"
             )
-        out.append(j if i == 1 else i)
+        out.append(size if size is not None else (j if i == 1 else i))
     return tuple(out)
 
 
@@ -203,16 +204,21 @@ class Concatenate(Layer):
         if not input_shape:
             raise ShapeError("Concatenate needs at least one input")
         axis = cls.concat_axis(s, input_shape[0]) - 1  # in shapes without the batch
-        first = input_shape[0]
+        first = list(input_shape[0])
         for shape in input_shape[1:]:
+            sizes = [same_size(a, b) for a, b in zip(first, shape, strict=False)]
             if len(shape) != len(first) or any(
-                a != b for i, (a, b) in enumerate(zip(first, shape, strict=True)) if i != axis
+                size is None for i, size in enumerate(sizes) if i != axis
             ):
                 shapes = ", ".join(_fmt(s) for s in input_shape)
                 raise ShapeError(
                     f"Concatenate needs inputs that match on every axis but the concatenation "
                     f"axis ({s.axis}); got {shapes}"
                 )
+            first = [
+                a if i == axis else int(size or a)
+                for i, (a, size) in enumerate(zip(first, sizes, strict=True))
+            ]
         return (*first[:axis], sum(shape[axis] for shape in input_shape), *first[axis + 1 :])
 
     def compute_mask(self, inputs: list[Tensor], mask: list[Mask] | None) -> Mask:

@@ -1,7 +1,8 @@
-"""Keras's normalization layers: BatchNormalization and LayerNormalization.
+"""Keras's normalization layers: BatchNormalization, LayerNormalization,
+GroupNormalization, UnitNormalization and RMSNormalization.
 
-Both compute in float32 whatever the input's dtype (as Keras does, since statistics
-overflow or lose precision in 16 bits) and return the input's dtype.
+All but UnitNormalization compute in float32 whatever the input's dtype (as Keras does,
+since statistics overflow or lose precision in 16 bits) and return the input's dtype.
 """
 
 from __future__ import annotations
@@ -187,4 +188,110 @@ class LayerNormalization(_Normalization):
                 out = out * self.gamma.reshape(self.broadcast_shape)
             if self.beta is not None:
                 out = out + self.beta.reshape(self.broadcast_shape)
+        return out.to(x.dtype)
+
+
+def _axes_with_batch(kind: str, axis: int | list[int], input_shape: Shape) -> tuple[int, ...]:
+    """`axis` (one or a list, counted with the batch as 0) as sorted non-negative indices;
+    ShapeError for the batch axis, an axis out of range or one named twice."""
+    rank = len(input_shape) + 1
+    given = [axis] if isinstance(axis, int) else list(axis)
+    if any(not -rank <= a < rank for a in given):
+        raise ShapeError(
+            f"{kind} axis {axis} is out of range for inputs of rank {rank} "
+            "(axes count the batch as 0)"
+        )
+    axes = sorted(a % rank for a in given)
+    if 0 in axes:
+        raise ShapeError(f"{kind} cannot normalise over the batch axis (axis 0)")
+    if len(set(axes)) != len(axes):
+        raise ShapeError(f"{kind} axis {axis} names an axis twice")
+    return tuple(axes)
+
+
+@register
+class GroupNormalization(_Normalization):
+    """Keras's group normalization: the channels (`axis`) split into `groups`, each
+    sample's group normalised over its channels and every other axis (biased variance),
+    then `gamma` and `beta` per channel. Runs torch's `group_norm` on the channels moved
+    to axis 1; `keras/src/layers/normalization/group_normalization.py` is the reference.
+    """
+
+    spec_type = spec.GroupNormalization
+    supports_masking = True
+
+    def __init__(self, s: spec.GroupNormalization, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        (self.axis,) = _axes_with_batch("GroupNormalization", s.axis, input_shape)
+        channels = input_shape[self.axis - 1]
+        self.groups = channels if s.groups == -1 else s.groups
+        self._add_gamma_beta(s, (channels,), gamma=s.scale, beta=s.center)
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.GroupNormalization, input_shape: Shape) -> Shape:
+        (axis,) = _axes_with_batch("GroupNormalization", s.axis, input_shape)
+        channels = input_shape[axis - 1]
+        groups = channels if s.groups == -1 else s.groups
+        if channels < groups or channels % groups:
+            raise ShapeError(
+                f"GroupNormalization splits the {channels} channels of axis {s.axis} into "
+                f"{groups} groups: the channels must be a multiple of the groups"
+            )
+        return input_shape
+
+    def forward(self, x: Tensor) -> Tensor:
+        inputs = x.float().movedim(self.axis, 1)
+        out = F.group_norm(inputs, self.groups, self.gamma, self.beta, self.spec.epsilon)
+        return out.movedim(1, self.axis).to(x.dtype)
+
+
+@register
+class UnitNormalization(Layer):
+    """Each sample divided by its L2 norm over `axis`: Keras's `ops.normalize`,
+    `x * min(rsqrt(Σx²), 1e12)`, so an all-zero slice stays zero."""
+
+    spec_type = spec.UnitNormalization
+    supports_masking = True
+
+    def __init__(self, s: spec.UnitNormalization, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        self.axes = _axes_with_batch("UnitNormalization", s.axis, input_shape)
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.UnitNormalization, input_shape: Shape) -> Shape:
+        _axes_with_batch("UnitNormalization", s.axis, input_shape)
+        return input_shape
+
+    def forward(self, x: Tensor) -> Tensor:
+        inverse_norm = torch.rsqrt(x.square().sum(self.axes, keepdim=True))
+        return x * inverse_norm.clamp(max=1e12)
+
+
+@register
+class RMSNormalization(Layer):
+    """`x * rsqrt(mean(x², axis) + epsilon) * scale` (Keras's `ops.rms_normalization`),
+    with `scale` the size of the normalised axes, which must be the trailing ones:
+    elsewhere Keras's own scale would not broadcast against the input."""
+
+    spec_type = spec.RMSNormalization
+
+    def __init__(self, s: spec.RMSNormalization, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        axes = _axes_with_batch("RMSNormalization", s.axis, input_shape)
+        self.normalized_shape = tuple(input_shape[a - 1] for a in axes)
+        self.scale = self.add_weight("scale", self.normalized_shape, "ones")
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.RMSNormalization, input_shape: Shape) -> Shape:
+        axes = _axes_with_batch("RMSNormalization", s.axis, input_shape)
+        rank = len(input_shape) + 1
+        if axes != tuple(range(rank - len(axes), rank)):
+            raise ShapeError(
+                f"RMSNormalization normalises trailing axes; axis={s.axis} is not the last "
+                f"{len(axes)} of inputs of rank {rank}: use axis=-1 (or the last axes)"
+            )
+        return input_shape
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = F.rms_norm(x.float(), self.normalized_shape, self.scale, self.spec.epsilon)
         return out.to(x.dtype)

@@ -1,13 +1,16 @@
 """Pooling layers on channels-last tensors.
 
-Windowed pooling runs torch's 2-D kernels on channels-first views; 1-D inputs
-`(steps, channels)` are viewed as images one pixel high, so both ranks share one path.
+Windowed pooling runs torch's 2-D and 3-D kernels on channels-first views; 1-D inputs
+`(steps, channels)` are viewed as images one pixel high, so every rank shares one path.
 "same" padding follows Keras (TF): the odd pixel goes at the end, a max never sees the
 padding, and an average divides by the number of real values in each window.
+Adaptive pooling uses torch's adaptive kernels, whose windows are Keras's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import reduce
 from typing import ClassVar
 
 import torch
@@ -37,7 +40,7 @@ class _Pooling(Layer):
         self.sizes = self.lift + input_shape[:-1]
         self.window = self.lift + s.pool_size
         self.strides = self.lift + (s.strides or s.pool_size)
-        self.sides = [(0, 0), (0, 0)]
+        self.sides = [(0, 0)] * len(self.sizes)
         if s.padding == "same":
             self.sides = [
                 same_padding(*axis)
@@ -45,8 +48,10 @@ class _Pooling(Layer):
             ]
         # Torch pads both sides alike; otherwise pad explicitly (F.pad: last axis first).
         symmetric = all(before == after for before, after in self.sides)
-        self.padding = tuple(before for before, _ in self.sides) if symmetric else (0, 0)
-        self.pad = None if symmetric else (*self.sides[1], *self.sides[0])
+        self.padding = (
+            tuple(before for before, _ in self.sides) if symmetric else (0,) * len(self.sides)
+        )
+        self.pad = None if symmetric else tuple(p for side in reversed(self.sides) for p in side)
 
     @classmethod
     def compute_output_shape(cls, s: spec.Pooling, input_shape: Shape) -> Shape:
@@ -59,9 +64,9 @@ class _Pooling(Layer):
         return (*lengths, input_shape[-1])
 
     def forward(self, x: Tensor) -> Tensor:
-        images = channels_first(x if self.rank == 2 else x.unsqueeze(1))
+        images = channels_first(x if self.rank > 1 else x.unsqueeze(1))
         y = channels_last(self.pool(images))
-        return y if self.rank == 2 else y.squeeze(1)
+        return y if self.rank > 1 else y.squeeze(1)
 
     def pool(self, x: Tensor) -> Tensor:
         raise NotImplementedError
@@ -73,7 +78,8 @@ class _MaxPooling(_Pooling):
     def pool(self, x: Tensor) -> Tensor:
         if self.pad is not None:
             x = F.pad(x, self.pad, value=float("-inf"))
-        return F.max_pool2d(x, self.window, self.strides, self.padding)
+        max_pool = F.max_pool3d if self.rank == 3 else F.max_pool2d
+        return max_pool(x, self.window, self.strides, self.padding)
 
 
 class _AveragePooling(_Pooling):
@@ -87,19 +93,20 @@ class _AveragePooling(_Pooling):
         if self.pad is not None:
             # How many real values each window holds: the divisor, as the padding is left out.
             outputs = self.lift + self.output_shape[:-1]
-            rows, cols = (
+            per_axis = (
                 _window_counts(*axis)
                 for axis in zip(
                     outputs, self.sizes, self.window, self.strides, self.sides, strict=True
                 )
             )
-            counts = torch.outer(rows, cols)
+            counts = reduce(lambda a, b: a.unsqueeze(-1) * b, per_axis)  # their outer product
         self.register_buffer("counts", counts, persistent=False)
 
     def pool(self, x: Tensor) -> Tensor:
+        avg_pool = F.avg_pool3d if self.rank == 3 else F.avg_pool2d
         if self.pad is None or self.counts is None:
-            return F.avg_pool2d(x, self.window, self.strides, self.padding, count_include_pad=False)
-        sums = F.avg_pool2d(F.pad(x, self.pad), self.window, self.strides, divisor_override=1)
+            return avg_pool(x, self.window, self.strides, self.padding, count_include_pad=False)
+        sums = avg_pool(F.pad(x, self.pad), self.window, self.strides, divisor_override=1)
         return sums / self.counts
 
 
@@ -128,6 +135,14 @@ class MaxPooling2D(_MaxPooling):
 
 
 @register
+class MaxPooling3D(_MaxPooling):
+    """The maximum over windows of `(depth, height, width, channels)` volumes."""
+
+    spec_type = spec.MaxPooling3D
+    rank = 3
+
+
+@register
 class AveragePooling1D(_AveragePooling):
     """The mean over windows of steps of `(steps, channels)` sequences."""
 
@@ -143,8 +158,16 @@ class AveragePooling2D(_AveragePooling):
     rank = 2
 
 
+@register
+class AveragePooling3D(_AveragePooling):
+    """The mean over windows of `(depth, height, width, channels)` volumes."""
+
+    spec_type = spec.AveragePooling3D
+    rank = 3
+
+
 class _GlobalPooling(Layer):
-    """One value per channel over every step or pixel."""
+    """One value per channel over every step, pixel or voxel."""
 
     rank: ClassVar[int]
 
@@ -153,27 +176,48 @@ class _GlobalPooling(Layer):
         spatial_input(s.type, input_shape, cls.rank)
         return (*(1,) * cls.rank, input_shape[-1]) if s.keepdims else (input_shape[-1],)
 
+    @property
+    def spatial_axes(self) -> tuple[int, ...]:
+        return tuple(range(1, self.rank + 1))
+
+
+class _GlobalMaxPooling(_GlobalPooling):
+    """The maximum over the spatial axes. Keras's GlobalMaxPooling1D ignores a mask (masked
+    steps still count): so does this."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.amax(dim=self.spatial_axes, keepdim=self.spec.keepdims)
+
+
+class _GlobalAveragePooling(_GlobalPooling):
+    """The mean over the spatial axes."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.mean(dim=self.spatial_axes, keepdim=self.spec.keepdims)
+
 
 @register
-class GlobalMaxPooling1D(_GlobalPooling):
-    """The maximum over steps. Keras ignores a mask here (masked steps still count): so do we."""
+class GlobalMaxPooling1D(_GlobalMaxPooling):
+    """The maximum over steps."""
 
     spec_type = spec.GlobalMaxPooling1D
     rank = 1
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.amax(dim=1, keepdim=self.spec.keepdims)
-
 
 @register
-class GlobalMaxPooling2D(_GlobalPooling):
+class GlobalMaxPooling2D(_GlobalMaxPooling):
     """The maximum over pixels."""
 
     spec_type = spec.GlobalMaxPooling2D
     rank = 2
 
-    def forward(self, x: Tensor) -> Tensor:
-        return x.amax(dim=(1, 2), keepdim=self.spec.keepdims)
+
+@register
+class GlobalMaxPooling3D(_GlobalMaxPooling):
+    """The maximum over voxels."""
+
+    spec_type = spec.GlobalMaxPooling3D
+    rank = 3
 
 
 @register
@@ -194,11 +238,89 @@ class GlobalAveragePooling1D(_GlobalPooling):
 
 
 @register
-class GlobalAveragePooling2D(_GlobalPooling):
+class GlobalAveragePooling2D(_GlobalAveragePooling):
     """The mean over pixels."""
 
     spec_type = spec.GlobalAveragePooling2D
     rank = 2
 
+
+@register
+class GlobalAveragePooling3D(_GlobalAveragePooling):
+    """The mean over voxels."""
+
+    spec_type = spec.GlobalAveragePooling3D
+    rank = 3
+
+
+class _AdaptivePooling(Layer):
+    """`output_size` windows per spatial axis, whatever the input's size: window `i` of an
+    axis of `n` values spans `[floor(i n / out), ceil((i + 1) n / out))`, as Keras's
+    backends compute it (`keras/src/backend/jax/nn.py`) and torch's adaptive kernels do."""
+
+    rank: ClassVar[int]
+    pools: ClassVar[dict[int, Callable[..., Tensor]]]
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.AdaptivePooling, input_shape: Shape) -> Shape:
+        spatial_input(s.type, input_shape, cls.rank)
+        return (*s.output_size, input_shape[-1])
+
     def forward(self, x: Tensor) -> Tensor:
-        return x.mean(dim=(1, 2), keepdim=self.spec.keepdims)
+        return channels_last(self.pools[self.rank](channels_first(x), self.spec.output_size))
+
+
+class _AdaptiveAveragePooling(_AdaptivePooling):
+    pools = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}
+
+
+class _AdaptiveMaxPooling(_AdaptivePooling):
+    pools = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}
+
+
+@register
+class AdaptiveAveragePooling1D(_AdaptiveAveragePooling):
+    """The mean over adaptive windows of `(steps, channels)` sequences."""
+
+    spec_type = spec.AdaptiveAveragePooling1D
+    rank = 1
+
+
+@register
+class AdaptiveAveragePooling2D(_AdaptiveAveragePooling):
+    """The mean over adaptive windows of `(height, width, channels)` images."""
+
+    spec_type = spec.AdaptiveAveragePooling2D
+    rank = 2
+
+
+@register
+class AdaptiveAveragePooling3D(_AdaptiveAveragePooling):
+    """The mean over adaptive windows of `(depth, height, width, channels)` volumes."""
+
+    spec_type = spec.AdaptiveAveragePooling3D
+    rank = 3
+
+
+@register
+class AdaptiveMaxPooling1D(_AdaptiveMaxPooling):
+    """The maximum over adaptive windows of `(steps, channels)` sequences."""
+
+    spec_type = spec.AdaptiveMaxPooling1D
+    rank = 1
+
+
+@register
+class AdaptiveMaxPooling2D(_AdaptiveMaxPooling):
+    """The maximum over adaptive windows of `(height, width, channels)` images."""
+
+    spec_type = spec.AdaptiveMaxPooling2D
+    rank = 2
+
+
+@register
+class AdaptiveMaxPooling3D(_AdaptiveMaxPooling):
+    """The maximum over adaptive windows of `(depth, height, width, channels)` volumes."""
+
+    spec_type = spec.AdaptiveMaxPooling3D
+    rank = 3

@@ -1,12 +1,16 @@
-"""Regularization layers: noise that exists only while training."""
+"""Regularization layers: noise that exists only while training, and
+ActivityRegularization's penalty on activations."""
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from cornu.core.engine.layers.base import Layer, Shape, ShapeError, register
+from cornu.core.spec.layers import RegularizerSpec
 from cornu.core.spec.layers import regularization as spec
 
 
@@ -68,6 +72,7 @@ class SpatialDropout2D(Layer):
     """Drops whole feature maps of `(H, W, channels)` images."""
 
     spec_type = spec.SpatialDropout2D
+    supports_masking = True  # Keras's spatial dropouts are Dropouts, which pass masks on
 
     @classmethod
     def compute_output_shape(cls, s: spec.SpatialDropout2D, input_shape: Shape) -> Shape:
@@ -92,3 +97,98 @@ class GaussianNoise(Layer):
         if not self.training or self.spec.stddev == 0:
             return x
         return x + torch.randn_like(x) * self.spec.stddev
+
+
+@register
+class SpatialDropout3D(Layer):
+    """Drops whole feature volumes of `(D, H, W, channels)` inputs (one draw per sample
+    and channel, Keras's noise shape `(batch, 1, 1, 1, channels)`)."""
+
+    spec_type = spec.SpatialDropout3D
+    supports_masking = True
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.SpatialDropout3D, input_shape: Shape) -> Shape:
+        if len(input_shape) != 4:
+            raise ShapeError(
+                f"SpatialDropout3D needs (D, H, W, channels) inputs, not {input_shape}"
+            )
+        return input_shape
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.spec.rate == 0:
+            return x
+        return x * _keep_mask(x, [x.shape[0], 1, 1, 1, x.shape[4]], self.spec.rate)
+
+
+@register
+class GaussianDropout(Layer):
+    """While training, multiplies by noise drawn from `N(1, rate / (1 - rate))`: the mean
+    is kept, as inverted dropout keeps it
+    (`keras/src/layers/regularization/gaussian_dropout.py`)."""
+
+    spec_type = spec.GaussianDropout
+    supports_masking = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        rate = self.spec.rate
+        if not self.training or rate == 0:
+            return x
+        return x * (torch.randn_like(x) * math.sqrt(rate / (1 - rate)) + 1)
+
+
+# SELU's constants, which AlphaDropout keeps the activations normalised for.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+@register
+class AlphaDropout(Layer):
+    """Keras's AlphaDropout while training: dropped inputs are set to SELU's negative
+    saturation `-alpha * scale`, and `a * x + b` brings the mean and variance back to
+    those of the input (`keras/src/layers/regularization/alpha_dropout.py`); at
+    inference it passes the input on. `noise_shape` shares draws as in Dropout."""
+
+    spec_type = spec.AlphaDropout
+    supports_masking = True
+
+    def __init__(self, s: spec.AlphaDropout, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        self.noise_shape: tuple[int, ...] | None = None
+        if s.noise_shape is not None:
+            if len(s.noise_shape) != len(input_shape) + 1:
+                raise ShapeError(
+                    f"noise_shape {s.noise_shape} needs one entry per axis, batch first "
+                    f"({len(input_shape) + 1} for inputs of shape {input_shape})"
+                )
+            self.noise_shape = tuple(-1 if d is None else d for d in s.noise_shape)
+
+    def forward(self, x: Tensor) -> Tensor:
+        rate = self.spec.rate
+        if not self.training or rate == 0:
+            return x
+        shape = list(x.shape)
+        if self.noise_shape is not None:
+            shape = [x.shape[i] if d == -1 else d for i, d in enumerate(self.noise_shape)]
+        kept = (torch.rand(shape, device=x.device) >= rate).to(x.dtype)
+        alpha_p = -_SELU_ALPHA * _SELU_SCALE
+        a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
+        b = -a * alpha_p * rate
+        return a * (x * kept + alpha_p * (1 - kept)) + b
+
+
+@register
+class ActivityRegularization(Layer):
+    """Passes its input on; the model adds `l1 * Σ|x| + l2 * Σx²` of it, divided by the
+    batch size as Keras 3 divides every activity penalty, to the loss."""
+
+    spec_type = spec.ActivityRegularization
+    supports_masking = True
+
+    def __init__(self, s: spec.ActivityRegularization, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        # Keras builds the layer with `activity_regularizer=L1L2(l1, l2)`.
+        self.activity_regularizer = RegularizerSpec(type="l1_l2", l1=s.l1, l2=s.l2)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x

@@ -1,4 +1,5 @@
-"""Keras's recurrent layers: SimpleRNN, LSTM, GRU (the wrappers are in `wrappers.py`).
+"""Keras's recurrent layers: SimpleRNN, LSTM, GRU, and RNN with cells (the wrappers are
+in `wrappers.py`).
 
 Weights are stored in torch's layout (`weight_ih` (gates·units, features), `weight_hh`
 (gates·units, units), gates in torch's order) so that the usual case runs torch's fused
@@ -16,11 +17,12 @@ from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from cornu.core.engine import activations, initializers
 from cornu.core.engine.layers.base import (
+    LAYERS,
     Layer,
     Mask,
     Shape,
@@ -29,6 +31,8 @@ from cornu.core.engine.layers.base import (
     constrain,
     register,
 )
+from cornu.core.engine.layers.wrappers import Wrapper
+from cornu.core.spec.layers import LAYER_SPECS
 from cornu.core.spec.layers import rnn as spec
 
 States = list[Tensor]
@@ -162,21 +166,35 @@ class Recurrent(Layer):
             return (output_mask,) + (None,) * self.state_count
         return output_mask
 
-    def forward(self, x: Tensor, mask: Mask = None) -> Tensor | tuple[Tensor, ...]:
+    takes_initial_state = True
+
+    def forward(
+        self, x: Tensor, mask: Mask = None, initial_state: States | None = None
+    ) -> Tensor | tuple[Tensor, ...]:
+        """The output (and with `return_state` the final states) for `(batch, steps,
+        features)` inputs; `initial_state` (Keras's call argument: `[h]`, or LSTM's
+        `[h, c]`, each `(batch, units)`) starts the loop instead of zeros."""
         s = self.spec
         if mask is not None:
             mask = mask.bool()
         if s.go_backwards:  # Keras returns the outputs in the order it computed them
             x = x.flip(1)
             mask = None if mask is None else mask.flip(1)
+        start = self._start(x, initial_state)
         recurrent_dropout = self.training and s.recurrent_dropout > 0
         if self.fused is not None and not recurrent_dropout:
             keep = self._dropout_mask(x, s.dropout, self.features, per_gate=False)
-            sequence, states = self._run_fused(x if keep is None else x * keep, mask)
+            sequence, states = self._run_fused(x if keep is None else x * keep, mask, start)
         else:
-            sequence, states = self._run_loop(x, mask)
+            sequence, states = self._run_loop(x, mask, start)
         output = sequence if s.return_sequences else sequence[:, -1]
         return (output, *states) if s.return_state else output
+
+    def _start(self, x: Tensor, initial_state: States | None) -> States:
+        """The states the loop starts from: the given ones, or zeros."""
+        if initial_state is None:
+            return [x.new_zeros(x.shape[0], self.units) for _ in range(self.state_count)]
+        return [state.to(x.dtype) for state in initial_state]
 
     def _dropout_mask(self, x: Tensor, rate: float, size: int, per_gate: bool) -> Tensor | None:
         """Keras 3's RNN dropout: one mask per sample, the same at every step.
@@ -191,12 +209,14 @@ class Recurrent(Layer):
 
     # -- fused kernels ---------------------------------------------------------------
 
-    def _kernel(self, x: Tensor, batch_sizes: Tensor | None) -> tuple[Tensor, States]:
-        """torch's fused kernel on a padded batch (`batch_sizes` None) or a packed one."""
+    def _kernel(
+        self, x: Tensor, batch_sizes: Tensor | None, start: States
+    ) -> tuple[Tensor, States]:
+        """torch's fused kernel on a padded batch (`batch_sizes` None) or a packed one,
+        from the states `start` (`(batch, units)` each, in the batch's order)."""
         assert self.fused is not None
-        n = x.shape[0] if batch_sizes is None else int(batch_sizes[0])
-        zeros = [x.new_zeros(1, n, self.units) for _ in range(self.state_count)]
-        hx = zeros if self.state_count > 1 else zeros[0]
+        states = [state.unsqueeze(0).contiguous() for state in start]
+        hx = states if self.state_count > 1 else states[0]
         args = (hx, self.kernel_params(), self.spec.use_bias, 1, 0.0, self.training, False)
         if batch_sizes is None:
             result = self.fused(x, *args, True)  # batch_first
@@ -216,7 +236,7 @@ class Recurrent(Layer):
             return [self.weight_ih, self.weight_hh]
         return [self.weight_ih, self.weight_hh, self.bias, self.zero_bias]
 
-    def _run_fused(self, x: Tensor, mask: Mask) -> tuple[Tensor, States]:
+    def _run_fused(self, x: Tensor, mask: Mask, start: States) -> tuple[Tensor, States]:
         """The output sequence (Keras's masked form) and final states, from the kernel.
 
         With a mask, each sequence's valid steps are gathered to its front (in order) and
@@ -224,14 +244,18 @@ class Recurrent(Layer):
         mask. Each step's output is then the latest valid output at or before it.
         """
         if mask is None:
-            return self._kernel(x, None)
+            return self._kernel(x, None, start)
         steps, lengths = x.shape[1], mask.sum(1)
         order = torch.argsort((~mask).to(torch.int8), dim=1, stable=True)
         valid_first = x.gather(1, order.unsqueeze(-1).expand_as(x))
         packed = pack_padded_sequence(
             valid_first, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
         )
-        data, states = self._kernel(packed.data, packed.batch_sizes)
+        by_length = packed.sorted_indices
+        assert by_length is not None  # set by enforce_sorted=False
+        data, states = self._kernel(
+            packed.data, packed.batch_sizes, [state.index_select(0, by_length) for state in start]
+        )
         compact, _ = pad_packed_sequence(
             PackedSequence(
                 data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
@@ -239,10 +263,13 @@ class Recurrent(Layer):
             batch_first=True,
             total_length=steps,
         )
-        started = (lengths > 0).unsqueeze(-1)  # a sequence without valid steps keeps zeros
+        started = (lengths > 0).unsqueeze(-1)  # a sequence without valid steps keeps its start
         unsorted = packed.unsorted_indices
         assert unsorted is not None  # set by enforce_sorted=False
-        states = [state.index_select(0, unsorted) * started for state in states]
+        states = [
+            torch.where(started, state.index_select(0, unsorted), first)
+            for state, first in zip(states, start, strict=True)
+        ]
         latest = mask.cumsum(1) - 1  # index among the valid steps of the latest one so far
         sequence = compact.gather(1, latest.clamp(min=0).unsqueeze(-1).expand(-1, -1, self.units))
         shown = mask if self.spec.zero_output_for_mask else latest >= 0
@@ -258,7 +285,7 @@ class Recurrent(Layer):
         """One step from the projected inputs `x_t · kernel + bias`: (output, new states)."""
         raise NotImplementedError
 
-    def _run_loop(self, x: Tensor, mask: Mask) -> tuple[Tensor, States]:
+    def _run_loop(self, x: Tensor, mask: Mask, start: States) -> tuple[Tensor, States]:
         """Keras's step loop: masked steps keep the states and repeat the last output."""
         s = self.spec
         keep = self._dropout_mask(x, s.dropout, self.features, self.mask_per_gate)
@@ -274,7 +301,7 @@ class Recurrent(Layer):
         if recurrent_keep is not None and recurrent_keep.shape[1] == 1:
             recurrent_keep = recurrent_keep.expand(-1, self.gates, -1)
         batch = x.shape[0]
-        states = [x.new_zeros(batch, self.units) for _ in range(self.state_count)]
+        states = list(start)
         output = zeros = x.new_zeros(batch, self.units)
         outputs = []
         for t in range(x.shape[1]):
@@ -421,3 +448,108 @@ class GRU(Recurrent):
             candidate = self.activation(x_n + F.linear(reset, self.weight_hh[2 * u :]))
         h = z * h + (1 - z) * candidate
         return h, [h]
+
+
+# -- Keras's RNN layer with cells ---------------------------------------------------------
+
+
+def _cell_as_layer(rnn: spec.RNN, cell: spec.RecurrentCell, last: bool) -> spec.Recurrent:
+    """The recurrent layer's arguments that run `cell` over a whole sequence, returning
+    its sequence and states (the RNN picks what it returns); only the last cell zeroes
+    masked steps' outputs when the RNN does (`zero_output_for_mask`)."""
+    layer_spec = LAYER_SPECS[cell.layer_type]
+    fields = type(cell).model_fields
+    shared = {k: getattr(cell, k) for k in fields if k in layer_spec.model_fields}
+    shared |= {
+        "type": cell.layer_type,
+        "name": None,
+        "trainable": rnn.trainable and cell.trainable,
+        "return_sequences": True,
+        "return_state": True,
+        "zero_output_for_mask": rnn.zero_output_for_mask and last,
+    }
+    built = layer_spec.model_validate(shared)
+    assert isinstance(built, spec.Recurrent)
+    return built
+
+
+@register
+class RNN(Wrapper):
+    """Keras's `RNN(cell)`: each cell runs as its recurrent layer (`LSTMCell` as LSTM,
+    with the same weights, masks and dropout), the cells of a stack one after the other
+    on the sequence, which computes what Keras's step-by-step stack computes: a masked
+    step leaves every cell's state as it was.
+
+    Weights are Keras's `kernel`, `recurrent_kernel` and `bias` for one cell (the cell's
+    name left out, as for LSTM), and `<cell name>/kernel` … for a stack; `go_backwards`
+    reverses the sequence once for the whole stack, and the output is in that order.
+    """
+
+    spec_type = spec.RNN
+    uses_mask = True
+
+    def __init__(self, s: spec.RNN, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        self.cell_names = s.cell_names
+        layers: list[Layer] = []
+        shape = input_shape
+        for i, cell in enumerate(s.cells):
+            layer_spec = _cell_as_layer(s, cell, last=i == len(s.cells) - 1)
+            layers.append(LAYERS[layer_spec.type](layer_spec, shape))
+            shape = (shape[0], cell.units)
+        self.cells = nn.ModuleList(layers)
+
+    def wrapped(self) -> list[tuple[str, Layer]]:
+        layers: list[Layer] = list(self.cells)  # type: ignore[arg-type]
+        if len(layers) == 1 and not isinstance(self.spec.cell, spec.StackedRNNCells):
+            return [("", layers[0])]
+        return [(f"{name}/", layer) for name, layer in zip(self.cell_names, layers, strict=True)]
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.RNN, input_shape: Shapes) -> Shapes:
+        if isinstance(input_shape, list) or len(input_shape) != 2:
+            raise ShapeError(
+                f"RNN needs (timesteps, features) inputs, got {input_shape}; add a Reshape to "
+                "(timesteps, features) before it"
+            )
+        units = s.cells[-1].units
+        output = (input_shape[0], units) if s.return_sequences else (units,)
+        if not s.return_state:
+            return output
+        states = [(c.units,) for c in s.cells for _ in range(2 if c.type == "LSTMCell" else 1)]
+        return [output, *states]
+
+    def compute_mask(self, inputs: Tensor, mask: Mask) -> Any:
+        output_mask = mask if self.spec.return_sequences else None
+        if self.spec.return_state:
+            return (output_mask,) + (None,) * (len(self.output_shape) - 1)
+        return output_mask
+
+    def forward(self, x: Tensor, mask: Mask = None) -> Tensor | tuple[Tensor, ...]:
+        s: spec.RNN = self.spec
+        if s.go_backwards:
+            x = x.flip(1)
+            mask = None if mask is None else mask.flip(1)
+        states: list[Tensor] = []
+        for layer in self.cells:
+            x, *cell_states = layer(x, mask=mask)
+            states += cell_states
+        output = x if s.return_sequences else x[:, -1]
+        return (output, *states) if s.return_state else output
+
+
+class _Cell(Layer):
+    """A cell alone: Keras runs it one step at a time inside an RNN, never as a layer."""
+
+    @classmethod
+    def compute_output_shape(cls, s: Any, input_shape: Shapes) -> Shapes:
+        kind = s.type
+        layer = "the layers it holds" if kind == "StackedRNNCells" else kind.removesuffix("Cell")
+        raise ShapeError(
+            f"{kind} is one step of a recurrent layer and cannot be a layer of a model: wrap "
+            f"it as RNN({kind}(…)), or use {layer} directly"
+        )
+
+
+for _spec in (spec.SimpleRNNCell, spec.LSTMCell, spec.GRUCell, spec.StackedRNNCells):
+    register(type(_spec.__name__, (_Cell,), {"spec_type": _spec, "__module__": __name__}))

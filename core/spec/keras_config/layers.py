@@ -33,10 +33,14 @@ _NO_BUILD_CONFIG = {
     "SpatialDropout2D", "GaussianNoise", "MaxPooling1D", "MaxPooling2D", "AveragePooling1D",
     "AveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D", "GlobalAveragePooling1D",
     "GlobalAveragePooling2D", "Reshape",
+    "Masking", "Identity", "ELU", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
+    "SpatialDropout3D", "UnitNormalization",
+    "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D",
 }  # fmt: skip
 # Cornu's own keys, and tf.keras 2's, that Keras 3 has no constructor argument for.
 _NOT_KERAS = {"type", "name", "trainable", "input_shape", "time_major", "virtual_batch_size"}
 _NOT_KERAS |= {"query_shape", "key_shape", "value_shape", "use_causal_mask"}
+_NOT_KERAS |= {"return_attention_scores"}  # a call argument, like use_causal_mask
 # Keys Keras 3 accepts but does not write: written only when they differ from the default.
 _UNWRITTEN: dict[str, dict[str, Any]] = {
     "Dense": {"activity_regularizer": None},
@@ -44,10 +48,22 @@ _UNWRITTEN: dict[str, dict[str, Any]] = {
     "LSTM": {"implementation": 2, "use_cudnn": "auto"},
     "GRU": {"implementation": 2, "use_cudnn": "auto"},
     "MultiHeadAttention": {"flash_attention": None},
+    "GroupQueryAttention": {"flash_attention": None},
+    "SimpleRNNCell": {"activity_regularizer": None},
+    "LSTMCell": {"activity_regularizer": None, "implementation": 2},
+    "GRUCell": {"activity_regularizer": None, "implementation": 2},
     "Conv2DTranspose": {"groups": 1},
     "SeparableConv2D": {"groups": 1},
+    "Conv1DTranspose": {"groups": 1},
+    "Conv3DTranspose": {"groups": 1},
+    "SeparableConv1D": {"groups": 1},
+    "CategoryEncoding": {"sparse": False},
+    "RandomGrayscale": {"seed": None},
 }
 WRAPPERS = ("Bidirectional", "TimeDistributed")
+# Attention layers Keras calls on a list, `[query, value(, key)]` (`args: [[q, v]]`, as
+# MERGING); the others (MultiHeadAttention, GroupQueryAttention) take them one by one.
+LISTED_ATTENTION = ("Attention", "AdditiveAttention")
 # MERGING: the layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON).
 
 
@@ -60,11 +76,11 @@ def build_config(layer: LayerSpec, input_shape: Any) -> Json | None:
     """Keras's `get_build_config`: the input shape(s) the layer was built for."""
     if layer.type in _NO_BUILD_CONFIG or input_shape is None:
         return None
-    if layer.type == "MultiHeadAttention":
+    if layer.type in ("MultiHeadAttention", "GroupQueryAttention"):
         roles = ("query_shape", "value_shape", "key_shape")
         shapes = zip(roles, input_shape, strict=False)
         return {"shapes_dict": {role: batch_shape(s) for role, s in shapes}}
-    if layer.type in MERGING:
+    if layer.type in MERGING or layer.type in LISTED_ATTENTION:
         return {"input_shape": [batch_shape(s) for s in input_shape]}
     return {"input_shape": batch_shape(input_shape)}
 
@@ -88,19 +104,23 @@ def _value(layer: LayerSpec, key: str, value: Any) -> Any:
             return getattr(layer, "key_dim")  # noqa: B009
         if layer.type == "MultiHeadAttention" and key == "attention_axes":
             return [1]  # the steps axis of (batch, steps, features), the only one Cornu has
-    if layer.type == "LayerNormalization" and key == "axis" and isinstance(value, int):
+    if (
+        layer.type in ("LayerNormalization", "RMSNormalization")
+        and key == "axis"
+        and isinstance(value, int)
+    ):
         return [value]
     return plain(value)
 
 
 def layer_config(layer: LayerSpec, name: str) -> Json:
     """The `config` of one layer's Keras object, without a wrapper's inner layers."""
-    if layer.type in ("SpatialDropout1D", "SpatialDropout2D"):
+    if layer.type in ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"):
         # Keras's `BaseSpatialDropout.get_config` writes its own few keys, and its
         # constructor takes no `trainable` (`keras/src/layers/regularization/spatial_dropout.py`).
         rate, seed = getattr(layer, "rate"), getattr(layer, "seed")  # noqa: B009
         config = {"rate": rate, "seed": seed, "name": name, "dtype": "float32"}
-        if layer.type == "SpatialDropout2D":
+        if layer.type != "SpatialDropout1D":
             config["data_format"] = "channels_last"
         return config
     config = {"name": name, "trainable": layer.trainable, "dtype": dict(DTYPE_POLICY)}
@@ -111,8 +131,10 @@ def layer_config(layer: LayerSpec, name: str) -> Json:
             continue
         if key in ("layer", "backward_layer") and layer.type in WRAPPERS:
             continue  # `layer_object` writes them
+        if key == "cell" and layer.type == "RNN":
+            continue  # `layer_object` writes it (`rnn_cell`)
         config[key] = _value(layer, key, value)
-    if layer.type in ("Dense", "Embedding"):
+    if layer.type in ("Dense", "Embedding", "EinsumDense"):
         config["quantization_config"] = None
     return config
 
@@ -152,10 +174,35 @@ def layer_object(layer: LayerSpec, name: str, input_shape: Any = None) -> Json:
         inner_shape = tuple(input_shape[1:])
     for key, inner_name, inner in wrapped_layers(layer):
         config[key] = layer_object(inner, inner_name, inner_shape)
+    if layer.type == "RNN":
+        config["cell"] = rnn_cell(layer, input_shape)
     out = keras_object("keras.layers", layer.type, config)
     build = build_config(layer, input_shape)
     if build is not None:
         out["build_config"] = build
+    return out
+
+
+def rnn_cell(layer: LayerSpec, input_shape: Any = None) -> Json:
+    """An RNN's `cell` as Keras serializes it: the cell, or a StackedRNNCells of them,
+    each with the input it is built for (`(batch, features)`: the sequence's features,
+    then the previous cell's units)."""
+    features = None if input_shape is None else input_shape[-1]
+    cells = []
+    for name, cell in zip(getattr(layer, "cell_names"), getattr(layer, "cells"), strict=True):  # noqa: B009
+        obj = keras_object("keras.layers", cell.type, layer_config(cell, name))
+        if features is not None:
+            obj["build_config"] = {"input_shape": [None, features]}
+        cells.append(obj)
+        features = cell.units
+    stack = getattr(layer, "cell")  # noqa: B009
+    if stack.type != "StackedRNNCells":
+        return cells[0]
+    config = {"name": stack.name or "stacked_rnn_cells", "trainable": stack.trainable}
+    config |= {"dtype": dict(DTYPE_POLICY), "cells": cells}
+    out = keras_object("keras.layers", "StackedRNNCells", config)
+    if input_shape is not None:
+        out["build_config"] = {"input_shape": [None, input_shape[-1]]}
     return out
 
 

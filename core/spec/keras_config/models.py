@@ -22,6 +22,7 @@ from cornu.core.errors import SpecError
 from cornu.core.spec.keras_config.graph import Graph, History
 from cornu.core.spec.keras_config.layers import (
     DTYPE_POLICY,
+    LISTED_ATTENTION,
     MERGING,
     batch_shape,
     input_layer,
@@ -42,7 +43,7 @@ _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 _TRAINING = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"}
 _MASK = {"Softmax", "GlobalAveragePooling1D", "BatchNormalization", "Bidirectional"}
 _MASK |= {"TimeDistributed"}
-_RECURRENT = {"SimpleRNN", "LSTM", "GRU"}
+_RECURRENT = {"SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
 _UNCOMPILED: Json = {"compile_config": {}}  # what Keras writes for a model not compiled
 
 
@@ -124,10 +125,14 @@ def _functional(spec: FunctionalSpec, shapes: Shapes | None) -> Json:
             kwargs["training"] = False
         if layer.type in _MASK or layer.type in _RECURRENT:
             kwargs["mask"] = None
-        if layer.type in MERGING:
+        if layer.type in MERGING or layer.type in LISTED_ATTENTION:
             args = [args]
+        if layer.type in _RECURRENT and len(args) > 1:  # `lstm(x, initial_state=[h, c])`
+            args, kwargs["initial_state"] = args[:1], args[1:]
         if getattr(layer, "use_causal_mask", False):
             kwargs["use_causal_mask"] = True
+        if getattr(layer, "return_attention_scores", False):
+            kwargs["return_attention_scores"] = True
         nodes[call.layer].append({"args": args, "kwargs": kwargs})
     layers = []
     for name in graph.layer_order():
@@ -135,7 +140,9 @@ def _functional(spec: FunctionalSpec, shapes: Shapes | None) -> Json:
             entry = input_layer(name, inputs[name].shape, inputs[name].dtype)
         else:
             read = [shape_of(h) for h in graph.first_call(name).reads]
-            given = read if defined[name].type in MERGING or len(read) > 1 else read[0]
+            kind = defined[name].type
+            several = kind in MERGING or (len(read) > 1 and kind not in _RECURRENT)
+            given = read if several else read[0]  # a recurrent layer's states come after
             entry = layer_object(defined[name], name, given)
         layers.append({**entry, "name": name, "inbound_nodes": nodes.get(name, [])})
     ins = [[name, 0, 0] for name in inputs]

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from cornu.core.errors import SpecError
+from cornu.core.spec import registry
 from cornu.core.spec.keras_config import KERAS_VERSION, Shapes, compile_config
 from cornu.core.spec.keras_config import to_keras as model_config
 from cornu.core.spec.keras_files.common import (
@@ -55,6 +56,7 @@ from cornu.core.spec.keras_files.store import checked_weights
 from cornu.core.spec.model import SequentialSpec
 
 BACKEND = "torch"  # what Cornu's engine runs on; Keras reads the attribute and ignores it
+_NOT_LEGACY = ("module", "registered_name", "build_config")  # a layer's keys it leaves out
 _HEADER_LIMIT = 64512  # HDF5's object header: larger attributes are split in chunks
 # Loss aliases that Keras 3.15 cannot load back from a legacy `.h5` (even from its own:
 # `losses.deserialize` looks "mse" up as `keras.metrics.mse`): written by their full name.
@@ -83,12 +85,39 @@ def _legacy_object(obj: Any) -> Any:
 
 
 def legacy_model_config(config: dict[str, Any]) -> dict[str, Any]:
-    """`to_keras`'s JSON in the legacy form (`saving_options.use_legacy_config`)."""
+    """`to_keras`'s JSON in the legacy form (`saving_options.use_legacy_config`).
+
+    A layer's `class_name` is its Python class's name there (legacy `serialization.py`
+    `get_registered_name`), not the name Keras exports it under: GroupedQueryAttention,
+    not GroupQueryAttention, which Keras's legacy loader does not know.
+    """
     layers = [
-        {k: v for k, v in layer.items() if k not in ("module", "registered_name", "build_config")}
+        {
+            **{k: v for k, v in layer.items() if k not in _NOT_LEGACY},
+            "class_name": registry.layer_class(layer["class_name"]) or layer["class_name"],
+        }
         for layer in config["config"]["layers"]
     ]
     return {"class_name": config["class_name"], "config": {**config["config"], "layers": layers}}
+
+
+def exported_class_names(config: Any) -> Any:
+    """A legacy `model_config` with each layer's Python class name as the name Keras
+    exports the class under (GroupedQueryAttention → GroupQueryAttention): the names
+    the model's JSON uses, which `legacy_model_config` turned into class names."""
+    inner = config.get("config") if isinstance(config, dict) else None
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    if not isinstance(inner, dict) or not isinstance(layers, list):
+        return config
+    exported = {registry.layer_class(n): n for n in registry.keras_layer_names()}
+    exported.update({n: n for n in registry.keras_layer_names()})  # a class's own name
+    renamed = [
+        {**layer, "class_name": exported.get(layer["class_name"], layer["class_name"])}
+        if isinstance(layer, dict) and isinstance(layer.get("class_name"), str)
+        else layer
+        for layer in layers
+    ]
+    return {**config, "config": {**inner, "layers": renamed}}
 
 
 def training_config(compiled: Any) -> dict[str, Any]:
@@ -141,7 +170,7 @@ def _write_weights_group(
         paths = [layout.legacy_path(w, prefix) for w in layout.legacy_order]
         _names_attribute(layer_group, "weight_names", paths)
         for path, weight in zip(paths, layout.legacy_order, strict=True):
-            layer_group.create_dataset(path, data=arrays[weight])
+            layer_group.create_dataset(path, data=layout.keras_value(weight, arrays[weight]))
     _names_attribute(group.create_group("top_level_model_weights"), "weight_names", [])
 
 
@@ -212,7 +241,8 @@ def read_h5(file: File, *, limits: Limits | None = None) -> KerasModel:
             raise SpecError(
                 "the .h5 file holds weights only (no model_config); read it with a model"
             )
-        model, spec = model_from_config(parse_json(text, "model_config"), "model_config")
+        config = exported_class_names(parse_json(text, "model_config"))
+        model, spec = model_from_config(config, "model_config")
         training = h5_text(h5, "training_config", limits)
         compiled = None
         if training is not None:

@@ -77,7 +77,8 @@ def write_store(
             group = h5.create_group(vars_path(layout, saveable.path))
             group.attrs["name"] = saveable.name
             for i, weight in enumerate(saveable.weights):
-                group[str(i)] = weights[f"{layout.name}/{weight}"]
+                full = f"{layout.name}/{weight}"
+                group[str(i)] = layout.keras_value(full, weights[full])
     if optimizer is not None:
         name, variables = optimizer
         group = h5.create_group("optimizer/vars")

@@ -16,11 +16,13 @@ from cornu.core.spec.layers import (  # noqa: F401  (each module registers its l
     activations,
     attention,
     convolutional,
+    convolutional_recurrent,
     core,
     embedding,
     merging,
     normalization,
     pooling,
+    preprocessing,
     regularization,
     reshaping,
     rnn,
@@ -41,10 +43,24 @@ from cornu.core.spec.layers.base import (
 )
 from cornu.core.spec.names import unknown_name
 
-# Layers that would run code the user wrote: never accepted.
+# Layers that would run code the user wrote, or that work on strings (datasets are
+# numeric arrays): never accepted, each with the reason.
+_BUILT_IN = "; build the computation from Keras's built-in layers instead"
 REFUSED = {
-    "Lambda": "Lambda layers run Python code from the request, which Cornu never runs",
-    "TFOpLambda": "TFOpLambda layers run TensorFlow ops Cornu does not have",
+    "Lambda": "Lambda layers run Python code from the request, which Cornu never runs" + _BUILT_IN,
+    "TFOpLambda": "TFOpLambda layers run TensorFlow ops Cornu does not have" + _BUILT_IN,
+    "TFSMLayer": "TFSMLayer runs a TensorFlow SavedModel, code Cornu never runs; load the "
+    "model from a .keras or .h5 file instead",
+    "JaxLayer": "JaxLayer runs a JAX function of the user's own, which Cornu never runs"
+    + _BUILT_IN,
+    "FlaxLayer": "FlaxLayer runs a Flax module of the user's own, which Cornu never runs"
+    + _BUILT_IN,
+    "TorchModuleWrapper": "TorchModuleWrapper runs a torch module of the user's own, which "
+    "Cornu never runs" + _BUILT_IN,
+    "TextVectorization": "TextVectorization works on strings, and datasets are numeric "
+    "arrays: turn text into ids on the client before fit",
+    "StringLookup": "StringLookup works on strings, and datasets are numeric arrays: turn "
+    "strings into ids on the client before fit",
 }
 
 
@@ -63,11 +79,7 @@ def _known_layer_type(data: Any) -> Any:
             kind = str(registry.layer_class(kind))  # Keras's other names: Convolution2D
             data = {**data, "type": kind}
         if kind in REFUSED:
-            raise PydanticCustomError(
-                "refused_layer",
-                "{reason}; build the computation from Keras's built-in layers instead",
-                {"reason": REFUSED[kind]},
-            )
+            raise PydanticCustomError("refused_layer", "{reason}", {"reason": REFUSED[kind]})
         if kind not in LAYER_SPECS:
             message = unknown_name("layer type", kind, LAYER_SPECS)
             raise PydanticCustomError("unknown_layer", "{message}", {"message": message})

@@ -1,12 +1,12 @@
-"""Activation layers: Activation, ReLU, LeakyReLU, Softmax."""
+"""Activation layers: Activation, ReLU, LeakyReLU, Softmax, ELU, PReLU."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, NonNegativeFloat, model_validator
+from pydantic import Field, NonNegativeFloat, field_validator, model_validator
 
-from cornu.core.spec.layers.base import LayerSpec, register
+from cornu.core.spec.layers.base import Constraint, Initializer, LayerSpec, Regularizer, register
 
 
 @register
@@ -47,3 +47,31 @@ class LeakyReLU(LayerSpec):
 class Softmax(LayerSpec):
     type: Literal["Softmax"] = "Softmax"
     axis: int | list[int] = Field(default=-1)
+
+
+@register
+class ELU(LayerSpec):
+    """`x` for `x > 0`, `alpha * (exp(x) - 1)` below."""
+
+    type: Literal["ELU"] = "ELU"
+    alpha: float = 1.0
+
+
+@register
+class PReLU(LayerSpec):
+    """`x` for `x ≥ 0`, `alpha * x` below, with a learned `alpha` per input element;
+    `shared_axes` (counted with the batch as 0) share one alpha along those axes."""
+
+    type: Literal["PReLU"] = "PReLU"
+    alpha_initializer: Initializer = "Zeros"
+    alpha_regularizer: Regularizer = None
+    alpha_constraint: Constraint = None
+    shared_axes: list[int] | None = None
+
+    @field_validator("shared_axes", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        """Keras takes `shared_axes=1` for `[1]`."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return [value]
+        return value

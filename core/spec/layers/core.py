@@ -1,10 +1,10 @@
-"""Keras's core layers: Input, Dense."""
+"""Keras's core layers: Input, Dense, EinsumDense, Masking, Identity."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import PositiveInt, model_validator
+from pydantic import Field, PositiveInt, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers.base import LayerSpec, Regularized, Shape, register
@@ -46,3 +46,44 @@ class Dense(Regularized):
     units: PositiveInt
     activation: str | None = None
     use_bias: bool = True
+
+
+@register
+class Masking(LayerSpec):
+    """Masks the steps of a `(steps, features)` sequence whose features all equal
+    `mask_value`: later layers skip them (`keras/src/layers/core/masking.py`)."""
+
+    type: Literal["Masking"] = "Masking"
+    mask_value: float = 0.0
+
+
+@register
+class Identity(LayerSpec):
+    """Returns its input unchanged, with its mask."""
+
+    type: Literal["Identity"] = "Identity"
+
+
+@register
+class EinsumDense(Regularized):
+    """A dense layer written as an einsum: `activation(einsum(equation, input, kernel)
+    + bias)`. `equation` is `"<input>,<kernel>-><output>"` with one letter per axis, the
+    batch's included; Keras also takes `...` for the leading (`"...b,bc->...c"`) or
+    trailing axes. `output_shape` gives the output's axes without the batch (an int for
+    one axis; None where the input gives the size); `bias_axes` names the output axes
+    the bias varies along.
+    """
+
+    type: Literal["EinsumDense"] = "EinsumDense"
+    equation: str = Field(min_length=5, max_length=64)
+    output_shape: tuple[PositiveInt | None, ...]
+    activation: str | None = None
+    bias_axes: str | None = None
+
+    @field_validator("output_shape", mode="before")
+    @classmethod
+    def _one_axis(cls, value: Any) -> Any:
+        """Keras takes `output_shape=64` for `(64,)`."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (value,)
+        return value

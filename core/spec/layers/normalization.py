@@ -1,4 +1,5 @@
-"""Keras's normalization layers: BatchNormalization, LayerNormalization."""
+"""Keras's normalization layers: BatchNormalization, LayerNormalization,
+GroupNormalization, UnitNormalization, RMSNormalization."""
 
 from __future__ import annotations
 
@@ -104,3 +105,45 @@ class LayerNormalization(Normalization):
     type: Literal["LayerNormalization"] = "LayerNormalization"
     axis: int | list[int] = -1
     rms_scaling: bool = False
+
+
+@register
+class GroupNormalization(Normalization):
+    """Splits the channels (`axis`, counted with the batch) into `groups` and normalises
+    each sample's group over the group's channels and all other axes; `groups=-1` is one
+    channel per group (instance normalization). `gamma` and `beta` are per channel."""
+
+    type: Literal["GroupNormalization"] = "GroupNormalization"
+    groups: int = 32
+    axis: int = -1
+
+    @field_validator("groups")
+    @classmethod
+    def _positive_or_instance(cls, value: int) -> int:
+        if value <= 0 and value != -1:
+            raise PydanticCustomError(
+                "groups",
+                "groups must be a positive number of groups, or -1 for one group per "
+                "channel (instance normalization); got {groups}",
+                {"groups": value},
+            )
+        return value
+
+
+@register
+class UnitNormalization(LayerSpec):
+    """Scales each sample to unit L2 norm over `axis` (an axis or a list, counted with
+    the batch)."""
+
+    type: Literal["UnitNormalization"] = "UnitNormalization"
+    axis: int | list[int] = -1
+
+
+@register
+class RMSNormalization(LayerSpec):
+    """`x / sqrt(mean(x², axis) + epsilon) * scale`, with a learned `scale` over `axis`
+    (trailing axes, counted with the batch)."""
+
+    type: Literal["RMSNormalization"] = "RMSNormalization"
+    axis: int | list[int] = -1
+    epsilon: PositiveFloat = 1e-6

@@ -1,5 +1,6 @@
-"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, UpSampling2D, ZeroPadding2D,
-Cropping2D. None has weights; each only moves, repeats, adds or drops values."""
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, and UpSampling, ZeroPadding
+and Cropping in 1-D, 2-D and 3-D. None has weights; each only moves, repeats, adds or
+drops values."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import BeforeValidator, NonNegativeInt, PositiveInt, field_validat
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers.base import IntPair, LayerSpec, register
-from cornu.core.spec.layers.convolutional import DataFormat
+from cornu.core.spec.layers.convolutional import DataFormat, IntTriple
 
 
 @register
@@ -68,6 +69,15 @@ class RepeatVector(LayerSpec):
 
 
 @register
+class UpSampling1D(LayerSpec):
+    """Sequences `size` times longer, each step repeated (Keras takes one int here and no
+    `data_format`)."""
+
+    type: Literal["UpSampling1D"] = "UpSampling1D"
+    size: PositiveInt = 2
+
+
+@register
 class UpSampling2D(LayerSpec):
     """Images `size` times larger, by repeating pixels or by bilinear interpolation."""
 
@@ -77,20 +87,57 @@ class UpSampling2D(LayerSpec):
     interpolation: Literal["nearest", "bilinear"] = "nearest"
 
 
-def _pairs(value: Any) -> Any:
-    """Keras's three spellings: `1`, `(top_bottom, left_right)`, `((t, b), (l, r))`."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return ((value, value), (value, value))
-    if isinstance(value, list | tuple) and len(value) == 2:
-        return tuple((v, v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
-    return value
+@register
+class UpSampling3D(LayerSpec):
+    """Volumes `size` times larger, each voxel repeated."""
+
+    type: Literal["UpSampling3D"] = "UpSampling3D"
+    size: IntTriple = (2, 2, 2)
+    data_format: DataFormat = None
 
 
+def _int_pair(value: Any) -> Any:
+    return (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _pairs(n: int) -> BeforeValidator:
+    """Keras's spellings of `n` axes' (before, after) amounts: `1` (every side),
+    `(a, b, …)` (both sides of each axis), or `((a0, a1), (b0, b1), …)`."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return ((value, value),) * n
+        if isinstance(value, list | tuple):
+            return tuple(_int_pair(v) for v in value)
+        return value
+
+    return BeforeValidator(convert)
+
+
+Pair = Annotated[tuple[NonNegativeInt, NonNegativeInt], BeforeValidator(_int_pair)]
+"""`(before, after)` along one axis; one int for both."""
 Pairs = Annotated[
-    tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]],
-    BeforeValidator(_pairs),
+    tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]], _pairs(2)
 ]
 """`((top, bottom), (left, right))`."""
+Triples = Annotated[
+    tuple[
+        tuple[NonNegativeInt, NonNegativeInt],
+        tuple[NonNegativeInt, NonNegativeInt],
+        tuple[NonNegativeInt, NonNegativeInt],
+    ],
+    _pairs(3),
+]
+"""`((front, back), (top, bottom), (left, right))`."""
+
+
+@register
+class ZeroPadding1D(LayerSpec):
+    """Adds zero steps at both ends of sequences: `padding` is `(start, end)`."""
+
+    type: Literal["ZeroPadding1D"] = "ZeroPadding1D"
+    padding: Pair = (1, 1)
+    data_format: DataFormat = None
 
 
 @register
@@ -103,9 +150,36 @@ class ZeroPadding2D(LayerSpec):
 
 
 @register
+class ZeroPadding3D(LayerSpec):
+    """Adds zeros around volumes: `((front, back), (top, bottom), (left, right))`."""
+
+    type: Literal["ZeroPadding3D"] = "ZeroPadding3D"
+    padding: Triples = ((1, 1), (1, 1), (1, 1))
+    data_format: DataFormat = None
+
+
+@register
+class Cropping1D(LayerSpec):
+    """Removes steps at both ends of sequences: `cropping` is `(start, end)` (Keras takes
+    no `data_format` here)."""
+
+    type: Literal["Cropping1D"] = "Cropping1D"
+    cropping: Pair = (1, 1)
+
+
+@register
 class Cropping2D(LayerSpec):
     """Removes rows and columns at image edges: `cropping` is `((top, bottom), (left, right))`."""
 
     type: Literal["Cropping2D"] = "Cropping2D"
     cropping: Pairs = ((0, 0), (0, 0))
+    data_format: DataFormat = None
+
+
+@register
+class Cropping3D(LayerSpec):
+    """Removes values at volume edges: `((front, back), (top, bottom), (left, right))`."""
+
+    type: Literal["Cropping3D"] = "Cropping3D"
+    cropping: Triples = ((1, 1), (1, 1), (1, 1))
     data_format: DataFormat = None

@@ -1,33 +1,33 @@
-"""Keras's recurrent layers (SimpleRNN, LSTM, GRU) and the wrappers Bidirectional and
-TimeDistributed, whose `layer` is another layer's arguments."""
+"""Keras's recurrent layers (SimpleRNN, LSTM, GRU), and its RNN layer with cells
+(SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells). The wrappers Bidirectional and
+TimeDistributed are in `wrappers.py`."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PositiveInt, field_validator
+from pydantic import BaseModel, BeforeValidator, Field, PositiveInt, field_validator
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers.base import (
     Constraint,
     Initializer,
+    LayerSpec,
     Regularized,
     Regularizer,
+    keras_object,
     register,
 )
+from cornu.core.spec.names import snake_case
 
 Rate = Field(default=0.0, ge=0.0, lt=1.0)
 
 
-class Recurrent(Regularized):
-    """What Keras's `RNN` base gives SimpleRNN, LSTM and GRU (not a layer by itself).
+class RecurrentStep(Regularized):
+    """The arguments of a recurrent step (not a layer by itself): its activation, its
+    recurrent kernel's initializer, regularizer and constraint, and the dropouts — what
+    SimpleRNN, LSTM and GRU, their cells, and the ConvLSTMs share."""
 
-    Accepts every key Keras 3's and tf.keras 2's `get_config()` write: `unroll` and
-    `implementation` choose Keras's kernels and change nothing here; `stateful` and
-    tf.keras 2's `time_major` are refused when set, since Cornu does neither.
-    """
-
-    units: PositiveInt
     activation: str | None = "tanh"
     use_bias: bool = True
     recurrent_initializer: Initializer = "orthogonal"
@@ -36,12 +36,30 @@ class Recurrent(Regularized):
     dropout: float = Rate
     recurrent_dropout: float = Rate
     seed: int | None = None
+
+
+class OverSequences(BaseModel):
+    """What Keras's `RNN` base takes to run a step over a sequence. `unroll` chooses
+    Keras's kernels and changes nothing here; `stateful=True` is read (the model
+    summarises) and refused when a job would run it (`core.engine.plan`)."""
+
     return_sequences: bool = False
     return_state: bool = False
     go_backwards: bool = False
     stateful: bool = False
     unroll: bool = False
     zero_output_for_mask: bool = False
+
+
+class Recurrent(RecurrentStep, OverSequences):
+    """What Keras's `RNN` base gives SimpleRNN, LSTM and GRU (not a layer by itself).
+
+    Accepts every key Keras 3's and tf.keras 2's `get_config()` write: `implementation`
+    chooses Keras's kernels and changes nothing here; tf.keras 2's `time_major` is
+    refused when set.
+    """
+
+    units: PositiveInt
     time_major: bool = False
 
     @classmethod
@@ -51,17 +69,6 @@ class Recurrent(Regularized):
             notes.append("implementation=0 is Keras 2.0's; Keras 2.1+ uses 1 in its place")
             data["implementation"] = 1
         return data
-
-    @field_validator("stateful")
-    @classmethod
-    def _not_stateful(cls, value: bool) -> bool:
-        if value:
-            raise PydanticCustomError(
-                "stateful",
-                "stateful=True is not supported: Cornu shuffles and batches the data itself, "
-                "so no state carries from one batch to the next; use stateful=False",
-            )
-        return value
 
     @field_validator("time_major")
     @classmethod
@@ -102,3 +109,139 @@ class GRU(Recurrent):
     reset_after: bool = True
     implementation: Literal[1, 2] = 2
     use_cudnn: Literal["auto"] | bool = "auto"
+
+
+# -- Keras's RNN layer with cells: RNN(LSTMCell(…)), RNN([cell, cell]), StackedRNNCells -----
+
+_CELL_RUNTIME_KEYS = ("dtype", "autocast", "build_config")
+
+
+def _cell_arguments(value: Any) -> Any:
+    """A cell as Keras nests it (`{"class_name": "LSTMCell", "config": {…}}`) or flat,
+    without the keys that describe Keras's runtime (`dtype`)."""
+    data = keras_object(value)
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k not in _CELL_RUNTIME_KEYS}
+    return data
+
+
+class RecurrentCell(RecurrentStep):
+    """A cell's arguments: one step of SimpleRNN, LSTM or GRU, for Keras's `RNN` layer
+    (not a layer by itself). `activity_regularizer` is refused: Keras would apply it to
+    the cell's output at every step."""
+
+    units: PositiveInt
+
+    @field_validator("activity_regularizer")
+    @classmethod
+    def _no_activity_regularizer(cls, value: Any) -> Any:
+        if value is not None:
+            raise PydanticCustomError(
+                "unsupported_option",
+                "a recurrent cell's activity_regularizer is not supported; add an "
+                "ActivityRegularization layer after the RNN instead",
+            )
+        return value
+
+    @property
+    def layer_type(self) -> str:
+        """The recurrent layer that runs this cell over a sequence (`LSTMCell` → LSTM)."""
+        return self.type.removesuffix("Cell")
+
+
+@register
+class SimpleRNNCell(RecurrentCell):
+    """SimpleRNN's step, for `RNN(SimpleRNNCell(units))`."""
+
+    type: Literal["SimpleRNNCell"] = "SimpleRNNCell"
+
+
+@register
+class LSTMCell(RecurrentCell):
+    """LSTM's step, for `RNN(LSTMCell(units))`."""
+
+    type: Literal["LSTMCell"] = "LSTMCell"
+    recurrent_activation: str | None = "sigmoid"
+    unit_forget_bias: bool = True
+    implementation: Literal[1, 2] = 2
+
+
+@register
+class GRUCell(RecurrentCell):
+    """GRU's step, for `RNN(GRUCell(units))`."""
+
+    type: Literal["GRUCell"] = "GRUCell"
+    recurrent_activation: str | None = "sigmoid"
+    reset_after: bool = True
+    implementation: Literal[1, 2] = 2
+
+
+AnyCell = Annotated[
+    SimpleRNNCell | LSTMCell | GRUCell,
+    Field(discriminator="type"),
+    BeforeValidator(_cell_arguments),
+]
+
+
+@register
+class StackedRNNCells(LayerSpec):
+    """Cells run one after the other at each step, for `RNN(StackedRNNCells([…]))`: each
+    cell's output is the next one's input; the last one's is the output."""
+
+    type: Literal["StackedRNNCells"] = "StackedRNNCells"
+    cells: list[AnyCell] = Field(min_length=1)
+
+
+def _rnn_cell(value: Any) -> Any:
+    """`cell` as Keras takes it: one cell, a list of cells (a StackedRNNCells), or a
+    StackedRNNCells, each flat or as Keras nests it."""
+    if isinstance(value, list | tuple):
+        return {"type": "StackedRNNCells", "cells": list(value)}
+    data = keras_object(value)
+    if isinstance(data, dict) and data.get("type") == "StackedRNNCells":
+        return {k: v for k, v in data.items() if k not in _CELL_RUNTIME_KEYS}
+    return value
+
+
+@register
+class RNN(LayerSpec):
+    """Keras's `RNN` layer: a cell (SimpleRNNCell, LSTMCell, GRUCell) or a stack of them
+    run over the steps of `(timesteps, features)` sequences. `RNN(LSTMCell(n))` computes
+    what `LSTM(n)` computes; older code and tf.keras 2's JSON use this form.
+
+    `return_sequences`, `return_state`, `go_backwards` and `zero_output_for_mask` are
+    the recurrent layers'; with `return_state` the states of every cell follow the
+    output, in the cells' order. `unroll` changes nothing here; `stateful` and tf.keras
+    2's `time_major` are refused when set, as for LSTM.
+    """
+
+    type: Literal["RNN"] = "RNN"
+    cell: Annotated[AnyCell | StackedRNNCells, BeforeValidator(_rnn_cell)]
+    return_sequences: bool = False
+    return_state: bool = False
+    go_backwards: bool = False
+    stateful: bool = False
+    unroll: bool = False
+    zero_output_for_mask: bool = False
+    time_major: bool = False
+
+    _batch_major = field_validator("time_major")(Recurrent._batch_major.__func__)  # type: ignore[attr-defined]
+
+    @property
+    def cells(self) -> list[RecurrentCell]:
+        """The cells in the order they run."""
+        return list(self.cell.cells) if isinstance(self.cell, StackedRNNCells) else [self.cell]
+
+    @property
+    def cell_names(self) -> list[str]:
+        """Each cell's Keras name: its own, else Keras's default (`lstm_cell`), numbered
+        within the stack when repeated (`lstm_cell_1`)."""
+        names: list[str] = []
+        for cell in self.cells:
+            base = cell.name or snake_case(cell.type)
+            name, n = base, 0
+            while name in names:
+                n += 1
+                name = f"{base}_{n}"
+            names.append(name)
+        return names

@@ -268,3 +268,20 @@ def test_initial_weights_of_another_model_are_refused_by_name_and_shape() -> Non
         check_initial_weights(plan, "job_X", deeper.state_shapes)
     assert "that job has 2 weights this model lacks" in info.value.detail
     check_initial_weights(plan, "job_X", plan.state_shapes)  # the same model: accepted
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"type": "LSTM", "units": 3, "stateful": True},
+        {"type": "Bidirectional", "layer": {"type": "GRU", "units": 3, "stateful": True}},
+        {"type": "RNN", "cell": {"type": "LSTMCell", "units": 3}, "stateful": True},
+    ],
+)
+def test_a_stateful_model_summarises_but_does_not_run(layer: dict[str, Any]) -> None:
+    from cornu.core.engine.summary import summarize
+
+    model = {"layers": [{"type": "Input", "shape": [5, 2]}, layer, {"type": "Dense", "units": 1}]}
+    assert summarize(model).total_params > 0  # its weights are those of stateful=False
+    with pytest.raises(SpecError, match="stateful=True, which Cornu does not run"):
+        plan_job(job(model["layers"]), {"x": (10, 5, 2), "y": (10, 1)})

@@ -24,13 +24,15 @@ os.environ["KERAS_BACKEND"] = "torch"  # Keras reads it once, at its first impor
 
 def trained_looking(model: Model, seed: int = 0) -> dict[str, np.ndarray]:
     """Random weights of the model's Keras shapes, as training would leave them: no zero
-    biases, BatchNormalization's moving statistics away from 0 and 1."""
+    biases, moving statistics and variances away from 0 and 1, whole counts."""
     rng = np.random.default_rng(seed)
     weights = {}
     for name, tensor in model.keras_weights().items():
         value = rng.normal(0.0, 0.4, tuple(tensor.shape)).astype(np.float32)
-        if name.endswith("moving_variance"):
+        if name.endswith(("moving_variance", "/variance")):
             value = np.abs(value) + 0.5
+        if not tensor.dtype.is_floating_point:  # a Normalization's sample count
+            value = rng.integers(1, 100, tuple(tensor.shape)).astype(np.int32)
         weights[name] = value
     return weights
 

@@ -321,6 +321,200 @@ ZOO: dict[str, dict[str, Any]] = {
 }
 
 
+NEW = {
+    "volumes": seq(
+        inp(4, 6, 6, 2),
+        {"type": "Conv3D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+        {"type": "MaxPooling3D", "pool_size": 2},
+        {"type": "Conv3DTranspose", "filters": 2, "kernel_size": 2, "strides": 2},
+        {"type": "ZeroPadding3D", "padding": [1, 0, [0, 1]]},
+        {"type": "Cropping3D", "cropping": [[1, 0], 1, [0, 1]]},
+        {"type": "UpSampling3D", "size": [1, 2, 1]},
+        {"type": "AveragePooling3D", "pool_size": 2, "padding": "same"},
+        {"type": "AdaptiveMaxPooling3D", "output_size": 2},
+        {"type": "AdaptiveAveragePooling3D", "output_size": [1, 2, 2]},
+        {"type": "GlobalMaxPooling3D", "keepdims": True},
+        {"type": "GlobalAveragePooling3D"},
+        {"type": "Dense", "units": 3, "activation": "softmax"},
+    ),
+    "depthwise_separable_1d": seq(
+        inp(12, 3),
+        {"type": "DepthwiseConv1D", "kernel_size": 3, "depth_multiplier": 2},
+        {"type": "SeparableConv1D", "filters": 4, "kernel_size": 3, "padding": "same"},
+        {
+            "type": "Conv1DTranspose",
+            "filters": 4,
+            "kernel_size": 3,
+            "strides": 2,
+            "output_padding": 1,
+        },
+        {"type": "UpSampling1D", "size": 2},
+        {"type": "ZeroPadding1D", "padding": [1, 2]},
+        {"type": "Cropping1D", "cropping": [2, 1]},
+        {"type": "AdaptiveAveragePooling1D", "output_size": 5},
+        {"type": "AdaptiveMaxPooling1D", "output_size": 3},
+        {"type": "GlobalAveragePooling1D"},
+        {"type": "Dense", "units": 2},
+    ),
+    "depthwise_adaptive_2d": seq(
+        inp(8, 8, 2),
+        {
+            "type": "DepthwiseConv2D",
+            "kernel_size": 3,
+            "strides": 2,
+            "padding": "same",
+            "depth_multiplier": 2,
+        },
+        {"type": "AdaptiveAveragePooling2D", "output_size": [3, 2]},
+        {"type": "AdaptiveMaxPooling2D", "output_size": 2},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 2},
+    ),
+    "conv_lstm_1d_2d": seq(
+        inp(3, 6, 6, 1),
+        {"type": "ConvLSTM2D", "filters": 2, "kernel_size": 3, "return_sequences": True},
+        {"type": "Reshape", "target_shape": [3, 16, 2]},
+        {"type": "ConvLSTM1D", "filters": 2, "kernel_size": 2, "padding": "same", "dropout": 0.1},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 1},
+    ),
+    "conv_lstm_3d": seq(
+        inp(2, 3, 3, 3, 1),
+        {"type": "ConvLSTM3D", "filters": 2, "kernel_size": 2, "recurrent_dropout": 0.1},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 1},
+    ),
+}
+NEW["conv_lstm_functional"] = fun(
+    {"frames": [3, 5, 5, 2]},
+    node("clstm", ["frames"], "ConvLSTM2D", filters=2, kernel_size=3, padding="same"),
+    node("pool", ["clstm"], "GlobalAveragePooling2D"),
+    node("out", ["pool"], "Dense", units=1),
+    outputs=["out"],
+)
+NEW["masking_and_cells"] = seq(
+    inp(6, 3),
+    {"type": "Masking", "mask_value": 0.0},
+    {"type": "RNN", "cell": {"type": "LSTMCell", "units": 4}, "return_sequences": True},
+    {"type": "RNN", "cell": {"type": "GRUCell", "units": 3}, "return_sequences": True},
+    {
+        "type": "RNN",
+        "cell": [{"type": "SimpleRNNCell", "units": 3}, {"type": "GRUCell", "units": 2}],
+    },
+    {"type": "Dense", "units": 1},
+)
+NEW["activations_noise_normalization"] = seq(
+    inp(5, 4),
+    {"type": "Identity"},
+    {"type": "ELU", "alpha": 0.5},
+    {"type": "PReLU", "shared_axes": [1]},
+    {"type": "ActivityRegularization", "l1": 0.01},
+    {"type": "AlphaDropout", "rate": 0.1},
+    {"type": "GaussianDropout", "rate": 0.1},
+    {"type": "UnitNormalization"},
+    {"type": "GroupNormalization", "groups": 2},
+    {"type": "RMSNormalization"},
+    {"type": "Dense", "units": 2},
+)
+NEW["spatial_dropout_3d"] = seq(
+    inp(2, 3, 3, 2), {"type": "SpatialDropout3D", "rate": 0.2}, {"type": "Flatten"},
+    {"type": "Dense", "units": 1},
+)  # fmt: skip
+NEW["attention_layers"] = fun(
+    {"q": [4, 6], "v": [5, 6]},
+    node("dot", ["q", "v"], "Attention", use_scale=True, score_mode="concat"),
+    node("add", ["dot", "v"], "AdditiveAttention"),
+    node(
+        "gqa",
+        ["add", "v"],
+        "GroupQueryAttention",
+        head_dim=2,
+        num_query_heads=2,
+        num_key_value_heads=1,
+    ),  # fmt: skip
+    node(
+        "einsum", ["gqa"], "EinsumDense", equation="abc,cd->abd", output_shape=[4, 3], bias_axes="d"
+    ),  # fmt: skip
+    outputs=["einsum"],
+)
+ZOO.update(NEW)
+
+# Preprocessing and augmentation (active only in training: Keras and Cornu agree at
+# inference). RandomCrop is not here: at inference Keras returns the image uncropped,
+# against its own output shape, where Cornu crops the centred window.
+PIPELINE = {
+    "type": "sequential",
+    "name": "augmented",
+    "layers": [
+        {"type": "Input", "shape": [10, 12, 3]},
+        {"type": "Rescaling", "scale": 0.00392156862745098, "offset": -0.5},
+        {"type": "Resizing", "height": 8, "width": 8, "crop_to_aspect_ratio": True},
+        {"type": "RandomFlip", "mode": "horizontal", "seed": 3},
+        {"type": "RandomRotation", "factor": 0.1, "fill_mode": "constant"},
+        {"type": "RandomZoom", "height_factor": 0.2, "width_factor": [-0.1, 0.1]},
+        {"type": "RandomTranslation", "height_factor": 0.1, "width_factor": 0.1},
+        {"type": "RandomContrast", "factor": 0.3, "value_range": [-0.5, 0.5]},
+        {"type": "RandomBrightness", "factor": 0.1, "value_range": [-0.5, 0.5]},
+        {"type": "CenterCrop", "height": 4, "width": 4},
+        {"type": "Normalization", "axis": -1},
+        {"type": "Normalization", "mean": [0.1, 0.2, 0.3], "variance": [2, 1, 0.5], "invert": True},
+        {"type": "Flatten"},
+        {"type": "Dense", "units": 2},
+    ],
+}
+COLOURS = {
+    "type": "sequential",
+    "layers": [
+        {"type": "Input", "shape": [6, 7, 3]},
+        {"type": "AutoContrast"},
+        {"type": "RandomGrayscale", "factor": 0.2},
+        {"type": "Solarization", "addition_factor": 0.1, "threshold_factor": [0.5, 0.9]},
+        {"type": "RandomInvert", "factor": 0.5},
+        {"type": "RandomPosterization", "factor": [3, 6]},
+        {"type": "RandomSharpness", "factor": 0.4},
+        {"type": "RandomHue", "factor": 0.2},
+        {"type": "RandomSaturation", "factor": 0.3},
+        {"type": "RandomColorDegeneration", "factor": 0.5},
+        # (pairs: Keras writes a number as (-f, f), which it cannot load back)
+        {
+            "type": "RandomShear",
+            "x_factor": [0.0, 0.2],
+            "y_factor": [0.1, 0.2],
+            "fill_mode": "wrap",
+        },
+        {"type": "RandomGaussianBlur", "factor": 0.5, "kernel_size": 5, "sigma": [0.2, 0.8]},
+        {"type": "RandomColorJitter", "brightness_factor": 0.1, "hue_factor": [0.1, 0.2]},
+        {"type": "RandomErasing", "factor": 0.5, "fill_value": 3.0},
+        {"type": "RandomPerspective", "scale": 0.3, "fill_value": 1.0},
+        {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 2},
+    ],
+}
+ENCODER = {
+    "type": "sequential",
+    "layers": [
+        {"type": "Input", "shape": [4], "dtype": "int32"},
+        {"type": "CategoryEncoding", "num_tokens": 6, "output_mode": "count"},
+        {"type": "Dense", "units": 2},
+    ],
+}
+
+
+# Keras 3.15 cannot rebuild a Sequential holding Equalization, not even its own (its
+# `compute_output_spec` returns the input tensor: "part of a cycle"); a functional works.
+EQUALIZED = {
+    "type": "functional",
+    "inputs": [{"name": "image", "shape": [6, 7, 3]}],
+    "layers": [
+        {"name": "equalize", "inputs": ["image"], "type": "Equalization", "bins": 64},
+        {"name": "flat", "inputs": ["equalize"], "type": "Flatten"},
+        {"name": "head", "inputs": ["flat"], "type": "Dense", "units": 2},
+    ],
+    "outputs": ["head"],
+}
+ZOO.update({"images": PIPELINE, "colours": COLOURS, "encoder": ENCODER, "equalized": EQUALIZED})
+
+
 ZOO.update(
     {
         f.stem: from_keras(json.loads(f.read_text()))

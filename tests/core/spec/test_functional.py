@@ -68,8 +68,12 @@ def test_an_unknown_reference_lists_what_exists() -> None:
     assert "layer 'x' refers to 'nope', which is not an input or layer (a, x)" in message
 
 
-def test_an_unused_input_is_named() -> None:
-    assert "input 'b' is not used by any output" in refusal([dense("x", "a")], ["x"], ["a", "b"])
+def test_an_unused_input_is_kept_with_a_warning_as_keras_keeps_it() -> None:
+    spec = graph([dense("x", "a")], ["x"], ["a", "b"])
+    assert [i.name for i in spec.inputs] == ["a", "b"]
+    assert spec.warnings() == [
+        "input 'b' is not used by any output; Keras keeps it, so its data are still needed"
+    ]
 
 
 def test_names_are_unique_across_inputs_and_layers() -> None:

@@ -104,8 +104,11 @@ def assert_same_layer(ours: LayerSpec, theirs: LayerSpec | None, name: str | Non
             forced = {"zero_output_for_mask": b.zero_output_for_mask, "name": b.name}
             assert b.name.startswith(("forward_", "backward_")) or b.name == inner.name, where
             assert_same_layer(inner.model_copy(update=forced), b, None)
-        elif key == "layer":
+        elif key in ("layer", "cell"):  # a wrapped layer, an RNN's cell (or stack of them)
             assert_same_layer(a, b, None)
+        elif key == "cells":
+            for inner_a, inner_b in zip(a, b, strict=True):
+                assert_same_layer(inner_a, inner_b, None)
         else:
             assert (key, a, b) in keras_spells_out(ours), where
 
@@ -124,7 +127,7 @@ def keras_spells_out(layer: Any) -> list[tuple[str, Any, Any]]:
         found.append(("strides", None, layer.pool_size))
     if layer.type == "MultiHeadAttention":
         found += [("value_dim", None, layer.key_dim), ("attention_axes", None, (1,))]
-    if layer.type == "LayerNormalization" and isinstance(layer.axis, int):
+    if layer.type in ("LayerNormalization", "RMSNormalization") and isinstance(layer.axis, int):
         found.append(("axis", layer.axis, [layer.axis]))
     return found
 
@@ -139,16 +142,23 @@ def test_a_functional_model_needs_the_shapes_of_its_tensors() -> None:
         to_keras(spec_of("two_inputs_two_outputs"))
 
 
+# RandomCrop: at inference Keras 3.15 returns the image uncropped, against its own output
+# shape, where Cornu crops the centred window (tests/core/engine/layers/test_preprocessing.py).
+NOT_IN_THE_ZOO = {"RandomCrop"}
+
+
 def test_every_layer_cornu_supports_is_in_the_zoo() -> None:
     seen = set()
     for name in ZOO:
         spec = spec_of(name)
-        layers = spec.layers if isinstance(spec, SequentialSpec) else [n.layer for n in spec.layers]
-        for layer in layers:
-            while layer is not None:
-                seen.add(layer.type)
-                layer = getattr(layer, "layer", None)
-    assert set(LAYER_SPECS) - seen == set()
+        found = spec.layers if isinstance(spec, SequentialSpec) else [n.layer for n in spec.layers]
+        stack = [layer for layer in found if layer is not None]
+        while stack:  # layers, and the layers and cells inside them
+            layer = stack.pop()
+            seen.add(layer.type)
+            inner = [getattr(layer, key, None) for key in ("layer", "cell")]
+            stack += [i for i in inner if i is not None] + list(getattr(layer, "cells", []))
+    assert set(LAYER_SPECS) - seen == NOT_IN_THE_ZOO
 
 
 def _keras_rows(model: Any) -> dict[str, tuple[str, Any, int]]:
@@ -161,7 +171,13 @@ def _keras_rows(model: Any) -> dict[str, tuple[str, Any, int]]:
     return rows
 
 
-@pytest.mark.parametrize("name", sorted(ZOO))
+# Keras 3.15 rebuilds a model holding Equalization with its input renamed "imageCLONE"
+# (its `compute_output_spec` returns the input tensor itself); the layers, weights and
+# predictions still agree (tests/core/test_keras_files_written.py).
+KERAS_RENAMES_ITS_INPUT = {"equalized"}
+
+
+@pytest.mark.parametrize("name", sorted(set(ZOO) - KERAS_RENAMES_ITS_INPUT))
 def test_keras_builds_the_same_model(name: str) -> None:
     keras = keras_or_skip()
     spec = spec_of(name)
@@ -184,7 +200,7 @@ def test_keras_builds_the_same_model(name: str) -> None:
     ]
 
 
-@pytest.mark.parametrize("name", sorted(ZOO))
+@pytest.mark.parametrize("name", sorted(set(ZOO) - KERAS_RENAMES_ITS_INPUT))
 def test_the_json_is_what_keras_writes(name: str) -> None:
     """Keras serializes the model it built from our JSON into our JSON again (but for the
     mask computations it adds as operations: Cornu leaves masks to Keras)."""

@@ -17,6 +17,7 @@ from cornu.core.spec import FunctionalSpec
 from cornu.core.spec.keras_json import from_keras
 from cornu.core.spec.layers import parse_layer
 from cornu.core.spec.layers.attention import MultiHeadAttention
+from tests.core.engine.layers import more_reference as more
 from tests.core.engine.layers.keras_reference import (
     FUNCTIONAL_MODEL,
     OUTPUTS,
@@ -212,3 +213,118 @@ def test_a_keras_model_json_imports_and_computes_what_keras_computes() -> None:
             weights[name].copy_(torch.tensor(value))
     ids = torch.tensor(case["inputs"][0])
     torch.testing.assert_close(model.eval()(ids)[0], expected(case["output"]))
+
+
+# -- Attention, AdditiveAttention, GroupQueryAttention against Keras ----------------------
+# (more_layers_outputs.json, from tests/data/keras/gen_more_layers.py)
+
+
+@pytest.mark.parametrize("case_id", more.cases_of("Attention", "AdditiveAttention"))
+def test_dense_attention_matches_keras(case_id: str) -> None:
+    """Keras's output shapes, weights (`scale`, `concat_score_weight`), outputs and
+    masks for dot and concat scores, with and without scale, a separate key, the causal
+    mask, query and value masks, the attention scores as a second output, and dropout
+    at inference."""
+    more.check_outputs(case_id)
+
+
+@pytest.mark.parametrize("case_id", more.cases_of("GroupQueryAttention"))
+def test_group_query_attention_matches_keras(case_id: str) -> None:
+    """Keras's weights (query, key, gate, value, attention_output), outputs and masks:
+    self and cross attention, causal, masked (fully masked queries included), without
+    bias, sliding windows, the gate, dropout at inference, and the scores."""
+    # Keras's scores carry the mask of its internal Softmax layer, an artefact no Keras
+    # layer reads; Cornu gives the scores no mask, so only the output's mask is compared.
+    more.check_outputs(case_id, masks_compared=1)
+
+
+def test_attention_dropout_drops_weights_only_while_training() -> None:
+    case = more.CASES["attention_dropout_inference"]
+    layer = more.keras_layer("attention_dropout_inference")
+    (q, v), masks = more.inputs_of(case)
+    torch.manual_seed(0)
+    trained = layer.train()([q, v], mask=masks)
+    assert not torch.allclose(trained, torch.tensor(case["outputs"][0]), atol=1e-3)
+    torch.testing.assert_close(layer.eval()([q, v], mask=masks), torch.tensor(case["outputs"][0]))
+
+
+def test_group_query_attention_dropout_trains_with_noise() -> None:
+    case = more.CASES["gqa_dropout_inference_masked"]
+    layer = more.keras_layer("gqa_dropout_inference_masked").train()
+    (q, v), masks = more.inputs_of(case)
+    torch.manual_seed(0)
+    assert not torch.allclose(layer([q, v], mask=masks), torch.tensor(case["outputs"][0]))
+
+
+@pytest.mark.parametrize(
+    ("spec", "input_shapes", "message"),
+    [
+        ({"type": "Attention"}, [(5, 4), (7, 6)], "same number"),
+        ({"type": "AdditiveAttention"}, [(5, 4), (7, 4), (6, 4)], "same number of steps|steps"),
+        ({"type": "Attention"}, [(5, 4, 2), (7, 4)], r"\(steps, features\)"),
+        ({"type": "Attention"}, [(5, 4)], r"\[query, value\]"),
+        (
+            {"type": "GroupQueryAttention", "head_dim": 2, "num_query_heads": 2,
+             "num_key_value_heads": 1},
+            [(5, 4), (7, 6)],
+            "same features",
+        ),
+    ],
+)  # fmt: skip
+def test_attention_shape_errors_say_what_is_wrong(
+    spec: dict[str, object], input_shapes: list[tuple[int, ...]], message: str
+) -> None:
+    with pytest.raises(ShapeError, match=message):
+        build(spec, input_shapes)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"num_query_heads": 4, "num_key_value_heads": 3}, "multiple of num_key_value_heads"),
+        ({"activity_regularizer": "l2"}, "ActivityRegularization layer after it"),
+        ({"flash_attention": True, "dropout": 0.1}, "does not allow dropout"),
+        ({"flash_attention": True, "return_attention_scores": True}, "cannot return"),
+    ],
+)
+def test_group_query_attention_refusals_say_why(args: dict[str, object], message: str) -> None:
+    base = {"type": "GroupQueryAttention", "head_dim": 2, "num_query_heads": 4}
+    with pytest.raises(ValidationError, match=message):
+        parse_layer({**base, "num_key_value_heads": 2, **args})
+
+
+def test_tf_keras_2_attention_causal_argument_is_the_causal_mask() -> None:
+    assert parse_layer({"type": "Attention", "causal": True}).use_causal_mask is True
+    assert parse_layer({"type": "AdditiveAttention", "causal": False}).use_causal_mask is False
+
+
+def test_attention_layers_build_on_the_meta_device() -> None:
+    gqa = {"type": "GroupQueryAttention", "head_dim": 8, "num_query_heads": 4}
+    with torch.device("meta"):
+        grouped = build({**gqa, "num_key_value_heads": 2, "use_gate": True}, [(10, 32), (12, 32)])
+        additive = build({"type": "AdditiveAttention"}, [(10, 32), (12, 32)])
+    assert grouped.query_kernel.is_meta and additive.scale is not None and additive.scale.is_meta
+    # Keras: GroupQueryAttention(8, 4, 2, use_gate=True) on (10, 32), (12, 32): 4,224 params
+    assert grouped.count_params() == (4224, 4224)
+
+
+def test_keras_json_with_attention_layers_imports_and_computes_what_keras_computes() -> None:
+    """Masking → Attention([m, m], use_causal_mask, return_attention_scores) →
+    AdditiveAttention → GroupQueryAttention → EinsumDense, from Keras's `to_json()` with
+    Keras's weights: both outputs (the head and the attention scores)."""
+    case = more.MODELS["attention_functional"]
+    model = more.keras_model("attention_functional")
+    outputs = model(torch.tensor(case["inputs"][0]))
+    assert len(outputs) == 2
+    for out, want in zip(outputs, case["outputs"], strict=True):
+        torch.testing.assert_close(out, torch.tensor(want), atol=1e-5, rtol=1e-5)
+
+
+def test_keras_loads_the_json_cornu_writes_for_attention_layers() -> None:
+    """The same model written back by Cornu: Keras 3 loads it (the list call of
+    Attention, its call options, GroupQueryAttention's build shapes) and agrees."""
+    spec = FunctionalSpec.model_validate(
+        from_keras(more.MODELS["attention_functional"]["model_json"])
+    )
+    torch.manual_seed(0)
+    more.keras_agrees(spec, torch.randn(3, 5, 4) * (torch.arange(5) < 4).float()[:, None])

@@ -1,10 +1,13 @@
-"""Conv1D, Conv2D, Conv2DTranspose, SeparableConv2D against real Keras: output shapes,
-parameter counts and weight layouts, outputs for the same weights and inputs, Keras's
-configs read back, gradients, and building on the meta device.
+"""Conv1D/2D/3D, Conv1D/2D/3DTranspose, DepthwiseConv1D/2D, SeparableConv1D/2D against
+real Keras: output shapes, parameter counts and weight layouts, outputs for the same
+weights and inputs, Keras's configs read back and written again, Keras loading what
+Cornu writes, gradients, and building on the meta device.
 
-The Keras numbers live in tests/data/keras: `layer_shapes.json` (shapes and counts) and
-`conv_pooling_reshaping_outputs.json` (outputs, from gen_conv_pooling_reshaping.py).
-The pooling and reshaping tests use the helpers defined here.
+The Keras numbers live in tests/data/keras: `layer_shapes.json` (shapes and counts),
+`conv_pooling_reshaping_outputs.json` (outputs, from gen_conv_pooling_reshaping.py) and
+`conv_pooling_reshaping_more_outputs.json` (the 1-D/3-D, depthwise and adaptive layers,
+from gen_conv_pooling_reshaping_more.py). The pooling and reshaping tests use the
+helpers defined here.
 """
 
 from __future__ import annotations
@@ -14,21 +17,32 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
 from cornu.core.engine import build_model
 from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.engine.summary import summarize
 from cornu.core.spec import SequentialSpec
+from cornu.core.spec.keras_config import model_spec
+from cornu.core.spec.keras_config.layers import layer_config
 from cornu.core.spec.keras_json import from_keras
 from cornu.core.spec.layers import parse_layer
-from cornu.core.spec.layers.convolutional import Conv1D, Conv2D
+from cornu.core.spec.layers.convolutional import Conv1D, Conv2D, Conv3D
+from tests.core.spec.keras_zoo import keras_json, keras_or_skip, same_json, without_masks
 
 DATA = Path(__file__).resolve().parents[3] / "data" / "keras"
 SHAPES = {c["id"]: c for c in json.loads((DATA / "layer_shapes.json").read_text())["cases"]}
 _OUTPUTS = json.loads((DATA / "conv_pooling_reshaping_outputs.json").read_text())
 OUTPUTS: dict[str, Any] = _OUTPUTS["cases"]
 BATCH: int = _OUTPUTS["batch"]
+_MORE = json.loads((DATA / "conv_pooling_reshaping_more_outputs.json").read_text())
+MORE_OUTPUTS: dict[str, Any] = _MORE["cases"]
+assert _MORE["batch"] == BATCH
+# Keras's torch backend (the one tests load Keras with) averages uneven "same" padding
+# into AveragePooling3D; the reference (JAX, as TensorFlow) does not.
+TORCH_BACKEND_DIFFERS = {"avgpool3d_same_s2"}
 
 
 def build(layer: dict[str, Any], input_shape: tuple[int, ...]) -> Layer:
@@ -48,15 +62,23 @@ def check_shapes(case_id: str) -> None:
     assert tuple(layer(torch.randn(2, *input_shape)).shape) == (2, *case["output_shape"])
 
 
-def keras_case(case_id: str) -> tuple[Layer, torch.Tensor, torch.Tensor | None, torch.Tensor]:
+def keras_case(
+    case_id: str, cases: dict[str, Any] = OUTPUTS
+) -> tuple[Layer, torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """The layer with Keras's weights copied into `keras_weights()`, its input, mask and
     Keras's output."""
-    case = OUTPUTS[case_id]
+    case = cases[case_id]
     layer = build(case["layer"], tuple(case["input_shape"]))
-    assert layer.output_shape == tuple(case["output_shape"])
+    output_shape = layer.output_shape  # with `return_state`: [output, *states]
+    assert (output_shape[0] if isinstance(output_shape, list) else output_shape) == tuple(
+        case["output_shape"]
+    )
     assert layer.count_params() == (case["params"], case["trainable_params"])
     views = layer.keras_weights()
-    assert set(views) == set(case["weights"])
+    # Keras's names, shapes and order (`set_weights` order)
+    assert [(k, list(v.shape)) for k, v in views.items()] == [
+        (k, w["shape"]) for k, w in case["weights"].items()
+    ]
     with torch.no_grad():  # written through the Keras-layout views into torch's storage
         for name, weight in case["weights"].items():
             views[name].copy_(torch.tensor(weight["values"]).reshape(weight["shape"]))
@@ -66,11 +88,48 @@ def keras_case(case_id: str) -> tuple[Layer, torch.Tensor, torch.Tensor | None, 
     return layer, x, mask, y
 
 
-def check_outputs(case_id: str) -> None:
+def check_outputs(case_id: str, cases: dict[str, Any] = OUTPUTS) -> None:
     """The layer's output equals Keras's for Keras's weights and input, within 1e-5."""
-    layer, x, mask, expected = keras_case(case_id)
+    layer, x, mask, expected = keras_case(case_id, cases)
     out = layer(x, mask=mask) if layer.uses_mask else layer(x)
     torch.testing.assert_close(out, expected, atol=1e-5, rtol=1e-5)
+
+
+def check_keras_3_round_trip(case_id: str) -> None:
+    """A `MORE_OUTPUTS` case's Keras 3 config imports and builds as Keras built it, and
+    Cornu writes that config back as Keras wrote it."""
+    case = MORE_OUTPUTS[case_id]
+    theirs = case["keras3_config"]
+    model = from_keras({"class_name": "Sequential", "config": {"layers": [theirs]}})
+    spec = parse_layer(model["layers"][0])
+    layer = LAYERS[spec.type](spec, tuple(case["input_shape"]))
+    assert layer.output_shape == build(case["layer"], tuple(case["input_shape"])).output_shape
+    assert layer.count_params() == (case["params"], case["trainable_params"])
+    assert same_json(layer_config(spec, theirs["config"]["name"]), theirs["config"])
+
+
+def check_keras_loads_what_cornu_writes(case_id: str) -> None:
+    """Keras 3.15 loads the one-layer model Cornu writes, writes it back the same, and with
+    the case's weights predicts the reference output (where its torch backend agrees)."""
+    keras = keras_or_skip()
+    case = MORE_OUTPUTS[case_id]
+    spec = model_spec(
+        {
+            "type": "sequential",
+            "layers": [{"type": "Input", "shape": case["input_shape"]}, case["layer"]],
+        }
+    )
+    written = keras_json(spec)
+    model = keras.models.model_from_json(json.dumps(written))
+    assert same_json(without_masks(json.loads(model.to_json())), written)
+    model.set_weights(
+        [np.reshape(w["values"], w["shape"]).astype("float32") for w in case["weights"].values()]
+    )
+    x = np.reshape(case["x"], (BATCH, *case["input_shape"])).astype("float32")
+    y = np.reshape(case["y"], (BATCH, *case["output_shape"]))
+    if case_id not in TORCH_BACKEND_DIFFERS:
+        out = keras.ops.convert_to_numpy(model(x, training=False))
+        np.testing.assert_allclose(out, y, atol=1e-5, rtol=1e-5)
 
 
 def check_keras_configs(case_id: str) -> None:
@@ -120,6 +179,11 @@ CONV_SHAPES = [
     "sep_dm",
 ]
 CONV_OUTPUTS = [name for name, case in OUTPUTS.items() if "Conv" in case["layer"]["type"]]
+MORE_CONV = [
+    name
+    for name, case in MORE_OUTPUTS.items()
+    if "Conv" in case["layer"]["type"] and "LSTM" not in case["layer"]["type"]
+]  # ConvLSTM's are in test_convolutional_recurrent.py
 
 
 @pytest.mark.parametrize("case_id", CONV_SHAPES)
@@ -150,6 +214,41 @@ def test_keras_3_and_tf_keras_2_configs_import(case_id: str) -> None:
     check_keras_configs(case_id)
 
 
+def test_the_more_keras_cases_cover_every_new_conv_layer_and_padding_path() -> None:
+    assert {MORE_OUTPUTS[c]["layer"]["type"] for c in MORE_CONV} == {
+        "Conv3D",
+        "Conv1DTranspose",
+        "Conv3DTranspose",
+        "DepthwiseConv1D",
+        "DepthwiseConv2D",
+        "SeparableConv1D",
+    }
+    assert {
+        "conv3d_same_s2",  # uneven "same" padding on three axes
+        "conv3d_groups",
+        "conv1dT_same_s2",
+        "conv1dT_valid_output_padding",  # zeros past the full result
+        "conv3dT_same_output_padding",
+        "dw2d_same_s2_dm2",  # output channel c * multiplier + m
+        "sep1d_dm2_same_s2",
+    } <= set(MORE_CONV)
+
+
+@pytest.mark.parametrize("case_id", MORE_CONV)
+def test_1d_3d_depthwise_and_separable_outputs_equal_keras(case_id: str) -> None:
+    check_outputs(case_id, MORE_OUTPUTS)
+
+
+@pytest.mark.parametrize("case_id", MORE_CONV)
+def test_1d_3d_depthwise_and_separable_configs_read_and_write_as_keras(case_id: str) -> None:
+    check_keras_3_round_trip(case_id)
+
+
+@pytest.mark.parametrize("case_id", MORE_CONV)
+def test_keras_loads_the_1d_3d_depthwise_and_separable_layers_cornu_writes(case_id: str) -> None:
+    check_keras_loads_what_cornu_writes(case_id)
+
+
 @pytest.mark.parametrize(
     ("layer", "input_shape"),
     [
@@ -172,6 +271,31 @@ def test_keras_3_and_tf_keras_2_configs_import(case_id: str) -> None:
         (
             {"type": "SeparableConv2D", "filters": 3, "kernel_size": 3, "depth_multiplier": 2},
             (5, 5, 2),
+        ),
+        (
+            {"type": "Conv3D", "filters": 2, "kernel_size": 3, "strides": 2, "padding": "same"},
+            (4, 5, 3, 2),
+        ),
+        (
+            {"type": "Conv1DTranspose", "filters": 2, "kernel_size": 3, "strides": 2},
+            (5, 3),
+        ),
+        (
+            {
+                "type": "Conv3DTranspose",
+                "filters": 2,
+                "kernel_size": 2,
+                "strides": 2,
+                "padding": "same",
+                "output_padding": 1,
+            },
+            (2, 3, 2, 2),
+        ),
+        ({"type": "DepthwiseConv1D", "kernel_size": 3, "padding": "same"}, (6, 2)),
+        ({"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 2}, (5, 5, 2)),
+        (
+            {"type": "SeparableConv1D", "filters": 3, "kernel_size": 2, "depth_multiplier": 2},
+            (6, 2),
         ),
     ],
 )
@@ -212,6 +336,15 @@ def test_transpose_kernel_fans_follow_keras_layout() -> None:
     kernel = layer.keras_weights()["kernel"]
     assert tuple(kernel.shape) == (4, 4, 8, 64)  # Keras: (kh, kw, filters, in)
     limit = math.sqrt(6 / (4 * 4 * 8 + 4 * 4 * 64))
+    assert limit * 0.99 < kernel.abs().max() <= limit
+
+
+def test_depthwise_kernel_fans_follow_keras_layout() -> None:
+    torch.manual_seed(0)
+    layer = build({"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 2}, (8, 8, 32))
+    kernel = layer.keras_weights()["kernel"]
+    assert tuple(kernel.shape) == (3, 3, 32, 2)  # Keras: (kh, kw, in, multiplier)
+    limit = math.sqrt(6 / (3 * 3 * 32 + 3 * 3 * 2))
     assert limit * 0.99 < kernel.abs().max() <= limit
 
 
@@ -278,6 +411,27 @@ def test_softmax_head_exposes_its_logits() -> None:
             (4, 4),
             r"\(height, width, channels\)",
         ),
+        (
+            {"type": "Conv3D", "filters": 2, "kernel_size": 3},
+            (8, 8, 3),
+            r"Conv3D needs \(depth, height, width, channels\) inputs, got \(8, 8, 3\)",
+        ),
+        (
+            {"type": "Conv3DTranspose", "filters": 2, "kernel_size": 3},
+            (4, 4, 2),
+            r"\(depth, height, width, channels\)",
+        ),
+        ({"type": "DepthwiseConv1D", "kernel_size": 3}, (4, 4, 2), r"\(steps, channels\)"),
+        (
+            {"type": "DepthwiseConv2D", "kernel_size": 5},
+            (4, 8, 2),
+            r"window 5 is larger than the input \(4\)",
+        ),
+        (
+            {"type": "Conv3D", "filters": 4, "kernel_size": 1, "groups": 2},
+            (2, 2, 2, 3),
+            r"input channels \(3\) must be divisible by groups \(2\)",
+        ),
     ],
 )
 def test_shape_errors_say_what_to_change(
@@ -306,6 +460,40 @@ def test_shape_errors_say_what_to_change(
             "less than strides",
         ),
         ({"type": "SeparableConv2D", "filters": 4, "kernel_size": 3, "groups": 2}, "groups"),
+        ({"type": "Conv3D", "filters": 4, "kernel_size": (3, 3)}, "kernel_size"),
+        (
+            {"type": "Conv3D", "filters": 4, "kernel_size": 3, "strides": 2, "dilation_rate": 2},
+            "cannot both exceed 1",
+        ),
+        (
+            {
+                "type": "Conv1DTranspose",
+                "filters": 4,
+                "kernel_size": 3,
+                "output_padding": 2,
+                "strides": 2,
+            },
+            "less than strides",
+        ),
+        (
+            {
+                "type": "Conv3DTranspose",
+                "filters": 4,
+                "kernel_size": 3,
+                "output_padding": (0, 1, 0),
+            },
+            "less than strides",
+        ),
+        (
+            {"type": "DepthwiseConv2D", "kernel_size": 3, "data_format": "channels_first"},
+            "channels_last only",
+        ),
+        ({"type": "DepthwiseConv1D", "kernel_size": 3, "depth_multiplier": 0}, "depth_multiplier"),
+        (
+            {"type": "SeparableConv1D", "filters": 2, "kernel_size": 3, "padding": "causal"},
+            "padding",
+        ),
+        ({"type": "Conv1DTranspose", "filters": 2, "kernel_size": 3, "groups": 2}, "groups"),
     ],
 )
 def test_invalid_arguments_are_refused_at_once(layer: dict[str, Any], message: str) -> None:
@@ -318,3 +506,70 @@ def test_keras_spellings_of_arguments() -> None:
     assert conv2d.kernel_size == (3, 5) and conv2d.padding == "same"
     conv1d = Conv1D.model_validate({"filters": 4, "kernel_size": 3, "strides": [2]})
     assert conv1d.kernel_size == (3,) and conv1d.strides == (2,)
+    conv3d = Conv3D.model_validate({"filters": 4, "kernel_size": 3, "dilation_rate": [1, 2, 2]})
+    assert conv3d.kernel_size == (3, 3, 3) and conv3d.strides == (1, 1, 1)
+    assert conv3d.dilation_rate == (1, 2, 2)
+
+
+# Models whose inputs have dimensions of unknown size (None), as Keras allows them for
+# these layers: the same layers in Keras's functional API, built on the same shapes.
+UNKNOWN_SIZES: dict[str, tuple[list[int | None], list[dict[str, Any]]]] = {
+    "volumes": (
+        [None, None, None, 2],
+        [
+            {"type": "Conv3D", "filters": 3, "kernel_size": 3, "strides": 2, "padding": "same"},
+            {"type": "Conv3DTranspose", "filters": 2, "kernel_size": 2, "strides": 2},
+            {"type": "MaxPooling3D"},
+            {"type": "UpSampling3D", "size": [1, 2, 3]},
+            {"type": "ZeroPadding3D", "padding": [1, 0, 2]},
+            {"type": "Cropping3D", "cropping": [0, 1, 0]},
+            {"type": "AveragePooling3D", "pool_size": 2, "padding": "same"},
+            {"type": "GlobalMaxPooling3D"},
+        ],
+    ),
+    "sequences": (
+        [None, 3],
+        [
+            {"type": "DepthwiseConv1D", "kernel_size": 3, "depth_multiplier": 2},
+            {"type": "SeparableConv1D", "filters": 4, "kernel_size": 3, "padding": "same"},
+            {"type": "Conv1DTranspose", "filters": 2, "kernel_size": 3, "strides": 2},
+            {"type": "UpSampling1D"},
+            {"type": "ZeroPadding1D"},
+            {"type": "Cropping1D", "cropping": [2, 0]},
+            {"type": "AdaptiveMaxPooling1D", "output_size": 4},
+            {"type": "Flatten"},
+        ],
+    ),
+    "images": (
+        [None, None, 3],
+        [
+            {"type": "DepthwiseConv2D", "kernel_size": 3, "depth_multiplier": 2},
+            {"type": "AdaptiveAveragePooling2D", "output_size": [2, 3]},
+            {"type": "Flatten"},
+        ],
+    ),
+    "fixed_volumes": (
+        [4, None, 5, 1],
+        [
+            {"type": "AdaptiveAveragePooling3D", "output_size": 2},
+            {"type": "GlobalAveragePooling3D", "keepdims": True},
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(UNKNOWN_SIZES))
+def test_unknown_sizes_give_keras_shapes_and_parameters(name: str) -> None:
+    keras = keras_or_skip()
+    shape, layers = UNKNOWN_SIZES[name]
+    ours = summarize({"type": "sequential", "layers": [{"type": "Input", "shape": shape}, *layers]})
+    x = inputs = keras.Input(tuple(shape))
+    theirs = []
+    for layer in layers:
+        args = {k: v for k, v in layer.items() if k != "type"}
+        keras_layer = getattr(keras.layers, layer["type"])(**args)
+        x = keras_layer(x)
+        theirs.append((list(x.shape[1:]), keras_layer.count_params()))
+    keras.Model(inputs, x)
+    rows = [row for row in ours.layers if row.type != "InputLayer"]
+    assert [(row.output_shape, row.params) for row in rows] == theirs

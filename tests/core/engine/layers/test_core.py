@@ -12,6 +12,7 @@ from torch import nn
 
 from cornu.core.engine.layers import LAYERS, ShapeError
 from cornu.core.spec.layers import activations, core, parse_layer, regularization, reshaping
+from tests.core.engine.layers import more_reference as more
 
 
 class spec:  # noqa: N801  (the layer specs by Keras name, as the tests read best)
@@ -203,3 +204,198 @@ def test_gaussian_noise_only_while_training() -> None:
     x = torch.zeros(4, 1000)
     assert torch.equal(layer.eval()(x), x)
     assert layer.train()(x).std().item() == pytest.approx(0.5, rel=0.1)
+
+
+# -- Identity, ELU, PReLU, ActivityRegularization and the noise layers against Keras ------
+# (more_layers_outputs.json, from tests/data/keras/gen_more_layers.py)
+
+MORE_CORE = more.cases_of(
+    "Identity", "ELU", "PReLU", "ActivityRegularization", "AlphaDropout", "GaussianDropout",
+    "SpatialDropout3D",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("case_id", MORE_CORE)
+def test_outputs_masks_and_weights_match_keras(case_id: str) -> None:
+    """Keras's output shape, parameter counts, weight names and shapes, outputs for the
+    same weights (inference mode: the noise layers pass inputs on) and output masks."""
+    more.check_outputs(case_id)
+
+
+def test_prelu_alpha_is_shared_along_shared_axes_and_learns() -> None:
+    layer = more.keras_layer("prelu_shared_12")
+    x = torch.randn(2, 3, 3, 4, requires_grad=True)
+    y = layer(x)
+    torch.testing.assert_close(y, torch.where(x >= 0, x, layer.alpha * x))
+    y.sum().backward()
+    assert layer.alpha.grad is not None and layer.alpha.grad.shape == (1, 1, 4)
+
+
+@pytest.mark.parametrize("shared_axes", [[0], [3], [1, 4]])
+def test_prelu_shared_axes_must_be_axes_of_the_input(shared_axes: list[int]) -> None:
+    with pytest.raises(ShapeError, match="shared_axes"):
+        LAYERS["PReLU"](parse_layer({"type": "PReLU", "shared_axes": shared_axes}), (5, 4))
+
+
+def test_prelu_takes_one_shared_axis_as_keras_does() -> None:
+    assert parse_layer({"type": "PReLU", "shared_axes": 1}).shared_axes == [1]
+
+
+def test_activity_regularization_adds_kerass_loss_to_the_model() -> None:
+    """Dense → ActivityRegularization(l1=0.05, l2=0.1) from Keras's JSON: the loss Keras
+    adds (`model.losses`, divided by the batch size) for the same weights and inputs."""
+    case = more.MODELS["activity_regularization"]
+    model = more.keras_model("activity_regularization")
+    forward = model.run([torch.tensor(case["inputs"][0])])
+    torch.testing.assert_close(forward.outputs[0], torch.tensor(case["outputs"][0]))
+    assert len(forward.losses) == 1
+    assert forward.losses[0].item() == pytest.approx(case["losses"][0], rel=1e-5)
+
+
+def test_alpha_dropout_gives_kerass_two_values_while_training() -> None:
+    """On a constant input Keras's training output takes two values: `a·x + b` for kept
+    inputs, `a·alpha_p + b` for dropped ones; about `rate` of them are dropped."""
+    case = more.CASES["alpha_dropout"]
+    layer = more.keras_layer("alpha_dropout").train()
+    torch.manual_seed(0)
+    out = layer(torch.tensor(case["training"]["input"]))
+    values = out.unique()
+    torch.testing.assert_close(values, torch.tensor(case["training"]["values"]))
+    assert (out == values.max()).float().mean().item() == pytest.approx(0.8, abs=0.02)
+
+
+def test_gaussian_dropout_noise_has_kerass_mean_and_deviation() -> None:
+    """Keras multiplies by N(1, rate/(1-rate)): mean 1 and std sqrt(0.3/0.7) ≈ 0.655."""
+    training = more.CASES["gaussian_dropout"]["training"]
+    layer = more.keras_layer("gaussian_dropout").train()
+    torch.manual_seed(0)
+    out = layer(torch.full(training["shape"], training["input_value"]))
+    # 32,000 draws: the sample mean is within 4 standard errors (0.015) of 1, Keras's too.
+    for mean in (out.mean().item(), training["mean"]):
+        assert mean == pytest.approx(1.0, abs=0.015)
+    for std in (out.std().item(), training["std"]):
+        assert std == pytest.approx(math.sqrt(0.3 / 0.7), rel=0.02)
+
+
+def test_spatial_dropout3d_drops_whole_channels_as_keras() -> None:
+    training = more.CASES["spatial_dropout3d"]["training"]
+    layer = more.keras_layer("spatial_dropout3d").train()
+    torch.manual_seed(0)
+    y = layer(torch.tensor(training["input"]))
+    per_channel = y.amax(dim=(1, 2, 3))
+    assert torch.equal(y, per_channel[:, None, None, None, :].expand_as(y))
+    torch.testing.assert_close(y.unique(), torch.tensor(training["values"]))
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "shape"),
+    [
+        ("AlphaDropout", {"rate": 0.3}, (6, 5)),
+        ("AlphaDropout", {"rate": 0.3, "noise_shape": [None, 1, 5]}, (6, 5)),
+        ("GaussianDropout", {"rate": 0.3}, (6, 5)),
+        ("SpatialDropout3D", {"rate": 0.3}, (2, 2, 2, 5)),
+    ],
+)
+def test_noise_layers_pass_inputs_on_at_inference(
+    kind: str, args: dict[str, object], shape: tuple[int, ...]
+) -> None:
+    layer = LAYERS[kind](parse_layer({"type": kind, **args}), shape)
+    x = torch.randn(3, *shape)
+    assert torch.equal(layer.eval()(x), x)
+    assert not torch.equal(layer.train()(x), x)
+
+
+def test_alpha_dropout_noise_shape_shares_the_draw() -> None:
+    torch.manual_seed(0)
+    layer = LAYERS["AlphaDropout"](
+        parse_layer({"type": "AlphaDropout", "rate": 0.5, "noise_shape": [None, 1, 8]}), (5, 8)
+    )
+    y = layer.train()(torch.ones(3, 5, 8))
+    assert torch.equal(y, y[:, :1, :].expand_as(y))
+
+
+def test_spatial_dropout3d_needs_volumes() -> None:
+    with pytest.raises(ShapeError, match=r"\(D, H, W, channels\)"):
+        LAYERS["SpatialDropout3D"](parse_layer({"type": "SpatialDropout3D", "rate": 0.5}), (4, 4))
+
+
+def test_keras_loads_the_json_cornu_writes_for_these_layers() -> None:
+    torch.manual_seed(0)
+    more.keras_agrees(
+        [
+            {"type": "Input", "shape": [5, 4]},
+            {"type": "Masking", "mask_value": 0.0},
+            {"type": "PReLU", "shared_axes": [1], "alpha_initializer": "random_normal"},
+            {"type": "ELU", "alpha": 0.7},
+            {"type": "Identity"},
+            {"type": "GaussianDropout", "rate": 0.2},
+            {"type": "AlphaDropout", "rate": 0.1, "noise_shape": [None, 1, 4]},
+            {"type": "ActivityRegularization", "l1": 0.01},
+            {"type": "LSTM", "units": 3},
+        ],
+        torch.randn(3, 5, 4) * (torch.arange(5) < 4).float()[None, :, None],
+    )
+    more.keras_agrees(
+        [{"type": "Input", "shape": [2, 3, 2, 4]}, {"type": "SpatialDropout3D", "rate": 0.5}],
+        torch.randn(2, 2, 3, 2, 4),
+    )
+
+
+@pytest.mark.parametrize("case_id", more.cases_of("EinsumDense"))
+def test_einsum_dense_matches_keras(case_id: str) -> None:
+    """Keras's kernel and bias shapes (bias on some output axes only, ellipses on the
+    left and right), parameter counts, outputs; no output mask, as in Keras."""
+    more.check_outputs(case_id)
+
+
+@pytest.mark.parametrize(
+    ("args", "input_shape", "message"),
+    [
+        ({"equation": "ab,bc>ac", "output_shape": 4}, (5,), "not of the form"),
+        ({"equation": "ab,bc->ac", "output_shape": 4}, (5, 3), "inputs of 2 axes"),
+        ({"equation": "abc,cd->abd", "output_shape": [6, 4]}, (5, 3), "5 in the input but 6"),
+        ({"equation": "ab,bc->ae", "output_shape": 4}, (5,), "output axis 'e'"),
+        ({"equation": "ab,bce->ac", "output_shape": 4}, (5,), "kernel axis 'e'"),
+        ({"equation": "ab,bc->ac", "output_shape": 4, "bias_axes": "x"}, (5,), "bias_axes"),
+        ({"equation": "ab,bc->ac", "output_shape": [None]}, (5,), "unknown size"),
+    ],
+)
+def test_einsum_dense_shape_errors_say_what_is_wrong(
+    args: dict[str, object], input_shape: tuple[int, ...], message: str
+) -> None:
+    with pytest.raises(ShapeError, match=message):
+        LAYERS["EinsumDense"](parse_layer({"type": "EinsumDense", **args}), input_shape)
+
+
+def test_einsum_dense_fans_are_kerass_input_and_output_axes() -> None:
+    """Keras gives VarianceScaling the kernel's input and output axes: for
+    `abc,cde->abde` with kernel (64, 8, 16), fans 64 and 128 (not 512 and 16)."""
+    torch.manual_seed(0)
+    layer = LAYERS["EinsumDense"](
+        parse_layer(
+            {"type": "EinsumDense", "equation": "abc,cde->abde", "output_shape": [None, 8, 16]}
+        ),
+        (10, 64),
+    )
+    limit = math.sqrt(6 / (64 + 128))
+    assert layer.kernel.abs().max() <= limit
+    assert layer.kernel.var().item() == pytest.approx(limit**2 / 3, rel=0.05)
+
+
+def test_keras_loads_the_json_cornu_writes_for_einsum_dense() -> None:
+    torch.manual_seed(0)
+    more.keras_agrees(
+        [
+            {"type": "Input", "shape": [5, 4]},
+            {
+                "type": "EinsumDense",
+                "equation": "abc,cde->abde",
+                "output_shape": [None, 3, 2],
+                "bias_axes": "de",
+                "activation": "tanh",
+                "bias_initializer": "random_normal",
+            },
+            {"type": "EinsumDense", "equation": "...de,def->...f", "output_shape": 2},
+        ],
+        torch.randn(2, 5, 4),
+    )

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from cornu.core.engine.layers import LAYERS, Shape, ShapeError
 from cornu.core.spec.layers import parse_layer
 from cornu.core.spec.layers.normalization import BatchNormalization, LayerNormalization
+from tests.core.engine.layers import more_reference as more
 from tests.core.engine.layers.keras_reference import (
     OUTPUTS,
     build,
@@ -204,3 +205,81 @@ def test_builds_on_the_meta_device() -> None:
         norm = LAYERS["LayerNormalization"](LayerNormalization(axis=[1, 2]), (10, 32))
     assert layer.moving_mean.is_meta and norm.gamma.is_meta
     assert layer.count_params() == (128, 64)
+
+
+# -- GroupNormalization, UnitNormalization, RMSNormalization against Keras ----------------
+# (more_layers_outputs.json, from tests/data/keras/gen_more_layers.py)
+
+
+@pytest.mark.parametrize(
+    "case_id", more.cases_of("GroupNormalization", "UnitNormalization", "RMSNormalization")
+)
+def test_more_normalizations_match_keras(case_id: str) -> None:
+    """Keras's output shape, parameter counts and weights, outputs for the same weights
+    (groups, instance normalization, channels on axis 1; unit norms over one or several
+    axes, an all-zero row; RMS over one or two trailing axes) and output masks."""
+    more.check_outputs(case_id)
+
+
+@pytest.mark.parametrize(
+    ("spec", "input_shape", "message"),
+    [
+        ({"type": "GroupNormalization", "groups": 3}, (5, 4), "multiple of the groups"),
+        ({"type": "GroupNormalization", "groups": 8}, (5, 4), "multiple of the groups"),
+        ({"type": "GroupNormalization", "axis": 0}, (5, 32), "batch axis"),
+        ({"type": "UnitNormalization", "axis": 3}, (5, 4), "out of range"),
+        ({"type": "UnitNormalization", "axis": [1, -2]}, (5, 4), "names an axis twice"),
+        ({"type": "RMSNormalization", "axis": 1}, (5, 4), "trailing axes"),
+    ],
+)
+def test_more_normalization_shape_errors(
+    spec: dict[str, object], input_shape: tuple[int, ...], message: str
+) -> None:
+    with pytest.raises(ShapeError, match=message):
+        build(spec, [input_shape])
+
+
+def test_group_normalization_groups_must_be_positive_or_minus_one() -> None:
+    with pytest.raises(ValidationError, match="instance normalization"):
+        parse_layer({"type": "GroupNormalization", "groups": 0})
+
+
+def test_group_and_rms_normalization_defaults_are_kerass() -> None:
+    group = parse_layer({"type": "GroupNormalization"})
+    rms = parse_layer({"type": "RMSNormalization"})
+    assert (group.groups, group.axis, group.epsilon) == (32, -1, 1e-3)
+    assert (rms.axis, rms.epsilon) == (-1, 1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kind", "weights"),
+    [("GroupNormalization", ("gamma", "beta")), ("RMSNormalization", ("scale",))],
+)
+def test_gradients_reach_the_new_normalizations_weights(kind: str, weights: tuple[str]) -> None:
+    args = {"groups": 2} if kind == "GroupNormalization" else {}
+    layer = LAYERS[kind](parse_layer({"type": kind, **args}), (5, 4))
+    x = torch.randn(3, 5, 4, requires_grad=True)
+    (layer(x) * torch.randn(3, 5, 4)).sum().backward()
+    for tensor in (x, *(getattr(layer, name) for name in weights)):
+        assert tensor.grad is not None and tensor.grad.abs().sum() > 0
+
+
+def test_new_normalizations_build_on_the_meta_device() -> None:
+    with torch.device("meta"):
+        group = build({"type": "GroupNormalization", "groups": 4}, [(8, 8, 16)])
+        rms = build({"type": "RMSNormalization", "axis": [-2, -1]}, [(10, 32)])
+    assert group.gamma is not None and group.gamma.is_meta and rms.scale.is_meta
+    assert group.count_params() == (32, 32) and rms.count_params() == (320, 320)
+
+
+def test_keras_loads_the_json_cornu_writes_for_the_new_normalizations() -> None:
+    more.keras_agrees(
+        [
+            {"type": "Input", "shape": [5, 8]},
+            {"type": "GroupNormalization", "groups": 4, "gamma_initializer": "random_normal"},
+            {"type": "UnitNormalization", "axis": [1, 2]},
+            {"type": "RMSNormalization", "epsilon": 1e-4},
+            {"type": "GroupNormalization", "groups": -1, "axis": 1, "center": False},
+        ],
+        torch.randn(3, 5, 8),
+    )

@@ -1,6 +1,7 @@
-"""SimpleRNN, LSTM, GRU, Bidirectional, TimeDistributed against real Keras: output shapes and
-parameter counts, outputs for the same weights and inputs (masks included), weight
-layouts and names; gradients against torch's nn modules; the meta device."""
+"""SimpleRNN, LSTM, GRU, RNN with cells, Bidirectional, TimeDistributed against real
+Keras: output shapes and parameter counts, outputs for the same weights and inputs (masks
+included), weight layouts and names; gradients against torch's nn modules; the meta
+device."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cornu.core.engine.layers import LAYERS, Layer, ShapeError
 from cornu.core.spec import SequentialSpec
 from cornu.core.spec.keras_json import from_keras
 from cornu.core.spec.layers import parse_layer
+from tests.core.engine.layers import more_reference as more
 
 DATA = Path(__file__).parents[3] / "data" / "keras"
 SHAPES = {c["id"]: c for c in json.loads((DATA / "layer_shapes.json").read_text())["cases"]}
@@ -475,7 +477,6 @@ def test_tf_keras_2_keys_are_accepted() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"type": "LSTM", "units": 3, "stateful": True}, "stateful=True is not supported"),
         ({"type": "GRU", "units": 3, "time_major": True}, "time_major=True is not supported"),
         ({"type": "LSTM", "units": 3, "dropout": 1.0}, "less than 1"),
         ({"type": "Bidirectional", "layer": {"type": "Dense", "units": 3}}, "recurrent layer"),
@@ -493,3 +494,152 @@ def test_tf_keras_2_keys_are_accepted() -> None:
 def test_refused_arguments_say_why(config: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         parse_layer(config)
+
+
+# -- RNN with cells (RNN(LSTMCell), RNN([cells]), StackedRNNCells) against Keras ----------
+# (more_layers_outputs.json, from tests/data/keras/gen_more_layers.py)
+
+
+@pytest.mark.parametrize("case_id", more.cases_of("RNN"))
+def test_rnn_with_cells_matches_keras(case_id: str) -> None:
+    """Keras's output shapes (a stack's states flattened in the cells' order), parameter
+    counts, weights (Keras's paths less the cell's, or the stack's, name), outputs and
+    masks: one cell of each kind, masks with holes, go_backwards, return_state, a list
+    of cells, a StackedRNNCells, zero_output_for_mask, GRU's reset_after=False."""
+    more.check_outputs(case_id)
+
+
+def test_rnn_with_a_cell_computes_what_the_recurrent_layer_computes() -> None:
+    """RNN(LSTMCell(3)) with LSTM(3)'s weights gives LSTM(3)'s output."""
+    rnn = more.keras_layer("rnn_lstm_cell").eval()
+    lstm = LAYERS["LSTM"](parse_layer({"type": "LSTM", "units": 3}), (5, 4)).eval()
+    lstm.load_state_dict(rnn.cells[0].state_dict())
+    x = torch.randn(2, 5, 4)
+    torch.testing.assert_close(rnn(x), lstm(x))
+
+
+def test_keras_json_with_rnn_cells_imports_and_computes_what_keras_computes() -> None:
+    """Masking → RNN([LSTMCell, GRUCell], return_sequences) → RNN(SimpleRNNCell), from
+    Keras's `to_json()` with Keras's weights."""
+    case = more.MODELS["rnn_cells_tf_keras_form"]
+    model = more.keras_model("rnn_cells_tf_keras_form")
+    out = model(torch.tensor(case["inputs"][0]))[0]
+    torch.testing.assert_close(out, torch.tensor(case["outputs"][0]), atol=1e-5, rtol=1e-5)
+
+
+def test_keras_loads_the_json_cornu_writes_for_rnn_cells() -> None:
+    """Keras 3 rebuilds Cornu's RNN layers (a cell, a list of cells, a StackedRNNCells,
+    each cell with the input it is built for) and predicts what Cornu predicts."""
+    torch.manual_seed(0)
+    more.keras_agrees(
+        [
+            {"type": "Input", "shape": [6, 3]},
+            {"type": "Masking"},
+            {
+                "type": "RNN",
+                "cell": [{"type": "GRUCell", "units": 5}, {"type": "LSTMCell", "units": 2}],
+                "return_sequences": True,
+            },
+            {
+                "type": "RNN",
+                "cell": {
+                    "type": "StackedRNNCells",
+                    "cells": [
+                        {"type": "SimpleRNNCell", "units": 4},
+                        {"type": "SimpleRNNCell", "units": 3},
+                    ],
+                },
+                "return_sequences": True,
+                "go_backwards": True,
+            },
+            {"type": "RNN", "cell": {"type": "LSTMCell", "units": 2, "unit_forget_bias": False}},
+        ],
+        torch.randn(3, 6, 3) * (torch.arange(6) < 4).float()[:, None],
+    )
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "SimpleRNNCell"])
+def test_a_cell_alone_is_not_a_layer(kind: str) -> None:
+    with pytest.raises(ShapeError, match=rf"RNN\({kind}"):
+        LAYERS[kind](parse_layer({"type": kind, "units": 2}), (5, 3))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"cell": {"type": "LSTMCell", "units": 2, "activity_regularizer": "l2"}}, "ActivityReg"),
+        ({"cell": {"type": "Dense", "units": 2}}, "LSTMCell"),
+        ({"cell": []}, "at least 1"),
+    ],
+)
+def test_rnn_refusals_say_why(args: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        parse_layer({"type": "RNN", "cell": {"type": "LSTMCell", "units": 2}, **args})
+
+
+def test_rnn_cell_names_follow_kerass_defaults() -> None:
+    layer = parse_layer(
+        {
+            "type": "RNN",
+            "cell": [{"type": "LSTMCell", "units": 2}] * 2 + [{"type": "GRUCell", "units": 1}],
+        }
+    )
+    assert layer.cell_names == ["lstm_cell", "lstm_cell_1", "gru_cell"]  # type: ignore[attr-defined]
+    built = LAYERS["RNN"](layer, (4, 3))
+    assert list(built.keras_weights())[::3] == [
+        "lstm_cell/kernel",
+        "lstm_cell_1/kernel",
+        "gru_cell/kernel",
+    ]
+
+
+def test_rnn_with_cells_trains_every_weight_and_builds_on_meta() -> None:
+    spec = {
+        "type": "RNN",
+        "cell": [{"type": "GRUCell", "units": 3}, {"type": "LSTMCell", "units": 2}],
+    }
+    layer = LAYERS["RNN"](parse_layer(spec), (5, 4)).train()
+    layer(torch.randn(2, 5, 4)).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in layer.parameters())
+    with torch.device("meta"):
+        meta = LAYERS["RNN"](parse_layer(spec), (5, 4))
+    assert meta.count_params() == layer.count_params() == (81 + 48, 81 + 48)
+
+
+def test_tf_keras_2_rnn_with_cells_json_is_read() -> None:
+    """tf.keras 2 writes RNN(cells) without `module`s, with string dtypes and a cell's
+    `implementation`, and `time_major`; the same layer results."""
+    lstm_cell = {
+        "class_name": "LSTMCell",
+        "config": {
+            "name": "lstm_cell", "trainable": True, "dtype": "float32", "units": 4,
+            "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
+            "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": None}},
+            "recurrent_initializer": {"class_name": "Orthogonal", "config": {"gain": 1.0}},
+            "bias_initializer": {"class_name": "Zeros", "config": {}},
+            "unit_forget_bias": True, "kernel_regularizer": None, "recurrent_regularizer": None,
+            "bias_regularizer": None, "kernel_constraint": None, "recurrent_constraint": None,
+            "bias_constraint": None, "dropout": 0.0, "recurrent_dropout": 0.0, "implementation": 2,
+        },
+    }  # fmt: skip
+    gru_cell = {
+        "class_name": "GRUCell",
+        "config": {"name": "gru_cell", "units": 2, "dtype": "float32"},
+    }
+    rnn = {
+        "class_name": "RNN",
+        "config": {
+            "name": "rnn", "trainable": True, "dtype": "float32",
+            "batch_input_shape": [None, 6, 3], "return_sequences": False, "return_state": False,
+            "go_backwards": False, "stateful": False, "unroll": False, "time_major": False,
+            "cell": {
+                "class_name": "StackedRNNCells",
+                "config": {"name": "stacked_rnn_cells", "trainable": True, "dtype": "float32",
+                           "cells": [lstm_cell, gru_cell]},
+            },
+        },
+    }  # fmt: skip
+    model_json = {"class_name": "Sequential", "config": {"name": "s", "layers": [rnn]}}
+    model = build_model(SequentialSpec.model_validate(from_keras(model_json)))
+    assert list(model.keras_weights())[::3] == ["rnn/lstm_cell/kernel", "rnn/gru_cell/kernel"]
+    assert model.output_shape == (2,)
