@@ -1,0 +1,102 @@
+"""The layer census: every class `keras.layers` exports in Keras 3.15 (from the generated
+`keras_registry.json`, itself checked against Keras) is supported by Cornu — under each of
+its Keras names, with a differential test against Keras's numbers in
+tests/core/engine/layers/ and a place in the Keras-file zoo — or refused with a reason, or
+listed here as not yet done, with why. The lists are exact: a layer that becomes supported
+must leave them, and a new Keras layer must enter one."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import ValidationError
+
+import cornu
+from cornu.core.errors import NotSupported, SpecError
+from cornu.core.spec import registry
+from cornu.core.spec.layers import LAYER_SPECS, REFUSED
+from cornu.core.spec.model import SequentialSpec
+
+# Keras's base classes, not layers a model holds: a subclass is the user's own code.
+BASE_CLASSES = {"Layer", "Wrapper"}
+# Keras's InputLayer is Cornu's `Input` (a Sequential's first entry, a functional input).
+INPUT = {"InputLayer"}
+NOT_YET = {
+    "AugMix": "a composite of random augmentations, not built yet",
+    "RandAugment": "a composite of random augmentations, not built yet",
+    "Pipeline": "a sequence of preprocessing layers, not built yet (a Sequential does it)",
+    "CutMix": "mixes samples and their labels: needs the labels inside the model",
+    "MixUp": "mixes samples and their labels: needs the labels inside the model",
+    "RandomElasticTransform": "not built yet",
+    "ContrastLimitedAdaptiveHistogramEqualization": "not built yet",
+    "MaxNumBoundingBoxes": "works on bounding boxes, which Cornu's data have no form for",
+    "Discretization": "not built yet (Keras's config takes no `trainable`, which Cornu writes)",
+    "IntegerLookup": "a vocabulary lookup, not built yet",
+    "Hashing": "hashing of ids, not built yet",
+    "HashedCrossing": "hashing of feature crosses, not built yet",
+    "MelSpectrogram": "audio features, not built yet",
+    "STFTSpectrogram": "audio features, not built yet",
+    "ReversibleEmbedding": "its reverse call is a call option Cornu's graphs cannot express yet",
+    "SpectralNormalization": "a wrapper with power iteration, not built yet",
+}
+
+
+def _classes() -> set[str]:
+    return {str(registry.layer_class(name)) for name in registry.keras_layer_names()}
+
+
+def _supported_classes() -> set[str]:
+    return {registry.layer_class(t) or t for t in LAYER_SPECS}
+
+
+def test_every_keras_layer_is_supported_refused_or_listed() -> None:
+    supported = _supported_classes()
+    accounted = supported | set(REFUSED) | BASE_CLASSES | INPUT | set(NOT_YET)
+    assert _classes() - accounted == set()  # a Keras layer nobody decided about
+    assert set(NOT_YET) & supported == set()  # done: take it off the list
+    assert set(NOT_YET) & set(REFUSED) == set()
+    print(f"{len(_classes())} Keras layer classes: {len(supported & _classes())} supported, "
+          f"{len(set(REFUSED) & _classes())} refused, {len(NOT_YET)} not yet")  # fmt: skip
+
+
+def test_the_refused_are_only_user_code_and_strings() -> None:
+    user_code = {"Lambda", "TFOpLambda", "TFSMLayer", "JaxLayer", "FlaxLayer"}
+    user_code |= {"TorchModuleWrapper"}
+    strings = {"TextVectorization", "StringLookup"}
+    assert set(REFUSED) == user_code | strings
+
+
+@pytest.mark.parametrize("name", registry.keras_layer_names())
+def test_each_keras_name_of_a_supported_class_is_understood(name: str) -> None:
+    """`Convolution2D`, `AvgPool1D` …: a spec, Keras's JSON and the SDK take every name."""
+    target = registry.layer_class(name)
+    if target not in _supported_classes():
+        return
+    kinds = {t for t in LAYER_SPECS if (registry.layer_class(t) or t) == target}
+    assert name in LAYER_SPECS or registry.layer_class(name) in {
+        registry.layer_class(k) for k in kinds
+    }
+    assert hasattr(cornu.layers, name), f"keras.layers.{name} is missing from the SDK"
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_refused_layer_says_why_in_every_form(name: str) -> None:
+    with pytest.raises(ValidationError, match=re.escape(REFUSED[name])):
+        SequentialSpec.model_validate({"layers": [{"type": name}]})
+    if hasattr(cornu.layers, name):
+        with pytest.raises(NotSupported):
+            getattr(cornu.layers, name)()
+
+
+@pytest.mark.parametrize("name", sorted(NOT_YET))
+def test_a_layer_not_yet_supported_is_a_clear_error(name: str) -> None:
+    keras_json = {
+        "class_name": "Sequential",
+        "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4]}},
+                              {"class_name": name, "config": {"name": "x"}}]},
+    }  # fmt: skip
+    from cornu.core.engine.summary import summarize
+
+    with pytest.raises(SpecError, match=f"layer 'x' is a Keras {name}, which Cornu does not"):
+        summarize(keras_json)
