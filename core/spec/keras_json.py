@@ -26,7 +26,7 @@ from typing import Any
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec import registry
-from cornu.core.spec.layers import LAYER_SPECS, REFUSED, keras_object
+from cornu.core.spec.layers import LAYER_SPECS, REFUSED, keras_object, layer_type
 
 # Layer config keys that describe Keras's runtime, not the computation.
 _RUNTIME_KEYS = {"dtype", "autocast", "build_config", "batch_size", "sparse", "ragged"}
@@ -130,10 +130,8 @@ def _input_dtype(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def _keras_class(kind: Any) -> Any:
-    """Keras's other names for a class (`Convolution2D`, `AvgPool2D`) as the class's."""
-    if isinstance(kind, str) and kind not in LAYER_SPECS and kind not in REFUSED:
-        return registry.layer_class(kind) or kind
-    return kind
+    """A layer's `class_name` as Cornu's type (`layers.layer_type`)."""
+    return layer_type(kind) if isinstance(kind, str) else kind
 
 
 def _same(value: Any, default: Any) -> bool:

@@ -64,6 +64,16 @@ REFUSED = {
 }
 
 
+def layer_type(kind: str) -> str:
+    """Cornu's type for any name Keras gives a layer class: its exported names
+    (`Convolution2D` is `Conv2D`) and the class's own name where it is exported under
+    another (`GroupedQueryAttention` is `GroupQueryAttention`); `kind` itself otherwise."""
+    if kind in LAYER_SPECS or kind in REFUSED:
+        return kind
+    target = registry.layer_class(kind) or kind
+    return next((t for t in LAYER_SPECS if (registry.layer_class(t) or t) == target), kind)
+
+
 def _known_layer_type(data: Any) -> Any:
     """Refuse an unknown `type` with the list of valid ones, before the union is tried."""
     data = keras_object(data)
@@ -75,8 +85,8 @@ def _known_layer_type(data: Any) -> Any:
             raise PydanticCustomError(
                 "layer_type", "a layer's 'type' must be a Keras class name, e.g. \"Dense\""
             )
-        if kind not in LAYER_SPECS and registry.layer_class(kind) in LAYER_SPECS:
-            kind = str(registry.layer_class(kind))  # Keras's other names: Convolution2D
+        if kind not in LAYER_SPECS:
+            kind = layer_type(kind)  # Keras's other names: Convolution2D
             data = {**data, "type": kind}
         if kind in REFUSED:
             raise PydanticCustomError("refused_layer", "{reason}", {"reason": REFUSED[kind]})
@@ -117,5 +127,6 @@ __all__ = [
     "Regularizer",
     "RegularizerSpec",
     "Shape",
+    "layer_type",
     "parse_layer",
 ]

@@ -15,6 +15,7 @@ import pytest
 from cornu.core.engine.summary import summarize
 from cornu.core.errors import SpecError
 from cornu.core.spec import registry
+from cornu.core.spec.layers import layer_type
 from tests.core.spec.keras_zoo import keras_or_skip
 
 # Keras 2.1.6's `model.to_json()` of the book's first IMDB LSTM (chapter 6), as public
@@ -150,6 +151,9 @@ def test_a_native_spec_takes_keras_other_class_names() -> None:
     )
     assert [row.type for row in summary.layers] == ["Conv1D", "GlobalMaxPooling1D"]
     assert summary.total_params == 3 * 2 + 2
+    # and a class's own name where Keras exports it under another
+    assert layer_type("GroupedQueryAttention") == "GroupQueryAttention"
+    assert layer_type("AvgPool3D") == "AveragePooling3D" and layer_type("Nope") == "Nope"
 
 
 def _dense_json(**config: Any) -> dict[str, Any]:
