@@ -388,9 +388,13 @@ class Layer(HasWeights):
     def __call__(
         self, inputs: KerasTensor | Sequence[KerasTensor], *more: KerasTensor, **call: Any
     ) -> Any:
-        """Record a call: `layer(x)`, `merge([a, b])`, `attention(query, value[, key])`."""
+        """Record a call: `layer(x)`, `merge([a, b])`, `attention(query, value[, key])`,
+        `lstm(x, initial_state=[h, c])`."""
         given = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         given += [*more, *(call.pop(k) for k in ("value", "key") if k in call)]
+        states = call.pop("initial_state", None)  # a recurrent layer's: after its sequence
+        if states is not None:
+            given += list(states) if isinstance(states, list | tuple) else [states]
         call.pop("mask", None)  # masks come from Embedding(mask_zero=True) on the service
         # Keras 3 records `training=` but fit, evaluate and predict override it with their
         # own (keras/src/models/functional.py `operation_fn`; keras-team/keras#20285):

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -303,3 +304,30 @@ def test_predict_goes_in_parts_past_the_services_limit(make_stack: Callable[...,
     assert predictions.shape == (300, 3)
     np.testing.assert_allclose(predictions, expected, rtol=1e-4, atol=1e-6)
     client.close()
+
+
+def test_keras_io_seq2seq_runs_with_the_import_changed(
+    connected: cornu.Client, worker: Service, keras: Any
+) -> None:
+    """keras.io's character-level seq2seq (an encoder's LSTM states start the decoder's:
+    `LSTM(…)(decoder_inputs, initial_state=encoder_states)`), small; the same program
+    under Keras builds the same model."""
+
+    def program(k: Any) -> Any:
+        encoder_inputs = k.Input(shape=(None, 5))
+        _, state_h, state_c = k.layers.LSTM(8, return_state=True)(encoder_inputs)
+        decoder_inputs = k.Input(shape=(None, 6))
+        decoder = k.layers.LSTM(8, return_sequences=True, return_state=True)
+        decoder_outputs, _, _ = decoder(decoder_inputs, initial_state=[state_h, state_c])
+        outputs = k.layers.Dense(6, activation="softmax")(decoder_outputs)
+        return k.Model([encoder_inputs, decoder_inputs], outputs)
+
+    model, reference = program(cornu), program(keras)
+    assert model.count_params() == reference.count_params()
+    rng = np.random.default_rng(0)
+    x = [rng.normal(size=(16, 7, 5)), rng.normal(size=(16, 4, 6))]
+    y = np.eye(6)[rng.integers(0, 6, (16, 4))]
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
+    assert model.predict(x, verbose=0).shape == (16, 4, 6)
