@@ -23,15 +23,7 @@ class Dropout(Layer):
 
     def __init__(self, s: spec.Dropout, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
-        self.noise_shape: tuple[int, ...] | None = None
-        if s.noise_shape is not None:
-            if len(s.noise_shape) != len(input_shape) + 1:
-                raise ShapeError(
-                    f"noise_shape {s.noise_shape} needs one entry per axis, batch first "
-                    f"({len(input_shape) + 1} for inputs of shape {input_shape})"
-                )
-            # None means "as the input"; the batch size is only known when called.
-            self.noise_shape = tuple(-1 if d is None else d for d in s.noise_shape)
+        self.noise_shape = noise_shape(s.noise_shape, input_shape)
 
     def forward(self, x: Tensor) -> Tensor:
         rate = self.spec.rate
@@ -39,8 +31,25 @@ class Dropout(Layer):
             return x
         if self.noise_shape is None:
             return F.dropout(x, rate, True)
-        shape = [x.shape[i] if d == -1 else d for i, d in enumerate(self.noise_shape)]
-        return x * _keep_mask(x, shape, rate)
+        return x * _keep_mask(x, drawn_shape(x, self.noise_shape), rate)
+
+
+def noise_shape(given: list[int | None] | None, input_shape: Shape) -> tuple[int, ...] | None:
+    """Keras's `noise_shape` (batch first; None: as the input, -1 here since the batch size
+    is known only when called), checked against the input's rank."""
+    if given is None:
+        return None
+    if len(given) != len(input_shape) + 1:
+        raise ShapeError(
+            f"noise_shape {given} needs one entry per axis, batch first "
+            f"({len(input_shape) + 1} for inputs of shape {input_shape})"
+        )
+    return tuple(-1 if d is None else d for d in given)
+
+
+def drawn_shape(x: Tensor, noise_shape: tuple[int, ...]) -> list[int]:
+    """The shape of the draws for `x`: `noise_shape` with the input's sizes for its -1s."""
+    return [x.shape[i] if d == -1 else d for i, d in enumerate(noise_shape)]
 
 
 def _keep_mask(x: Tensor, shape: list[int], rate: float) -> Tensor:
@@ -154,22 +163,13 @@ class AlphaDropout(Layer):
 
     def __init__(self, s: spec.AlphaDropout, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
-        self.noise_shape: tuple[int, ...] | None = None
-        if s.noise_shape is not None:
-            if len(s.noise_shape) != len(input_shape) + 1:
-                raise ShapeError(
-                    f"noise_shape {s.noise_shape} needs one entry per axis, batch first "
-                    f"({len(input_shape) + 1} for inputs of shape {input_shape})"
-                )
-            self.noise_shape = tuple(-1 if d is None else d for d in s.noise_shape)
+        self.noise_shape = noise_shape(s.noise_shape, input_shape)
 
     def forward(self, x: Tensor) -> Tensor:
         rate = self.spec.rate
         if not self.training or rate == 0:
             return x
-        shape = list(x.shape)
-        if self.noise_shape is not None:
-            shape = [x.shape[i] if d == -1 else d for i, d in enumerate(self.noise_shape)]
+        shape = list(x.shape) if self.noise_shape is None else drawn_shape(x, self.noise_shape)
         kept = (torch.rand(shape, device=x.device) >= rate).to(x.dtype)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
