@@ -43,13 +43,15 @@ class Settings(BaseSettings):
     redis_timeout_s: float = 3.0
     # A worker keeps retrying a write this long while Redis is away, then gives the job up.
     redis_retry_seconds: float = 30.0
-    # Broker visibility timeout: a message unacknowledged this long is redelivered. Cornu
-    # does not rely on it (leases decide who runs a job); redelivered messages are refused.
-    broker_visibility_timeout_s: int = 12 * 3600
+    # Broker visibility timeout: a message unacknowledged this long goes back to the queue.
+    # Leases decide who runs a job, so a message redelivered while its job runs is refused;
+    # what this bounds is a job whose message died with a worker before the worker claimed
+    # the job (no lease for the reaper to see): it runs after this plus one restore scan.
+    broker_visibility_timeout_s: int = 300
     # How often (seconds, and every how many of those a Redis scan runs) kombu looks for
-    # messages past their visibility timeout; kombu's own defaults.
+    # messages past their visibility timeout: a scan every ~30 s.
     broker_restore_interval_s: float = 10.0
-    broker_restore_throttle: int = 10
+    broker_restore_throttle: int = 3
 
     # Leases: a running job's worker renews its lease every heartbeat; a lease not renewed
     # for `lease_seconds` expires and the reaper (checking every interval) requeues the job.

@@ -215,6 +215,10 @@ FAST_LEASES = {
     "CORNU_REAPER_INTERVAL_SECONDS": "0.5",
     "CORNU_DISPATCH_GRACE_SECONDS": "3",
     "CORNU_CHECKPOINT_INTERVAL_SECONDS": "0.5",
+    # A message whose worker died before claiming its job is back in the queue in seconds.
+    "CORNU_BROKER_VISIBILITY_TIMEOUT_S": "5",
+    "CORNU_BROKER_RESTORE_INTERVAL_S": "0.5",
+    "CORNU_BROKER_RESTORE_THROTTLE": "1",
 }
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -140,6 +141,42 @@ def test_a_run_longer_than_the_visibility_timeout_starts_once(
         assert trained_to_end(stack, [job["id"]]) == [1]
         logs = "".join(service.output() for service in stack.services)
         assert f"job {job['id']} is not queued" in logs  # redelivered, and refused
+
+
+_TAKE_ONE_MESSAGE = """
+import sys, time
+from cornu.core.config import get_settings
+from cornu.core.queue import make_celery
+settings = get_settings()
+with make_celery(settings).connection_for_read() as connection:
+    queue = connection.SimpleQueue(settings.queue, no_ack=False)
+    message = queue.get(timeout=30)  # taken: in the broker's unacknowledged set, not acked
+    print(message.payload, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_job_whose_message_died_with_its_worker_before_the_claim_still_runs(
+    make_stack: Callable[..., Stack],
+) -> None:
+    # A worker killed between taking a job's message and claiming the job leaves no lease
+    # for the reaper: the broker must give the message to another worker (visibility
+    # timeout). Before, that timeout was 12 h and the job stayed queued that long.
+    stack = make_stack(workers=0)
+    with stack.client() as client:
+        job = client.post("/v1/jobs", json=tiny_spec(client)).json()
+        taker = subprocess.Popen(
+            [sys.executable, "-c", _TAKE_ONE_MESSAGE],
+            env={**os.environ, **stack.env},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert taker.stdout is not None and job["id"] in taker.stdout.readline()
+        taker.kill()  # SIGKILL: nothing acknowledges, nothing restores at shutdown
+        taker.wait()
+        stack.start_worker()
+        done = wait_for_job(client, job["id"], timeout_s=60)
+        assert done["status"] == "succeeded" and done["attempts"] == 1
 
 
 def test_redis_killed_and_restarted_loses_no_job(make_stack: Callable[..., Stack]) -> None:
