@@ -21,7 +21,7 @@ from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.build import fits
 from cornu.core.engine.job import as_inputs, load_state, to_data
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan
+from cornu.core.engine.plan import Plan, check_stateful_batches
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import InvalidDataset, NotFound, PayloadTooLarge, SpecError
 from cornu.core.spec import (
@@ -57,6 +57,8 @@ def evaluate_job(
     eval_spec = _on_data(spec, data_ref)
     shapes = store.datasets.shapes(tenant, data_ref.ids())
     plan = plan_job(eval_spec, shapes)
+    samples = [("x", shapes[plan.data[0].x[0]][0])]
+    check_stateful_batches(spec.model, request.batch_size, samples, ("batch_size",))
     model = _reload(eval_spec, plan, state)
     arrays = {d: store.datasets.load(d) for d in data_ref.ids()}
     data = to_data(plan, plan.data[0], arrays, model, CPU)
@@ -135,6 +137,7 @@ def predict_job(
         model = build_model(spec.model, given).eval()
         model.load_state_dict(trained_model.state_dict())
     samples = arrays[0].shape[0]
+    check_stateful_batches(spec.model, request.batch_size, [("x", samples)], ("batch_size",))
     values = samples * sum(math.prod(s) for s in model.output_shapes)
     if values > settings.max_predict_values:
         raise PayloadTooLarge(

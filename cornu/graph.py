@@ -51,7 +51,8 @@ def functional_spec(
     """The service's functional spec: each layer call a node; a second call of a layer
     a `call` node; checked as the service checks it (SpecError)."""
     input_names = {id(i): i.name for i in inputs}
-    calls: dict[tuple[int, tuple[int, ...]], str] = {}  # (layer, its input tensors) → node
+    # (layer, its input tensors, reverse) → node
+    calls: dict[tuple[int, tuple[int, ...], bool], str] = {}
     emitted: set[int] = set()
     taken = {i.name for i in inputs}
     nodes: list[dict[str, Any]] = []
@@ -61,17 +62,18 @@ def functional_spec(
             if id(t) not in input_names:
                 raise ValueError(f"{t!r} is used but is not among the model's inputs")
             return input_names[id(t)]
-        node = calls[(id(t.source), tuple(id(p) for p in t.inputs))]
+        node = calls[(id(t.source), tuple(id(p) for p in t.inputs), t.reverse)]
         return node if t.index == 0 else f"{node}:{t.index}"
 
     for tensor in topological(outputs):
         layer = tensor.source
         if not isinstance(layer, Layer):
             continue
-        key = (id(layer), tuple(id(p) for p in tensor.inputs))
+        key = (id(layer), tuple(id(p) for p in tensor.inputs), tensor.reverse)
         if key in calls:
             continue
         refs = [ref(p) for p in tensor.inputs]
+        reverse = {"reverse": True} if tensor.reverse else {}  # a call argument
         if id(layer) not in emitted:
             if layer.name in taken:
                 raise ValueError(
@@ -81,10 +83,10 @@ def functional_spec(
             emitted.add(id(layer))
             taken.add(layer.name)
             node = layer.name
-            nodes.append({**layer.spec(), "inputs": refs})
+            nodes.append({**layer.spec(), **reverse, "inputs": refs})
         else:
             node = _fresh(f"{layer.name}_call", taken)
-            nodes.append({"name": node, "call": layer.name, "inputs": refs})
+            nodes.append({"name": node, "call": layer.name, **reverse, "inputs": refs})
         calls[key] = node
     spec = {
         "type": "functional",
@@ -116,6 +118,8 @@ def tensor_shape(tensor: KerasTensor) -> tuple[int | None, ...]:
 
     if isinstance(tensor.source, Input):
         return tensor.source.shape
+    if tensor.reverse:  # (…, output_dim) hidden states to (…, input_dim) logits
+        return (*tensor.inputs[0].shape[:-1], tensor.source.config["input_dim"])
     spec = functional_spec(graph_inputs([tensor]), [tensor], "shape")
     summary = connection.client().summary(spec)
     row = next(r for r in summary.layers if r.name == tensor.source.name)

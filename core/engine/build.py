@@ -8,16 +8,18 @@ has dimensions of unknown size (None) are built at the data's sizes, or at
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from cornu.core.engine.layers import LAYERS, Layer, Shape, ShapeError, Shapes
 from cornu.core.engine.layers.base import UNKNOWN_SIZES
+from cornu.core.engine.layers.embedding import ReversibleEmbedding
 from cornu.core.engine.model import GraphNode, Model, Slot
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import FunctionalSpec, LayerSpec, ModelSpec, SequentialSpec
 from cornu.core.spec.keras_config import keras_layer_order
-from cornu.core.spec.model import split_ref
+from cornu.core.spec.model import Node, split_ref
 from cornu.core.spec.names import layer_names
 
 
@@ -160,19 +162,19 @@ def _functional(
             assert node_spec.call is not None
             position = layer_index[node_spec.call]
             layer = built[position]
+            where = f"layer {index} {node_spec.name!r}"
             if not layer.multiple_inputs and len(slots) > 1:
-                _check_initial_state(
-                    layer, shapes, where=f"layer {index} {node_spec.name!r}", loc=loc
-                )
+                _check_initial_state(layer, shapes, where, loc)
             given: Shapes = shapes if layer.multiple_inputs else shapes[0]
-            if given != layer.input_shape:
+            if given != layer.input_shape and not isinstance(layer, ReversibleEmbedding):
                 raise SpecError(
-                    f"layer {index} {node_spec.name!r} calls {node_spec.call!r} on "
+                    f"{where} calls {node_spec.call!r} on "
                     f"{_fmt(given)}, but that layer was built for {_fmt(layer.input_shape)}",
                     loc=loc,
                 )
+        kwargs, shape = _call_of(layer, node_spec, shapes, where, loc)
         slot_of[node_spec.name] = len(nodes)
-        nodes.append(GraphNode(node_spec.name, position, slots))
+        nodes.append(GraphNode(node_spec.name, position, slots, kwargs=kwargs, output_shape=shape))
     outputs = [_slot(ref, slot_of) for ref in spec.outputs]
     model = Model(
         built,
@@ -187,6 +189,28 @@ def _functional(
     )
     model.declared_shapes = [tuple(i.shape) for i in spec.inputs]
     return model
+
+
+def _call_of(
+    layer: Layer, node: Node, shapes: list[Shape], where: str, loc: tuple[str | int, ...]
+) -> tuple[dict[str, Any], Shapes | None]:
+    """A call's keyword arguments and, where they make it differ from the layer's first
+    call, its output shape. Each call of a ReversibleEmbedding has its own: forwards on
+    ids `(…)` → `(…, output_dim)`, or in reverse (`reverse=True`) on hidden states
+    `(…, output_dim)` → `(…, input_dim)`; its first call's is the layer's (the summary's)."""
+    if not isinstance(layer, ReversibleEmbedding):
+        return {}, None
+    if not node.reverse:
+        return {}, type(layer).compute_output_shape(layer.spec, shapes[0])
+    try:
+        shape = layer.reverse_output_shape(shapes[0])
+    except ShapeError as exc:
+        raise SpecError(
+            f"{where} (reverse=true): input {_fmt(shapes[0])}: {exc}", loc=loc
+        ) from None
+    if node.layer is not None:  # its first call
+        layer.output_shape = shape
+    return {"reverse": True}, shape
 
 
 def _check_initial_state(
@@ -224,7 +248,7 @@ def _slot_shape(
         shape = inputs[node.source]
         assert shape is not None, "a functional input always declares its shape"
         return shape
-    shape = built[node.layer].output_shape
+    shape = node.output_shape or built[node.layer].output_shape
     if isinstance(shape, list):
         if slot.index >= len(shape):
             raise SpecError(

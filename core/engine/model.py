@@ -40,12 +40,16 @@ class Slot:
 
 @dataclass(frozen=True)
 class GraphNode:
-    """An input (`layer` None, `source` its position) or one call of a layer."""
+    """An input (`layer` None, `source` its position) or one call of a layer, with the
+    keyword arguments of that call (a ReversibleEmbedding's `reverse=True`) and, when
+    they change it, the call's own output shape (else the layer's)."""
 
     name: str
     layer: int | None
     inputs: tuple[Slot, ...] = ()
     source: int = -1
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    output_shape: Shapes | None = None
 
 
 @dataclass(frozen=True)
@@ -117,18 +121,17 @@ class Model(nn.Module):
         node = self.nodes[slot.node]
         if node.layer is None:
             return self.input_shapes[node.source]
-        shape = self.stack[node.layer].output_shape
+        shape = node.output_shape or self.stack[node.layer].output_shape
         return shape[slot.index] if isinstance(shape, list) else shape
 
     def _input_dtype(self, source: int) -> torch.dtype:
         """An input read only by layers that want integers (Embedding) is given as int64."""
         node = next(i for i, n in enumerate(self.nodes) if n.layer is None and n.source == source)
-        readers = [
-            self.stack[n.layer]
+        wanted = {
+            torch.float32 if n.kwargs.get("reverse") else self.stack[n.layer].input_dtype
             for n in self.nodes
             if n.layer is not None and any(s.node == node for s in n.inputs)
-        ]
-        wanted = {layer.input_dtype for layer in readers}
+        }  # a reverse call of an embedding reads hidden states: floats
         return wanted.pop() if len(wanted) == 1 else torch.float32
 
     @property
@@ -250,6 +253,8 @@ class Model(nn.Module):
                 # Keras 3 passes no mask to a call with several tensors (`Layer.__call__`
                 # fills only `<arg>_mask` arguments then), yet its output keeps the mask.
                 out = layer(x, mask=None, initial_state=args[1:])
+            elif node.kwargs:  # a call with keyword arguments (`reverse=True`)
+                out = layer(x, **node.kwargs)
             elif index in heads:
                 pre = layer.pre_activation(x)  # type: ignore[arg-type]  # heads take one input
                 logits[heads[index]] = pre
@@ -260,7 +265,7 @@ class Model(nn.Module):
                 out = layer(x)
             outs = out if isinstance(out, tuple) else (out,)
             values.append(outs)
-            out_mask = layer.compute_mask(x, mask)
+            out_mask = layer.compute_mask(x, mask, **node.kwargs)
             masks.append(out_mask if isinstance(out_mask, tuple) else (out_mask,) * len(outs))
             if layer.activity_regularizer is not None:
                 for o in outs:

@@ -159,19 +159,85 @@ def _check_data(
     return DataIds(x_ids, y_ids, ref.sample_weight)
 
 
-def _refuse_stateful(model: SequentialSpec | FunctionalSpec) -> None:
-    """A model with a `stateful=True` recurrent layer reads and summarises (its weights
-    are the same), but does not run here: Keras carries its state from one batch to the
-    next, and Cornu shuffles and batches the data itself."""
+def stateful_layers(model: SequentialSpec | FunctionalSpec) -> list[str]:
+    """`'name' (Type)` of each layer with `stateful=True` (a Bidirectional's inner ones
+    count as the wrapper's)."""
+    found = []
     for name, layer in model.named_layers():
         inner = [layer, *(getattr(layer, key, None) for key in ("layer", "backward_layer"))]
         if any(getattr(i, "stateful", False) for i in inner):
+            found.append(f"{name!r} ({layer.type})")
+    return found
+
+
+def check_stateful_batches(
+    model: SequentialSpec | FunctionalSpec,
+    batch_size: int,
+    samples: Sequence[tuple[str, int]],
+    loc: Loc,
+) -> None:
+    """What Keras needs to run a model with stateful recurrent layers, checked before
+    it runs: a fixed batch size in the model (Keras refuses to build it otherwise),
+    batches of that size, and sample counts that are multiples of it — a shorter last
+    batch stops Keras mid-epoch ("the batch size of the input sequences must be the same
+    as the batch size of the initial state"). `samples` is (what, count) per data set."""
+    layers = stateful_layers(model)
+    if not layers:
+        return
+    which = f"layer {layers[0]} has" if len(layers) == 1 else f"layers {', '.join(layers)} have"
+    fixed = model.batch_sizes
+    if None in fixed or len(fixed) != 1:
+        raise SpecError(
+            f"{which} stateful=True, which needs the model's fixed batch size (Keras carries "
+            "each sample's states to the same row of the next batch): give the model's "
+            "Input a batch_size (or batch_shape [n, …]); Keras refuses to build it without",
+            ("model",),
+        )
+    (model_batch,) = fixed
+    assert model_batch is not None
+    if batch_size != model_batch:
+        raise SpecError(
+            f"{which} stateful=True with the model's batch size {model_batch}, but batches "
+            f"hold {batch_size} samples; use batch_size={model_batch}",
+            loc,
+        )
+    for what, count in samples:
+        if count % model_batch:
             raise SpecError(
-                f"layer {name!r} ({layer.type}) has stateful=True, which Cornu does not run: it "
-                "shuffles and batches the data itself, so no state carries from one batch to the "
-                "next; use stateful=False (the weights are the same)",
-                loc=("model", "layers"),
+                f"{which} stateful=True with batch size {model_batch}, but {what} holds "
+                f"{count} samples: the last batch would hold {count % model_batch}, which "
+                f"Keras cannot run; give a multiple of {model_batch} samples "
+                f"(e.g. {count - count % model_batch})",
+                loc,
             )
+
+
+def _check_stateful_fit(
+    spec: JobSpec, data: list[DataIds], validation: DataIds | None, shapes: Mapping[str, Shape]
+) -> None:
+    """The stateful checks for fit's training and validation batches."""
+    fit = spec.fit
+    counts = []
+    for i, ids in enumerate(data):
+        samples = shapes[ids.x[0]][0]
+        what = "x" if len(data) == 1 else f"data[{i}].x"
+        if fit.validation_split:
+            split_at = split_point(samples, fit.validation_split)
+            counts += [
+                (f"the training part of {what} (validation_split)", split_at),
+                (f"the validation part of {what} (validation_split)", samples - split_at),
+            ]
+        else:
+            counts.append((what, samples))
+    if counts:
+        check_stateful_batches(spec.model, fit.batch_size, counts, ("fit", "batch_size"))
+    if validation is not None:
+        check_stateful_batches(
+            spec.model,
+            fit.validation_batch_size or fit.batch_size,
+            [("validation_data", shapes[validation.x[0]][0])],
+            ("fit", "validation_batch_size"),
+        )
 
 
 def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
@@ -180,7 +246,6 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
     Raises SpecError for unknown names, layers that cannot take their input, and data
     whose shapes do not fit the model's inputs or outputs.
     """
-    _refuse_stateful(spec.model)
     model = _build_for(spec, shapes)
     names, given = model.input_names, model.declared_shapes
     many = isinstance(spec.data, list)
@@ -209,6 +274,7 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
                 ("fit", "validation_split"),
             )
     _check_fit(spec, validation is not None or spec.fit.validation_split > 0)
+    _check_stateful_fit(spec, data, validation, shapes)
     _check_same_targets(data, validation, shapes, many)
     heads = _heads(spec, model, data[0], shapes) if data and spec.compile else []
     if spec.fit.class_weight is not None:

@@ -20,6 +20,7 @@ from torch import Tensor
 
 from cornu.core.engine.batches import Batches, Shuffle
 from cornu.core.engine.callbacks import Callback, CallbackList, History, Logs, Weights
+from cornu.core.engine.layers.stateful import carried_states, load_carried_states
 from cornu.core.engine.losses import Loss, reduce
 from cornu.core.engine.metrics import Mean, Metric
 from cornu.core.engine.model import FUSABLE_ACTIVATIONS, Forward, Model
@@ -393,6 +394,7 @@ class Trainer:
         state: dict[str, Any] = {
             "format": STATE_FORMAT,
             "model": self.model.state_dict(),
+            "rnn_states": carried_states(self.model),  # stateful layers': not weights
             "optimizer": self.optimizer.state_dict(),
             "rng": {"torch": torch.get_rng_state(), "shuffle": self._generator.get_state()},
             "callbacks": [c.get_state() for c in self._hooks.callbacks],
@@ -410,6 +412,7 @@ class Trainer:
         """Put back what `capture` took; returns the epoch to start, where in it, and
         the training batches' state (set once the epoch's data is at hand)."""
         self.model.load_state_dict(state["model"])
+        load_carried_states(self.model, state.get("rnn_states", {}))
         self.optimizer.load_state_dict(state["optimizer"])
         torch.set_rng_state(state["rng"]["torch"])
         self._generator.set_state(state["rng"]["shuffle"])

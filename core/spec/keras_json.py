@@ -105,7 +105,14 @@ def _sequential(config: Any, notes: list[str]) -> dict[str, Any]:
     for index, obj in enumerate(entries):
         with located(f"layers[{index}]"):
             if isinstance(obj, dict) and obj.get("class_name") == _INPUT_LAYER:
-                layers.append({"type": "Input", "shape": _input_shape(obj), **_input_dtype(obj)})
+                layers.append(
+                    {"type": "Input", "shape": _input_shape(obj), **_input_batch(obj)}
+                    | _input_dtype(obj)
+                )
+            elif index == 0 and _input_batch(obj):  # tf.keras 2's batch_input_shape=[4, …]
+                layers.append({"type": "Input", "shape": _input_shape(obj), **_input_batch(obj)})
+                config = {k: v for k, v in obj["config"].items() if k != "batch_input_shape"}
+                layers.append(_layer({**obj, "config": config}, notes))
             else:
                 layers.append(_layer(obj, notes))
     return {"type": "sequential", "name": name, "layers": layers}
@@ -121,6 +128,16 @@ def _input_shape(obj: dict[str, Any]) -> list[int | None]:
     if not batch_shape or not isinstance(batch_shape, list):
         raise keras_json_error("input '{name}' gives no shape", name=str(name))
     return list(batch_shape[1:])
+
+
+def _input_batch(obj: Any) -> dict[str, int]:
+    """A fixed batch size an input declares (`batch_shape`/`batch_input_shape` [4, …]),
+    as `{"batch_size": 4}`; Keras's stateful recurrent layers need one."""
+    config = (obj.get("config") if isinstance(obj, dict) else None) or {}
+    batch_shape = config.get("batch_shape") or config.get("batch_input_shape")
+    if isinstance(batch_shape, list) and batch_shape and isinstance(batch_shape[0], int):
+        return {"batch_size": batch_shape[0]}
+    return {}
 
 
 def _input_dtype(obj: dict[str, Any]) -> dict[str, str]:
@@ -195,6 +212,8 @@ def _layer(obj: Any, notes: list[str]) -> dict[str, Any]:
             if value is None:
                 continue
             value = _layer(value, notes)
+        elif key == "layers" and kind == "Pipeline" and isinstance(value, list):
+            value = [_layer(inner, notes) for inner in value]
         elif isinstance(value, dict) and "class_name" in value:
             value = keras_object(value)
         out[key] = value
@@ -223,7 +242,8 @@ def _functional(config: dict[str, Any], notes: list[str]) -> dict[str, Any]:
         with located(f"layers[{position}]"):
             name = _name(obj)
             if obj.get("class_name") == _INPUT_LAYER:
-                inputs.append({"name": name, "shape": _input_shape(obj), **_input_dtype(obj)})
+                shape = {"shape": _input_shape(obj), **_input_batch(obj)}
+                inputs.append({"name": name, **shape, **_input_dtype(obj)})
                 node_names[(name, 0)] = name
                 continue
             if name not in read:
@@ -234,10 +254,12 @@ def _functional(config: dict[str, Any], notes: list[str]) -> dict[str, Any]:
                 refs, options = _call_inputs(call, name)
                 node_name = name if index == 0 else _fresh(f"{name}_call{index}", taken)
                 node_names[(name, index)] = node_name
+                # a call argument of this call alone (`emb(h, reverse=True)`)
+                reverse = {"reverse": True} if options.pop("reverse", False) else {}
                 if index == 0:
-                    nodes.append({**layer, **options, "inputs": refs})
+                    nodes.append({**layer, **options, **reverse, "inputs": refs})
                 else:
-                    nodes.append({"name": node_name, "call": name, "inputs": refs})
+                    nodes.append({"name": node_name, "call": name, **reverse, "inputs": refs})
 
     def ref(history: list[Any]) -> str:
         layer, node_index, tensor_index = history[0], int(history[1]), int(history[2])

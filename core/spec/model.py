@@ -15,6 +15,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PositiveInt,
     PrivateAttr,
     StringConstraints,
     ValidatorFunctionWrapHandler,
@@ -91,6 +92,12 @@ class SequentialSpec(_Model):
         return first.shape if isinstance(first, Input) else first.input_shape
 
     @property
+    def batch_sizes(self) -> set[int | None]:
+        """The fixed batch size its input declares (a leading Input's), or {None}."""
+        first = self.layers[0]
+        return {first.batch_size if isinstance(first, Input) else None}
+
+    @property
     def stack(self) -> list[LayerSpec]:
         """The layers that compute something (a leading Input only declares the shape)."""
         return [layer for layer in self.layers if not isinstance(layer, Input)]
@@ -113,6 +120,9 @@ class InputSpec(_Strict):
     name: LayerName
     shape: Shape
     dtype: str | None = None
+    batch_size: PositiveInt | None = Field(
+        default=None, description="Keras's fixed batch size, which stateful=True layers need"
+    )
 
 
 class Node(_Strict):
@@ -122,6 +132,11 @@ class Node(_Strict):
     inputs: list[Ref] = Field(min_length=1)
     layer: AnyLayer | None = None
     call: LayerName | None = Field(default=None, description="name of the layer to call again")
+    reverse: bool = Field(
+        default=False,
+        description="Keras's `reverse=True` call argument: a ReversibleEmbedding projecting "
+        "hidden states back to vocabulary logits",
+    )
 
 
 def _node(data: Any) -> Any:
@@ -136,8 +151,9 @@ def _node(data: Any) -> Any:
         )
     if "call" in data:
         return data
-    rest = {k: v for k, v in data.items() if k != "inputs"}
-    return {"name": data["name"], "inputs": data.get("inputs"), "layer": rest}
+    rest = {k: v for k, v in data.items() if k not in ("inputs", "reverse")}
+    call = {"reverse": data["reverse"]} if "reverse" in data else {}  # a call argument
+    return {"name": data["name"], "inputs": data.get("inputs"), **call, "layer": rest}
 
 
 class FunctionalSpec(_Model):
@@ -185,11 +201,25 @@ class FunctionalSpec(_Model):
                         "layer '{name}' calls '{call}', which is not a layer here",
                         {"name": node.name, "call": node.call},
                     )
+            if node.reverse:
+                self._check_reverse(node, nodes)
             for ref in node.inputs:
                 self._resolve(ref, inputs, nodes, f"layer '{node.name}'")
         for ref in self.outputs:
             self._resolve(ref, inputs, nodes, "outputs")
         return self._topological(inputs, nodes)
+
+    def _check_reverse(self, node: Node, nodes: dict[str, int]) -> None:
+        """Only a ReversibleEmbedding has Keras's `reverse` call argument."""
+        layer = node.layer if node.call is None else self.layers[nodes[node.call]].layer
+        kind = layer.type if layer is not None else None
+        if kind != "ReversibleEmbedding":
+            raise PydanticCustomError(
+                "reverse_call",
+                "layer '{name}' is called with reverse=true, which only a ReversibleEmbedding "
+                "takes (this is a {kind})",
+                {"name": node.name, "kind": str(kind)},
+            )
 
     def _resolve(self, ref: str, inputs: set[str], nodes: dict[str, int], where: str) -> None:
         name, _ = split_ref(ref)
@@ -257,6 +287,11 @@ class FunctionalSpec(_Model):
 
     def named_layers(self) -> list[tuple[str, LayerSpec]]:
         return [(node.name, node.layer) for node in self.layers if node.layer is not None]
+
+    @property
+    def batch_sizes(self) -> set[int | None]:
+        """The fixed batch sizes its inputs declare (None for an input without one)."""
+        return {i.batch_size for i in self.inputs}
 
     def output_names(self) -> list[str]:
         """Keras names outputs after the layers that produce them."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from cornu.core.spec import registry
 from cornu.core.spec.layers import LAYER_SPECS
-from cornu.layers import preprocessing
+from cornu.layers import lookup, preprocessing
 from cornu.layers.layer import POSITIONAL, REFUSED, Layer
 from cornu.layers.tensor import Input, InputLayer, KerasTensor
 from cornu.naming import snake_case
@@ -34,6 +34,8 @@ _CLASSES: dict[str, type[Layer]] = {
     name: _layer_class(name) for name in [*LAYER_SPECS, *REFUSED] if name != "Input"
 }
 _CLASSES["Normalization"] = preprocessing.Normalization  # with Keras's adapt()
+_CLASSES["Discretization"] = lookup.Discretization  # with Keras's adapt()
+_CLASSES["IntegerLookup"] = lookup.IntegerLookup  # with Keras's adapt()
 # Keras's other names of a class are the class itself: `Convolution2D is Conv2D`.
 _BY_CLASS = {registry.layer_class(name) or name: cls for name, cls in _CLASSES.items()}
 _CLASSES |= {

@@ -68,6 +68,8 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "BatchNormalization": ("axis", "momentum", "epsilon"),
     "LayerNormalization": ("axis", "epsilon"),
     "Embedding": ("input_dim", "output_dim"),
+    "ReversibleEmbedding": ("input_dim", "output_dim", "tie_weights"),
+    "SpectralNormalization": ("layer", "power_iterations"),
     "SimpleRNN": ("units", "activation"),
     "LSTM": ("units", "activation", "recurrent_activation"),
     "GRU": ("units", "activation", "recurrent_activation"),
@@ -86,6 +88,33 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     "ELU": ("alpha",),
     "PReLU": ("alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"),
     "ActivityRegularization": ("l1", "l2"),
+    "MelSpectrogram": (
+        "fft_length",
+        "sequence_stride",
+        "sequence_length",
+        "window",
+        "sampling_rate",
+        "num_mel_bins",
+        "min_freq",
+        "max_freq",
+        "power_to_db",
+        "top_db",
+        "mag_exp",
+        "min_power",
+        "ref_power",
+    ),  # fmt: skip
+    "STFTSpectrogram": (
+        "mode",
+        "frame_length",
+        "frame_step",
+        "fft_length",
+        "window",
+        "periodic",
+        "scaling",
+        "padding",
+        "expand_dims",
+        "data_format",
+    ),  # fmt: skip
     "AlphaDropout": ("rate", "noise_shape", "seed"),
     "GaussianDropout": ("rate", "seed"),
     "SpatialDropout3D": ("rate", "data_format", "seed"),
@@ -178,6 +207,38 @@ POSITIONAL: dict[str, tuple[str, ...]] = {
     ),
     "RandomErasing": ("factor", "scale", "fill_value", "value_range", "seed", "data_format"),
     "RandomPerspective": ("factor", "scale", "interpolation", "fill_value", "seed", "data_format"),
+    "Pipeline": ("layers",),
+    "RandAugment": ("value_range", "num_ops", "factor", "interpolation", "seed", "data_format"),
+    "AugMix": (
+        "value_range",
+        "num_chains",
+        "chain_depth",
+        "factor",
+        "alpha",
+        "all_ops",
+        "interpolation",
+        "seed",
+        "data_format",
+    ),
+    "RandomElasticTransform": (
+        "factor",
+        "scale",
+        "interpolation",
+        "fill_mode",
+        "fill_value",
+        "value_range",
+        "seed",
+        "data_format",
+    ),
+    "ContrastLimitedAdaptiveHistogramEqualization": (
+        "value_range",
+        "clip_limit",
+        "tile_grid_size",
+        "data_format",
+    ),
+    "MixUp": ("alpha", "data_format", "seed"),
+    "CutMix": ("factor", "seed", "data_format"),
+    "MaxNumBoundingBoxes": ("max_number", "fill_value"),
 }
 
 # What to do instead of a layer the service refuses (`cornu.core.spec.layers.REFUSED`).
@@ -389,10 +450,12 @@ class Layer(HasWeights):
         self, inputs: KerasTensor | Sequence[KerasTensor], *more: KerasTensor, **call: Any
     ) -> Any:
         """Record a call: `layer(x)`, `merge([a, b])`, `attention(query, value[, key])`,
-        `lstm(x, initial_state=[h, c])`."""
+        `lstm(x, initial_state=[h, c])`, `embedding(h, reverse=True)`."""
         given = list(inputs) if isinstance(inputs, list | tuple) else [inputs]
         given += [*more, *(call.pop(k) for k in ("value", "key") if k in call)]
         states = call.pop("initial_state", None)  # a recurrent layer's: after its sequence
+        # a ReversibleEmbedding's call argument: this call projects back to the vocabulary
+        reverse = self.type == "ReversibleEmbedding" and bool(call.pop("reverse", False))
         if states is not None:
             given += list(states) if isinstance(states, list | tuple) else [states]
         call.pop("mask", None)  # masks come from Embedding(mask_zero=True) on the service
@@ -404,7 +467,7 @@ class Layer(HasWeights):
         tensors = [t for t in given if isinstance(t, KerasTensor)]
         if len(tensors) != len(given):
             if not tensors and all(hasattr(t, "__array__") or isinstance(t, list) for t in given):
-                return self._eager(given)
+                return self._eager(given, reverse)
             raise TypeError(
                 f"{self.type} is called on Keras tensors (from layers.Input or other layers)"
             )
@@ -416,17 +479,18 @@ class Layer(HasWeights):
             except Exception:
                 self.config = before  # a refused call leaves the layer as it was
                 raise
-        outputs = [KerasTensor(self, tensors, i) for i in range(self.outputs())]
+        outputs = [KerasTensor(self, tensors, i, reverse) for i in range(self.outputs())]
         self._calls.append((tensors, outputs))
         return outputs[0] if len(outputs) == 1 else outputs
 
-    def _eager(self, arrays: list[Any]) -> Any:
+    def _eager(self, arrays: list[Any], reverse: bool = False) -> Any:
         """`layer(x)` on arrays: Keras runs the layer on them at once; here the service
         does, as a model of this one layer (its weights are the layer's)."""
         from cornu.models import Model
 
         inputs = [Input(shape=np.shape(a)[1:]) for a in arrays]
-        outputs = self(inputs if len(inputs) > 1 else inputs[0])
+        options = {"reverse": True} if reverse else {}
+        outputs = self(inputs if len(inputs) > 1 else inputs[0], **options)
         model = Model(inputs, outputs)
         return model.predict(arrays if len(arrays) > 1 else arrays[0], verbose=0)
 

@@ -31,11 +31,16 @@ class KerasTensor:
     """
 
     def __init__(
-        self, source: Layer | Input, inputs: Sequence[KerasTensor] = (), index: int = 0
+        self,
+        source: Layer | Input,
+        inputs: Sequence[KerasTensor] = (),
+        index: int = 0,
+        reverse: bool = False,
     ) -> None:
         self.source = source
         self.inputs = list(inputs)
         self.index = index
+        self.reverse = reverse  # from a ReversibleEmbedding's `reverse=True` call
         self._shape: tuple[int | None, ...] | None = None
 
     @property

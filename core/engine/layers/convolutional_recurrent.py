@@ -39,6 +39,7 @@ from cornu.core.engine.layers.convolutional import (
     padding_plan,
     torch_conv,
 )
+from cornu.core.engine.layers.stateful import CarriedStates
 from cornu.core.spec.layers import convolutional_recurrent as spec
 
 _FRAMES = {
@@ -84,6 +85,7 @@ class _ConvLSTM(Layer):
         self.recurrent_padding, self.recurrent_pad = padding_plan(
             "same", self.state_shape[:-1], kernel, ones, ones
         )
+        self.carried = CarriedStates(2, s.name or s.type) if s.stateful else None
 
     def _add_kernel(self, name: str, inputs: int) -> Tensor:
         """A `(*kernel, inputs, 4·filters)` Keras kernel stored as torch's, drawn in Keras's
@@ -173,6 +175,8 @@ class _ConvLSTM(Layer):
         batch, steps = inputs.shape[:2]
         gate = self.recurrent_activation
         h = c = output = inputs.new_zeros(batch, s.filters, *self.state_shape[:-1])
+        if self.carried is not None:  # Keras's stateful RNN: the last batch's h and c
+            h, c = self.carried.start([h, c])
         outputs = []
         for t in range(steps):
             z = inputs[:, t] + self._recurrent(h, s.recurrent_dropout)
@@ -187,6 +191,8 @@ class _ConvLSTM(Layer):
                 skipped = torch.zeros_like(output) if s.zero_output_for_mask else output
                 output = torch.where(valid, new_h, skipped)
             outputs.append(output)
+        if self.carried is not None:
+            self.carried.store([h, c])
         result = (
             torch.stack([channels_last(y) for y in outputs], 1)
             if s.return_sequences

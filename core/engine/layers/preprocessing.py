@@ -332,6 +332,9 @@ def _fix_index(index: Tensor, size: int, fill_mode: str) -> Tensor:
     """Keras's torch `_INDEX_FIXERS`: where an index outside `[0, size)` reads from."""
     if fill_mode == "wrap":
         return index % size
+    if fill_mode == "mirror":  # (d c b | a b c d | c b a): the edge pixel once
+        half = max(size - 1, 1)  # a one-pixel axis reads its pixel
+        return ((index + half) % (2 * half) - half).abs().clamp(max=size - 1)
     if fill_mode == "reflect":  # (d c b a | a b c d | d c b a)
         s = 2 * size
         return torch.div(((2 * index + 1 + s) % (2 * s) - s).abs() - 1, 2, rounding_mode="floor")

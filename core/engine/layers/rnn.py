@@ -31,6 +31,7 @@ from cornu.core.engine.layers.base import (
     constrain,
     register,
 )
+from cornu.core.engine.layers.stateful import CarriedStates
 from cornu.core.engine.layers.wrappers import Wrapper
 from cornu.core.spec.layers import LAYER_SPECS
 from cornu.core.spec.layers import rnn as spec
@@ -108,6 +109,7 @@ class Recurrent(Layer):
         # Keras draws dropout masks per gate block when it runs its per-gate cell
         # ("implementation 1", forced by recurrent dropout), else one for all gates.
         self.mask_per_gate = s.recurrent_dropout > 0 or getattr(s, "implementation", 2) == 1
+        self.carried = CarriedStates(self.state_count, s.name or s.type) if s.stateful else None
 
     def add_keras_weight(
         self, name: str, keras_shape: tuple[int, ...], layout: Layout, attr: str | None = None
@@ -187,13 +189,17 @@ class Recurrent(Layer):
             sequence, states = self._run_fused(x if keep is None else x * keep, mask, start)
         else:
             sequence, states = self._run_loop(x, mask, start)
+        if self.carried is not None:
+            self.carried.store(states)
         output = sequence if s.return_sequences else sequence[:, -1]
         return (output, *states) if s.return_state else output
 
     def _start(self, x: Tensor, initial_state: States | None) -> States:
-        """The states the loop starts from: the given ones, or zeros."""
+        """The states the loop starts from: the given ones, else the carried ones of a
+        stateful layer (Keras: `initial_state` wins), else zeros."""
         if initial_state is None:
-            return [x.new_zeros(x.shape[0], self.units) for _ in range(self.state_count)]
+            zeros = [x.new_zeros(x.shape[0], self.units) for _ in range(self.state_count)]
+            return zeros if self.carried is None else self.carried.start(zeros)
         return [state.to(x.dtype) for state in initial_state]
 
     def _dropout_mask(self, x: Tensor, rate: float, size: int, per_gate: bool) -> Tensor | None:
@@ -466,6 +472,7 @@ def _cell_as_layer(rnn: spec.RNN, cell: spec.RecurrentCell, last: bool) -> spec.
         "trainable": rnn.trainable and cell.trainable,
         "return_sequences": True,
         "return_state": True,
+        "stateful": rnn.stateful,
         "zero_output_for_mask": rnn.zero_output_for_mask and last,
     }
     built = layer_spec.model_validate(shared)

@@ -18,7 +18,7 @@ from cornu.core.engine.layers.base import (
     Shapes,
     register,
 )
-from cornu.core.spec.layers import LayerSpec
+from cornu.core.spec.layers import KerasObject, LayerSpec
 from cornu.core.spec.layers import wrappers as spec
 from cornu.core.spec.layers.rnn import Recurrent
 from cornu.core.spec.names import snake_case
@@ -215,3 +215,73 @@ class TimeDistributed(Wrapper):
         else:
             y = self.layer(folded)
         return y.reshape(batch, steps, *y.shape[1:])
+
+
+@register
+class SpectralNormalization(Wrapper):
+    """Runs `layer` on the input; while training, first divides its kernel in place by
+    its spectral norm (estimated by power iteration from `vector_u`, which is updated),
+    as Keras's call does (keras/src/layers/normalization/spectral_normalization.py):
+    the kernel *variable* is assigned the normalized value (an all-zero kernel is left
+    as it is), so gradients reach the kernel as the layer used it, not through the
+    normalization. At inference the layer runs on the kernel as it stands.
+    """
+
+    spec_type = spec.SpectralNormalization
+
+    def __init__(self, s: spec.SpectralNormalization, input_shape: Shape) -> None:
+        super().__init__(s, input_shape)
+        inner = _frozen_with(s, s.layer)
+        self.layer = LAYERS[inner.type](inner, input_shape)
+        self.inner_name = s.layer.name or snake_case(s.layer.type)
+        self.kernel_weight = next(w for w in self.layer.weights_info if w.name == s.kernel_name)
+        units = self.layer.keras_shape(self.kernel_weight)[-1]
+        self.vector_u = self.add_weight(
+            "vector_u", (1, units), _VECTOR_U_INITIALIZER, trainable=False
+        )
+
+    def wrapped(self) -> list[tuple[str, Layer]]:
+        return [(f"{self.inner_name}/", self.layer)]
+
+    def keras_weights(self) -> dict[str, Tensor]:
+        """Keras's `get_weights()` order: the kernel (Keras's wrapper tracks it as its
+        own trainable variable), `vector_u`, then the wrapped layer's other weights."""
+        inner = {self.inner_name + "/" + k: v for k, v in self.layer.keras_weights().items()}
+        kernel = f"{self.inner_name}/{self.kernel_weight.name}"
+        return {kernel: inner.pop(kernel), "vector_u": self.vector_u, **inner}
+
+    @classmethod
+    def compute_output_shape(cls, s: spec.SpectralNormalization, input_shape: Shapes) -> Shapes:
+        return LAYERS[s.layer.type].compute_output_shape(s.layer, input_shape)
+
+    @torch.no_grad()
+    def normalize_kernel(self) -> None:
+        """Keras's `normalized_weights`, assigned: `power_iterations` steps from
+        `vector_u`, then the kernel divided by `sigma = v W uᵀ` and `vector_u` kept."""
+        stored = getattr(self.layer, self.kernel_weight.attr)
+        if not bool(stored.any()):  # Keras's `ops.cond(all(kernel == 0), …)`
+            return
+        to_keras = self.kernel_weight.to_keras
+        kernel = to_keras(stored) if to_keras else stored
+        weights = kernel.reshape(-1, kernel.shape[-1])
+        vector_u = self.vector_u
+        for _ in range(self.spec.power_iterations):
+            vector_v = _l2_normalize(vector_u @ weights.t())
+            vector_u = _l2_normalize(vector_v @ weights)
+        sigma = (vector_v @ weights) @ vector_u.t()
+        self.vector_u.copy_(vector_u)
+        stored.div_(sigma.reshape(()))  # the same elements, in whichever layout it is kept
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training:
+            self.normalize_kernel()
+        return self.layer(x)
+
+
+# Keras's `TruncatedNormal(stddev=0.02)` for `vector_u`.
+_VECTOR_U_INITIALIZER = KerasObject(type="TruncatedNormal", stddev=0.02)
+
+
+def _l2_normalize(x: Tensor) -> Tensor:
+    """Keras's `ops.normalize(x, axis=None)`: `x * min(rsqrt(Σx²), 1 / epsilon)`."""
+    return x * torch.clamp(torch.rsqrt(x.square().sum()), max=1.0 / 1e-7)

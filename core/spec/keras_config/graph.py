@@ -26,6 +26,7 @@ class Call:
     layer: str
     index: int
     reads: tuple[History, ...]
+    reverse: bool = False  # a ReversibleEmbedding's `reverse=True` call
 
 
 class Graph:
@@ -44,7 +45,7 @@ class Graph:
             node = spec.layers[position]
             layer = node.call or node.name
             reads = tuple(self.history(ref) for ref in node.inputs)
-            self.calls[node.name] = Call(layer, count[layer], reads)
+            self.calls[node.name] = Call(layer, count[layer], reads, node.reverse)
             count[layer] += 1
 
     def history(self, ref: str) -> History:

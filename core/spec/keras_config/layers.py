@@ -59,30 +59,36 @@ _UNWRITTEN: dict[str, dict[str, Any]] = {
     "SeparableConv1D": {"groups": 1},
     "CategoryEncoding": {"sparse": False},
     "RandomGrayscale": {"seed": None},
+    "MaxNumBoundingBoxes": {"fill_value": -1},  # Keras 3.15 never writes it
 }
-WRAPPERS = ("Bidirectional", "TimeDistributed")
+WRAPPERS = ("Bidirectional", "TimeDistributed", "SpectralNormalization")
 # Attention layers Keras calls on a list, `[query, value(, key)]` (`args: [[q, v]]`, as
 # MERGING); the others (MultiHeadAttention, GroupQueryAttention) take them one by one.
-LISTED_ATTENTION = ("Attention", "AdditiveAttention")
+LISTED_ATTENTION = ("Attention", "AdditiveAttention", "HashedCrossing")  # and HashedCrossing
 # MERGING: the layers called on a list of tensors (`args: [[t1, t2]]` in Keras's JSON).
 
 
-def batch_shape(shape: Sequence[int | None] | None) -> list[Any] | None:
-    """A sample's shape with Keras's batch axis (`None`) in front."""
-    return None if shape is None else [None, *shape]
+def batch_shape(shape: Sequence[int | None] | None, batch: int | None = None) -> list[Any] | None:
+    """A sample's shape with Keras's batch axis in front: `None`, or the fixed batch size
+    of the model's input (`keras.Input(..., batch_size=4)`), which Keras carries into
+    every shape it writes."""
+    return None if shape is None else [batch, *shape]
 
 
-def build_config(layer: LayerSpec, input_shape: Any) -> Json | None:
-    """Keras's `get_build_config`: the input shape(s) the layer was built for."""
+def build_config(layer: LayerSpec, input_shape: Any, batch: int | None = None) -> Json | None:
+    """Keras's `get_build_config`: the input shape(s) the layer was built for (with the
+    model's fixed batch size, if any)."""
     if layer.type in _NO_BUILD_CONFIG or input_shape is None:
         return None
+    if layer.type == "IntegerLookup":
+        return {}  # Keras's `IndexLookup.get_build_config`
     if layer.type in ("MultiHeadAttention", "GroupQueryAttention"):
         roles = ("query_shape", "value_shape", "key_shape")
         shapes = zip(roles, input_shape, strict=False)
-        return {"shapes_dict": {role: batch_shape(s) for role, s in shapes}}
+        return {"shapes_dict": {role: batch_shape(s, batch) for role, s in shapes}}
     if layer.type in MERGING or layer.type in LISTED_ATTENTION:
-        return {"input_shape": [batch_shape(s) for s in input_shape]}
-    return {"input_shape": batch_shape(input_shape)}
+        return {"input_shape": [batch_shape(s, batch) for s in input_shape]}
+    return {"input_shape": batch_shape(input_shape, batch)}
 
 
 def _value(layer: LayerSpec, key: str, value: Any) -> Any:
@@ -115,6 +121,10 @@ def _value(layer: LayerSpec, key: str, value: Any) -> Any:
 
 def layer_config(layer: LayerSpec, name: str) -> Json:
     """The `config` of one layer's Keras object, without a wrapper's inner layers."""
+    if layer.type == "Pipeline":
+        # `Pipeline.get_config` writes its layers and name only; its constructor takes
+        # nothing else (`keras/src/layers/preprocessing/pipeline.py`).
+        return {"name": name}
     if layer.type in ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D"):
         # Keras's `BaseSpatialDropout.get_config` writes its own few keys, and its
         # constructor takes no `trainable` (`keras/src/layers/regularization/spatial_dropout.py`).
@@ -123,7 +133,11 @@ def layer_config(layer: LayerSpec, name: str) -> Json:
         if layer.type != "SpatialDropout1D":
             config["data_format"] = "channels_last"
         return config
+    if layer.type in _OWN_CONFIG:
+        return _OWN_CONFIG[layer.type](layer, name)
     config = {"name": name, "trainable": layer.trainable, "dtype": dict(DTYPE_POLICY)}
+    if layer.type == "Hashing" and getattr(layer, "output_mode") == "int":  # noqa: B009
+        config["dtype"] = keras_object("keras", "DTypePolicy", {"name": "int64"})
     optional = _UNWRITTEN.get(layer.type, {})
     for key in type(layer).model_fields:
         value = getattr(layer, key)
@@ -134,23 +148,45 @@ def layer_config(layer: LayerSpec, name: str) -> Json:
         if key == "cell" and layer.type == "RNN":
             continue  # `layer_object` writes it (`rnn_cell`)
         config[key] = _value(layer, key, value)
-    if layer.type in ("Dense", "Embedding", "EinsumDense"):
+    if layer.type == "IntegerLookup":
+        config["vocabulary_size"] = getattr(layer, "depth") if layer.vocabulary else None  # type: ignore[attr-defined]  # noqa: B009
+    if layer.type in ("Dense", "Embedding", "EinsumDense", "ReversibleEmbedding"):
         config["quantization_config"] = None
     return config
+
+
+def _discretization(layer: Any, name: str) -> Json:
+    """Keras's `Discretization.get_config`: its own keys, a plain dtype, no `trainable`
+    (its constructor takes none; `keras/src/layers/preprocessing/discretization.py`)."""
+    keys = ("bin_boundaries", "num_bins", "epsilon", "output_mode", "sparse")
+    return {**{k: plain(getattr(layer, k)) for k in keys}, "name": name, "dtype": "float32"}
+
+
+def _hashed_crossing(layer: Any, name: str) -> Json:
+    """Keras's `HashedCrossing.get_config`: no `trainable`; dtype int64 for "int"."""
+    dtype = "int64" if layer.output_mode == "int" else "float32"
+    keys = ("num_bins", "output_mode", "sparse")
+    return {**{k: getattr(layer, k) for k in keys}, "name": name, "dtype": dtype}
+
+
+# Layers whose `get_config` writes its own few keys (and whose constructor takes no
+# `trainable`, so Keras could not load the common form).
+_OWN_CONFIG = {"Discretization": _discretization, "HashedCrossing": _hashed_crossing}
 
 
 def wrapped_layers(layer: LayerSpec) -> list[tuple[str, str, LayerSpec]]:
     """A wrapper's inner layers as Keras builds them: (config key, Keras name, spec).
 
-    TimeDistributed keeps its layer's name. Bidirectional names its copies
-    `forward_<name>` and `backward_<name>` and sets their `zero_output_for_mask` to
+    TimeDistributed and SpectralNormalization keep their layer's name. Bidirectional
+    names its copies `forward_<name>` and `backward_<name>` and sets their
+    `zero_output_for_mask` to
     `return_sequences` (`keras/src/layers/rnn/bidirectional.py`, as the engine does).
     """
     if layer.type not in WRAPPERS:
         return []
     inner: LayerSpec = getattr(layer, "layer")  # noqa: B009
     base = inner.name or snake_case(inner.type)
-    if layer.type == "TimeDistributed":
+    if layer.type in ("TimeDistributed", "SpectralNormalization"):
         return [("layer", base, inner)]
     backward: LayerSpec = getattr(layer, "backward")  # noqa: B009
     given: LayerSpec | None = getattr(layer, "backward_layer")  # noqa: B009
@@ -165,25 +201,34 @@ def wrapped_layers(layer: LayerSpec) -> list[tuple[str, str, LayerSpec]]:
     ]
 
 
-def layer_object(layer: LayerSpec, name: str, input_shape: Any = None) -> Json:
+def layer_object(
+    layer: LayerSpec, name: str, input_shape: Any = None, batch: int | None = None
+) -> Json:
     """A layer as Keras serializes it, with a `build_config` when its input shape is known
-    (one sample's shape; a list of them for a layer called on several tensors)."""
+    (one sample's shape; a list of them for a layer called on several tensors; `batch`
+    the model's fixed batch size, if any)."""
     config = layer_config(layer, name)
     inner_shape = input_shape
     if layer.type == "TimeDistributed" and input_shape is not None:
         inner_shape = tuple(input_shape[1:])
     for key, inner_name, inner in wrapped_layers(layer):
-        config[key] = layer_object(inner, inner_name, inner_shape)
+        config[key] = layer_object(inner, inner_name, inner_shape, batch)
     if layer.type == "RNN":
-        config["cell"] = rnn_cell(layer, input_shape)
+        config["cell"] = rnn_cell(layer, input_shape, batch)
+    if layer.type == "Pipeline":
+        # Without build configs: the shapes between the inner layers are the engine's to
+        # know; Keras builds the layers when it builds the model (and writes for them
+        # the batch size of its symbolic call, 83, not None).
+        entries = zip(getattr(layer, "layers"), getattr(layer, "inner_names"), strict=True)  # noqa: B009
+        config["layers"] = [layer_object(part, part_name) for part, part_name in entries]
     out = keras_object("keras.layers", layer.type, config)
-    build = build_config(layer, input_shape)
+    build = build_config(layer, input_shape, batch)
     if build is not None:
         out["build_config"] = build
     return out
 
 
-def rnn_cell(layer: LayerSpec, input_shape: Any = None) -> Json:
+def rnn_cell(layer: LayerSpec, input_shape: Any = None, batch: int | None = None) -> Json:
     """An RNN's `cell` as Keras serializes it: the cell, or a StackedRNNCells of them,
     each with the input it is built for (`(batch, features)`: the sequence's features,
     then the previous cell's units)."""
@@ -192,7 +237,7 @@ def rnn_cell(layer: LayerSpec, input_shape: Any = None) -> Json:
     for name, cell in zip(getattr(layer, "cell_names"), getattr(layer, "cells"), strict=True):  # noqa: B009
         obj = keras_object("keras.layers", cell.type, layer_config(cell, name))
         if features is not None:
-            obj["build_config"] = {"input_shape": [None, features]}
+            obj["build_config"] = {"input_shape": [batch, features]}
         cells.append(obj)
         features = cell.units
     stack = getattr(layer, "cell")  # noqa: B009
@@ -202,12 +247,14 @@ def rnn_cell(layer: LayerSpec, input_shape: Any = None) -> Json:
     config |= {"dtype": dict(DTYPE_POLICY), "cells": cells}
     out = keras_object("keras.layers", "StackedRNNCells", config)
     if input_shape is not None:
-        out["build_config"] = {"input_shape": [None, input_shape[-1]]}
+        out["build_config"] = {"input_shape": [batch, input_shape[-1]]}
     return out
 
 
-def input_layer(name: str, shape: Sequence[int | None], dtype: str | None) -> Json:
-    """Keras's `InputLayer` for `keras.Input(shape, dtype, name)`."""
-    config: Json = {"batch_shape": batch_shape(shape), "dtype": dtype or "float32"}
+def input_layer(
+    name: str, shape: Sequence[int | None], dtype: str | None, batch: int | None = None
+) -> Json:
+    """Keras's `InputLayer` for `keras.Input(shape, dtype, name, batch_size=batch)`."""
+    config: Json = {"batch_shape": batch_shape(shape, batch), "dtype": dtype or "float32"}
     config |= {"sparse": False, "ragged": False, "name": name, "optional": False}
     return keras_object("keras.layers", "InputLayer", config)

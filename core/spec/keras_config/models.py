@@ -41,6 +41,7 @@ _MODEL: TypeAdapter[Any] = TypeAdapter(ModelSpec)
 # `training` for layers that behave differently while training, `mask` for those that
 # take one. Cornu writes no mask tensors: Keras computes masks again when it loads.
 _TRAINING = {"Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise"}
+_TRAINING |= {"SpectralNormalization"}
 _MASK = {"Softmax", "GlobalAveragePooling1D", "BatchNormalization", "Bidirectional"}
 _MASK |= {"TimeDistributed"}
 _RECURRENT = {"SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"}
@@ -83,13 +84,15 @@ def _sequential(spec: SequentialSpec, shapes: Shapes | None) -> Json:
             loc=("model", "layers", 0),
         )
     stack, first = spec.stack, spec.layers[0]
-    layers = [input_layer("input_layer", spec.input_shape, getattr(first, "dtype", None))]
+    (batch,) = spec.batch_sizes  # Keras writes a fixed batch size into every shape
+    dtype = getattr(first, "dtype", None)
+    layers = [input_layer("input_layer", spec.input_shape, dtype, batch)]
     current: Any = spec.input_shape
     for layer, name in zip(stack, layer_names(stack), strict=True):
-        layers.append(layer_object(layer, name, current))
+        layers.append(layer_object(layer, name, current, batch))
         current = None if shapes is None or name not in shapes else _first(shapes[name])
     config = {"name": spec.name or "sequential", "trainable": True, "dtype": dict(DTYPE_POLICY)}
-    config |= {"layers": layers, "build_input_shape": batch_shape(spec.input_shape)}
+    config |= {"layers": layers, "build_input_shape": batch_shape(spec.input_shape, batch)}
     out = keras_object("keras", "Sequential", config)
     return {**out, "build_config": {"input_shape": config["build_input_shape"]}, **_UNCOMPILED}
 
@@ -100,8 +103,16 @@ def _functional(spec: FunctionalSpec, shapes: Shapes | None) -> Json:
     defined = {node.name: node.layer for node in spec.layers if node.layer is not None}
     known: dict[str, Any] = {name: i.shape for name, i in inputs.items()} | dict(shapes or {})
 
+    reversed_shapes: dict[tuple[str, int], Any] = {}  # a reverse call's: not its layer's
+    # Each call's batch size: an input's fixed one (`keras.Input(batch_size=4)`), which
+    # Keras carries through the layers into every shape it writes, or None.
+    batches: dict[tuple[str, int], int | None] = {(n, 0): i.batch_size for n, i in inputs.items()}
+
+    def batch_of(reads: Sequence[History]) -> int | None:
+        return next((b for h in reads if (b := batches.get(h[:2])) is not None), None)
+
     def shape_of(history: History) -> Any:
-        shape = known.get(history[0])
+        shape = reversed_shapes.get(history[:2], known.get(history[0]))
         if shape is None:
             raise SpecError(
                 f"the output shape of layer {history[0]!r} is needed to write Keras's JSON; "
@@ -112,13 +123,15 @@ def _functional(spec: FunctionalSpec, shapes: Shapes | None) -> Json:
 
     def tensor(history: History) -> Json:
         dtype = inputs[history[0]].dtype if history[0] in inputs else None
-        config = {"shape": batch_shape(shape_of(history)), "dtype": dtype or "float32"}
+        shape = batch_shape(shape_of(history), batches.get(history[:2]))
+        config = {"shape": shape, "dtype": dtype or "float32"}
         config["keras_history"] = list(history)
         return {"class_name": "__keras_tensor__", "config": config}
 
     nodes: dict[str, list[Json]] = {name: [] for name in defined}
     for call in graph.calls_in_order():
         layer = defined[call.layer]
+        batches[(call.layer, call.index)] = batch_of(call.reads)
         args: list[Any] = [tensor(h) for h in call.reads]
         kwargs: Json = {}
         if layer.type in _TRAINING or layer.type in _RECURRENT:
@@ -133,17 +146,23 @@ def _functional(spec: FunctionalSpec, shapes: Shapes | None) -> Json:
             kwargs["use_causal_mask"] = True
         if getattr(layer, "return_attention_scores", False):
             kwargs["return_attention_scores"] = True
+        if call.reverse:  # `emb(h, reverse=True)`: (…, output_dim) to (…, input_dim)
+            kwargs["reverse"] = True
+            hidden = shape_of(call.reads[0])
+            reversed_shapes[(call.layer, call.index)] = [*hidden[:-1], getattr(layer, "input_dim")]  # noqa: B009
         nodes[call.layer].append({"args": args, "kwargs": kwargs})
     layers = []
     for name in graph.layer_order():
         if name in inputs:
-            entry = input_layer(name, inputs[name].shape, inputs[name].dtype)
+            given_input = inputs[name]
+            entry = input_layer(name, given_input.shape, given_input.dtype, given_input.batch_size)
         else:
-            read = [shape_of(h) for h in graph.first_call(name).reads]
+            reads = graph.first_call(name).reads
+            read = [shape_of(h) for h in reads]
             kind = defined[name].type
             several = kind in MERGING or (len(read) > 1 and kind not in _RECURRENT)
             given = read if several else read[0]  # a recurrent layer's states come after
-            entry = layer_object(defined[name], name, given)
+            entry = layer_object(defined[name], name, given, batch_of(reads))
         layers.append({**entry, "name": name, "inbound_nodes": nodes.get(name, [])})
     ins = [[name, 0, 0] for name in inputs]
     outs = [list(graph.history(ref)) for ref in spec.outputs]

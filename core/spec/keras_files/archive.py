@@ -32,6 +32,7 @@ from cornu.core.spec.keras_files.common import (
     validated,
 )
 from cornu.core.spec.keras_files.layout import model_layout
+from cornu.core.spec.keras_files.lookup import read_lookup_state, write_lookup_state
 from cornu.core.spec.keras_files.safety import Budget, Limits, parse_json, zip_member
 from cornu.core.spec.keras_files.store import checked_weights, read_store, write_store
 
@@ -52,6 +53,7 @@ def _weights_file(spec: Any, weights: Mapping[str, Any], compile: Any, model_nam
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as h5:
         write_store(h5, layouts, arrays, model_name, optimizer)
+        write_lookup_state(h5, spec, layouts)
     return buffer.getvalue()
 
 
@@ -129,12 +131,15 @@ def read_keras(file: File, *, limits: Limits | None = None) -> KerasModel:
         model, spec = model_from_config(config, CONFIG)
         compiled = compile_from_config(config.get("compile_config"), spec, CONFIG)
         data = _weights_member(archive, limits)
-    layouts = model_layout(spec, _config_order(config))
-    try:
-        with h5py.File(io.BytesIO(data), "r") as h5:
-            weights = read_store(h5, layouts, Budget(limits))
-    except OSError as exc:
-        raise SpecError(f"{WEIGHTS} is not a readable HDF5 file: {exc}") from None
+        layouts = model_layout(spec, _config_order(config))
+        try:
+            with h5py.File(io.BytesIO(data), "r") as h5:
+                budget = Budget(limits)
+                weights = read_store(h5, layouts, budget)
+                if read_lookup_state(model, spec, layouts, archive, h5, budget):
+                    validated(model)  # the vocabularies an adapted IntegerLookup saved
+        except OSError as exc:
+            raise SpecError(f"{WEIGHTS} is not a readable HDF5 file: {exc}") from None
     return KerasModel(model, compiled, weights)
 
 

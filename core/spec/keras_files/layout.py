@@ -110,7 +110,8 @@ class LayerLayout:
         from its own name (`forward_lstm/lstm_cell/kernel`), since its `build_config`
         builds it on its own. The paths are informative: Keras loads by position."""
         below = weight.removeprefix(f"{self.name}/")
-        saveable = next(s for s in self.saveables if below in s.weights)
+        # the last holder is its owner (SpectralNormalization also tracks its layer's kernel)
+        saveable = [s for s in self.saveables if below in s.weights][-1]
         leaf = below.rpartition("/")[2]
         if saveable.scope is not None:
             return "/".join((*saveable.scope, leaf))
@@ -119,8 +120,9 @@ class LayerLayout:
 
 def _weights_order(saveables: tuple[Saveable, ...]) -> list[str]:
     """`get_weights()` order: the layer's own, then its sublayers' as they were built
-    (`saveables` lists them so: MultiHeadAttention's query, key, value, output)."""
-    return [w for s in saveables for w in s.weights]
+    (`saveables` lists them so: MultiHeadAttention's query, key, value, output), each
+    once (SpectralNormalization's own variables hold its layer's kernel too)."""
+    return list(dict.fromkeys(w for s in saveables for w in s.weights))
 
 
 def own_weights(layer: LayerSpec) -> list[str]:
@@ -160,6 +162,16 @@ _OWN_WEIGHTS: dict[str, Callable[[Any], list[str]]] = {
     "EinsumDense": lambda layer: ["kernel", *["bias"] * (layer.bias_axes is not None)],
     # Adapted statistics (non-trainable); none when `mean` and `variance` are given.
     "Normalization": lambda layer: [] if layer.mean is not None else ["mean", "variance", "count"],
+    "STFTSpectrogram": lambda layer: layer.kernels,  # real_kernel, imag_kernel as the mode needs
+    "ReversibleEmbedding": lambda layer: [
+        "embeddings",
+        *["reverse_embeddings"] * (not layer.tie_weights),
+    ],
+    # Its `self.kernel = layer.kernel` tracks the wrapped layer's kernel as its own.
+    "SpectralNormalization": lambda layer: [
+        f"{wrapped_layers(layer)[0][1]}/{layer.kernel_name}",
+        "vector_u",
+    ],
 }
 _ALL_FROZEN = {"Normalization"}  # layers whose every weight is non-trainable
 _HANDS_ITS_FLAG_TO_ITS_CELL = RECURRENT  # not ConvLSTM*: see `_frozen`
@@ -179,6 +191,26 @@ def saveables(layer: LayerSpec, name: str) -> list[Saveable]:
         factors = ("brightness", "contrast", "saturation", "hue")
         parts = [f"random_{f}" for f in factors if getattr(layer, f"{f}_factor") is not None]
         return [top, *(Saveable(part, (part,), part, ()) for part in parts)]
+    if layer.type in ("RandAugment", "AugMix"):
+        # A group per operation, as RandomColorJitter; Keras gives the inner layers the
+        # `name` it was given, so a loaded model's carry the outer layer's name.
+        parts = [part for part, _ in getattr(layer, "named_parts")()]  # noqa: B009
+        return [top, *(Saveable(part, (name,), name, ()) for part in parts)]
+    if layer.type == "Pipeline":
+        # Its list of layers is `layers/` below it, each named as Keras names the entries
+        # of a list: by class, numbered (`dense`, `dense_1`), as `model_layout` does.
+        found, used = [top], Counter[str]()
+        entries = zip(getattr(layer, "layers"), getattr(layer, "inner_names"), strict=True)  # noqa: B009
+        for part, part_name in entries:
+            base = snake_case(registry.layer_class(part.type) or part.type)
+            entry = base if used[base] == 0 else f"{base}_{used[base]}"
+            used[base] += 1
+            for s in saveables(part, part_name):
+                path = f"layers/{entry}/{s.path}".rstrip("/")
+                below = tuple(f"{part_name}/{w}" for w in s.weights)
+                # built with the model (no build configs): variables under its path
+                found.append(Saveable(path, (part_name, *s.names), s.name, below, s.scope))
+        return found
     if layer.type in ("MultiHeadAttention", "GroupQueryAttention"):
         return [top, *_attention_parts(layer)]
     found = [Saveable("", (), name, tuple(own_weights(layer)))]
@@ -246,6 +278,8 @@ def _frozen(layer: LayerSpec) -> set[str]:
     if kind in RECURRENT or kind in CONV_LSTM:
         frozen = frozen and kind in _HANDS_ITS_FLAG_TO_ITS_CELL
     out = {w for w in own_weights(layer) if frozen or w in MOVING_STATISTICS}
+    if kind == "SpectralNormalization":  # its `vector_u`; the kernel is its layer's
+        out = {"vector_u"}
     if kind == "RNN":
         cells = getattr(layer, "cells")  # noqa: B009
         for found, cell in zip(_rnn_cells(layer)[-len(cells) :], cells, strict=True):

@@ -21,6 +21,11 @@ class Input(LayerSpec):
     type: Literal["Input"] = "Input"
     shape: Shape
     dtype: str | None = None
+    batch_size: PositiveInt | None = Field(
+        default=None,
+        description="Keras's fixed batch size (`Input(batch_size=…)`, `batch_shape[0]`), "
+        "which a stateful=True recurrent layer needs",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -35,6 +40,8 @@ class Input(LayerSpec):
                     "batch_shape", "batch_shape must be a list like [null, 784]"
                 )
             data["shape"] = list(batch_shape[1:])
+            if batch_shape[0] is not None and "batch_size" not in data:
+                data["batch_size"] = batch_shape[0]
         return data
 
 

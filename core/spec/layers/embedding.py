@@ -61,3 +61,33 @@ class Embedding(LayerSpec):
     @classmethod
     def _keras_alias(cls, value: Any) -> Any:
         return _INITIALIZER_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+# The float types a reverse projection may run in (Keras's `reverse_dtype`).
+ReverseDtype = Literal["float16", "bfloat16", "float32", "float64"]
+
+
+@register
+class ReversibleEmbedding(Embedding):
+    """An Embedding that can also be called in reverse (`emb(h, reverse=True)`, a node's
+    `reverse: true`): hidden states `(…, output_dim)` projected back to vocabulary logits
+    `(…, input_dim)` by the transposed `embeddings` (`tie_weights`, the default) or by a
+    separate `reverse_embeddings` `(output_dim, input_dim)`; `logit_soft_cap` scales the
+    logits as `tanh(logits / cap) * cap` (keras/src/layers/core/reversible_embedding.py).
+    """
+
+    type: Literal["ReversibleEmbedding"] = "ReversibleEmbedding"  # type: ignore[assignment]
+    tie_weights: bool = True
+    reverse_dtype: ReverseDtype | None = None
+    logit_soft_cap: float | None = None
+
+    @field_validator("logit_soft_cap")
+    @classmethod
+    def _nonzero_cap(cls, value: float | None) -> float | None:
+        if value == 0:
+            raise PydanticCustomError(
+                "logit_soft_cap",
+                "logit_soft_cap must not be 0 (Keras divides the logits by it); give a "
+                "positive cap such as 30.0, or null for none",
+            )
+        return value

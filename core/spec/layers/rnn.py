@@ -40,8 +40,9 @@ class RecurrentStep(Regularized):
 
 class OverSequences(BaseModel):
     """What Keras's `RNN` base takes to run a step over a sequence. `unroll` chooses
-    Keras's kernels and changes nothing here; `stateful=True` is read (the model
-    summarises) and refused when a job would run it (`core.engine.plan`)."""
+    Keras's kernels and changes nothing here; `stateful=True` carries the states from
+    one batch to the next (`core.engine.layers.stateful`), with the model's fixed batch
+    size (`core.engine.plan` checks the batches)."""
 
     return_sequences: bool = False
     return_state: bool = False
@@ -211,8 +212,8 @@ class RNN(LayerSpec):
 
     `return_sequences`, `return_state`, `go_backwards` and `zero_output_for_mask` are
     the recurrent layers'; with `return_state` the states of every cell follow the
-    output, in the cells' order. `unroll` changes nothing here; `stateful` and tf.keras
-    2's `time_major` are refused when set, as for LSTM.
+    output, in the cells' order. `unroll` changes nothing here; `stateful` carries each
+    cell's states as LSTM's; tf.keras 2's `time_major` is refused when set, as for LSTM.
     """
 
     type: Literal["RNN"] = "RNN"

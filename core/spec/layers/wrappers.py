@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import SerializeAsAny, field_validator, model_validator
+from pydantic import PositiveInt, SerializeAsAny, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers.base import LayerSpec, register
@@ -101,3 +101,51 @@ class TimeDistributed(LayerSpec):
             )
         _no_activity_regularizer(layer, "TimeDistributed")
         return layer
+
+
+# The layers whose weight SpectralNormalization normalizes: those with a `kernel` (or
+# an Embedding's `embeddings`) attribute in Keras (its `build` refuses any other).
+SPECTRAL_KERNELS = {
+    "Dense": "kernel",
+    "EinsumDense": "kernel",
+    "Conv1D": "kernel",
+    "Conv2D": "kernel",
+    "Conv3D": "kernel",
+    "Conv1DTranspose": "kernel",
+    "Conv2DTranspose": "kernel",
+    "Conv3DTranspose": "kernel",
+    "DepthwiseConv1D": "kernel",
+    "DepthwiseConv2D": "kernel",
+    "Embedding": "embeddings",
+    "ReversibleEmbedding": "embeddings",
+}
+
+
+@register
+class SpectralNormalization(LayerSpec):
+    """Divides `layer`'s kernel by its largest singular value, estimated by
+    `power_iterations` steps of power iteration from a kept vector `vector_u`, at every
+    training call (keras/src/layers/normalization/spectral_normalization.py)."""
+
+    type: Literal["SpectralNormalization"] = "SpectralNormalization"
+    layer: SerializeAsAny[LayerSpec]
+    power_iterations: PositiveInt = 1
+
+    @field_validator("layer", mode="before")
+    @classmethod
+    def _parse_layer(cls, value: Any) -> LayerSpec:
+        layer = _layer_spec(value)
+        if layer.type not in SPECTRAL_KERNELS:
+            raise PydanticCustomError(
+                "spectral_layer",
+                "SpectralNormalization wraps a layer with a kernel or embeddings ({valid}), "
+                "not {kind}",
+                {"valid": ", ".join(SPECTRAL_KERNELS), "kind": layer.type},
+            )
+        _no_activity_regularizer(layer, "SpectralNormalization")
+        return layer
+
+    @property
+    def kernel_name(self) -> str:
+        """The wrapped layer's weight that is normalized: `kernel` or `embeddings`."""
+        return SPECTRAL_KERNELS[self.layer.type]

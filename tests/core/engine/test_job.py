@@ -278,10 +278,17 @@ def test_initial_weights_of_another_model_are_refused_by_name_and_shape() -> Non
         {"type": "RNN", "cell": {"type": "LSTMCell", "units": 3}, "stateful": True},
     ],
 )
-def test_a_stateful_model_summarises_but_does_not_run(layer: dict[str, Any]) -> None:
+def test_a_stateful_model_runs_only_with_the_models_fixed_batch_size(
+    layer: dict[str, Any],
+) -> None:
     from cornu.core.engine.summary import summarize
 
     model = {"layers": [{"type": "Input", "shape": [5, 2]}, layer, {"type": "Dense", "units": 1}]}
     assert summarize(model).total_params > 0  # its weights are those of stateful=False
-    with pytest.raises(SpecError, match="stateful=True, which Cornu does not run"):
+    with pytest.raises(SpecError, match="stateful=True, which needs the model's fixed batch"):
         plan_job(job(model["layers"]), {"x": (10, 5, 2), "y": (10, 1)})
+    fixed = [{"type": "Input", "shape": [5, 2], "batch_size": 5}, *model["layers"][1:]]
+    stateful = job(fixed, fit={"epochs": 1, "batch_size": 5, "shuffle": False})
+    assert plan_job(stateful, {"x": (10, 5, 2), "y": (10, 1)})  # two full batches of 5
+    with pytest.raises(SpecError, match="the last batch would hold 1"):
+        plan_job(stateful, {"x": (11, 5, 2), "y": (11, 1)})

@@ -420,6 +420,46 @@ NEW["spatial_dropout_3d"] = seq(
     inp(2, 3, 3, 2), {"type": "SpatialDropout3D", "rate": 0.2}, {"type": "Flatten"},
     {"type": "Dense", "units": 1},
 )  # fmt: skip
+# A tied-embedding language model: one ReversibleEmbedding called forwards on the ids
+# and in reverse (`emb(h, reverse=True)`) on the hidden states, shared weights.
+NEW["tied_language_model"] = fun(
+    {"ids": [6]},
+    node("emb", ["ids"], "ReversibleEmbedding", input_dim=12, output_dim=4),
+    node(
+        "sn",
+        ["emb"],
+        "SpectralNormalization",
+        layer={"type": "Dense", "units": 4, "name": "sn_dense"},
+        power_iterations=2,
+    ),
+    {"name": "logits", "call": "emb", "inputs": ["sn"], "reverse": True},
+    outputs=["logits"],
+)
+NEW["untied_reverse_first"] = fun(  # a layer whose first call is the reverse one
+    {"hidden": [5, 3]},
+    node(
+        "emb",
+        ["hidden"],
+        "ReversibleEmbedding",
+        input_dim=7,
+        output_dim=3,
+        tie_weights=False,
+        logit_soft_cap=2.0,
+        reverse=True,
+    ),
+    node("head", ["emb"], "Dense", units=2),
+    outputs=["head"],
+)
+NEW["spectral_conv"] = seq(
+    inp(6, 6, 2),
+    {"type": "SpectralNormalization", "layer": {"type": "Conv2D", "filters": 3, "kernel_size": 3}},
+    {"type": "Flatten"},
+    {
+        "type": "SpectralNormalization",
+        "layer": {"type": "Dense", "units": 2},
+        "power_iterations": 3,
+    },
+)
 NEW["attention_layers"] = fun(
     {"q": [4, 6], "v": [5, 6]},
     node("dot", ["q", "v"], "Attention", use_scale=True, score_mode="concat"),
@@ -514,6 +554,94 @@ EQUALIZED = {
 }
 ZOO.update({"images": PIPELINE, "colours": COLOURS, "encoder": ENCODER, "equalized": EQUALIZED})
 
+# Audio: 100 samples, where Keras's MelSpectrogram shape rule and its output agree.
+ZOO["audio"] = seq(
+    inp(100),
+    {"type": "MelSpectrogram", "fft_length": 64, "sequence_stride": 16, "num_mel_bins": 8,
+     "sampling_rate": 8000, "window": "hamming", "top_db": 60.0},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 2},
+)  # fmt: skip
+ZOO["stft"] = fun(
+    {"signal": [48, 2]},
+    node("log", ["signal"], "STFTSpectrogram", frame_length=16, frame_step=8, padding="same"),
+    node("pool", ["log"], "GlobalAveragePooling1D"),
+    node("out", ["pool"], "Dense", units=2),
+    outputs=["out"],
+)
+ZOO["stft_channels_first"] = seq(
+    inp(2, 40),
+    {"type": "STFTSpectrogram", "mode": "real", "frame_length": 8, "window": "blackman",
+     "data_format": "channels_first", "trainable": False},
+    {"type": "STFTSpectrogram", "mode": "imag", "frame_length": 4, "window": [0.5, 1, 1, 0.5],
+     "data_format": "channels_first", "expand_dims": True},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 1},
+)  # fmt: skip
+# Batch mixing (training only) and MaxNumBoundingBoxes (the identity on images).
+MIXING = seq(
+    inp(6, 7, 3),
+    {"type": "MixUp", "alpha": 0.4, "seed": 2},
+    {"type": "CutMix", "factor": 0.5},
+    {"type": "MaxNumBoundingBoxes", "max_number": 5},
+    {"type": "GlobalAveragePooling2D"},
+    {"type": "Dense", "units": 2},
+)
+ZOO["mixing"] = MIXING
+# Discretization (given and adapted boundaries; Keras builds it without TensorFlow, unlike
+# IntegerLookup, Hashing and HashedCrossing: tests/core/engine/layers/test_lookup_hashing.py).
+ZOO["discretization"] = seq(
+    inp(4),
+    {"type": "Discretization", "num_bins": 3, "bin_boundaries": [-0.5, 0.5]},
+    {"type": "Discretization", "bin_boundaries": [0.0, 1.0, 2.0], "output_mode": "count"},
+    {"type": "Dense", "units": 2},
+)
+# Composite augmentation (training only) around CLAHE (applied at inference too); a
+# Pipeline holding a Dense (its weights under `layers/pipeline/layers/<name>`).
+AUGMENTED = seq(
+    inp(16, 16, 3),
+    {"type": "ContrastLimitedAdaptiveHistogramEqualization", "tile_grid_size": [4, 2],
+     "clip_limit": 2.0},
+    {"type": "RandAugment", "num_ops": 3, "factor": 0.4, "interpolation": "nearest"},
+    {"type": "AugMix", "value_range": [0, 255], "all_ops": False, "chain_depth": 2,
+     "alpha": 0.5},
+    {"type": "RandomElasticTransform", "factor": [0.2, 0.6], "scale": 0.5,
+     "fill_mode": "mirror"},
+    {"type": "Pipeline", "name": "preprocess", "layers": [
+        {"type": "Rescaling", "scale": 0.00392156862745098, "name": "unit"},
+        {"type": "RandomFlip", "mode": "horizontal"},
+        {"type": "CenterCrop", "height": 8, "width": 8},
+        {"type": "Dense", "units": 4, "name": "mix_channels"},
+    ]},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 2},
+)  # fmt: skip
+ZOO["augmented"] = AUGMENTED
+# stateful=True recurrent layers need the input's fixed batch size, which Keras writes
+# into every shape (`batch_shape [4, 5, 3]`, build configs, tensors).
+ZOO["stateful"] = seq(
+    {"type": "Input", "shape": [5, 3], "batch_size": 4},
+    {"type": "LSTM", "units": 6, "stateful": True, "return_sequences": True},
+    {"type": "Bidirectional",
+     "layer": {"type": "GRU", "units": 3, "stateful": True, "return_sequences": True}},
+    {"type": "TimeDistributed", "layer": {"type": "Dense", "units": 2, "name": "per_step"}},
+    {"type": "RNN", "stateful": True,
+     "cell": [{"type": "SimpleRNNCell", "units": 3}, {"type": "SimpleRNNCell", "units": 2}]},
+    {"type": "Dense", "units": 2},
+)  # fmt: skip
+ZOO["stateful_functional"] = {
+    "type": "functional",
+    "inputs": [{"name": "steps", "shape": [5, 3], "batch_size": 4},
+               {"name": "extra", "shape": [2], "batch_size": 4}],
+    "layers": [
+        node("rnn", ["steps"], "SimpleRNN", units=4, stateful=True, return_sequences=True),
+        node("lstm", ["rnn"], "LSTM", units=3, stateful=True),
+        node("both", ["lstm", "extra"], "Concatenate"),
+        node("out", ["both"], "Dense", units=1),
+    ],
+    "outputs": ["out"],
+}  # fmt: skip
+
 
 ZOO.update(
     {
@@ -556,6 +684,23 @@ def without_masks(value: Any) -> Any:
             out["mask"] = None
         return out
     return value
+
+
+def without_pipeline_builds(value: Any) -> Any:
+    """Keras's JSON without the `build_config`s of a Pipeline's inner layers: Cornu writes
+    none (the shapes between them are the engine's), and Keras writes for each the batch
+    size of its symbolic call (`[83, …]`), not None."""
+    if isinstance(value, list):
+        return [without_pipeline_builds(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: without_pipeline_builds(v) for k, v in value.items()}
+    if out.get("class_name") == "Pipeline":
+        inner = out["config"]["layers"]
+        out["config"]["layers"] = [
+            {k: v for k, v in i.items() if k != "build_config"} for i in inner
+        ]
+    return out
 
 
 def _is_op(value: Any) -> bool:

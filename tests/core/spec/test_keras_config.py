@@ -36,6 +36,7 @@ from tests.core.spec.keras_zoo import (
     shapes_of,
     spec_of,
     without_masks,
+    without_pipeline_builds,
 )
 
 
@@ -106,7 +107,7 @@ def assert_same_layer(ours: LayerSpec, theirs: LayerSpec | None, name: str | Non
             assert_same_layer(inner.model_copy(update=forced), b, None)
         elif key in ("layer", "cell"):  # a wrapped layer, an RNN's cell (or stack of them)
             assert_same_layer(a, b, None)
-        elif key == "cells":
+        elif key == "cells" or (key == "layers" and ours.type == "Pipeline"):
             for inner_a, inner_b in zip(a, b, strict=True):
                 assert_same_layer(inner_a, inner_b, None)
         else:
@@ -145,6 +146,9 @@ def test_a_functional_model_needs_the_shapes_of_its_tensors() -> None:
 # RandomCrop: at inference Keras 3.15 returns the image uncropped, against its own output
 # shape, where Cornu crops the centred window (tests/core/engine/layers/test_preprocessing.py).
 NOT_IN_THE_ZOO = {"RandomCrop"}
+# Keras builds these only with TensorFlow, which this venv lacks: their configs are
+# checked against Keras's in tests/core/engine/layers/test_lookup_hashing.py.
+NOT_IN_THE_ZOO |= {"IntegerLookup", "Hashing", "HashedCrossing"}
 
 
 def test_every_layer_cornu_supports_is_in_the_zoo() -> None:
@@ -207,7 +211,7 @@ def test_the_json_is_what_keras_writes(name: str) -> None:
     keras = keras_or_skip()
     written = keras_json(spec_of(name))
     model = keras.models.model_from_json(json.dumps(written))
-    assert same_json(without_masks(json.loads(model.to_json())), written)
+    assert same_json(without_pipeline_builds(without_masks(json.loads(model.to_json()))), written)
 
 
 def test_files_keras_wrote_are_written_back_the_same() -> None:

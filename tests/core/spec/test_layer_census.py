@@ -1,9 +1,8 @@
 """The layer census: every class `keras.layers` exports in Keras 3.15 (from the generated
 `keras_registry.json`, itself checked against Keras) is supported by Cornu — under each of
 its Keras names, with a differential test against Keras's numbers in
-tests/core/engine/layers/ and a place in the Keras-file zoo — or refused with a reason, or
-listed here as not yet done, with why. The lists are exact: a layer that becomes supported
-must leave them, and a new Keras layer must enter one."""
+tests/core/engine/layers/ and a place in the Keras-file zoo — or refused with a reason
+(user code and strings only). The lists are exact: a new Keras layer must enter one."""
 
 from __future__ import annotations
 
@@ -22,24 +21,6 @@ from cornu.core.spec.model import SequentialSpec
 BASE_CLASSES = {"Layer", "Wrapper"}
 # Keras's InputLayer is Cornu's `Input` (a Sequential's first entry, a functional input).
 INPUT = {"InputLayer"}
-NOT_YET = {
-    "AugMix": "a composite of random augmentations, not built yet",
-    "RandAugment": "a composite of random augmentations, not built yet",
-    "Pipeline": "a sequence of preprocessing layers, not built yet (a Sequential does it)",
-    "CutMix": "mixes samples and their labels: needs the labels inside the model",
-    "MixUp": "mixes samples and their labels: needs the labels inside the model",
-    "RandomElasticTransform": "not built yet",
-    "ContrastLimitedAdaptiveHistogramEqualization": "not built yet",
-    "MaxNumBoundingBoxes": "works on bounding boxes, which Cornu's data have no form for",
-    "Discretization": "not built yet (Keras's config takes no `trainable`, which Cornu writes)",
-    "IntegerLookup": "a vocabulary lookup, not built yet",
-    "Hashing": "hashing of ids, not built yet",
-    "HashedCrossing": "hashing of feature crosses, not built yet",
-    "MelSpectrogram": "audio features, not built yet",
-    "STFTSpectrogram": "audio features, not built yet",
-    "ReversibleEmbedding": "its reverse call is a call option Cornu's graphs cannot express yet",
-    "SpectralNormalization": "a wrapper with power iteration, not built yet",
-}
 
 
 def _error_types(layer_name: str) -> set[str]:
@@ -60,14 +41,13 @@ def _supported_classes() -> set[str]:
     return {registry.layer_class(t) or t for t in LAYER_SPECS}
 
 
-def test_every_keras_layer_is_supported_refused_or_listed() -> None:
+def test_every_keras_layer_is_supported_or_refused() -> None:
     supported = _supported_classes()
-    accounted = supported | set(REFUSED) | BASE_CLASSES | INPUT | set(NOT_YET)
+    accounted = supported | set(REFUSED) | BASE_CLASSES | INPUT
     assert _classes() - accounted == set()  # a Keras layer nobody decided about
-    assert set(NOT_YET) & supported == set()  # done: take it off the list
-    assert set(NOT_YET) & set(REFUSED) == set()
+    assert supported & set(REFUSED) == set()
     print(f"{len(_classes())} Keras layer classes: {len(supported & _classes())} supported, "
-          f"{len(set(REFUSED) & _classes())} refused, {len(NOT_YET)} not yet")  # fmt: skip
+          f"{len(set(REFUSED) & _classes())} refused")  # fmt: skip
 
 
 def test_the_refused_are_only_user_code_and_strings() -> None:
@@ -98,8 +78,10 @@ def test_a_refused_layer_says_why_in_every_form(name: str) -> None:
             getattr(cornu.layers, name)()
 
 
-@pytest.mark.parametrize("name", sorted(NOT_YET))
-def test_a_layer_not_yet_supported_is_a_clear_error(name: str) -> None:
+def test_a_keras_layer_class_cornu_does_not_know_is_a_clear_error() -> None:
+    """A class a later Keras adds (here a made-up name) is refused with the list of types."""
+    name = "RandomTimeWarp"
+    assert name not in registry.keras_layer_names()
     keras_json = {
         "class_name": "Sequential",
         "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4]}},
@@ -107,5 +89,6 @@ def test_a_layer_not_yet_supported_is_a_clear_error(name: str) -> None:
     }  # fmt: skip
     from cornu.core.engine.summary import summarize
 
-    with pytest.raises(SpecError, match=f"layer 'x' is a Keras {name}, which Cornu does not"):
+    expected = f"layer 'x' is a Keras {name}, which Cornu does not support \\(supported: "
+    with pytest.raises(SpecError, match=expected):
         summarize(keras_json)
