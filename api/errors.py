@@ -21,7 +21,7 @@ from cornu.core.errors import (
     Unauthorized,
 )
 from cornu.core.spec import spec_error
-from cornu.core.store import UNAVAILABLE
+from cornu.core.store import UNAVAILABLE, BlobUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +92,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("Redis unavailable during %s %s: %s", request.method, request.url.path, exc)
-    return from_error(
-        ServiceUnavailable("the job store (Redis) does not answer; retry in a few seconds")
-    )
+    which = "blob store" if isinstance(exc, BlobUnavailable) else "job store (Redis)"
+    log.warning("%s unavailable during %s %s: %s", which, request.method, request.url.path, exc)
+    return from_error(ServiceUnavailable(f"the {which} does not answer; retry in a few seconds"))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -19,11 +19,15 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     home: Path = Field(default=Path("~/.cornu"), description="data of the embedded stack")
+    # Datasets, weights and checkpoints: file:///abs/path or s3://bucket/prefix (endpoint,
+    # credentials and region from the standard AWS variables); default <home>/blobs.
+    blob_url: str = ""
     queue: str = "cornu"
     device: str | None = Field(default=None, description="torch device; default cuda if any")
 
     # Limits: every size and time a request can ask for is bounded.
     max_upload_bytes: int = 4 * GiB  # a .npy file, decoded (its body may be compressed)
+    max_archive_arrays: int = 64  # arrays of one .npz upload (they share max_upload_bytes)
     max_request_bytes: int = 1 * MiB
     max_epochs: int = 10_000
     max_batch_size: int = 65_536
@@ -73,6 +77,11 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser()
+
+    @property
+    def blob_location(self) -> str:
+        """`blob_url`, or the local directory `<home>/blobs` as a file URL."""
+        return self.blob_url or (self.home_dir.resolve() / "blobs").as_uri()
 
 
 @lru_cache

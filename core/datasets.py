@@ -92,7 +92,7 @@ def upload_dataset(
     upload's dataset comes back and the new copy is dropped; another file is a Conflict.
     """
     chunks = iter(lambda: source.read(CHUNK_BYTES), b"") if hasattr(source, "read") else source
-    dataset = _store_npy(store, tenant, chunks, encoding, max_bytes)
+    dataset = store_npy(store, tenant, chunks, encoding, max_bytes)
     if idempotency_key is None:
         return dataset, True
     try:
@@ -108,9 +108,11 @@ def upload_dataset(
     return store.datasets.get(tenant, answer), False
 
 
-def _store_npy(
+def store_npy(
     store: Store, tenant: str, wire: Iterable[bytes], encoding: Encoding, max_bytes: int
 ) -> Dataset:
+    """Store one .npy file arriving as `wire` chunks in `encoding`, checked as it decodes
+    (header, limits, length), and record it as the tenant's dataset."""
     check = _Check(max_bytes)
     pending: list[bytes] = []  # wire chunks the decoder has read, not yet stored
     wire_limit = max_wire_bytes(max_bytes)
@@ -135,7 +137,7 @@ def _store_npy(
         pending.clear()
 
     dataset_id = new_id("ds")
-    store.datasets.write_blob(dataset_id, rechunk(stored()))
+    blob = store.datasets.write_blob(dataset_id, rechunk(stored()), tenant=tenant)
     header = check.finish()  # (checked as the stream ended: this only gives the header)
     dataset = Dataset(
         id=dataset_id,
@@ -145,7 +147,7 @@ def _store_npy(
         sha256=check.digest.hexdigest(),
     )
     try:
-        store.datasets.record(tenant, dataset, encoding)
+        store.datasets.record(tenant, dataset, encoding, blob)
     except BaseException:
         store.datasets.delete(dataset_id)
         raise

@@ -8,7 +8,8 @@ predicts), written without Keras (`core.spec.keras_files`).
 TorchScript and ONNX record the model as `model.predict` runs it: inputs batch-first and
 channels-last in `input_names` order (float32, int64 for an Embedding's ids), outputs
 after the heads' activations (one tensor, or a tuple in `output_names` order), and a
-batch of any size. Exports run on the CPU of the process that asks (the API).
+batch of any size. Exports run on the CPU of the process that asks (the API), once per
+job and format: the file is kept in the blob store for the next download.
 """
 
 from __future__ import annotations
@@ -58,15 +59,28 @@ def export_job(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exp
         return Exported(
             store.jobs.weights(tenant, job_id), "application/octet-stream", "safetensors"
         )
+    media_type, extension = _FILES[fmt]
+    name = f"model.{extension}"
+    kept = store.jobs.export(tenant, job_id, name)  # built for an earlier download
+    if kept is not None:
+        return Exported(kept, media_type, extension)
     if fmt in (ExportFormat.keras, ExportFormat.h5):
-        return Exported([to_keras_file(trained(store, tenant, job_id), fmt)], _ZIP_OR_H5[fmt], fmt)
-    model = trained(store, tenant, job_id).model
-    if fmt is ExportFormat.onnx:
-        return Exported([to_onnx(model)], "application/onnx", "onnx")
-    return Exported([to_torchscript(model)], "application/octet-stream", "pt")
+        data = to_keras_file(trained(store, tenant, job_id), fmt)
+    elif fmt is ExportFormat.onnx:
+        data = to_onnx(trained(store, tenant, job_id).model)
+    else:
+        data = to_torchscript(trained(store, tenant, job_id).model)
+    store.jobs.keep_export(tenant, job_id, name, data)
+    return Exported([data], media_type, extension)
 
 
-_ZIP_OR_H5 = {ExportFormat.keras: "application/zip", ExportFormat.h5: "application/x-hdf5"}
+# What each built format is downloaded as: media type and file name extension.
+_FILES = {
+    ExportFormat.keras: ("application/zip", "keras"),
+    ExportFormat.h5: ("application/x-hdf5", "h5"),
+    ExportFormat.onnx: ("application/onnx", "onnx"),
+    ExportFormat.torchscript: ("application/octet-stream", "pt"),
+}
 
 
 def to_keras_file(job: Trained, fmt: ExportFormat) -> bytes:

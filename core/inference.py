@@ -21,15 +21,16 @@ from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.build import fits
 from cornu.core.engine.job import as_inputs, load_state, to_data
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan, check_stateful_batches
+from cornu.core.engine.plan import Plan, check_stateful_batches, with_windows
 from cornu.core.engine.trainer import Trainer
-from cornu.core.errors import InvalidDataset, NotFound, PayloadTooLarge, SpecError
+from cornu.core.errors import ErrorItem, InvalidDataset, NotFound, PayloadTooLarge, SpecError
 from cornu.core.spec import (
     CompileSpec,
     DataRef,
     EvaluateRequest,
     JobSpec,
     PredictRequest,
+    TimeseriesSource,
     spec_error,
 )
 from cornu.core.store import Store
@@ -53,16 +54,58 @@ def evaluate_job(
             f"job {job_id} holds a model that was never compiled: evaluate needs its loss "
             "and metrics (compile the model, as Keras requires before evaluate)"
         )
-    data_ref = DataRef(x=request.x, y=request.y, sample_weight=request.sample_weight)
+    data_ref = _evaluated(request)
     eval_spec = _on_data(spec, data_ref)
-    shapes = store.datasets.shapes(tenant, data_ref.ids())
-    plan = plan_job(eval_spec, shapes)
-    samples = [("x", shapes[plan.data[0].x[0]][0])]
-    check_stateful_batches(spec.model, request.batch_size, samples, ("batch_size",))
+    plan, _, batch_size = _planned(store, tenant, eval_spec, request.batch_size)
     model = _reload(eval_spec, plan, state)
     arrays = {d: store.datasets.load(d) for d in data_ref.ids()}
     data = to_data(plan, plan.data[0], arrays, model, CPU)
-    return Trainer(model, plan.heads).evaluate(data, batch_size=request.batch_size)
+    return Trainer(model, plan.heads).evaluate(data, batch_size=batch_size)
+
+
+def _evaluated(request: EvaluateRequest) -> DataRef | TimeseriesSource:
+    """What evaluate runs on: the datasets named, or windows with their own targets."""
+    if not isinstance(request.x, TimeseriesSource):
+        if request.y is None:
+            raise SpecError("evaluate needs targets: give y (dataset ids)", ("y",))
+        return DataRef(x=request.x, y=request.y, sample_weight=request.sample_weight)
+    given = [name for name in ("y", "sample_weight") if getattr(request, name) is not None]
+    if given:
+        raise SpecError(
+            f"windows over a series bring their own targets; leave out {' and '.join(given)}",
+            (given[0],),
+        )
+    if request.x.targets is None:
+        raise SpecError(
+            "evaluate needs targets: these windows have none (give the source's targets)",
+            ("x", "targets"),
+        )
+    return request.x
+
+
+def _planned(store: Store, tenant: str, spec: JobSpec, batch_size: int) -> tuple[Plan, int, int]:
+    """`spec` planned on its data (datasets, or windows over a series as fit plans them),
+    the samples (windows) it holds and the batch size it runs with (a source's own, as
+    Keras takes a dataset's batches), checked for stateful layers."""
+    ref = spec.epoch_data[0]
+    shapes = store.datasets.shapes(tenant, ref.ids())
+    try:
+        plan = plan_job(spec, shapes)  # checks a source's batches for stateful layers too
+    except SpecError as exc:
+        if not isinstance(ref, TimeseriesSource):
+            raise
+        raise SpecError(  # the request's source is its x
+            [
+                ErrorItem(("x", *e.loc[1:]) if e.loc[:1] == ("data",) else e.loc, e.msg)
+                for e in exc.errors
+            ]
+        ) from None
+    ids = plan.data[0]
+    count = with_windows(spec, shapes)[ids.x[0]][0]
+    if ids.windows is not None:
+        return plan, count, ids.windows.batch_size
+    check_stateful_batches(spec.model, batch_size, [("x", count)], ("batch_size",))
+    return plan, count, batch_size
 
 
 class Trained(NamedTuple):
@@ -100,7 +143,7 @@ def _trained(store: Store, tenant: str, spec: JobSpec, state: dict[str, torch.Te
     return Trained(spec, plan, _reload(spec, plan, state))
 
 
-def _on_data(spec: JobSpec, data: DataRef | None) -> JobSpec:
+def _on_data(spec: JobSpec, data: DataRef | TimeseriesSource | None) -> JobSpec:
     """The job's spec on other data, without what fit needs beyond it (validation, …)."""
     fit = spec.fit.model_copy(
         update={
@@ -124,12 +167,16 @@ def _reload(spec: JobSpec, plan: Plan, state: dict[str, torch.Tensor]) -> Model:
 def predict_job(
     store: Store, tenant: str, job_id: str, request: PredictRequest, settings: Settings
 ) -> dict[str, Any]:
-    """`model.predict(x)` on a dataset or on a small inline batch; one list per output."""
-    spec, plan, model = trained(store, tenant, job_id, request.checkpoint)
+    """`model.predict(x)` on a dataset, on windows over a series or on a small inline
+    batch; one list per output."""
     if (request.x is None) == (request.inputs is None):
         raise SpecError(
-            "give x (dataset ids) or inputs (a small inline batch), not both or neither"
+            "give x (dataset ids or a timeseries source) or inputs (a small inline batch), "
+            "not both or neither"
         )
+    if isinstance(request.x, TimeseriesSource):
+        return _predict_windows(store, tenant, job_id, request.x, request.checkpoint, settings)
+    spec, plan, model = trained(store, tenant, job_id, request.checkpoint)
     arrays = _arrays(store, tenant, request, plan, model.declared_shapes, settings)
     given = [tuple(a.shape[1:]) for a in arrays]
     if given != [tuple(s) for s in plan.input_shapes]:  # other sizes where None allows them
@@ -138,17 +185,46 @@ def predict_job(
         model.load_state_dict(trained_model.state_dict())
     samples = arrays[0].shape[0]
     check_stateful_batches(spec.model, request.batch_size, [("x", samples)], ("batch_size",))
+    _check_answer_size(model, samples, settings)
+    x = [
+        as_inputs(a, f"x[{name!r}]", dtype, CPU)
+        for a, name, dtype in zip(arrays, plan.input_names, model.input_dtypes, strict=True)
+    ]
+    outputs = Trainer(model, plan.heads).predict(x, batch_size=request.batch_size)
+    return _predictions(plan, outputs)
+
+
+def _predict_windows(
+    store: Store,
+    tenant: str,
+    job_id: str,
+    source: TimeseriesSource,
+    checkpoint: bool,
+    settings: Settings,
+) -> dict[str, Any]:
+    """One prediction per window, in the source's (first epoch's) order, the windows
+    gathered batch by batch as fit gathers them."""
+    spec, state = _state(store, tenant, job_id, checkpoint)
+    # No loss: the targets only bound the windows' count, as in Keras's predict.
+    spec = _on_data(spec.model_copy(update={"compile": None}), source)
+    plan, count, batch_size = _planned(store, tenant, spec, source.batch_size)
+    model = _reload(spec, plan, state)
+    _check_answer_size(model, count, settings)
+    arrays = {d: store.datasets.load(d) for d in source.ids()}
+    data = to_data(plan, plan.data[0], arrays, model, CPU)
+    return _predictions(plan, Trainer(model, plan.heads).predict(data.x, batch_size=batch_size))
+
+
+def _check_answer_size(model: Model, samples: int, settings: Settings) -> None:
     values = samples * sum(math.prod(s) for s in model.output_shapes)
     if values > settings.max_predict_values:
         raise PayloadTooLarge(
             f"predicting {samples} samples gives {values} numbers; at most "
             f"{settings.max_predict_values} per request — predict fewer samples at a time"
         )
-    x = [
-        as_inputs(a, f"x[{name!r}]", dtype, CPU)
-        for a, name, dtype in zip(arrays, plan.input_names, model.input_dtypes, strict=True)
-    ]
-    outputs = Trainer(model, plan.heads).predict(x, batch_size=request.batch_size)
+
+
+def _predictions(plan: Plan, outputs: Sequence[torch.Tensor]) -> dict[str, Any]:
     predictions = {name: out.tolist() for name, out in zip(plan.output_names, outputs, strict=True)}
     return {"predictions": predictions if len(outputs) > 1 else outputs[0].tolist()}
 

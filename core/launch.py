@@ -1,4 +1,5 @@
-"""The server's commands on the `cornu` command line: `up`, `api`, `worker`, `keys create`.
+"""The server's commands on the `cornu` command line: `up`, `api`, `worker`, `keys create`,
+`migrate-blobs`.
 
 They run the service's roles, so they need the `server` extra (torch, Celery, Redis,
 FastAPI). This module imports none of those at import time: the SDK's `cornu` command
@@ -121,10 +122,42 @@ def create_key(tenant: Annotated[str, typer.Argument(help="tenant the key belong
     typer.echo(key)
 
 
+def migrate_blobs(
+    delete_unreferenced: Annotated[
+        bool,
+        typer.Option(help="also delete Redis blobs no record names (left over by crashes)"),
+    ] = False,
+    quiet: Annotated[bool, typer.Option(help="print only the totals")] = False,
+) -> None:
+    """Move the datasets, weights and checkpoints an older Cornu kept in Redis
+    (CORNU_REDIS_URL) into the blob store (CORNU_BLOB_URL), and point their records at
+    them. Safe to run while the service runs, and to run again."""
+    require_server()
+    from cornu.core.config import get_settings
+    from cornu.core.store import Store
+    from cornu.core.store.migrate import migrate_blobs as migrate
+
+    settings = get_settings()
+    store = Store.from_settings(settings)
+    try:
+        typer.echo(f"moving Redis blobs to {store.blobs.store.url}")
+        counts = migrate(
+            store,
+            delete_unreferenced=delete_unreferenced,
+            progress=(lambda _: None) if quiet else typer.echo,
+        )
+    finally:
+        store.close()
+    moved = counts.pop("bytes", 0)
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing to move"
+    typer.echo(f"{summary}; {moved} bytes moved")
+
+
 def register(app: typer.Typer) -> None:
     """Add the server's commands to the `cornu` command line."""
     for command in (up, api, worker):
         app.command()(command)
+    app.command("migrate-blobs")(migrate_blobs)
     keys = typer.Typer(help="API keys (server side: needs the server extra).", no_args_is_help=True)
     keys.command("create")(create_key)
     app.add_typer(keys, name="keys")

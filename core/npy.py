@@ -47,6 +47,11 @@ def read_header(prefix: bytes) -> NpyHeader | None:
     """
     if len(prefix) < 12:
         return None
+    if prefix.startswith(b"PK\x03\x04"):
+        raise InvalidDataset(
+            "the file is a zip archive, not a .npy array: send an .npz archive with "
+            "Content-Type: application/x-npz"
+        )
     if not prefix.startswith(MAGIC):
         raise InvalidDataset("the file is not a .npy array (save it with numpy.save)")
     major = prefix[6]

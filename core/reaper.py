@@ -4,7 +4,8 @@ Every `reaper_interval_seconds`, each process that runs a reaper (the API and ev
 worker) tries to hold the reaper's office in Redis; the one that holds it looks for
 running jobs whose lease expired (their worker died, stalled or lost Redis for longer
 than the lease) and requeues them — or fails them after `max_attempts` — and sends
-the task again for queued jobs whose task may never have reached the broker.
+the task again for queued jobs whose task may never have reached the broker, and
+deletes the objects the fenced scripts dropped that their worker did not delete.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Reaper(threading.Thread):
         for job_id in self.store.runs.undispatched(grace_ms):
             self._dispatch(job_id)
             done.setdefault(job_id, "dispatched")
+        self.store.blobs.collect()  # objects dropped by a worker that died before it could
         return done
 
     def _dispatch(self, job_id: str) -> None:

@@ -1,10 +1,12 @@
 """Data the way Keras takes it, made into what a job trains on.
 
-Arrays (one, a list in input order, a map by name; anything numpy.asarray reads) are
-uploaded as they are. A `PyDataset` (Keras's `Sequence`), a Python generator, or any
-other iterable of batches — `x`, `(x, y)` or `(x, y, sample_weight)` — is drawn on the
-client, an epoch at a time, as Keras's data adapters would draw it, and each epoch's
-batches go up as arrays (identical epochs once: uploads are content-addressed):
+Arrays (one, a list in input order, a map by name) are uploaded as Keras takes them:
+numpy arrays, pandas DataFrames and Series, tensors, anything with `__array__`
+(`as_arrays`; `cornu.uploads.as_array` for one). A `PyDataset` (Keras's `Sequence`), a
+Python generator, or any other iterable of batches — `x`, `(x, y)` or
+`(x, y, sample_weight)` — is drawn on the client, an epoch at a time, as Keras's data
+adapters would draw it, and each epoch's batches go up as arrays (identical epochs
+once: uploads are content-addressed):
 
 - a PyDataset whose content is fixed (`as_arrays()`, or the same batch twice and no
   `on_epoch_end` of its own) is drawn once; the service reshuffles the order of its
@@ -30,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from cornu.settings import client_settings
+from cornu.uploads import as_array
 
 
 @dataclass
@@ -64,18 +67,33 @@ def is_arrays(value: Any) -> bool:
     return hasattr(value, "__array__") or type(value).__module__.startswith("pandas")
 
 
+def as_arrays(value: Any) -> Any:
+    """The arrays of `value` (one, a list or tuple of them, a map by name) as numpy
+    arrays, each converted as Keras converts it (`as_array`); numbers and lists of
+    numbers are left as they are."""
+    if value is None or isinstance(value, np.ndarray | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {k: as_arrays(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if value and not np.isscalar(value[0]) and not isinstance(value[0], list | tuple):
+            return type(value)(as_arrays(v) for v in value)
+        return value
+    return as_array(value)
+
+
 def unpack(batch: Any) -> Batch:
     """Keras's `unpack_x_y_sample_weight`: a tuple (x[, y[, sample_weight]]) or just x."""
     if isinstance(batch, list):
         batch = tuple(batch)
     if not isinstance(batch, tuple):
-        return Batch(batch)
+        return Batch(as_arrays(batch))
     if len(batch) > 3 or not batch:
         raise ValueError(
             "a batch is x, (x,), (x, y) or (x, y, sample_weight); this one is a tuple of "
             f"{len(batch)} items"
         )
-    return Batch(*batch)
+    return Batch(*(as_arrays(part) for part in batch))
 
 
 def _samples(value: Any) -> int:
@@ -369,4 +387,4 @@ def _draw_iterable(
     return Drawn(sent, size, False, steps, stopped_early=stopped, notes=notes)
 
 
-__all__ = ["Batch", "Drawn", "draw", "is_arrays", "unpack"]
+__all__ = ["Batch", "Drawn", "as_arrays", "draw", "is_arrays", "unpack"]

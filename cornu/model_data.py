@@ -11,7 +11,8 @@ import numpy as np
 
 from cornu import connection, weights
 from cornu.client import Client
-from cornu.data_adapters import Batch, draw, is_arrays
+from cornu.data_adapters import Batch, as_arrays, draw, is_arrays
+from cornu.utils.timeseries_dataset import TimeseriesDataset
 
 if TYPE_CHECKING:
     from cornu.layers import Layer
@@ -94,23 +95,42 @@ class ModelBase:
             ).id
         return data
 
+    def _timeseries(self, x: Any) -> dict[str, Any] | None:
+        """`timeseries_dataset_from_array`'s windows as the service takes them: the series
+        and targets uploaded once, windowed on the worker (None for other data)."""
+        if not isinstance(x, TimeseriesDataset) or len(self.input_names) != 1:
+            return None
+        client = self.client
+
+        def up(array: np.ndarray, label: str) -> str:
+            return client.upload(array, name=label, progress=True, keras_dtypes=True).id
+
+        source = x.source(up)
+        if source is not None:
+            first = x[0]
+            self._build_from(first[0] if isinstance(first, tuple) else first)
+        return source
+
     def _batch_data(self, batch: Batch) -> dict[str, Any]:
         if batch.y is None:
             raise ValueError("the data yields inputs without targets; fit needs (x, y)")
         return self._data(batch.x, batch.y, batch.sample_weight)
 
     def _validation(self, validation_data: Any, steps: int | None) -> dict[str, Any]:
+        windows = self._timeseries(validation_data)
+        if windows is not None:
+            return windows
         if validation_arrays(validation_data):
             if len(validation_data) not in (2, 3):
                 raise ValueError("validation_data is (x_val, y_val) or (x_val, y_val, weights)")
-            return self._data(*validation_data)
+            return self._data(*(as_arrays(part) for part in validation_data))
         drawn = draw(validation_data, epochs=1, steps_per_epoch=steps, shuffle=False,
                      what="validation_data")  # fmt: skip
         return self._batch_data(drawn.epochs[0])
 
     def _input_arrays(self, x: Any) -> list[np.ndarray]:
         """The model's input arrays in order, from one array, a list or a map by name."""
-        names = self.input_names
+        names, x = self.input_names, as_arrays(x)
         if isinstance(x, Mapping):
             return [np.asarray(x[name]) for name in names]
         if isinstance(x, list | tuple) and len(x) == len(names) and len(names) > 1:

@@ -13,7 +13,7 @@ import numpy as np
 
 from cornu import weights
 from cornu.core.errors import PayloadTooLarge
-from cornu.data_adapters import draw, is_arrays
+from cornu.data_adapters import as_arrays, draw, is_arrays
 from cornu.model_data import ModelBase, batch_size_of, first_array
 from cornu.progress import print_steps
 
@@ -30,18 +30,22 @@ class Predictor(ModelBase):
         if self._compile is None:
             raise RuntimeError("You must call `compile()` before using the model (Keras)")
         started = time.perf_counter()
-        if is_arrays(x):
+        windows = None if steps is not None else self._timeseries(x)
+        if windows is not None:  # the series goes once; the worker cuts the windows
+            data, size, batches = {"x": windows}, windows["batch_size"], len(x)
+        elif is_arrays(x):
+            x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
             size = batch_size_of(batch_size)
             data = self._data(x, y, sample_weight)
-            samples = len(first_array(x))
+            batches = -(-len(first_array(x)) // size)
         else:
             drawn = draw(x, epochs=1, steps_per_epoch=steps, shuffle=False)
             data, size = self._batch_data(drawn.epochs[0]), drawn.batch_size
-            samples = len(first_array(drawn.epochs[0].x))
+            batches = -(-len(first_array(drawn.epochs[0].x)) // size)
         job, checkpoint = self._weights_now()
         request = {**data, "batch_size": size, "compile": self._compile, "checkpoint": checkpoint}
         logs = self.client.evaluate(job, **request)
-        print_steps(sys.stdout, verbose, -(-samples // size), time.perf_counter() - started, logs)
+        print_steps(sys.stdout, verbose, batches, time.perf_counter() - started, logs)
         if return_dict:
             return logs
         if len(logs) == 1:
@@ -59,9 +63,20 @@ class Predictor(ModelBase):
         """`model.predict`: an array per output (a list of them for several outputs).
         Inputs, or answers, larger than the service takes at once go in parts."""
         started = time.perf_counter()
+        windows = None if steps is not None else self._timeseries(x)
+        if windows is not None:
+            try:  # one prediction per window, in the windows' order
+                job, checkpoint = self._weights_now()
+                answer = self.client.predict(job, checkpoint=checkpoint, x=windows)
+                outputs = self._answer_arrays(answer)
+                print_steps(sys.stdout, verbose, len(x), time.perf_counter() - started)
+                return outputs[0] if len(outputs) == 1 else outputs
+            except PayloadTooLarge:
+                pass  # more answers than one response holds: windows drawn, sent in parts
         if not is_arrays(x):
             drawn = draw(x, epochs=1, steps_per_epoch=steps, shuffle=False)
             x, batch_size = drawn.epochs[0].x, drawn.batch_size
+        x = as_arrays(x)
         self._build_from(x)
         arrays = self._input_arrays(x)
         size = batch_size_of(batch_size)
@@ -97,6 +112,11 @@ class Predictor(ModelBase):
             head = self._predict([a[:half] for a in x], batch_size, job, checkpoint)
             tail = self._predict([a[half:] for a in x], batch_size, job, checkpoint)
             return [np.concatenate(pair) for pair in zip(head, tail, strict=True)]
+        return self._answer_arrays(result)
+
+    @staticmethod
+    def _answer_arrays(result: Any) -> list[np.ndarray]:
+        """A predict answer (one list, or one per output by name) as arrays."""
         if isinstance(result, dict):
             return [np.asarray(result[name], dtype=np.float32) for name in result]
         return [np.asarray(result, dtype=np.float32)]

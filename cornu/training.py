@@ -17,7 +17,7 @@ from cornu import weights
 from cornu.callbacks.client import Callback, History, LearningRateScheduler
 from cornu.callbacks.runner import ClientCallbacks
 from cornu.core.errors import CornuError, JobFailed
-from cornu.data_adapters import Batch, draw, is_arrays
+from cornu.data_adapters import Batch, as_arrays, draw, is_arrays
 from cornu.model_data import batch_size_of, first_array, validation_arrays
 from cornu.objects import KerasObject, jsonable
 from cornu.optimizers import optimizer_object
@@ -135,10 +135,11 @@ class Trainer(Predictor):
                 "validation_split": validation_split}  # fmt: skip
         data, steps = self._training_data(x, y, sample_weight, fit)
         if validation_data is not None:
-            arrays = validation_arrays(validation_data)
             fit["validation_data"] = self._validation(validation_data, validation_steps)
             # Drawn validation data holds validation_steps batches already.
-            fit["validation_steps"] = validation_steps if arrays else None
+            drawn = fit["validation_data"].get("type") != "timeseries"
+            drawn = drawn and not validation_arrays(validation_data)
+            fit["validation_steps"] = None if drawn else validation_steps
         fit |= {"validation_batch_size": validation_batch_size, "validation_freq": validation_freq}
         if class_weight is not None:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
@@ -180,6 +181,7 @@ class Trainer(Predictor):
         if is_arrays(x):
             if x is None or (y is None and not self._unsupervised_ok()):
                 raise ValueError("give the training data: fit(x, y, …) with arrays")
+            x, y, sample_weight = as_arrays(x), as_arrays(y), as_arrays(sample_weight)
             fit["batch_size"] = size = batch_size_of(fit["batch_size"])
             self._build_from(x)
             data = self._data(x, y, sample_weight)
@@ -196,6 +198,10 @@ class Trainer(Predictor):
                 "`y` cannot be given when x is a dataset or generator: it yields the "
                 "targets with the inputs (Keras)"
             )
+        windows = self._timeseries(x)
+        if windows is not None:  # the worker cuts the windows: nothing drawn here
+            fit["batch_size"] = windows["batch_size"]
+            return windows, fit["steps_per_epoch"] or len(x)
 
         def send(batch: Batch) -> dict[str, Any]:
             self._build_from(batch.x)  # the first epoch's tells a new model its input

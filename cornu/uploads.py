@@ -1,11 +1,19 @@
 """Arrays as the service takes them: Keras's dtypes, the .npy format, sent compressed.
 
+What Keras's data adapters take as an array is taken here the same way (keras/src/
+trainers/data_adapters/array_slicing.py): a numpy array, a pandas DataFrame (its values)
+or Series (a column: `(n, 1)`), a torch tensor, anything with `__array__`. pandas is
+never imported here: a user who passes a DataFrame has it already.
+
 Before training, Keras converts floating-point arrays to its float type (`floatx`,
-float32): a float64 array trains as float32 (keras/src/trainers/data_adapters/
-array_slicing.py, "Normalize floats to floatx"). The SDK does the same before sending,
-a slice at a time: the .npy bytes of the converted array are produced in chunks of
-about CHUNK_BYTES, hashed and compressed as they go, and never held whole — the only
-full copy of the data in memory is the user's own array.
+float32) and feeds integer ids to an Embedding as integers. Narrow data stays narrow on
+the wire and in storage — bool, uint8, int8, int16, int32, float16 travel as they are
+and the worker casts them to what Keras feeds the model — and float64 becomes float32,
+as Keras trains it. Floats that are all small whole numbers (the book's multi-hot and
+one-hot matrices, 0/1 as float64) travel as uint8: the same numbers reach the model,
+at an eighth of the bytes. The .npy bytes are produced in chunks of about CHUNK_BYTES,
+hashed and compressed as they go, and never held whole — the only full copy of the
+data in memory is the user's own array.
 """
 
 from __future__ import annotations
@@ -26,22 +34,73 @@ ZSTD_LEVEL = 3  # zstd's default: fast, and sparse or repetitive data shrinks a 
 
 
 def keras_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype Keras trains an array of `dtype` as: floats become float32."""
-    return FLOATX if dtype.kind == "f" and dtype != FLOATX else dtype
+    """The dtype an array of `dtype` travels as: float64 (any float wider than float32)
+    becomes float32, as Keras trains it; narrower data is kept as it is."""
+    return FLOATX if dtype.kind == "f" and dtype.itemsize > FLOATX.itemsize else dtype
+
+
+def as_array(value: Any) -> np.ndarray:
+    """`value` as Keras's data adapters take one array: a DataFrame's values (floats as
+    float32 if any column is another float, as Keras casts them), a Series as a column
+    `(n, 1)`, a tensor's values on the CPU, anything else through numpy.asarray."""
+    if isinstance(value, np.ndarray):
+        return value
+    kind = type(value).__name__
+    if type(value).__module__.startswith("pandas") and kind in ("DataFrame", "Series"):
+        return _from_pandas(value, kind == "Series")
+    if all(hasattr(value, a) for a in ("detach", "cpu", "numpy")):  # a torch tensor
+        return np.asarray(value.detach().cpu().numpy())
+    return np.asarray(value)
+
+
+def _from_pandas(frame: Any, series: bool) -> np.ndarray:
+    dtypes = [frame.dtype] if series else list(frame.dtypes)
+    if any(d.kind == "f" and d.itemsize != FLOATX.itemsize for d in dtypes):
+        frame = frame.astype(FLOATX)  # Keras: one non-floatx float column casts them all
+        dtypes = [FLOATX]
+    values = np.asarray(frame.to_numpy())
+    if values.dtype == object and all(d.kind in "biuf" for d in dtypes):
+        # pandas gives objects for mixed nullable or bool columns; their common numpy type
+        common = np.result_type(*(getattr(d, "numpy_dtype", d) for d in dtypes))
+        values = frame.to_numpy(dtype=np.result_type(common, np.float32), na_value=np.nan)
+    if values.dtype == object:
+        names = [str(n) for n, d in zip(frame.columns, dtypes, strict=True) if d.kind not in "biuf"]
+        where = f" (column {', '.join(names)})" if names and not series else ""
+        raise TypeError(
+            f"a {'Series' if series else 'DataFrame'} of non-numeric values{where} cannot be "
+            "sent for training: Keras trains on numbers; encode or drop those columns first"
+        )
+    return values[:, None] if series else values
+
+
+def small_integers(array: np.ndarray, chunk_bytes: int = CHUNK_BYTES) -> bool:
+    """Whether a float array holds only whole numbers from 0 to 255 (exactly uint8's).
+    Read a chunk at a time, stopping at the first that does not (real-valued data
+    stops in its first chunk)."""
+    if array.dtype.kind != "f" or array.size == 0:
+        return False
+    rows = np.atleast_1d(array)  # slices along the sample axis: views, never a full copy
+    step = max(1, chunk_bytes // max(1, rows[0].nbytes))
+    for start in range(0, len(rows), step):
+        part = rows[start : start + step]
+        low, high = part.min(), part.max()  # NaN makes both NaN: the test below fails
+        if not (low >= 0 and high <= 255) or not np.array_equal(part, part.astype(np.uint8)):
+            return False
+    return True
 
 
 class NpyStream:
-    """The .npy file of `array` — as Keras would train it, with `keras_dtypes` —
-    produced chunk by chunk.
+    """The .npy file of `array` — with `keras_dtypes`, in the dtype it travels as (see
+    the module) — produced chunk by chunk.
 
-    `array` is anything numpy.asarray takes (an array is used as it is, not copied).
-    Raises TypeError for data that is not numeric (strings, objects), naming the dtype.
+    `array` is anything Keras takes as an array (`as_array`; an array is used as it is,
+    not copied). Raises TypeError for data that is not numeric (strings, objects).
     """
 
     def __init__(
         self, array: Any, chunk_bytes: int = CHUNK_BYTES, *, keras_dtypes: bool = True
     ) -> None:
-        self.array = np.asarray(array)
+        self.array = as_array(array)
         source = self.array.dtype
         if source.kind not in "biuf" or source.fields is not None:
             raise TypeError(
@@ -49,7 +108,9 @@ class NpyStream:
                 "numbers (bool, integers, floats); convert or encode the values first"
             )
         self.shape: tuple[int, ...] = tuple(self.array.shape)
-        self.dtype = keras_dtype(source) if keras_dtypes else source
+        self.dtype = source
+        if keras_dtypes:
+            self.dtype = np.dtype(np.uint8) if small_integers(self.array) else keras_dtype(source)
         self.header = header_bytes(self.shape, self.dtype)
         row = math.prod(self.shape[1:]) * self.dtype.itemsize if self.shape else 1
         self.rows_per_chunk = max(1, chunk_bytes // max(1, row))

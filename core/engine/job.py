@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, cast
 
 import numpy as np
 import torch
@@ -30,6 +31,7 @@ from cornu.core.engine.plan import (
 )
 from cornu.core.engine.trainer import Data, Trainer
 from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
+from cornu.core.engine.windows import Windows, epoch_order, starts
 from cornu.core.errors import DataError
 from cornu.core.spec import JobSpec
 
@@ -148,6 +150,8 @@ def to_data(
     device: torch.device,
     prefix: str = "",
 ) -> Data:
+    if ids.windows is not None:
+        return _window_data(plan, ids, arrays, model, device, prefix)
     many_inputs, many_outputs = len(ids.x) > 1, len(ids.y) > 1
     x = [
         as_inputs(
@@ -172,6 +176,38 @@ def to_data(
             arrays[ids.sample_weight], f"{prefix}sample_weight", torch.float32, device
         ).reshape(-1)
     return Data(x, y, sample_weight)
+
+
+def _window_data(
+    plan: Plan,
+    ids: DataIds,
+    arrays: Mapping[str, np.ndarray],
+    model: Model,
+    device: torch.device,
+    prefix: str,
+) -> Data:
+    """Windows over a series, in the first epoch's order: the series (the steps between
+    start_index and end_index) goes to the device once, and each window's target is
+    gathered now (one per window); the windows are gathered batch by batch."""
+    source = ids.windows
+    assert source is not None
+    series = arrays[source.data]
+    targets = None if source.targets is None else arrays[source.targets]
+    first = starts(source, len(series), None if targets is None else len(targets))
+    start, end = source.bounds(len(series))
+    steps = as_inputs(series[start:end], f"{prefix}data", model.input_dtypes[0], device)
+    windows = Windows(
+        steps,
+        torch.from_numpy(first - start).to(device),
+        source.sequence_length,
+        source.sampling_rate,
+    )
+    y: list[Tensor | None] = [None] * len(plan.output_names)
+    if targets is not None:
+        loss = plan.heads[0].loss if plan.heads else None
+        picked = targets[first + source.targets_offset]
+        y[0] = as_targets(picked, f"{prefix}targets", loss, plan.output_shapes[0], device)
+    return Data([cast(Tensor, windows)], y)  # Windows answers what Data asks of a tensor
 
 
 @dataclass
@@ -265,14 +301,28 @@ def train_job(
     if spec.fit.epochs == 0 or spec.compile is None:
         return TrainResult(model=model, history=History(), plan=plan)
 
+    fit = spec.fit
+    batch_size, shuffle, validation_batch_size = fit.batch_size, fit.shuffle, None
     validation = None
     if plan.validation is not None:
         validation = to_data(plan, plan.validation, arrays, model, device, prefix="validation ")
+        validation_batch_size = (
+            plan.validation.windows.batch_size
+            if plan.validation.windows is not None
+            else fit.validation_batch_size
+        )
     epoch_data: Data | Callable[[int], Data]
-    if len(plan.data) == 1:
+    source = plan.data[0].windows
+    if source is not None:
+        # Keras's fit takes a dataset's batches in the dataset's order: its own
+        # batch_size and shuffle, not fit's.
+        windows = _training_data(spec, plan, plan.data[0], arrays, model, device)
+        batch_size, shuffle = source.batch_size, False
+        epoch_data = partial(epoch_order, source, data=windows)
+    elif len(plan.data) == 1:
         data = _training_data(spec, plan, plan.data[0], arrays, model, device)
-        if spec.fit.validation_split:
-            split_at = split_point(data.samples, spec.fit.validation_split)
+        if fit.validation_split:
+            split_at = split_point(data.samples, fit.validation_split)
             data, validation = data.slice(0, split_at), data.slice(split_at, data.samples)
         epoch_data = data
     else:
@@ -281,17 +331,16 @@ def train_job(
     optimizer = build_optimizer(spec.compile.optimizer, model.parameters())
     bf16 = spec.fit.mixed_precision == "bf16" and device.type == "cuda"
     trainer = Trainer(model, plan.heads, optimizer, autocast=torch.bfloat16 if bf16 else None)
-    fit = spec.fit
     history = trainer.fit(
         epoch_data,
-        batch_size=fit.batch_size,
+        batch_size=batch_size,
         epochs=fit.epochs,
         initial_epoch=fit.initial_epoch,
-        shuffle=fit.shuffle,
+        shuffle=shuffle,
         steps_per_epoch=fit.steps_per_epoch,
         validation=validation,
         validation_steps=fit.validation_steps,
-        validation_batch_size=fit.validation_batch_size,
+        validation_batch_size=validation_batch_size,
         validation_freq=fit.validation_freq,
         callbacks=[*callback_module.from_specs(fit.callbacks), *callbacks],
         generator=generator,

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cornu.core.engine import losses, metrics
 from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights, fits
 from cornu.core.engine.model import LayerInfo, Model
 from cornu.core.engine.trainer import Head
+from cornu.core.engine.windows import expand, windows_id
 from cornu.core.errors import ErrorItem, SpecError
-from cornu.core.spec import DataRef, FunctionalSpec, JobSpec
+from cornu.core.spec import DataRef, FunctionalSpec, JobSpec, TimeseriesSource
 from cornu.core.spec.losses import LossSpec
 from cornu.core.spec.model import SequentialSpec
 
@@ -38,8 +39,12 @@ class DataIds:
     x: list[str]
     y: list[str | None]
     sample_weight: str | None
+    windows: TimeseriesSource | None = None  # x and y are windows over this series
 
     def ids(self) -> set[str]:
+        """The uploaded datasets these data read."""
+        if self.windows is not None:
+            return self.windows.ids()
         return {*self.x, *(y for y in self.y if y is not None)} | (
             {self.sample_weight} if self.sample_weight else set()
         )
@@ -114,12 +119,20 @@ def _dataset_ids(
 
 def _check_data(
     where: Loc,
-    ref: DataRef,
+    ref: DataRef | TimeseriesSource,
     shapes: Mapping[str, Shape],
     plan_inputs: tuple[list[str], Sequence[Sequence[int | None]] | None],
     output_names: list[str],
 ) -> DataIds:
     """One `(x, y[, sample_weight])` set: known datasets with matching sample counts."""
+    if isinstance(ref, TimeseriesSource):
+        if len(plan_inputs[0]) != 1:
+            raise SpecError(
+                f"windows over a series feed one input, but the model has {len(plan_inputs[0])}",
+                where,
+            )
+        planned, _ = expand(ref, _key(where), shapes, where)
+        return replace(_check_data(where, planned, shapes, plan_inputs, output_names), windows=ref)
     names, input_shapes = plan_inputs
     x_ids = [i for i in _dataset_ids(ref.x, names, "input", (*where, "x"), True) if i]
     y_ids = _dataset_ids(ref.y, output_names, "output", (*where, "y"), False)
@@ -215,29 +228,34 @@ def check_stateful_batches(
 def _check_stateful_fit(
     spec: JobSpec, data: list[DataIds], validation: DataIds | None, shapes: Mapping[str, Shape]
 ) -> None:
-    """The stateful checks for fit's training and validation batches."""
+    """The stateful checks for fit's training and validation batches (windows over a
+    series come in the source's own batches, which replace fit's)."""
     fit = spec.fit
-    counts = []
-    for i, ids in enumerate(data):
-        samples = shapes[ids.x[0]][0]
-        what = "x" if len(data) == 1 else f"data[{i}].x"
-        if fit.validation_split:
-            split_at = split_point(samples, fit.validation_split)
-            counts += [
-                (f"the training part of {what} (validation_split)", split_at),
-                (f"the validation part of {what} (validation_split)", samples - split_at),
-            ]
-        else:
-            counts.append((what, samples))
-    if counts:
+    source = data[0].windows if data else None
+    if source is not None:
+        counts = [("data", shapes[data[0].x[0]][0])]
+        check_stateful_batches(spec.model, source.batch_size, counts, ("data", "batch_size"))
+    elif data:
+        counts = []
+        for i, ids in enumerate(data):
+            samples = shapes[ids.x[0]][0]
+            what = "x" if len(data) == 1 else f"data[{i}].x"
+            if fit.validation_split:
+                split_at = split_point(samples, fit.validation_split)
+                counts += [
+                    (f"the training part of {what} (validation_split)", split_at),
+                    (f"the validation part of {what} (validation_split)", samples - split_at),
+                ]
+            else:
+                counts.append((what, samples))
         check_stateful_batches(spec.model, fit.batch_size, counts, ("fit", "batch_size"))
     if validation is not None:
-        check_stateful_batches(
-            spec.model,
-            fit.validation_batch_size or fit.batch_size,
-            [("validation_data", shapes[validation.x[0]][0])],
-            ("fit", "validation_batch_size"),
-        )
+        loc: Loc = ("fit", "validation_batch_size")
+        size = fit.validation_batch_size or fit.batch_size
+        if validation.windows is not None:
+            size, loc = validation.windows.batch_size, ("fit", "validation_data", "batch_size")
+        count = shapes[validation.x[0]][0]
+        check_stateful_batches(spec.model, size, [("validation_data", count)], loc)
 
 
 def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
@@ -246,6 +264,7 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
     Raises SpecError for unknown names, layers that cannot take their input, and data
     whose shapes do not fit the model's inputs or outputs.
     """
+    shapes = with_windows(spec, shapes)
     model = _build_for(spec, shapes)
     names, given = model.input_names, model.declared_shapes
     many = isinstance(spec.data, list)
@@ -342,9 +361,33 @@ def _check_fit(spec: JobSpec, has_validation: bool) -> None:
         )
 
 
+def with_windows(spec: JobSpec, shapes: Mapping[str, Shape]) -> dict[str, Shape]:
+    """`shapes` and those of the windows and targets of each `TimeseriesSource` (planned
+    as datasets named after where the source sits: `data:windows`, …)."""
+    found = dict(shapes)
+    many = isinstance(spec.data, list)
+    sources: list[tuple[Loc, DataRef | TimeseriesSource]] = [
+        (("data", i) if many else ("data",), ref) for i, ref in enumerate(spec.epoch_data)
+    ]
+    if spec.fit.validation_data is not None:
+        sources.append((("fit", "validation_data"), spec.fit.validation_data))
+    for where, ref in sources:
+        found |= expand(ref, _key(where), shapes, where)[1]
+    return found
+
+
+def _key(where: Loc) -> str:
+    return ".".join(map(str, where))
+
+
 def data_input_shapes(spec: JobSpec, shapes: Mapping[str, Shape]) -> list[Shape | None]:
     """Each model input's sample shape in the (first epoch's) training data, where known."""
-    x = spec.epoch_data[0].x if spec.epoch_data else None
+    first = spec.epoch_data[0] if spec.epoch_data else None
+    if isinstance(first, TimeseriesSource):
+        x: str | dict[str, str] | None = windows_id("data")
+        shapes = with_windows(spec, shapes) if x not in shapes else shapes
+    else:
+        x = first.x if first is not None else None
     if x is None:
         return []
     if isinstance(x, str):

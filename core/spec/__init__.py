@@ -16,6 +16,7 @@ from cornu.core.spec.optimizers import OPTIMIZER_SPECS, SCHEDULE_SPECS, AnyOptim
 from cornu.core.spec.resources import (
     Checkpoint,
     Dataset,
+    DatasetArchive,
     EpochAck,
     EpochLog,
     EvaluateRequest,
@@ -33,6 +34,7 @@ from cornu.core.spec.resources import (
     SummaryRequest,
     WeightSummary,
 )
+from cornu.core.spec.timeseries import TimeseriesSource
 
 __all__ = [
     "LAYER_SPECS",
@@ -45,6 +47,7 @@ __all__ = [
     "CompileSpec",
     "DataRef",
     "Dataset",
+    "DatasetArchive",
     "EpochAck",
     "Datasets",
     "EpochLog",
@@ -57,6 +60,7 @@ __all__ = [
     "JobPage",
     "JobSpec",
     "JobStatus",
+    "TimeseriesSource",
     "LayerSpec",
     "LayerSummary",
     "Limits",

@@ -27,6 +27,7 @@ from cornu.core.spec.losses import AnyLoss
 from cornu.core.spec.metrics import AnyMetric
 from cornu.core.spec.model import ModelSpec
 from cornu.core.spec.optimizers import AnyOptimizer, RMSprop
+from cornu.core.spec.timeseries import TimeseriesSource
 
 DatasetId = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
@@ -109,7 +110,7 @@ class FitSpec(_Strict):
     )
     seed: int | None = Field(default=None, ge=0, lt=2**63)
     validation_split: float = Field(default=0.0, ge=0.0, lt=1.0)
-    validation_data: DataRef | None = None
+    validation_data: DataRef | TimeseriesSource | None = None
     validation_steps: PositiveInt | None = Field(
         default=None, description="batches per validation; the next goes on from there"
     )
@@ -169,15 +170,22 @@ class FitSpec(_Strict):
 class JobSpec(_Strict):
     """Everything a worker needs to train one model: POST /v1/jobs's body.
 
-    `data` is one set of arrays for every epoch, or a list with each epoch's own (what a
+    `data` is one set of arrays for every epoch, a list with each epoch's own (what a
     Python generator or a randomised PyDataset yields anew each epoch: the i-th entry is
-    the i-th epoch this fit trains). A job with `fit.epochs: 0` needs no data or compile.
+    the i-th epoch this fit trains), or windows over a series (`TimeseriesSource`, whose
+    own batch_size and order replace fit's, as Keras's fit takes a dataset's). A job with
+    `fit.epochs: 0` needs no data or compile.
     """
 
     model: ModelSpec
     compile: CompileSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
-    data: DataRef | Annotated[list[DataRef], Field(max_length=MAX_EPOCH_DATA)] | None = None
+    data: (
+        DataRef
+        | TimeseriesSource
+        | Annotated[list[DataRef], Field(max_length=MAX_EPOCH_DATA)]
+        | None
+    ) = None
 
     @model_validator(mode="before")
     @classmethod
@@ -201,6 +209,12 @@ class JobSpec(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> JobSpec:
+        if isinstance(self.data, TimeseriesSource) and self.fit.validation_split:
+            raise PydanticCustomError(
+                "validation_split",
+                "validation_split is only supported for arrays, not for windows over a "
+                "series (Keras refuses it for a dataset); give validation_data",
+            )
         if isinstance(self.data, list):
             if len(self.data) != self.fit.trained_epochs:
                 raise PydanticCustomError(
@@ -212,11 +226,11 @@ class JobSpec(_Strict):
         return self
 
     @property
-    def epoch_data(self) -> list[DataRef]:
+    def epoch_data(self) -> list[DataRef | TimeseriesSource]:
         """The training data of each epoch trained, or the one set for all (empty: none)."""
         if self.data is None:
             return []
-        return self.data if isinstance(self.data, list) else [self.data]
+        return list(self.data) if isinstance(self.data, list) else [self.data]
 
     def dataset_ids(self) -> set[str]:
         ids: set[str] = set()

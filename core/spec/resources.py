@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cornu.core.spec.timeseries import TimeseriesSource
+
 
 class JobStatus(StrEnum):
     queued = "queued"
@@ -47,6 +49,13 @@ class Dataset(BaseModel):
     dtype: str
     bytes: int = Field(description="size of the stored .npy file")
     sha256: str
+
+
+class DatasetArchive(BaseModel):
+    """The datasets of one `.npz` upload, by array name (in the archive's order): what a
+    model with several inputs or outputs takes as `data.x` / `data.y` by name."""
+
+    datasets: dict[str, Dataset]
 
 
 class Limits(BaseModel):
@@ -144,15 +153,20 @@ class SummaryRequest(BaseModel):
 
 
 class EvaluateRequest(BaseModel):
-    """`model.evaluate(x, y)` on uploaded datasets (maps by name for several inputs/outputs);
-    `compile` replaces the job's loss and metrics (a model compiled again since)."""
+    """`model.evaluate(x, y)` on uploaded datasets (maps by name for several inputs/outputs),
+    or on windows over a series (`x` a `TimeseriesSource` with its targets; its own
+    batch_size); `compile` replaces the job's loss and metrics (a model compiled again since)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    x: str | dict[str, str]
-    y: str | dict[str, str]
+    x: str | dict[str, str] | TimeseriesSource
+    y: str | dict[str, str] | None = Field(
+        default=None, description="required with dataset ids; a source's targets are its own"
+    )
     sample_weight: str | None = None
-    batch_size: int = Field(default=32, ge=1, le=65536)
+    batch_size: int = Field(
+        default=32, ge=1, le=65536, description="for datasets; a source has its own"
+    )
     compile: Any = Field(default=None, description="a CompileSpec")
     checkpoint: bool = Field(
         default=False, description="a running job's weights at its newest checkpoint"
@@ -170,15 +184,19 @@ class EpochAck(BaseModel):
 
 
 class PredictRequest(BaseModel):
-    """`model.predict(x)`: an uploaded dataset id, or a small batch inline as `inputs`."""
+    """`model.predict(x)`: an uploaded dataset id, windows over a series (a
+    `TimeseriesSource`: one prediction per window, in its order), or a small batch
+    inline as `inputs`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    x: str | dict[str, str] | None = None
+    x: str | dict[str, str] | TimeseriesSource | None = None
     inputs: list[Any] | dict[str, list[Any]] | None = Field(
         default=None, description="one batch of samples, nested lists of numbers"
     )
-    batch_size: int = Field(default=32, ge=1, le=65536)
+    batch_size: int = Field(
+        default=32, ge=1, le=65536, description="for datasets and inputs; a source has its own"
+    )
     checkpoint: bool = Field(
         default=False, description="a running job's weights at its newest checkpoint"
     )

@@ -1,4 +1,5 @@
-"""Redis persistence: the one place that speaks Redis and names its keys."""
+"""Persistence: records, metrics, leases, indexes and queues in Redis; bytes (datasets,
+weights, checkpoints) in the blob store. The one place that speaks Redis and S3."""
 
 from __future__ import annotations
 
@@ -6,27 +7,36 @@ import redis
 
 from cornu.core.config import Settings
 from cornu.core.store.blobs import Blobs
+from cornu.core.store.blobstore import BlobStore, BlobUnavailable, open_blob_store
 from cornu.core.store.datasets import Datasets
 from cornu.core.store.idempotency import Idempotency
 from cornu.core.store.jobs import Jobs
 from cornu.core.store.runs import Claim, Runs
 from cornu.core.store.tenants import Tenants
 
-# What a store call raises when Redis does not answer: callers report 503 and retry.
+# What a store call raises when Redis or the blob store does not answer: callers report
+# 503 and retry.
 UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
+    BlobUnavailable,
 )
 
 
 class Store:
-    """Jobs, runs, datasets and tenants over one Redis connection pool."""
+    """Jobs, runs, datasets and tenants over one Redis connection pool and one blob store
+    (`settings.blob_location`, unless `blob_store` is given)."""
 
-    def __init__(self, client: redis.Redis, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        settings: Settings | None = None,
+        blob_store: BlobStore | None = None,
+    ) -> None:
         settings = settings or Settings()
         self.redis = client
-        self.blobs = Blobs(client)
+        self.blobs = Blobs(blob_store or open_blob_store(settings.blob_location), client)
         self.tenants = Tenants(client)
         self.datasets = Datasets(client, self.blobs)
         self.jobs = Jobs(client, self.blobs, max_epochs=settings.max_epochs)
@@ -61,10 +71,13 @@ class Store:
 
     def close(self) -> None:
         self.redis.close()
+        self.blobs.store.close()
 
 
 __all__ = [
     "UNAVAILABLE",
+    "BlobStore",
+    "BlobUnavailable",
     "Blobs",
     "Claim",
     "Datasets",

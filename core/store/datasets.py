@@ -1,5 +1,8 @@
-"""Uploaded arrays: metadata in a hash, the .npy file as a chunked blob in the content
-coding it arrived in (`identity`, `gzip` or `zstd`: a compressed upload stays small)."""
+"""Uploaded arrays: metadata in a hash, the .npy file an object in the blob store (at
+`tenants/<tenant>/datasets/<id>`) in the content coding it arrived in (`identity`,
+`gzip` or `zstd`: a compressed upload stays small). The hash's `blob` field points at
+the object; a dataset without one was stored in Redis by an older Cornu and is read
+from there until `cornu migrate-blobs` moves it."""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ from cornu.core.errors import NotFound
 from cornu.core.npy import array_from_chunks
 from cornu.core.spec import Dataset
 from cornu.core.store import keys
-from cornu.core.store.blobs import Blobs
+from cornu.core.store.blobs import Blobs, pointed, pointer
+from cornu.core.store.blobstore import BlobInfo, MissingBlob
 from cornu.core.store.values import text
 
 BLOB_KIND = "dataset"
@@ -34,21 +38,38 @@ class Datasets:
         self.redis = client
         self.blobs = blobs
 
-    def write_blob(self, dataset_id: str, chunks: Iterable[bytes]) -> int:
-        """Store the file's bytes (as they came, in their coding); returns their count.
-        Atomic: an exception from `chunks` leaves nothing behind."""
-        return self.blobs.write(keys.blob(BLOB_KIND, dataset_id), chunks)
+    def write_blob(self, dataset_id: str, chunks: Iterable[bytes], *, tenant: str) -> BlobInfo:
+        """Store the file's bytes (as they came, in their coding) in the blob store; what
+        was stored. Atomic: an exception from `chunks` leaves nothing behind."""
+        return self.blobs.write(keys.dataset_object(tenant, dataset_id), chunks)
 
-    def record(self, tenant: str, dataset: Dataset, encoding: Encoding = "identity") -> None:
-        """Make a written blob the tenant's dataset, and index it by content."""
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.hset(
-            keys.dataset(dataset.id),
-            mapping={"tenant": tenant, "meta": dataset.model_dump_json(), "encoding": encoding},
-        )
-        # The first upload of a content stays its index entry (a duplicate may be removed).
-        pipe.hsetnx(keys.tenant_datasets(tenant), dataset.sha256, dataset.id)
-        pipe.execute()
+    def record(
+        self,
+        tenant: str,
+        dataset: Dataset,
+        encoding: Encoding = "identity",
+        blob: BlobInfo | None = None,
+    ) -> None:
+        """Make a written object (`blob`, by default the one `write_blob` wrote) the
+        tenant's dataset, and index it by content. The object goes if this fails."""
+        key = keys.dataset_object(tenant, dataset.id)
+        if blob is None:
+            blob = BlobInfo(key, self.blobs.store.size(key) or 0, "")
+        try:
+            pipe = self.redis.pipeline(transaction=True)
+            fields = {
+                "tenant": tenant,
+                "meta": dataset.model_dump_json(),
+                "encoding": encoding,
+                "blob": pointer(blob),
+            }
+            pipe.hset(keys.dataset(dataset.id), mapping=fields)  # type: ignore[arg-type]
+            # The first upload of a content stays its index entry (a duplicate may be removed).
+            pipe.hsetnx(keys.tenant_datasets(tenant), dataset.sha256, dataset.id)
+            pipe.execute()
+        except BaseException:
+            self.blobs.delete(blob.key)
+            raise
 
     def get(self, tenant: str, dataset_id: str) -> Dataset:
         """The dataset if it exists and belongs to `tenant`; NotFound otherwise."""
@@ -77,18 +98,23 @@ class Datasets:
         return out
 
     def delete(self, dataset_id: str) -> None:
-        """Remove the dataset, and its content index entry if that names it."""
-        owner, meta = self.redis.hmget(keys.dataset(dataset_id), ["tenant", "meta"])
+        """Remove the dataset, its bytes, and its content index entry if that names it."""
+        owner, meta, blob = self.redis.hmget(keys.dataset(dataset_id), ["tenant", "meta", "blob"])
         if owner is not None and meta is not None:
             index = keys.tenant_datasets(str(text(owner)))
             self.redis.eval(_UNINDEX, 1, index, json.loads(meta)["sha256"], dataset_id)
-        self.redis.delete(keys.dataset(dataset_id), keys.blob(BLOB_KIND, dataset_id))
+        self.redis.delete(keys.dataset(dataset_id))
+        self.blobs.delete(pointed(blob), keys.blob(BLOB_KIND, dataset_id))
 
     def load(self, dataset_id: str) -> np.ndarray:
         """The stored array, decoded as it is read (one copy of it in memory). Never
         unpickles: object arrays were refused at upload."""
-        coding = text(self.redis.hget(keys.dataset(dataset_id), "encoding")) or "identity"
-        key = keys.blob(BLOB_KIND, dataset_id)
-        if coding not in ENCODINGS or not self.blobs.exists(key):
-            raise NotFound(f"no data stored for dataset {dataset_id!r}")
-        return array_from_chunks(decoded(self.blobs.chunks(key), coding))
+        coding, blob = self.redis.hmget(keys.dataset(dataset_id), ["encoding", "blob"])
+        coding = text(coding) or "identity"
+        try:
+            if coding not in ENCODINGS:
+                raise MissingBlob(dataset_id)
+            chunks = self.blobs.chunks(pointed(blob) or keys.blob(BLOB_KIND, dataset_id))
+        except MissingBlob:
+            raise NotFound(f"no data stored for dataset {dataset_id!r}") from None
+        return array_from_chunks(decoded(chunks, coding))

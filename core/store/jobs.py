@@ -1,9 +1,11 @@
 """Job records as the API sees them: create, read, list, cancel; metrics, events,
-checkpoints and trained weights.
+checkpoints, trained weights and exports.
 
 A job is a hash; its per-epoch metrics and its events are streams. Every change of
 status is a Lua script that checks the current status first. The worker's side
-(claims, leases, fenced writes) is in `runs.py`.
+(claims, leases, fenced writes) is in `runs.py`. Weights, state, checkpoints and
+exports are objects in the blob store; the hash (`weights_blob`, `state_blob`,
+`export:<file>`) and the checkpoint list point at them.
 """
 
 from __future__ import annotations
@@ -20,11 +22,22 @@ from cornu.core.errors import Conflict, NotFound, TooManyJobs
 from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
 from cornu.core.spec.resources import Checkpoint, JobEvent
 from cornu.core.store import keys
-from cornu.core.store.blobs import CHUNK_BYTES, Blobs
+from cornu.core.store.blobs import CHUNK_BYTES, Blobs, pointed, pointer
+from cornu.core.store.blobstore import MissingBlob
 from cornu.core.store.values import text, text_fields
 
 WEIGHTS = "weights"  # Keras's names and layouts, for download
 STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, predict)
+# The job hash's fields that point at a succeeded job's objects.
+POINTERS = {WEIGHTS: "weights_blob", STATE: "state_blob"}
+
+# Points a succeeded job at one of its exports (a model file built once, kept for the next
+# download).   KEYS: job   ARGV: field, pointer
+_KEEP_EXPORT = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
 EVENTS_MAXLEN = 10_000
 
 # Appends one event to the stream in KEYS[events]: what happened, when, and details.
@@ -119,6 +132,7 @@ class Jobs:
         self._create = client.register_script(_CREATE)
         self._cancel = client.register_script(_CANCEL)
         self._stop_training = client.register_script(_STOP_TRAINING)
+        self._keep_export = client.register_script(_KEEP_EXPORT)
 
     # -- records --------------------------------------------------------------------
 
@@ -271,25 +285,37 @@ class Jobs:
         found: Any = self.redis.lrange(keys.job_checkpoints(job_id), 0, -1)
         return [Checkpoint.model_validate_json(meta) for meta in found]
 
+    def artifact(self, job_id: str, kind: str) -> str:
+        """Where a succeeded job's weights or state are: the object its record points at,
+        or (stored by an older Cornu) a Redis blob."""
+        return pointed(self.redis.hget(keys.job(job_id), POINTERS[kind])) or keys.blob(kind, job_id)
+
     def trained(self, tenant: str, job_id: str) -> tuple[JobSpec, bytes]:
         """A succeeded job's spec and native state; NotFound otherwise."""
         job = self.get(tenant, job_id)
-        state = self.blobs.read(keys.blob(STATE, job_id))
+        try:
+            state = self.blobs.read(self.artifact(job_id, STATE))
+        except MissingBlob:
+            state = b""
         if job.status is not JobStatus.succeeded or not state:
             raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
         return self.spec(job_id), state
 
     def trained_shapes(self, tenant: str, job_id: str) -> dict[str, tuple[int, ...]]:
         """The shapes in a succeeded job's native state, from its safetensors header
-        alone (the tensors stay in Redis); NotFound otherwise."""
+        alone (a ranged read: the tensors stay in the store); NotFound otherwise."""
         job = self.get(tenant, job_id)
-        key = keys.blob(STATE, job_id)
-        if job.status is not JobStatus.succeeded or not self.blobs.exists(key):
-            raise NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
-        head = self.blobs.head(key, CHUNK_BYTES)
-        end = tensorfile.header_end(head)  # ValueError: a corrupt blob (our worker wrote it)
-        if end > len(head):
-            head = self.blobs.head(key, end)
+        key = self.artifact(job_id, STATE)
+        missing = NotFound(f"job {job_id!r} has no trained model (status: {job.status.value})")
+        if job.status is not JobStatus.succeeded:
+            raise missing
+        try:
+            head = self.blobs.head(key, CHUNK_BYTES)
+            end = tensorfile.header_end(head)  # ValueError: a corrupt blob (our worker wrote it)
+            if end > len(head):
+                head = self.blobs.head(key, end)
+        except MissingBlob:
+            raise missing from None
         found = tensorfile.header(head)
         return {k: tuple(v["shape"]) for k, v in found.items() if k != "__metadata__"}
 
@@ -298,7 +324,10 @@ class Jobs:
         NotFound when it has none (it has not ended an epoch, or it has succeeded)."""
         self.get(tenant, job_id)
         newest: Any = self.redis.lindex(keys.job_checkpoints(job_id), -1)
-        data = self.blobs.read(json.loads(newest)["key"]) if newest else b""
+        try:
+            data = self.blobs.read(json.loads(newest)["key"]) if newest else b""
+        except MissingBlob:  # dropped by a newer one since: this is a race with training
+            data = b""
         if not data:
             raise NotFound(f"job {job_id!r} has no checkpoint")
         return self.spec(job_id), data, int(json.loads(newest)["epoch"])
@@ -306,7 +335,25 @@ class Jobs:
     def weights(self, tenant: str, job_id: str) -> Iterator[bytes]:
         """The trained weights (safetensors) in chunks; NotFound before the job succeeds."""
         job = self.get(tenant, job_id)
-        key = keys.blob(WEIGHTS, job_id)
-        if job.status is not JobStatus.succeeded or not self.blobs.exists(key):
-            raise NotFound(f"job {job_id!r} has no weights yet (status: {job.status.value})")
-        return self.blobs.chunks(key)
+        missing = NotFound(f"job {job_id!r} has no weights yet (status: {job.status.value})")
+        if job.status is not JobStatus.succeeded:
+            raise missing
+        try:
+            return self.blobs.chunks(self.artifact(job_id, WEIGHTS))
+        except MissingBlob:
+            raise missing from None
+
+    def export(self, tenant: str, job_id: str, name: str) -> Iterator[bytes] | None:
+        """A model file `name` (`model.onnx`, …) built for this job before; None if none."""
+        self.get(tenant, job_id)
+        try:
+            found = pointed(self.redis.hget(keys.job(job_id), f"export:{name}"))
+            return self.blobs.chunks(found) if found else None
+        except MissingBlob:
+            return None
+
+    def keep_export(self, tenant: str, job_id: str, name: str, data: bytes) -> None:
+        """Keep a model file built for a succeeded job, for the next download."""
+        info = self.blobs.write(f"{keys.job_objects(tenant, job_id)}exports/{name}", [data])
+        if not self._keep_export(keys=[keys.job(job_id)], args=[f"export:{name}", pointer(info)]):
+            self.blobs.delete(info.key)

@@ -1,6 +1,8 @@
-"""Every Redis key Cornu uses, in one place."""
+"""Every Redis key Cornu uses, and every object key in the blob store, in one place."""
 
 from __future__ import annotations
+
+from urllib.parse import quote
 
 PREFIX = "cornu"
 
@@ -33,8 +35,18 @@ def job_metrics(job_id: str) -> str:
 
 
 def blob(kind: str, owner_id: str) -> str:
-    """List of byte chunks: a dataset's .npy file or a job's weights."""
+    """List of byte chunks, as Cornu before the blob store kept a dataset's .npy file or a
+    job's weights, state and checkpoints: read until `cornu migrate-blobs` moves them."""
     return f"{PREFIX}:blob:{kind}:{owner_id}"
+
+
+LEGACY_BLOB = f"{PREFIX}:blob:"  # what a key read from Redis (not the blob store) starts with
+
+
+def blob_garbage() -> str:
+    """List of blob store keys no record points at any more (dropped checkpoints): the
+    objects are deleted after the script that dropped them, and by the reaper after a crash."""
+    return f"{PREFIX}:blobs:garbage"
 
 
 def job_events(job_id: str) -> str:
@@ -90,3 +102,32 @@ def job_feed(job_id: str) -> str:
 def tenant_datasets(name: str) -> str:
     """Hash: the tenant's datasets by SHA-256 (content addressing: upload once)."""
     return f"{PREFIX}:tenant:{name}:datasets"
+
+
+# -- objects in the blob store: `/`-separated paths, by tenant --------------------------
+
+
+def _segment(name: str) -> str:
+    """A name as one safe path segment (percent-encoded; a dot is encoded too, and the
+    empty name is `%`, which no encoded name is)."""
+    return quote(name, safe="-_~").replace(".", "%2E") or "%"
+
+
+def tenant_objects(tenant: str) -> str:
+    """Prefix of every object a tenant owns."""
+    return f"tenants/{_segment(tenant)}/"
+
+
+def dataset_object(tenant: str, dataset_id: str) -> str:
+    """A dataset's .npy file, in the content coding it was uploaded in."""
+    return f"{tenant_objects(tenant)}datasets/{_segment(dataset_id)}"
+
+
+def job_objects(tenant: str, job_id: str) -> str:
+    """Prefix of a job's objects: each attempt's weights, state and checkpoints."""
+    return f"{tenant_objects(tenant)}jobs/{_segment(job_id)}/"
+
+
+def attempt_object(tenant: str, job_id: str, attempt: int, name: str) -> str:
+    """An object one attempt at a job wrote: only a fenced script publishes it."""
+    return f"{job_objects(tenant, job_id)}attempts/{attempt}/{name}"

@@ -5,13 +5,18 @@ worker renews by heartbeat. Every write a worker makes (an epoch's metrics with 
 checkpoint, the final weights, the final status) is a Lua script that first checks the
 lease still holds its token: a worker that lost its lease (it stalled, Redis restarted
 without it, the reaper gave the job to another worker) can no longer write anything.
-Blobs are written under attempt-specific keys first and renamed into place only by a
-fenced script, so a late writer never replaces the real weights.
+Bytes (checkpoints, weights, state) go to the blob store under keys of their attempt
+(`tenants/<t>/jobs/<id>/attempts/<n>/…`) and only a fenced script publishes them, by
+pointing the job's record at them: a late writer's objects are never published, and it
+deletes them when the script refuses. An object a script stops pointing at (a dropped
+checkpoint) goes on the `blob_garbage` list in the same script and is deleted after it;
+what a crashed writer left under its attempt is swept when the job succeeds.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +25,13 @@ import redis
 
 from cornu.core.spec import JobSpec, JobStatus
 from cornu.core.store import keys
-from cornu.core.store.blobs import Blobs, rechunk
+from cornu.core.store.blobs import Blobs, pointed, pointer
+from cornu.core.store.blobstore import BlobUnavailable, MissingBlob
 from cornu.core.store.jobs import (
     EVENT_FN,
     EVENTS_MAXLEN,
     FEED_MAXLEN,
-    STATE,
-    WEIGHTS,
+    POINTERS,
     now_iso,
     now_ms,
 )
@@ -34,20 +39,36 @@ from cornu.core.store.values import text
 
 CHECKPOINT = "checkpoint"
 
+log = logging.getLogger(__name__)
+
 _FENCE = "if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end\n"
 
+# An object no record points at any more: onto the garbage list (deleted after the
+# script); a Redis blob an older Cornu wrote is deleted at once.
+_DROP = f"""
+local function drop(key, garbage)
+  if string.sub(key, 1, {len(keys.LEGACY_BLOB)}) == '{keys.LEGACY_BLOB}' then
+    redis.call('DEL', key)
+  else
+    redis.call('RPUSH', garbage, key)
+  end
+end
+"""
+
 # Keeps the newest `keep` checkpoints: the list holds their metadata (with the blob key).
-_KEEP_CHECKPOINT = """
-local function keep_checkpoint(job, list, events, key, meta, keep, now, epoch, batch)
+_KEEP_CHECKPOINT = (
+    _DROP
+    + """
+local function keep_checkpoint(job, list, events, key, meta, keep, now, epoch, batch, garbage)
   redis.call('HSET', job, 'checkpoint', key)
   redis.call('RPUSH', list, meta)
   while redis.call('LLEN', list) > keep do
-    local old = cjson.decode(redis.call('LPOP', list))
-    redis.call('DEL', old['key'])
+    drop(cjson.decode(redis.call('LPOP', list))['key'], garbage)
   end
   event(events, now, 'checkpoint', 'epoch', epoch, 'batch', batch)
 end
 """
+)
 
 # KEYS: job, lease, running, events   ARGV: token, worker, lease (ms), now, job id
 _CLAIM = (
@@ -76,7 +97,7 @@ return {1, f[1] == '1' and 1 or 0, f[2] == '1' and 1 or 0}
 """
 
 # One finished epoch: its metrics and its checkpoint, together or not at all.
-# KEYS: job, lease, metrics, events, checkpoints, feed
+# KEYS: job, lease, metrics, events, checkpoints, feed, garbage
 # ARGV: token, epoch, entry, logs, checkpoint key, meta, keep, run seconds, now, maxlen,
 #       feed maxlen
 _COMMIT_EPOCH = (
@@ -89,12 +110,13 @@ if tonumber(ARGV[2]) ~= done + 1 then return -1 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[10], '*', 'log', ARGV[3])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'event', 'epoch', 'data', ARGV[3])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'metrics', ARGV[4], 'run_seconds', ARGV[8])
-keep_checkpoint(KEYS[1], KEYS[5], KEYS[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[9], ARGV[2], 0)
+keep_checkpoint(KEYS[1], KEYS[5], KEYS[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[9], ARGV[2], 0,
+                KEYS[7])
 return 1
 """
 )
 
-# A checkpoint within an epoch.   KEYS: job, lease, events, checkpoints
+# A checkpoint within an epoch.   KEYS: job, lease, events, checkpoints, garbage
 # ARGV: token, checkpoint key, meta, keep, run seconds, now, epoch, batch
 _SAVE_CHECKPOINT = (
     EVENT_FN
@@ -103,23 +125,29 @@ _SAVE_CHECKPOINT = (
     + """
 redis.call('HSET', KEYS[1], 'run_seconds', ARGV[5])
 keep_checkpoint(KEYS[1], KEYS[4], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]),
-                ARGV[6], ARGV[7], ARGV[8])
+                ARGV[6], ARGV[7], ARGV[8], KEYS[5])
 return 1
 """
 )
 
-# KEYS: job, lease, running, events, tenant's active set, weights (attempt), state
-# (attempt), weights, state, checkpoints   ARGV: token, now, job id
+# Publishes the attempt's weights and state (pointers to its objects); the checkpoints go.
+# KEYS: job, lease, running, events, tenant's active set, checkpoints, garbage
+# ARGV: token, now, job id, weights pointer, state pointer
 _SUCCEED = (
     EVENT_FN
+    + _DROP
     + _FENCE
     + """
-redis.call('RENAME', KEYS[6], KEYS[8])
-redis.call('RENAME', KEYS[7], KEYS[9])
-for _, meta in ipairs(redis.call('LRANGE', KEYS[10], 0, -1)) do
-  redis.call('DEL', cjson.decode(meta)['key'])
+local new = {[cjson.decode(ARGV[4])['key']] = true, [cjson.decode(ARGV[5])['key']] = true}
+for _, field in ipairs({'weights_blob', 'state_blob'}) do
+  local old = redis.call('HGET', KEYS[1], field)
+  if old and not new[cjson.decode(old)['key']] then drop(cjson.decode(old)['key'], KEYS[7]) end
 end
-redis.call('DEL', KEYS[10], KEYS[2])
+redis.call('HSET', KEYS[1], 'weights_blob', ARGV[4], 'state_blob', ARGV[5])
+for _, meta in ipairs(redis.call('LRANGE', KEYS[6], 0, -1)) do
+  drop(cjson.decode(meta)['key'], KEYS[7])
+end
+redis.call('DEL', KEYS[6], KEYS[2])
 redis.call('HSET', KEYS[1], 'status', 'succeeded', 'finished_at', ARGV[2])
 redis.call('HDEL', KEYS[1], 'lease_token', 'checkpoint')
 redis.call('SREM', KEYS[3], ARGV[3])
@@ -329,13 +357,23 @@ class Runs:
         return None if value is None else float(value)
 
     def checkpoint_blob(self, claim: Claim) -> bytes | None:
-        return self.blobs.read(claim.checkpoint_key) if claim.checkpoint_key else None
+        """The checkpoint the claimed job resumes from; None when it has none."""
+        if not claim.checkpoint_key:
+            return None
+        try:
+            return self.blobs.read(claim.checkpoint_key)
+        except MissingBlob:
+            log.warning("job %s: its checkpoint %s is gone", claim.job_id, claim.checkpoint_key)
+            return None
+
+    def _object(self, claim: Claim, name: str) -> str:
+        return keys.attempt_object(claim.tenant, claim.job_id, claim.attempt, name)
 
     def _checkpoint(self, claim: Claim, data: bytes, epoch: int, batch: int) -> tuple[str, str]:
-        key = keys.blob(CHECKPOINT, f"{claim.job_id}:{claim.token}:{epoch}:{batch}")
-        size = self.blobs.write(key, rechunk([data]))
-        meta = {"epoch": epoch, "batch": batch, "time": now_iso(), "bytes": size, "key": key}
-        return key, json.dumps(meta)
+        info = self.blobs.write(self._object(claim, f"checkpoints/{epoch}-{batch}"), [data])
+        meta = {"epoch": epoch, "batch": batch, "time": now_iso(), "bytes": info.bytes,
+                "key": info.key, "sha256": info.sha256}  # fmt: skip
+        return info.key, json.dumps(meta)
 
     def commit_epoch(
         self,
@@ -354,12 +392,14 @@ class Runs:
             "commit",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_metrics(claim.job_id),
              keys.job_events(claim.job_id), keys.job_checkpoints(claim.job_id),
-             keys.job_feed(claim.job_id)],
+             keys.job_feed(claim.job_id), keys.blob_garbage()],
             [claim.token, epoch, entry, json.dumps(logs), key, meta, keep, run_seconds, now_iso(),
              self.max_epochs + 1, FEED_MAXLEN],
         )  # fmt: skip
         if done != 1:
-            self.blobs.delete(key)
+            self._discard(claim, key)
+        else:
+            self.blobs.collect()
         if done == -1:
             raise RuntimeError(f"job {claim.job_id}: epoch {epoch} does not follow the last one")
         return done == 1
@@ -372,11 +412,13 @@ class Runs:
         done = self._run(
             "checkpoint",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_events(claim.job_id),
-             keys.job_checkpoints(claim.job_id)],
+             keys.job_checkpoints(claim.job_id), keys.blob_garbage()],
             [claim.token, key, meta, keep, run_seconds, now_iso(), epoch, batch],
         )  # fmt: skip
         if done != 1:
-            self.blobs.delete(key)
+            self._discard(claim, key)
+        else:
+            self.blobs.collect()
         return done == 1
 
     def note(self, job_id: str, kind: str, **details: Any) -> None:
@@ -402,21 +444,49 @@ class Runs:
         self.redis.hincrby(keys.job(claim.job_id), "trained_to_end", 1)
 
     def succeed(self, claim: Claim, keras_weights: bytes, state: bytes) -> bool:
-        attempt = f"{claim.job_id}:{claim.token}"
-        weights_key, state_key = keys.blob(WEIGHTS, attempt), keys.blob(STATE, attempt)
-        self.blobs.write(weights_key, rechunk([keras_weights]))
-        self.blobs.write(state_key, rechunk([state]))
+        """The trained weights and state, published if the lease still holds."""
+        weights = self.blobs.write(self._object(claim, "weights.safetensors"), [keras_weights])
+        native = self.blobs.write(self._object(claim, "state.safetensors"), [state])
         done = self._run(
             "succeed",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.running(),
              keys.job_events(claim.job_id), keys.tenant_active(claim.tenant),
-             weights_key, state_key, keys.blob(WEIGHTS, claim.job_id),
-             keys.blob(STATE, claim.job_id), keys.job_checkpoints(claim.job_id)],
-            [claim.token, now_iso(), claim.job_id],
+             keys.job_checkpoints(claim.job_id), keys.blob_garbage()],
+            [claim.token, now_iso(), claim.job_id, pointer(weights), pointer(native)],
         )  # fmt: skip
         if not done:
-            self.redis.delete(weights_key, state_key)
-        return bool(done)
+            if self._published(claim.job_id, weights.key):
+                return True  # a retry: the first try's script ran, its reply was lost
+            self._discard(claim, weights.key, native.key)
+            return False
+        self.blobs.collect()
+        self._sweep(claim, keep={weights.key, native.key})
+        return True
+
+    def _published(self, job_id: str, key: str) -> bool:
+        """Whether the job's record points at `key` (a weights, state or checkpoint object)."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(keys.job(job_id), ["checkpoint", *POINTERS.values()])
+        pipe.lrange(keys.job_checkpoints(job_id), 0, -1)
+        fields, metas = pipe.execute()
+        named = [text(fields[0])] + [pointed(f) for f in fields[1:]]
+        named += [json.loads(meta)["key"] for meta in metas]
+        return key in named
+
+    def _discard(self, claim: Claim, *found: str) -> None:
+        """Delete a refused write's objects: they were never published (unless a retried
+        write's first try was; those stay)."""
+        self.blobs.delete(*(k for k in found if not self._published(claim.job_id, k)))
+
+    def _sweep(self, claim: Claim, keep: set[str]) -> None:
+        """Delete what attempts at a succeeded job left and no record points at (objects of
+        a writer that died before its script ran): no attempt can publish any more."""
+        try:
+            for key, _ in self.blobs.store.objects(keys.job_objects(claim.tenant, claim.job_id)):
+                if key not in keep:
+                    self.blobs.store.delete(key)
+        except BlobUnavailable as exc:
+            log.warning("job %s: its stale objects stay (%s)", claim.job_id, exc)
 
     def finish(self, claim: Claim, status: JobStatus, error: str | None = None) -> bool:
         """failed or cancelled, fenced; the checkpoints are kept."""

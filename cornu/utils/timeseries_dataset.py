@@ -1,8 +1,13 @@
 """`keras.utils.timeseries_dataset_from_array`, giving an `ArrayDataset` whose windows are
-cut from the series when a batch is read (Keras gives a `tf.data.Dataset`)."""
+cut from the series when a batch is read (Keras gives a `tf.data.Dataset`).
+
+Given to `fit`, `evaluate` or `predict` of a remote model as it was made (no `map`,
+`batch`, … since), it goes to the service as a `TimeseriesSource`: the series and the
+targets are uploaded once, and the worker cuts the windows, in the same order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +34,25 @@ class WindowColumn(ops.LazyColumn):
         return self.series[starts[:, None] + self.offsets[None, :]]
 
 
+class TimeseriesDataset(ArrayDataset):
+    """The windows of `timeseries_dataset_from_array`, which also know how they were made."""
+
+    _made: tuple[ops.Node, dict[str, Any], np.ndarray, np.ndarray | None]
+
+    def source(self, upload: Callable[[np.ndarray, str], str]) -> dict[str, Any] | None:
+        """The job contract's `TimeseriesSource` for these windows, the series and targets
+        uploaded by `upload(array, label)` (its dataset id); None when the dataset was
+        changed since it was made (then its batches are what the service must take)."""
+        made = getattr(self, "_made", None)
+        if made is None or made[0] is not self._node or made[1]["batch_size"] is None:
+            return None
+        _, arguments, series, targets = made
+        found = {"type": "timeseries", "data": upload(series, "timeseries data"), **arguments}
+        if targets is not None:
+            found["targets"] = upload(targets, "timeseries targets")
+        return {k: v for k, v in found.items() if v is not None}
+
+
 def _check(data_length: int, name: str, value: int, *, low: int = 0) -> None:
     if value <= low:
         raise ValueError(f"`{name}` must be higher than {low}. Received: {name}={value}")
@@ -51,7 +75,7 @@ def timeseries_dataset_from_array(
     start_index: int | None = None,
     end_index: int | None = None,
     format: str = "tf",
-) -> ArrayDataset:
+) -> TimeseriesDataset:
     """Sliding windows over a series, as Keras's
     `keras.utils.timeseries_dataset_from_array`.
 
@@ -125,9 +149,17 @@ def timeseries_dataset_from_array(
         np.random.RandomState(seed).shuffle(positions)
     windows = WindowColumn(series[start:end], positions, sequence_length, sampling_rate)
     element: Any = windows
-    if targets is not None:
-        element = (windows, np.asarray(targets)[start:end][positions])
-    return ArrayDataset.from_node(ops.Source(element, batch_size, shuffle, seed))
+    target_steps = None if targets is None else np.asarray(targets)
+    if target_steps is not None:
+        element = (windows, target_steps[start:end][positions])
+    node = ops.Source(element, batch_size, shuffle, seed)
+    dataset = TimeseriesDataset.__new__(TimeseriesDataset)
+    dataset._init(node)
+    arguments = {"sequence_length": sequence_length, "sequence_stride": sequence_stride,
+                 "sampling_rate": sampling_rate, "batch_size": batch_size, "shuffle": shuffle,
+                 "seed": seed, "start_index": start_index, "end_index": end_index}  # fmt: skip
+    dataset._made = (node, arguments, series, target_steps)
+    return dataset
 
 
-__all__ = ["timeseries_dataset_from_array"]
+__all__ = ["TimeseriesDataset", "timeseries_dataset_from_array"]

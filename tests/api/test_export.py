@@ -5,6 +5,7 @@ be exported, unknown formats and jobs without a trained model are problems."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ import onnxruntime
 import pytest
 import torch
 
+from cornu.core.store import Store, keys
 from tests.helpers import upload, wait_for_job
 
 pytestmark = [
@@ -189,6 +191,21 @@ def test_safetensors_export_is_the_weights(http: httpx.Client) -> None:
     job_id = train(http, CASES["convnet"], epochs=1)
     exported = export(http, job_id, "safetensors", "application/octet-stream", "safetensors")
     assert exported == http.get(f"/v1/jobs/{job_id}/weights").content
+
+
+def test_an_export_is_built_once_and_kept_in_the_blob_store(
+    http: httpx.Client, redis_url: str
+) -> None:
+    job_id = train(http, CASES["convnet"], epochs=1)
+    first = export(http, job_id, "torchscript", "application/octet-stream", "pt")
+    store = Store.from_url(redis_url)
+    try:
+        kept = json.loads(store.redis.hget(keys.job(job_id), "export:model.pt"))  # type: ignore[arg-type]
+        assert kept["key"].endswith(f"/jobs/{job_id}/exports/model.pt")
+        assert store.blobs.store.read(kept["key"]) == first
+    finally:
+        store.close()
+    assert export(http, job_id, "torchscript", "application/octet-stream", "pt") == first
 
 
 def test_a_masked_lstm_is_refused_with_the_reason(http: httpx.Client) -> None:

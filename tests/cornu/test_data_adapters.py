@@ -175,7 +175,8 @@ def test_a_long_upload_shows_a_bar_and_a_short_one_none(
     from cornu.progress import upload_progress
     from cornu.uploads import NpyStream
 
-    big, small = NpyStream(np.zeros((5000, 2000))), NpyStream(np.zeros((10, 10)))
+    values = np.random.default_rng(0).random((5000, 2000))  # floats: sent as float32
+    big, small = NpyStream(values), NpyStream(values[:10, :10])
     for stream in (big, small):
         with upload_progress("x_train", stream, shown=True) as advance:
             for _ in stream.compressed(advance):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -74,23 +75,22 @@ def test_the_number_of_active_jobs_per_tenant_is_bounded(store: Store) -> None:
     store.jobs.create(owner, new_id("job"), SPEC, max_active=2)
 
 
-def test_an_aborted_blob_write_leaves_nothing(store: Store) -> None:
-    key = keys.blob("test", new_id("b"))
+def test_an_aborted_dataset_write_leaves_nothing(store: Store) -> None:
+    owner, dataset_id = tenant(), new_id("ds")
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         yield b"a" * 100
         raise RuntimeError("client went away")
 
     with pytest.raises(RuntimeError):
-        store.blobs.write(key, chunks())  # type: ignore[arg-type]
-    assert not store.blobs.exists(key)
-    assert store.redis.keys(key + "*") == []
+        store.datasets.write_blob(dataset_id, chunks(), tenant=owner)
+    assert list(store.blobs.store.objects(keys.tenant_objects(owner))) == []
 
 
 def test_datasets_are_found_by_content_within_their_tenant(store: Store) -> None:
     def create(tenant: str) -> str:
         dataset_id = new_id("ds")
-        store.datasets.write_blob(dataset_id, [b"same bytes"])
+        store.datasets.write_blob(dataset_id, [b"same bytes"], tenant=tenant)
         sha256 = hashlib.sha256(b"same bytes").hexdigest()
         dataset = Dataset(id=dataset_id, shape=[10], dtype="uint8", bytes=10, sha256=sha256)
         store.datasets.record(tenant, dataset)
