@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from cornu.api import errors
 from cornu.api.limits import BodyLimit
-from cornu.api.routes import dashboard, datasets, export, health, jobs, models, stream
+from cornu.api.routes import dashboard, datasets, export, health, jobs, models, stream, uploads
 from cornu.core.config import Settings, get_settings
 from cornu.core.datasets import max_wire_bytes
 from cornu.core.queue import enqueue_training, make_celery
@@ -55,10 +55,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def body_limit(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/datasets":
             return max_wire_bytes(settings.max_upload_bytes) + MULTIPART_OVERHEAD
+        if scope["method"] == "PUT" and uploads.is_part_path(scope["path"]):
+            return settings.upload_max_part_bytes
         return settings.max_request_bytes
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
     routers = (health.router, datasets.router, jobs.router, stream.router, export.router)
-    for router in (*routers, models.router, dashboard.router):
+    for router in (*routers, uploads.router, models.router, dashboard.router):
         app.include_router(router)
     return app

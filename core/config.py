@@ -29,6 +29,16 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 4 * GiB  # a .npy file, decoded (its body may be compressed)
     max_archive_arrays: int = 64  # arrays of one .npz upload (they share max_upload_bytes)
     max_request_bytes: int = 1 * MiB
+    # Resumable multipart uploads (`/v1/uploads`): the .npy file one may hold (decoded),
+    # each part's bytes (S3 takes 5 MiB to 5 GiB, all but the last at least 5 MiB), the
+    # parts of one upload, and how long an unfinished one lives before its parts go.
+    max_dataset_bytes: int = 32 * GiB
+    upload_min_part_bytes: int = 5 * MiB
+    upload_max_part_bytes: int = 64 * MiB
+    upload_max_parts: int = 10_000
+    upload_ttl_seconds: float = 24 * 3600
+    # With the S3 backend, hand clients presigned part URLs (bytes never pass the API).
+    upload_presign: bool = True
     max_epochs: int = 10_000
     max_batch_size: int = 65_536
     max_params: int = 200_000_000
@@ -73,10 +83,27 @@ class Settings(BaseSettings):
     checkpoints_kept: int = 2
     progress_interval_seconds: float = 0.25  # live progress reports (SSE) per running job
     worker_max_jobs: int = 200  # a worker process is replaced after this many jobs
+    # Retention (off by default): finished jobs that ended this many days ago are deleted
+    # (record, metrics, weights, checkpoints, exports), and datasets no job was submitted on
+    # or ran on for as long; what a queued or running job needs stays. A float: 0.5 is 12 h.
+    retention_days: float | None = Field(default=None, gt=0)
+    # A worker's disk cache of datasets by content (SHA-256), least recently used evicted
+    # past this many bytes; 0 turns it off (each job downloads its data into memory).
+    # Workers of one host may share the directory (default <home>/worker-cache).
+    worker_cache_bytes: int = 0
+    worker_cache_dir: Path | None = None
+    # A cached array bigger than this (bytes of the .npy file) stays on disk, memory-mapped,
+    # and training gathers each batch from it; a smaller one is read into memory whole.
+    worker_resident_bytes: int = 1 * GiB
 
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser()
+
+    @property
+    def worker_cache_location(self) -> Path:
+        """`worker_cache_dir`, or `<home>/worker-cache`."""
+        return (self.worker_cache_dir or self.home_dir / "worker-cache").expanduser()
 
     @property
     def blob_location(self) -> str:

@@ -107,6 +107,21 @@ class Conflict(CornuError):
     title = "Conflict"
 
 
+class InUse(Conflict):
+    """A dataset or a job's weights that queued or running jobs need cannot be deleted;
+    `jobs` names them (the problem's `jobs` member)."""
+
+    slug = "in-use"
+    title = "In use"
+
+    def __init__(self, detail: str, jobs: Sequence[str] = ()) -> None:
+        super().__init__(detail)
+        self.jobs = list(jobs)
+
+    def extensions(self) -> dict[str, Any]:
+        return {"jobs": self.jobs}
+
+
 class TooManyJobs(CornuError):
     """The tenant has as many jobs queued or running as it may; retry when some finish."""
 
@@ -168,6 +183,7 @@ ERRORS_BY_SLUG: dict[str, type[CornuError]] = {
         NotFound,
         Unauthorized,
         Conflict,
+        InUse,
         TooManyJobs,
         ServiceUnavailable,
         JobFailed,

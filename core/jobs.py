@@ -105,7 +105,9 @@ def submit_job(
         check_limits(spec, plan, settings)
         if spec.fit.initial_weights is not None:
             _check_initial_weights(store, tenant, spec.fit.initial_weights, plan)
-        job = store.jobs.create(tenant, new_id("job"), spec, max_active=settings.max_active_jobs)
+        job = store.jobs.create(
+            tenant, new_id("job"), spec, max_active=settings.max_active_jobs, verify=True
+        )
     except BaseException:
         if idempotency_key is not None:
             store.idempotency.abandon(tenant, IDEMPOTENCY_SCOPE, idempotency_key)

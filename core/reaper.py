@@ -5,15 +5,18 @@ worker) tries to hold the reaper's office in Redis; the one that holds it looks 
 running jobs whose lease expired (their worker died, stalled or lost Redis for longer
 than the lease) and requeues them — or fails them after `max_attempts` — and sends
 the task again for queued jobs whose task may never have reached the broker, and
-deletes the objects the fenced scripts dropped that their worker did not delete.
+deletes the objects the fenced scripts dropped that their worker did not delete, and
+(with `CORNU_RETENTION_DAYS`) sweeps the jobs and datasets the retention lets go.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 from cornu.core.config import Settings
@@ -29,6 +32,7 @@ class Reaper(threading.Thread):
         self.store, self.settings, self.enqueue = store, settings, enqueue
         self.node = f"{socket.gethostname()}:{os.getpid()}"
         self._stop_event = threading.Event()
+        self._swept_at = -math.inf  # monotonic time of the last retention sweep
 
     def run(self) -> None:
         while not self._stop_event.wait(self.settings.reaper_interval_seconds):
@@ -60,7 +64,22 @@ class Reaper(threading.Thread):
             self._dispatch(job_id)
             done.setdefault(job_id, "dispatched")
         self.store.blobs.collect()  # objects dropped by a worker that died before it could
+        self._retention()
+        self.store.uploads.sweep()  # unfinished uploads past their TTL: their parts go
         return done
+
+    def _retention(self) -> None:
+        """With `retention_days`, a sweep (`Lifecycle.sweep`) every tenth of the period,
+        at most hourly: what it deletes is late by at most that."""
+        if self.settings.retention_days is None:
+            return
+        retention_s = self.settings.retention_days * 86400
+        if time.monotonic() - self._swept_at < min(retention_s / 10, 3600):
+            return
+        self._swept_at = time.monotonic()
+        for kind, ids in vars(self.store.lifecycle.sweep(retention_s)).items():
+            for found in ids:
+                log.info("reaper: retention deleted %s %s", kind.rstrip("s"), found)
 
     def _dispatch(self, job_id: str) -> None:
         try:

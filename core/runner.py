@@ -20,6 +20,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
 
+import numpy as np
 import safetensors.torch
 import torch
 
@@ -31,6 +32,7 @@ from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.spec import JobStatus
 from cornu.core.store import UNAVAILABLE, Claim, Store
+from cornu.core.store.workercache import DatasetCache, fetch
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +279,7 @@ def _attempt(
     try:
         resume = _resume_state(store, claim)
         ids = claim.spec.dataset_ids()
-        arrays = DatasetArrays(store.datasets.load, store.datasets.shapes(claim.tenant, ids))
+        arrays = DatasetArrays(_loader(store, run), store.datasets.shapes(claim.tenant, ids))
         result = train_job(
             claim.spec,
             arrays,
@@ -318,6 +320,36 @@ def _attempt(
     return status
 
 
+def _loader(store: Store, run: JobRun) -> Callable[[str], np.ndarray]:
+    """How the job reads its datasets: through the worker's disk cache when it has one
+    (`worker_cache_bytes`), big arrays memory-mapped from it; each read is an event that
+    says where the data came from and how many stored bytes were downloaded."""
+    settings = run.settings
+    cache = None
+    if settings.worker_cache_bytes > 0:
+        cache = DatasetCache(
+            settings.worker_cache_location,
+            settings.worker_cache_bytes,
+            settings.worker_resident_bytes,
+        )
+
+    def load(dataset_id: str) -> np.ndarray:
+        got = fetch(store.datasets, dataset_id, cache)
+        with contextlib.suppress(*UNAVAILABLE):  # a lost note is no loss
+            store.runs.note(
+                run.claim.job_id,
+                "dataset",
+                dataset=dataset_id,
+                source=got.source,
+                bytes_downloaded=got.downloaded,
+                mapped=got.mapped,
+                cached=got.cached,
+            )
+        return got.array
+
+    return load
+
+
 def _initial_weights(store: Store, claim: Claim, arrays: DatasetArrays) -> InitialWeights | None:
     """`fit.initial_weights`: the state another job of the tenant trained, or Keras's
     weights the client uploaded (as datasets, loaded with the job's data)."""
@@ -325,7 +357,8 @@ def _initial_weights(store: Store, claim: Claim, arrays: DatasetArrays) -> Initi
     if given is None:
         return None
     if isinstance(given, dict):
-        weights = {name: torch.from_numpy(arrays[d]) for name, d in given.items()}
+        weights = {name: torch.from_numpy(np.require(arrays[d], requirements="W"))
+                   for name, d in given.items()}  # fmt: skip
         arrays.forget(given.values())  # the weights alone hold them, until they are copied
         return "keras", weights
     try:

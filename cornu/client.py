@@ -10,9 +10,10 @@ client.metrics(job.id).history["val_accuracy"]
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,8 @@ from cornu.core.errors import (
     PROBLEM_TYPE_PREFIX,
     CornuError,
     ErrorItem,
+    InUse,
     NotFound,
-    PayloadTooLarge,
     ServiceUnavailable,
     SpecError,
     Unauthorized,
@@ -43,6 +44,7 @@ from cornu.core.spec import (
     ModelSummary,
 )
 from cornu.progress import upload_progress
+from cornu.resumable import ResumableUpload, take
 from cornu.settings import client_settings
 from cornu.uploads import NpyStream
 
@@ -75,11 +77,16 @@ class Client:
         api_key: str | None = None,
         *,
         timeout_s: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = (url or client_settings().url).rstrip("/")
         key = api_key or default_api_key()
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
+        self._http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout_s, transport=transport
+        )
+        # Presigned part URLs of the object store: no base URL, no Cornu key.
+        self._direct = httpx.Client(timeout=timeout_s, transport=transport)
         self._uploaded: dict[str, Dataset] = {}  # sha256 → dataset, for this connection
         self._limits: Limits | None = None
 
@@ -91,6 +98,7 @@ class Client:
 
     def close(self) -> None:
         self._http.close()
+        self._direct.close()
 
     # -- datasets --------------------------------------------------------------------
 
@@ -104,33 +112,49 @@ class Client:
     ) -> Dataset:
         """Store one numeric array and return the service's dataset. An array whose
         content the service already holds for this tenant is not sent again (content
-        addressing by the .npy file's SHA-256); others are streamed zstd-compressed, a
-        slice at a time, after their size is checked against the service's limit
-        (PayloadTooLarge before anything is sent). `keras_dtypes` sends floats as
-        float32, as Keras trains them (what fit does); `progress` shows a bar for large
-        arrays, labelled `name`."""
+        addressing by the .npy file's SHA-256); others go zstd-compressed: in one request
+        when that is at most `CORNU_MULTIPART_BYTES` and within the service's
+        `max_upload_bytes`, else as a resumable upload in parts (cornu/resumable.py:
+        retried parts, and a later call with the same content resumes an interrupted
+        one). `keras_dtypes` sends floats as float32, as Keras trains them (what fit
+        does); `progress` shows a bar for large arrays, labelled `name`. PayloadTooLarge
+        past the service's limit (before any bytes are sent); ServiceUnavailable when a
+        part fails past its retries."""
         stream = NpyStream(array, keras_dtypes=keras_dtypes)
         digest = stream.sha256()
         known = self._uploaded.get(digest) or self.find_dataset(digest)
         if known is None:
-            limit = self.limits().max_upload_bytes
-            if stream.nbytes > limit:
-                raise PayloadTooLarge(
-                    f"{name} {stream.shape} {stream.dtype.name} is {stream.nbytes} bytes as "
-                    f"a .npy file; this service takes at most {limit} bytes per array — send "
-                    "less data per fit, or a smaller dtype"
-                )
             with upload_progress(name, stream, shown=progress) as advance:
+                known = self._send_array(stream, digest, advance)
+        self._uploaded[digest] = known
+        return known
+
+    def _send_array(
+        self, stream: NpyStream, digest: str, advance: Callable[[int], None] | None
+    ) -> Dataset:
+        settings = client_settings()
+        resumable = ResumableUpload(self, stream, digest, settings, self._http, self._direct)
+        consumed = [0]
+
+        def count(n: int) -> None:
+            consumed[0] += n
+
+        pieces = stream.compressed(count)
+        if not resumable.pending:
+            head, whole = take(pieces, settings.multipart_bytes)
+            if whole and stream.nbytes <= self.limits().max_upload_bytes:
                 response = self._request(
                     "POST",
                     "/v1/datasets",
-                    content=stream.compressed(advance),
+                    content=head,
                     headers={"Content-Type": NPY_MEDIA_TYPE, "Content-Encoding": "zstd"},
                     timeout=httpx.Timeout(self._http.timeout.connect, read=None, write=None),
                 )
-            known = Dataset.model_validate(response)
-        self._uploaded[digest] = known
-        return known
+                if advance is not None:
+                    advance(stream.nbytes)
+                return Dataset.model_validate(response)
+            pieces = itertools.chain([head], pieces)
+        return resumable.run(pieces, lambda: consumed[0], advance)
 
     def limits(self) -> Limits:
         """The service's limits (`GET /v1/limits`), asked once per client."""
@@ -148,6 +172,12 @@ class Client:
 
     def dataset(self, dataset_id: str) -> Dataset:
         return Dataset.model_validate(self._request("GET", f"/v1/datasets/{dataset_id}"))
+
+    def delete_dataset(self, dataset_id: str) -> None:
+        """Delete a dataset and its bytes; InUse (naming the jobs) while a queued or
+        running job uses it, NotFound if it is not this tenant's."""
+        self._send("DELETE", f"/v1/datasets/{dataset_id}")
+        self._uploaded = {k: d for k, d in self._uploaded.items() if d.id != dataset_id}
 
     # -- jobs ------------------------------------------------------------------------
 
@@ -167,6 +197,12 @@ class Client:
         if cursor:
             params["cursor"] = cursor
         return JobPage.model_validate(self._request("GET", "/v1/jobs", params=params))
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a finished job: its record, metrics, events, checkpoints, weights and
+        exports. Conflict while it is queued or running (cancel it first); InUse while a
+        queued or running job starts from its weights."""
+        self._send("DELETE", f"/v1/jobs/{job_id}")
 
     def cancel(self, job_id: str) -> Job:
         """Cancel a queued job, or ask a running one to stop between two batches."""
@@ -340,6 +376,8 @@ def raise_for_problem(response: httpx.Response) -> None:
         errors = body.get("errors", [])
         items = [ErrorItem(tuple(e.get("loc", ())), str(e.get("msg", ""))) for e in errors]
         raise SpecError(items or detail)
+    if cls is InUse:
+        raise InUse(detail, [str(j) for j in body.get("jobs", [])])
     if cls is CornuError:
         detail = f"HTTP {response.status_code}: {detail}"
     if cls is Unauthorized:

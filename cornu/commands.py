@@ -1,8 +1,9 @@
 """The client commands of `cornu`: a service's jobs from a shell.
 
-`submit`, `jobs`, `status`, `logs`, `cancel`, `download` and `summary` talk to a running
-service at `--url` (default `CORNU_URL`, else http://127.0.0.1:8000) with `--api-key`
-(default `CORNU_API_KEY`, else the key file that `cornu up` wrote).
+`submit`, `jobs`, `status`, `logs`, `cancel`, `rm`, `download`, `summary` and
+`datasets rm` talk to a running service at `--url` (default `CORNU_URL`, else
+http://127.0.0.1:8000) with `--api-key` (default `CORNU_API_KEY`, else the key file that
+`cornu up` wrote).
 
 Exit codes: 0 done; 1 an error, printed as `error: <message>` on stderr; 2 a usage error.
 `status`, `logs --follow` and `submit --wait` exit with the job's status instead:
@@ -104,7 +105,7 @@ def read_json(path: Path) -> Any:
 def upload_file(client: Client, path: Path) -> str:
     """Upload one .npy file; the service keeps one copy of each content."""
     try:
-        array = np.load(path, allow_pickle=False)
+        array = np.load(path, mmap_mode="r", allow_pickle=False)  # read as it is sent
     except (OSError, ValueError) as error:
         fail(f"{path}: not a .npy file ({error})")
     if not isinstance(array, np.ndarray):
@@ -311,6 +312,33 @@ def cancel(job_id: JobId, url: UrlOption = None, api_key: ApiKeyOption = None) -
         console.print(f"Job {job.id} cancelled")
     else:
         console.print(f"Job {job.id} is {job.status.value}: it stops after its current batch")
+
+
+@app.command("rm")
+def remove_job(job_id: JobId, url: UrlOption = None, api_key: ApiKeyOption = None) -> None:
+    """Delete a finished job: its record, metrics, events, checkpoints, weights and
+    exports. A queued or running job must be cancelled first."""
+    with connect(url, api_key) as client:
+        client.delete_job(job_id)
+    console.print(f"Job {job_id} deleted")
+
+
+datasets_app = typer.Typer(help="The tenant's datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+@datasets_app.command("rm")
+def remove_dataset(
+    dataset_id: Annotated[
+        str, typer.Argument(metavar="ID", help="the dataset's id", show_default=False)
+    ],
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Delete a dataset and its bytes. Refused while a queued or running job uses it."""
+    with connect(url, api_key) as client:
+        client.delete_dataset(dataset_id)
+    console.print(f"Dataset {dataset_id} deleted")
 
 
 @app.command()

@@ -8,11 +8,13 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MiB = 1024**2
 GiB = 1024**3
 
 
 class ClientSettings(BaseSettings):
-    """`CORNU_URL`, `CORNU_API_KEY`, `CORNU_HOME`, `CORNU_MAX_DRAWN_BYTES`."""
+    """`CORNU_URL`, `CORNU_API_KEY`, `CORNU_HOME`, `CORNU_MAX_DRAWN_BYTES`, and the
+    bounds of resumable uploads (`CORNU_MULTIPART_BYTES`, `CORNU_PART_BYTES`, …)."""
 
     model_config = SettingsConfigDict(env_prefix="CORNU_", extra="ignore")
 
@@ -22,6 +24,19 @@ class ClientSettings(BaseSettings):
     max_drawn_bytes: int = Field(
         default=2 * GiB,
         description="most bytes fit draws from a generator or PyDataset for one epoch",
+    )
+    # Resumable uploads (see cornu/resumable.py): an array whose compressed .npy file is
+    # larger than `multipart_bytes` goes in parts of about `part_bytes` (bounded by what
+    # the service allows), each tried up to 1 + `part_retries` times, waiting
+    # `retry_backoff_s` · 2^k seconds (at most 30) between tries.
+    multipart_bytes: int = Field(
+        default=8 * MiB, ge=1, description="compressed size above which an upload is resumable"
+    )
+    part_bytes: int = Field(default=16 * MiB, ge=1, description="bytes of one part, compressed")
+    part_retries: int = Field(default=4, ge=0, le=20)
+    retry_backoff_s: float = Field(default=0.5, ge=0, le=30)
+    part_timeout_s: float = Field(
+        default=300.0, gt=0, description="longest wait for one read or write of a part"
     )
 
     def key(self) -> str | None:

@@ -136,3 +136,11 @@ def find_dataset(
 @router.get("/{dataset_id}")
 def get_dataset(dataset_id: str, tenant: TenantDep, store: StoreDep) -> Dataset:
     return store.datasets.get(tenant, dataset_id)
+
+
+@router.delete("/{dataset_id}", status_code=204)
+def delete_dataset(dataset_id: str, tenant: TenantDep, store: StoreDep) -> None:
+    """Delete the dataset: its record and its bytes in the blob store. 409 (naming the
+    jobs) while a queued or running job was submitted on it; jobs that have ended keep
+    their records, weights and metrics."""
+    store.lifecycle.delete_dataset(tenant, dataset_id)

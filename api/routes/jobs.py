@@ -74,6 +74,14 @@ def get_job(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
     return store.jobs.get(tenant, job_id)
 
 
+@router.delete("/{job_id}", status_code=204)
+def delete_job(job_id: str, tenant: TenantDep, store: StoreDep) -> None:
+    """Delete a finished job: its record, metrics, events, checkpoints, weights and
+    exports, bytes included. 409 while it is queued or running (cancel it first), or
+    while a queued or running job starts from its weights (`fit.initial_weights`)."""
+    store.lifecycle.delete_job(tenant, job_id)
+
+
 @router.post("/{job_id}/cancel")
 def cancel_job(job_id: str, tenant: TenantDep, store: StoreDep, response: Response) -> Job:
     """A queued job is cancelled at once (200) and never starts; a running one stops

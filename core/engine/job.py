@@ -20,6 +20,7 @@ from cornu.core.engine import callbacks as callback_module
 from cornu.core.engine import losses
 from cornu.core.engine.build import build_model
 from cornu.core.engine.callbacks import Callback, History
+from cornu.core.engine.mapped import MappedArray, is_mapped, scan
 from cornu.core.engine.model import Model
 from cornu.core.engine.optimizers import build_optimizer
 from cornu.core.engine.plan import (
@@ -37,20 +38,36 @@ from cornu.core.spec import JobSpec
 
 # -- arrays to tensors -------------------------------------------------------------------
 
+_CPU = torch.device("cpu")
+
 
 def _tensor(array: np.ndarray, dtype: type, device: torch.device) -> Tensor:
     # Through numpy: it converts every numeric dtype and byte order torch may not.
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=dtype)).to(device)
+    out: np.ndarray = np.ascontiguousarray(array, dtype=dtype)
+    if not out.flags.writeable:  # rows of a read-only memory map: torch wants its own copy
+        out = out.copy()
+    return torch.from_numpy(out).to(device)
 
 
-def as_inputs(x: np.ndarray, name: str, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """Inputs as float32 (Keras's floatx), or int64 for inputs read by an Embedding."""
+def as_inputs(
+    x: np.ndarray,
+    name: str,
+    dtype: torch.dtype,
+    device: torch.device,
+    *,
+    check: bool = True,
+    offset: int = 0,
+) -> Tensor:
+    """Inputs as float32 (Keras's floatx), or int64 for inputs read by an Embedding;
+    checked unless `check` is False (rows a scan checked already). `offset` is the
+    sample index of `x`'s first row, for messages."""
     if dtype == torch.long:
         t = _tensor(x, np.float64 if x.dtype.kind == "f" else np.int64, device)
-        _check_finite(t, name)
+        if check:
+            _check_finite(t, name, offset)
         if t.dtype.is_floating_point:
-            if bool((t != t.round()).any()):
-                sample, value = _first(t != t.round(), t)
+            if check and bool((t != t.round()).any()):
+                sample, value = _first(t != t.round(), t, offset)
                 raise DataError(
                     f"{name} feeds an Embedding and must hold integer ids; "
                     f"sample {sample} holds {value}"
@@ -58,30 +75,40 @@ def as_inputs(x: np.ndarray, name: str, dtype: torch.dtype, device: torch.device
             t = t.long()
         return t
     t = _tensor(x, np.float32, device)
-    _check_finite(t, name)
+    if check:
+        _check_finite(t, name, offset)
     return t
 
 
 def as_targets(
-    y: np.ndarray, name: str, loss: losses.Loss | None, output_shape: Shape, device: torch.device
+    y: np.ndarray,
+    name: str,
+    loss: losses.Loss | None,
+    output_shape: Shape,
+    device: torch.device,
+    *,
+    check: bool = True,
+    offset: int = 0,
 ) -> Tensor:
-    """Targets in the form the loss and metrics expect, with the data checked.
+    """Targets in the form the loss and metrics expect, with the data checked (unless
+    `check` is False; `offset` is the sample index of `y`'s first row).
 
     Sparse targets become int64 class indices (trailing axis of 1 dropped); others
     float32 with a trailing axis of 1 added where Keras would add it.
     """
     if loss is None or not loss.sparse:
         t = _tensor(y, np.float32, device)
-        _check_finite(t, name)
+        if check:
+            _check_finite(t, name, offset)
         if t.dim() == len(output_shape):  # (n,) for a (1,) output: Keras expands it
             t = t.unsqueeze(-1)
         return t
     raw = _tensor(y, np.float64 if y.dtype.kind == "f" else np.int64, device)
-    if raw.dtype.is_floating_point:
-        _check_finite(raw, name)
+    if raw.dtype.is_floating_point and check:
+        _check_finite(raw, name, offset)
         fractional = raw != raw.round()
         if bool(fractional.any()):
-            sample, value = _first(fractional, raw)
+            sample, value = _first(fractional, raw, offset)
             raise DataError(
                 f"{name} must hold integer class indices for {loss.name}, "
                 f"but sample {sample} holds {value}"
@@ -96,8 +123,8 @@ def as_targets(
     bad = (labels < 0) | (labels >= classes)
     if ignore is not None:
         bad &= labels != ignore
-    if bool(bad.any()):
-        sample, value = _first(bad, labels)
+    if check and bool(bad.any()):
+        sample, value = _first(bad, labels, offset)
         raise DataError(
             f"{name} holds class index {value:g} at sample {sample}, but the output layer has "
             f"{classes} units (valid indices 0 to {classes - 1})"
@@ -105,19 +132,20 @@ def as_targets(
     return labels
 
 
-def _first(mask: Tensor, values: Tensor) -> tuple[int, float]:
-    """The sample index and value of the first element where `mask` holds."""
+def _first(mask: Tensor, values: Tensor, offset: int = 0) -> tuple[int, float]:
+    """The sample index (counted from `offset`) and value of the first element where
+    `mask` holds."""
     flat = int(mask.reshape(-1).nonzero()[0])
     per_sample = max(1, mask[0].numel()) if mask.dim() > 0 else 1
-    return flat // per_sample, float(values.reshape(-1)[flat])
+    return offset + flat // per_sample, float(values.reshape(-1)[flat])
 
 
-def _check_finite(t: Tensor, name: str) -> None:
+def _check_finite(t: Tensor, name: str, offset: int = 0) -> None:
     if not t.dtype.is_floating_point:
         return
     finite = torch.isfinite(t)
     if not bool(finite.all()):
-        sample, _ = _first(~finite, t)
+        sample, _ = _first(~finite, t, offset)
         raise DataError(
             f"{name} contains NaN or infinite values (the first in sample {sample}); "
             "remove or impute them before training"
@@ -154,10 +182,13 @@ def to_data(
         return _window_data(plan, ids, arrays, model, device, prefix)
     many_inputs, many_outputs = len(ids.x) > 1, len(ids.y) > 1
     x = [
-        as_inputs(
+        _feed(
             arrays[d],
-            f"{prefix}x" + (f"[{n!r}]" if many_inputs else ""),
-            model.input_dtypes[i],
+            partial(
+                as_inputs,
+                name=f"{prefix}x" + (f"[{n!r}]" if many_inputs else ""),
+                dtype=model.input_dtypes[i],
+            ),
             device,
         )
         for i, (n, d) in enumerate(zip(plan.input_names, ids.x, strict=True))
@@ -168,7 +199,11 @@ def to_data(
         y.append(
             None
             if d is None
-            else as_targets(arrays[d], label, head.loss, plan.output_shapes[j], device)
+            else _feed(
+                arrays[d],
+                partial(as_targets, name=label, loss=head.loss, output_shape=plan.output_shapes[j]),
+                device,
+            )
         )
     sample_weight = None
     if ids.sample_weight is not None:
@@ -176,6 +211,38 @@ def to_data(
             arrays[ids.sample_weight], f"{prefix}sample_weight", torch.float32, device
         ).reshape(-1)
     return Data(x, y, sample_weight)
+
+
+def _feed(array: np.ndarray, convert: Callable[..., Tensor], device: torch.device) -> Tensor:
+    """`array` as the model reads it (`convert`: `as_inputs` or `as_targets` with the
+    names bound): on the device whole, or, for a memory-mapped file, checked now in pieces
+    and gathered batch by batch from the file (`MappedArray` answers what `Data` asks of
+    a tensor)."""
+    if not is_mapped(array):
+        return convert(array, device=device)
+    scan(array, lambda rows, first: convert(rows, device=_CPU, offset=first))
+    mapped = MappedArray(array, lambda rows, _: convert(rows, device=_CPU, check=False), device)
+    return cast(Tensor, mapped)
+
+
+def _split(data: Data, at: int) -> tuple[Data, Data]:
+    """`validation_split`: the first `at` samples and the rest; mapped arrays stay mapped."""
+    if not any(isinstance(t, MappedArray) for t in (*data.x, *data.y, data.sample_weight)):
+        return data.slice(0, at), data.slice(at, data.samples)
+
+    def part(t: Tensor | None, start: int, stop: int) -> Tensor | None:
+        if isinstance(t, MappedArray):
+            return cast(Tensor, t.rows(start, stop))
+        return None if t is None else t[start:stop]
+
+    def side(start: int, stop: int) -> Data:
+        return Data(
+            [cast(Tensor, part(t, start, stop)) for t in data.x],
+            [part(t, start, stop) for t in data.y],
+            part(data.sample_weight, start, stop),
+        )
+
+    return side(0, at), side(at, data.samples)
 
 
 def _window_data(
@@ -323,7 +390,7 @@ def train_job(
         data = _training_data(spec, plan, plan.data[0], arrays, model, device)
         if fit.validation_split:
             split_at = split_point(data.samples, fit.validation_split)
-            data, validation = data.slice(0, split_at), data.slice(split_at, data.samples)
+            data, validation = _split(data, split_at)
         epoch_data = data
     else:
         epoch_data = _EpochData(spec, plan, arrays, model, device)
@@ -376,6 +443,8 @@ def _training_data(
     if spec.fit.class_weight:
         labels = data.y[0]
         assert labels is not None
+        if isinstance(labels, MappedArray):  # the labels' classes are needed all at once
+            labels = labels.whole()
         data.sample_weight = class_weights(labels, spec.fit.class_weight, plan.output_shapes[0])
     return data
 

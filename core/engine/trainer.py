@@ -57,8 +57,24 @@ class Data:
     def samples(self) -> int:
         return self.x[0].shape[0]
 
+    def index_device(self) -> torch.device:
+        """Where batch indexes live: the host when some array is gathered there from a
+        file (`mapped.MappedArray`: reading a device index would wait for the device),
+        else the data's device."""
+        parts = [*self.x, *self.y, self.sample_weight]
+        if any(t is not None and not isinstance(t, Tensor) and getattr(t, "gathers_on_host", False)
+               for t in parts):  # fmt: skip
+            return torch.device("cpu")
+        return self.x[0].device
+
     def take(self, index: Tensor) -> Data:
+        moved: dict[torch.device, Tensor] = {}
+
         def pick(t: Tensor) -> Tensor:
+            if isinstance(t, Tensor) and t.device != index.device:
+                if t.device not in moved:  # a host index, once per device for the batch
+                    moved[t.device] = index.to(t.device, non_blocking=True)
+                return t.index_select(0, moved[t.device])
             return t.index_select(0, index)
 
         return Data(
@@ -215,18 +231,18 @@ class Trainer:
         per_epoch = callable(data)
         device = self.model_device()
 
-        def batches_of(samples: int) -> Batches:
+        def batches_of(samples: Data) -> Batches:
             return Batches(
-                samples,
+                samples.samples,
                 batch_size,
                 shuffle=shuffle,
                 steps_per_epoch=steps_per_epoch,
                 generator=self._generator,
-                device=device,
+                device=samples.index_device(),
             )
 
         fixed = None if callable(data) else data
-        self._batches = batches_of(fixed.samples) if fixed is not None else None
+        self._batches = batches_of(fixed) if fixed is not None else None
         self._val_batches = None
         if validation is not None:
             self._val_batches = Batches(
@@ -246,7 +262,7 @@ class Trainer:
             epoch_data = None  # the last epoch's tensors go before the next's come
             epoch_data = data(epoch - initial_epoch) if callable(data) else data
             if per_epoch:  # each epoch's data is a pass of its own
-                self._batches = batches_of(epoch_data.samples)
+                self._batches = batches_of(epoch_data)
             if saved is not None:
                 assert self._batches is not None
                 self._batches.set_state(saved)

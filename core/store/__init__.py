@@ -11,8 +11,10 @@ from cornu.core.store.blobstore import BlobStore, BlobUnavailable, open_blob_sto
 from cornu.core.store.datasets import Datasets
 from cornu.core.store.idempotency import Idempotency
 from cornu.core.store.jobs import Jobs
+from cornu.core.store.lifecycle import Lifecycle
 from cornu.core.store.runs import Claim, Runs
 from cornu.core.store.tenants import Tenants
+from cornu.core.store.uploads import Uploads
 
 # What a store call raises when Redis or the blob store does not answer: callers report
 # 503 and retry.
@@ -39,6 +41,7 @@ class Store:
         self.blobs = Blobs(blob_store or open_blob_store(settings.blob_location), client)
         self.tenants = Tenants(client)
         self.datasets = Datasets(client, self.blobs)
+        self.uploads = Uploads(client, self.blobs.store)
         self.jobs = Jobs(client, self.blobs, max_epochs=settings.max_epochs)
         self.runs = Runs(
             client,
@@ -47,6 +50,7 @@ class Store:
             lease_ms=int(settings.lease_seconds * 1000),
         )
         self.idempotency = Idempotency(client, ttl_s=settings.idempotency_ttl_seconds)
+        self.lifecycle = Lifecycle(client, self.blobs)  # deletes, and the retention sweep
 
     @classmethod
     def from_url(cls, url: str, settings: Settings | None = None) -> Store:
@@ -83,6 +87,7 @@ __all__ = [
     "Datasets",
     "Idempotency",
     "Jobs",
+    "Lifecycle",
     "Runs",
     "Store",
     "Tenants",

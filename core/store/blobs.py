@@ -87,7 +87,8 @@ class Blobs:
                 self.store.delete(key)
 
     def collect(self) -> int:
-        """Delete the objects the fenced scripts dropped (`keys.blob_garbage`); the count.
+        """Delete the objects the fenced scripts dropped and the deletes let go
+        (`keys.blob_garbage`: keys, or prefixes ending in `/`); the count of entries.
         A key leaves the list only once its object is gone, so a crash between the two
         leaves it for the next collection (the reaper runs one every round)."""
         done = 0
@@ -95,7 +96,7 @@ class Blobs:
             for _ in range(_COLLECT_ROUNDS):
                 found: list[bytes] = self.redis.lrange(keys.blob_garbage(), 0, _COLLECT_BATCH - 1)  # type: ignore[assignment]
                 for raw in found:
-                    self.store.delete(str(text(raw)))
+                    self._delete_garbage(str(text(raw)))
                     self.redis.lrem(keys.blob_garbage(), 1, raw)  # type: ignore[arg-type]
                     done += 1
                 if len(found) < _COLLECT_BATCH:
@@ -104,6 +105,15 @@ class Blobs:
             # Not the caller's failure: what was dropped is deleted on the next collection.
             log.warning("%d dropped objects deleted; the rest wait (%s)", done, exc)
         return done
+
+    def _delete_garbage(self, key: str) -> None:
+        """One garbage entry: an object's key, or (ending in `/`) the prefix of a deleted
+        job's objects, all of which go."""
+        if not key.endswith("/"):
+            self.store.delete(key)
+            return
+        for found, _ in list(self.store.objects(key)):
+            self.store.delete(found)
 
 
 class RedisBlobs:

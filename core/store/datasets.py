@@ -7,13 +7,14 @@ from there until `cornu migrate-blobs` moves it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
 import numpy as np
 import redis
 
 from cornu.core.codecs import ENCODINGS, Encoding, decoded
-from cornu.core.errors import NotFound
+from cornu.core.errors import DataError, NotFound
 from cornu.core.npy import array_from_chunks
 from cornu.core.spec import Dataset
 from cornu.core.store import keys
@@ -62,6 +63,7 @@ class Datasets:
                 "meta": dataset.model_dump_json(),
                 "encoding": encoding,
                 "blob": pointer(blob),
+                "used_at": datetime.now(UTC).isoformat(),  # by a job since: the retention's clock
             }
             pipe.hset(keys.dataset(dataset.id), mapping=fields)  # type: ignore[arg-type]
             # The first upload of a content stays its index entry (a duplicate may be removed).
@@ -116,5 +118,34 @@ class Datasets:
                 raise MissingBlob(dataset_id)
             chunks = self.blobs.chunks(pointed(blob) or keys.blob(BLOB_KIND, dataset_id))
         except MissingBlob:
-            raise NotFound(f"no data stored for dataset {dataset_id!r}") from None
+            # Its bytes went while its record stayed: deleted behind the service's back (the
+            # API refuses to delete a dataset a queued or running job uses). The job fails.
+            raise DataError(
+                f"dataset {dataset_id!r} has no bytes in the blob store any more (deleted "
+                "while in use?); upload it again and resubmit"
+            ) from None
         return array_from_chunks(decoded(chunks, coding))
+
+    def stored(self, dataset_id: str) -> tuple[str, Encoding, Iterator[bytes]]:
+        """What a worker's cache needs: the dataset's content hash (SHA-256 of its .npy
+        file), the coding it is stored in, and its stored bytes, a chunk at a time (read
+        lazily: a cache hit reads none). NotFound for an unknown dataset."""
+        fields = ["meta", "encoding", "blob"]
+        meta, coding, blob = self.redis.hmget(keys.dataset(dataset_id), fields)
+        if meta is None:
+            raise NotFound(f"no dataset {dataset_id!r}")
+        coding = text(coding) or "identity"
+        if coding not in ENCODINGS:
+            raise DataError(f"dataset {dataset_id!r} is stored in an unknown coding {coding!r}")
+        key = pointed(blob) or keys.blob(BLOB_KIND, dataset_id)
+        return json.loads(meta)["sha256"], coding, self._lazy(key)
+
+    def _lazy(self, key: str) -> Iterator[bytes]:
+        try:
+            chunks = self.blobs.chunks(key)
+        except MissingBlob:
+            raise DataError(
+                f"the bytes of {key!r} are not in the blob store any more (deleted while in "
+                "use?); upload the dataset again and resubmit"
+            ) from None
+        yield from chunks

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from cornu.core import tensorfile
-from cornu.core.errors import Conflict, NotFound, TooManyJobs
+from cornu.core.errors import Conflict, NotFound, SpecError, TooManyJobs
 from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
 from cornu.core.spec.resources import Checkpoint, JobEvent
 from cornu.core.store import keys
@@ -57,15 +57,39 @@ local function event(stream, now, kind, ...)
 end
 """
 
-# A new queued job, unless the tenant already has `limit` queued or running ones.
-# KEYS: job, tenant's jobs, tenant's active set, dispatch, events
-# ARGV: job id, limit (0: none), now (iso), now (ms), then field/value pairs
+# A new queued job, unless the tenant already has `limit` queued or running ones. It joins
+# the users sets of the records it reads (its datasets, its initial-weights job), so that
+# a delete sees it (`core.store.lifecycle`); with `verify`, each must exist and be the
+# tenant's (the weights job succeeded) or nothing is created: a delete that ran first wins.
+# KEYS: job, tenant's jobs, tenant's active set, dispatch, events, then pairs of (record,
+#       its users set), datasets first   ARGV: job id, limit (0: none), now (iso), now (ms),
+#       tenant, verify (1/0), how many pairs are datasets, then field/value pairs
 _CREATE = (
     EVENT_FN
     + """
+local pairs_ = (#KEYS - 5) / 2
+for i = 1, pairs_ do
+  local record = KEYS[4 + 2 * i]
+  if ARGV[6] == '1' and redis.call('HGET', record, 'tenant') ~= ARGV[5] then
+    return {'missing', record}
+  end
+  if ARGV[6] == '1' and i > tonumber(ARGV[7])
+     and redis.call('HGET', record, 'status') ~= 'succeeded' then
+    return {'missing', record}
+  end
+end
 local limit = tonumber(ARGV[2])
 if limit > 0 and redis.call('SCARD', KEYS[3]) >= limit then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+for i = 1, pairs_ do
+  local record = KEYS[4 + 2 * i]
+  if redis.call('EXISTS', record) == 1 then
+    redis.call('SADD', KEYS[5 + 2 * i], ARGV[1])
+    if i <= tonumber(ARGV[7]) then
+      redis.call('HSET', record, 'used_at', ARGV[3])
+    end
+  end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
@@ -116,6 +140,19 @@ return 'stopping'
 ACKS_TTL_S = 24 * 3600  # the wake-up list of a job whose worker never read it
 
 
+def _deleted(record: str) -> SpecError:
+    """What a submission gets when a record it names went (deleted) after it was checked."""
+    if record.startswith(keys.JOB):
+        job_id = record.removeprefix(keys.JOB)
+        return SpecError(
+            f"job {job_id!r} has no trained weights any more (deleted, or not yours); "
+            "initial_weights names a job of yours that succeeded",
+            ("fit", "initial_weights"),
+        )
+    dataset_id = record.removeprefix(keys.dataset(""))
+    return SpecError(f"no dataset {dataset_id!r}; upload it first (POST /v1/datasets)", ("data",))
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -136,8 +173,13 @@ class Jobs:
 
     # -- records --------------------------------------------------------------------
 
-    def create(self, tenant: str, job_id: str, spec: JobSpec, *, max_active: int = 0) -> Job:
-        """Record a queued job; TooManyJobs when the tenant has `max_active` already."""
+    def create(
+        self, tenant: str, job_id: str, spec: JobSpec, *, max_active: int = 0, verify: bool = False
+    ) -> Job:
+        """Record a queued job; TooManyJobs when the tenant has `max_active` already. With
+        `verify` (a submission), SpecError unless each dataset the spec names, and its
+        `fit.initial_weights` job, is the tenant's and there (checked in the same step as
+        the job is recorded: a delete cannot slip between)."""
         fields: dict[str, Any] = {
             "tenant": tenant,
             "status": JobStatus.queued.value,
@@ -150,6 +192,11 @@ class Jobs:
             "attempts": 0,
         }
         pairs = [str(item) for pair in fields.items() for item in pair]
+        read = [(keys.dataset(d), keys.dataset_users(d)) for d in sorted(spec.dataset_ids())]
+        datasets = len(read)
+        if isinstance(spec.fit.initial_weights, str):
+            weights_job = spec.fit.initial_weights
+            read.append((keys.job(weights_job), keys.job_users(weights_job)))
         created = self._create(
             keys=[
                 keys.job(job_id),
@@ -157,9 +204,13 @@ class Jobs:
                 keys.tenant_active(tenant),
                 keys.dispatch(),
                 keys.job_events(job_id),
+                *(key for pair in read for key in pair),
             ],
-            args=[job_id, max_active, fields["created_at"], now_ms(), *pairs],
-        )
+            args=[job_id, max_active, fields["created_at"], now_ms(), tenant, int(verify),
+                  datasets, *pairs],
+        )  # fmt: skip
+        if isinstance(created, list):
+            raise _deleted(str(text(created[1])))
         if not created:
             raise TooManyJobs(
                 f"this tenant already has {max_active} jobs queued or running, the most it may "

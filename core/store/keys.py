@@ -29,6 +29,19 @@ def job(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}"
 
 
+JOB = f"{PREFIX}:job:"  # what `job(id)` is, for scripts that build it from an id
+
+
+def dataset_users(dataset_id: str) -> str:
+    """Set of the ids of the jobs submitted on a dataset (a delete checks which still run)."""
+    return f"{PREFIX}:dataset:{dataset_id}:jobs"
+
+
+def job_users(job_id: str) -> str:
+    """Set of the ids of the jobs that start from a job's weights (`fit.initial_weights`)."""
+    return f"{PREFIX}:job:{job_id}:users"
+
+
 def job_metrics(job_id: str) -> str:
     """Stream: one entry per finished epoch."""
     return f"{PREFIX}:job:{job_id}:metrics"
@@ -97,6 +110,21 @@ def job_feed(job_id: str) -> str:
     """Stream read by the live view (SSE): progress, epochs and the events, as they come.
     Its name is the events stream's with `feed` in place of `events` (the Lua relies on it)."""
     return f"{PREFIX}:job:{job_id}:feed"
+
+
+def upload(upload_id: str) -> str:
+    """Hash: a resumable upload's record (tenant, declared header, status, backend handle)."""
+    return f"{PREFIX}:upload:{upload_id}"
+
+
+def upload_parts(upload_id: str) -> str:
+    """Hash: part number → size and digests of the parts the API received (file backend)."""
+    return f"{PREFIX}:upload:{upload_id}:parts"
+
+
+def uploads_expiry() -> str:
+    """Sorted set of unfinished uploads by the time (s) they expire: what the sweep reads."""
+    return f"{PREFIX}:uploads:expiry"
 
 
 def tenant_datasets(name: str) -> str:
