@@ -88,3 +88,16 @@ def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield tail
     if not inflate.eof:
         raise InvalidDataset("the gzip stream ends before its end marker")
+
+
+def rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The bytes of `pieces` regrouped into chunks of exactly `size` bytes, the last one
+    shorter (upload parts, blob chunks)."""
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)

@@ -19,12 +19,13 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from cornu.core.codecs import rechunk
 from cornu.core.errors import Conflict, CornuError, InvalidDataset, NotFound, ServiceUnavailable
 from cornu.core.spec import Dataset
 from cornu.core.spec.uploads import PartUrl, Upload, UploadPart
@@ -73,18 +74,6 @@ class UploadCache:
 
     def forget(self, digest: str) -> None:
         self.path(digest).unlink(missing_ok=True)
-
-
-def cut(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """The bytes of `pieces` as parts of exactly `size` bytes, the last one shorter."""
-    buffer = bytearray()
-    for piece in pieces:
-        buffer += piece
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        yield bytes(buffer)
 
 
 def take(pieces: Iterator[bytes], limit: int) -> tuple[bytes, bool]:
@@ -151,7 +140,7 @@ class ResumableUpload:
                 yield piece
 
         wire = done = 0
-        for number, data in enumerate(cut(counted(), size), start=1):
+        for number, data in enumerate(rechunk(counted(), size), start=1):
             etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
             if stored.get(number) != etag:
                 self._send_part(upload, number, data)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 
 import redis
 
+from cornu.core import codecs
 from cornu.core.store import keys
 from cornu.core.store.blobstore import (
     CHUNK_BYTES,
@@ -174,14 +175,7 @@ class RedisBlobs:
 
 def rechunk(stream: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
     """Regroup arbitrary pieces into chunks of `size` bytes (the last may be shorter)."""
-    buffer = bytearray()
-    for piece in stream:
-        buffer += piece
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        yield bytes(buffer)
+    return codecs.rechunk(stream, size)
 
 
 __all__ = ["CHUNK_BYTES", "Blobs", "RedisBlobs", "is_legacy", "pointed", "pointer", "rechunk"]

@@ -20,18 +20,15 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from cornu.core.engine.layers.base import LAYERS, Layer, Shape, ShapeError, register
-from cornu.core.engine.layers.preprocessing import _Augmentation, _image_shape, _uniform, sample
+from cornu.core.engine.layers.preprocessing import (
+    _Augmentation,
+    _image_shape,
+    _to_range,
+    _uniform,
+    sample,
+)
 from cornu.core.engine.layers.wrappers import Wrapper
 from cornu.core.spec.layers import augmentation as spec
-
-
-def _to_range(x: Tensor, source: tuple[float, float], target: tuple[float, float]) -> Tensor:
-    """Keras's `_transform_value_range` (the identity when the ranges are equal)."""
-    if tuple(source) == tuple(target):
-        return x
-    unit = (x - source[0]) / (source[1] - source[0])
-    return unit * (target[1] - target[0]) + target[0]
-
 
 # -- Pipeline ----------------------------------------------------------------------------
 
