@@ -222,8 +222,10 @@ def start_worker(env: dict[str, str], log: Path, *args: str) -> Service:
     return worker
 
 
-def start_api(env: dict[str, str], log: Path, port: int) -> Service:
-    api = start_cornu(["api", "--port", str(port), "--log-level", "warning"], env, log)
+def start_api(env: dict[str, str], log: Path, port: int, log_level: str = "warning") -> Service:
+    """`cornu api` on `port`, once it answers /healthz (`log_level="info"` keeps its access
+    log, which tests read to count requests)."""
+    api = start_cornu(["api", "--port", str(port), "--log-level", log_level], env, log)
 
     def healthy() -> bool:
         try:

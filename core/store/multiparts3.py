@@ -49,7 +49,8 @@ class S3Parts(PartStore):
 
     def parts(self, key: str, handle: str) -> list[Part]:
         # A part sent again replaces the first copy on S3; SeaweedFS lists both copies
-        # (and completes with the one whose ETag is named): the latest of each number counts.
+        # (and completes with the one whose ETag is named): the latest of each number counts,
+        # the later listed on a tie (LastModified has whole seconds).
         pages = self.store.client.get_paginator("list_parts").paginate(
             Bucket=self.store.bucket, Key=self._name(key), UploadId=handle
         )
@@ -59,7 +60,7 @@ class S3Parts(PartStore):
                 for entry in page.get("Parts", []):
                     part = Part(int(entry["PartNumber"]), int(entry["Size"]), entry["ETag"])
                     when = entry["LastModified"]
-                    if part.number not in latest or when > latest[part.number][0]:
+                    if part.number not in latest or when >= latest[part.number][0]:
                         latest[part.number] = (when, part)
         return [latest[number][1] for number in sorted(latest)]
 

@@ -28,10 +28,9 @@ from cornu.uploads import NpyStream
 from tests.conftest import (
     S3_BUCKET,
     Service,
-    start_cornu,
+    start_api,
     start_redis_server,
     start_worker,
-    wait_until,
 )
 from tests.helpers import mlp_spec
 
@@ -85,18 +84,9 @@ def stack(
     services: list[Service] = []
     try:
         api_port = free_port()
-        log = directory / "api.log"
-        api = start_cornu(["api", "--port", str(api_port), "--log-level", "info"], env, log)
+        api = start_api(env, directory / "api.log", api_port, log_level="info")
         services.append(api)
         url = f"http://127.0.0.1:{api_port}"
-
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(healthy, 60, "the API to answer /healthz")
         services.append(start_worker(env, directory / "worker.log"))
         yield Stack(backend, url, redis_url, api, s3)
     finally:
