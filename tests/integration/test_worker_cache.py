@@ -41,7 +41,7 @@ def test_a_second_job_on_the_same_data_reads_the_cache_and_trains_as_in_memory(
         jobs = []
         for _ in range(2):
             job = wait_for_job(http, http.post("/v1/jobs", json=spec).json()["id"])
-            assert job["status"] == "succeeded", job
+            assert job["status"] == "succeeded", job["error"]
             jobs.append(job)
         first, second = (dataset_events(http, str(j["id"])) for j in jobs)
         histories = [http.get(f"/v1/jobs/{j['id']}/metrics").json()["history"] for j in jobs]
@@ -63,7 +63,7 @@ def data_bytes(pid: int) -> int:
     raise AssertionError("no VmData")
 
 
-HEADROOM = 100 * MiB  # memory the worker may add to what it holds when idle
+HEADROOM = 200 * MiB  # memory the worker may add to what it holds when idle
 
 
 def test_a_mapped_dataset_bigger_than_the_workers_memory_limit_trains(
@@ -75,7 +75,7 @@ def test_a_mapped_dataset_bigger_than_the_workers_memory_limit_trains(
     (celery,) = stack.services[-1].children()
     limit = data_bytes(celery) + HEADROOM
     resource.prlimit(celery, resource.RLIMIT_DATA, (limit, limit))
-    rows, features = 256 * 1024, 1024  # 256 MiB of uint8 on disk, 1 GiB as float32
+    rows, features = 512 * 1024, 1024  # 512 MiB of uint8 on disk, 2 GiB as float32
     x = ((np.arange(rows, dtype=np.uint32)[:, None] + np.arange(features)) % 251).astype(np.uint8)
     y = (np.arange(rows) % 2).astype(np.float32)
     body = zstandard.ZstdCompressor(level=1).compress(npy_bytes(x))
@@ -94,7 +94,7 @@ def test_a_mapped_dataset_bigger_than_the_workers_memory_limit_trains(
             "data": {"x": x_id, "y": y_id},
         }
         job = wait_for_job(http, http.post("/v1/jobs", json=spec).json()["id"], timeout_s=120)
-        assert job["status"] == "succeeded", job
+        assert job["status"] == "succeeded", job["error"]
         events = dataset_events(http, str(job["id"]))
     assert events[x_id]["mapped"] == "True"
     # The control: the same file read into memory does not fit under the same headroom.
