@@ -33,6 +33,12 @@ def build(spec: dict[str, Any], input_shapes: list[tuple[int, ...]]) -> Layer:
     return cls(layer_spec, input_shapes if cls.multiple_inputs else input_shapes[0])
 
 
+def build_one(spec: dict[str, Any], input_shape: tuple[int | None, ...]) -> Layer:
+    """The Cornu layer for `spec` on one input of one sample's shape `input_shape`."""
+    layer_spec = parse_layer(spec)
+    return LAYERS[layer_spec.type](layer_spec, input_shape)
+
+
 def check_against_keras_summary(case_id: str) -> Layer:
     """Builds a `layer_shapes.json` case and checks shape, counts and weights against Keras."""
     case = SHAPES[case_id]

@@ -24,25 +24,21 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.engine.layers import Layer, ShapeError
 from cornu.core.engine.layers.audio import scipy_window
 from cornu.core.engine.layers.base import UNKNOWN_SIZES
 from cornu.core.spec.layers import parse_layer
 from cornu.core.spec.layers.audio import STFT_WINDOWS
+from tests.core.engine.layers.keras_reference import build_one
 
 DATA = Path(__file__).parents[3] / "data" / "keras" / "audio_outputs.json"
 CASES: dict[str, Any] = json.loads(DATA.read_text())["cases"]
 
 
-def build(spec: dict[str, Any], input_shape: tuple[int | None, ...]) -> Layer:
-    layer_spec = parse_layer(spec)
-    return LAYERS[layer_spec.type](layer_spec, input_shape)
-
-
 def case_layer(case_id: str) -> tuple[Layer, torch.Tensor]:
     case = CASES[case_id]
     x = torch.tensor(case["input"], dtype=torch.float32)
-    layer = build(case["layer"], tuple(x.shape[1:]))
+    layer = build_one(case["layer"], tuple(x.shape[1:]))
     with torch.no_grad():
         for name, value in case.get("set_weights", {}).items():
             layer.keras_weights()[name].copy_(torch.tensor(value))
@@ -78,7 +74,7 @@ def test_an_unknown_time_length_stays_unknown(case_id: str) -> None:
     shapes = []
     for size in UNKNOWN_SIZES:
         given[time_axis] = size
-        shapes.append(build(case["layer"], tuple(given)).output_shape)
+        shapes.append(build_one(case["layer"], tuple(given)).output_shape)
     assert [a if a == b else None for a, b in zip(*shapes, strict=True)] == case[
         "unknown_output_shape"
     ]
@@ -86,7 +82,7 @@ def test_an_unknown_time_length_stays_unknown(case_id: str) -> None:
 
 @pytest.mark.parametrize("case_id", [k for k in CASES if CASES[k]["initial_weights"]])
 def test_the_dft_kernels_are_the_ones_keras_builds(case_id: str) -> None:
-    layer = build(CASES[case_id]["layer"], tuple(np.shape(CASES[case_id]["input"])[1:]))
+    layer = build_one(CASES[case_id]["layer"], tuple(np.shape(CASES[case_id]["input"])[1:]))
     ours = layer.keras_weights()
     for name, values in CASES[case_id]["initial_weights"].items():
         torch.testing.assert_close(
@@ -142,10 +138,10 @@ def test_windows_are_scipys(name: str, periodic: bool) -> None:
 
 def test_the_kernels_train_unless_frozen() -> None:
     spec = {"type": "STFTSpectrogram", "frame_length": 8, "mode": "magnitude"}
-    layer = build(spec, (20, 1))
+    layer = build_one(spec, (20, 1))
     layer(torch.rand(2, 20, 1)).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in layer.parameters())
-    frozen = build({**spec, "trainable": False}, (20, 1))
+    frozen = build_one({**spec, "trainable": False}, (20, 1))
     assert not any(p.requires_grad for p in frozen.parameters())
     assert frozen.count_params() == (2 * 8 * 5, 0)
 
@@ -185,4 +181,4 @@ def test_the_resolved_defaults_are_keras_config() -> None:
 )
 def test_inputs_it_cannot_take_are_refused(spec: dict[str, Any], shape: tuple[int, ...]) -> None:
     with pytest.raises(ShapeError):
-        build(spec, shape)
+        build_one(spec, shape)

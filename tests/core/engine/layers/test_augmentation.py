@@ -14,8 +14,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.engine.layers import Layer, ShapeError
 from cornu.core.spec.layers import parse_layer
+from tests.core.engine.layers.keras_reference import build_one
 from tests.core.engine.layers.test_preprocessing import _draw_for
 
 DATA = Path(__file__).parents[3] / "data" / "keras" / "augmentation_outputs.json"
@@ -24,15 +25,10 @@ RANDOM = [k for k, c in CASES.items() if "draw" in c]
 CLAHE = [k for k in CASES if k.startswith("clahe")]
 
 
-def build(spec: dict[str, Any], input_shape: tuple[int | None, ...]) -> Layer:
-    layer_spec = parse_layer(spec)
-    return LAYERS[layer_spec.type](layer_spec, input_shape)
-
-
 def case_layer(case_id: str) -> tuple[Layer, torch.Tensor]:
     case = CASES[case_id]
     x = torch.tensor(case["input"], dtype=torch.float32)
-    layer = build(case["layer"], tuple(x.shape[1:]))
+    layer = build_one(case["layer"], tuple(x.shape[1:]))
     weights = layer.keras_weights()
     with torch.no_grad():
         for name, value in case.get("set_weights", {}).items():
@@ -161,7 +157,7 @@ IMAGES = torch.rand(4, 12, 10, 3) * 255
 
 
 def test_pipeline_runs_its_layers_in_order_in_the_models_training_mode() -> None:
-    layer = build(
+    layer = build_one(
         {
             "type": "Pipeline",
             "layers": [
@@ -186,7 +182,7 @@ def test_pipeline_runs_its_layers_in_order_in_the_models_training_mode() -> None
 def test_pipeline_checks_its_layers_shapes() -> None:
     spec = {"type": "Pipeline", "layers": [{"type": "Flatten"}, {"type": "RandomFlip"}]}
     with pytest.raises(ShapeError, match="Pipeline's layer 1 \\(RandomFlip\\)"):
-        build(spec, (12, 10, 3))
+        build_one(spec, (12, 10, 3))
     with pytest.raises(ValidationError, match="Input"):
         parse_layer({"type": "Pipeline", "layers": [{"type": "Input", "shape": [3]}]})
 
@@ -202,7 +198,7 @@ def test_rand_augment_builds_kerass_inner_layers_from_its_factor() -> None:
 
 
 def test_rand_augment_draws_num_ops_operations_per_batch() -> None:
-    layer = build({"type": "RandAugment", "num_ops": 4}, (12, 10, 3)).train()
+    layer = build_one({"type": "RandAugment", "num_ops": 4}, (12, 10, 3)).train()
     torch.manual_seed(1)
     seen = set()
     for _ in range(40):
@@ -215,7 +211,7 @@ def test_rand_augment_draws_num_ops_operations_per_batch() -> None:
 
 
 def test_aug_mix_weights_are_dirichlet_and_slots_may_stay_empty() -> None:
-    layer = build({"type": "AugMix", "all_ops": False, "num_chains": 4}, (12, 10, 3)).train()
+    layer = build_one({"type": "AugMix", "all_ops": False, "num_chains": 4}, (12, 10, 3)).train()
     torch.manual_seed(2)
     lengths = []
     for _ in range(30):
@@ -231,14 +227,14 @@ def test_aug_mix_weights_are_dirichlet_and_slots_may_stay_empty() -> None:
 
 
 def test_aug_mix_of_identity_chains_is_the_input_clipped() -> None:
-    layer = build({"type": "AugMix", "value_range": [0, 100]}, (12, 10, 3))
+    layer = build_one({"type": "AugMix", "value_range": [0, 100]}, (12, 10, 3))
     draw = {"weights": torch.tensor([0.2, 0.3, 0.5]), "mix": torch.tensor(0.4), "chains": [[]] * 3}
     out = layer.transform_images(IMAGES, draw)  # type: ignore[operator]
     torch.testing.assert_close(out, IMAGES.clamp(0, 100))
 
 
 def test_elastic_transform_moves_pixels_only_where_drawn_and_keeps_the_values() -> None:
-    layer = build({"type": "RandomElasticTransform", "interpolation": "nearest"}, (12, 10, 3))
+    layer = build_one({"type": "RandomElasticTransform", "interpolation": "nearest"}, (12, 10, 3))
     torch.manual_seed(3)
     apply, distortion, noise = layer.draw(IMAGES)  # type: ignore[operator]
     apply = torch.tensor([True, False, True, False])
@@ -254,7 +250,7 @@ def test_elastic_transform_moves_pixels_only_where_drawn_and_keeps_the_values() 
 
 def test_elastic_transform_with_factor_or_scale_zero_is_the_identity_unclipped() -> None:
     for spec in ({"factor": 0.0}, {"scale": 0.0}):
-        layer = build(
+        layer = build_one(
             {"type": "RandomElasticTransform", "value_range": [0, 1], **spec}, (12, 10, 3)
         )
         torch.testing.assert_close(layer.train()(IMAGES), IMAGES)
@@ -263,7 +259,7 @@ def test_elastic_transform_with_factor_or_scale_zero_is_the_identity_unclipped()
 def test_clahe_with_a_limit_under_one_count_truncates_to_integers() -> None:
     """2 x 2 tiles: Keras's integer limit int(4 * 4 / 256) is 0, every histogram is spread
     flat, each tile's table is the identity: the output is the input truncated."""
-    layer = build({"type": "ContrastLimitedAdaptiveHistogramEqualization"}, (16, 16, 3))
+    layer = build_one({"type": "ContrastLimitedAdaptiveHistogramEqualization"}, (16, 16, 3))
     images = torch.rand(2, 16, 16, 3) * 255
     torch.testing.assert_close(layer(images), images.floor(), rtol=0, atol=1e-4)
 

@@ -20,11 +20,12 @@ from pydantic_core import PydanticCustomError
 import cornu
 from cornu.core.engine import train_job
 from cornu.core.engine.build import build_model
-from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.engine.layers import Layer, ShapeError
 from cornu.core.spec import JobSpec, keras_files
 from cornu.core.spec.keras_config import from_keras, model_spec, to_keras
 from cornu.core.spec.keras_config.layers import layer_config
 from cornu.core.spec.layers import parse_layer
+from tests.core.engine.layers.keras_reference import build_one
 from tests.core.spec.keras_zoo import MIXING, keras_or_skip, same_json, shapes_of
 
 DATA = Path(__file__).parents[3] / "data" / "keras" / "mixing_outputs.json"
@@ -34,15 +35,10 @@ DRAWS: dict[str, Any] = REFERENCE["draws"]
 CONFIGS: dict[str, Any] = REFERENCE["configs"]
 
 
-def build(spec: dict[str, Any], input_shape: tuple[int | None, ...]) -> Layer:
-    layer_spec = parse_layer(spec)
-    return LAYERS[layer_spec.type](layer_spec, input_shape)
-
-
 def case_layer(case_id: str) -> tuple[Layer, torch.Tensor]:
     case = CASES[case_id]
     x = torch.tensor(case["input"], dtype=torch.float32)
-    return build(case["layer"], tuple(x.shape[1:])), x
+    return build_one(case["layer"], tuple(x.shape[1:])), x
 
 
 def close(actual: torch.Tensor, values: Any) -> None:
@@ -94,7 +90,7 @@ def test_max_num_bounding_boxes_returns_images_unchanged_in_training(case_id: st
     close(out, CASES[case_id]["training"])
     assert out is x  # Keras's `transform_images` returns its input
     ids = torch.arange(24).view(2, 3, 4)  # (H, W) images keep their dtype, as in Keras
-    assert build({"type": "MaxNumBoundingBoxes", "max_number": 1}, (3, 4))(ids) is ids
+    assert build_one({"type": "MaxNumBoundingBoxes", "max_number": 1}, (3, 4))(ids) is ids
 
 
 def test_cut_mix_label_weight_is_the_share_keras_computes() -> None:
@@ -116,7 +112,7 @@ def _deciles(values: torch.Tensor) -> np.ndarray:
 
 def _cornu_draws(spec: dict[str, Any], batches: int = 400) -> list[tuple[torch.Tensor, ...]]:
     torch.manual_seed(5)
-    layer = build(spec, (6, 8, 1))
+    layer = build_one(spec, (6, 8, 1))
     x = torch.zeros(50, 6, 8, 1)
     return [layer.draw(x) for _ in range(batches)]  # type: ignore[operator]
 
@@ -147,10 +143,10 @@ def test_draws_pair_images_by_a_permutation_and_keep_boxes_inside() -> None:
     torch.manual_seed(3)
     x = torch.zeros(64, 9, 13, 1)
     for spec in ({"type": "MixUp"}, {"type": "CutMix"}):
-        permutation, _ = build(spec, (9, 13, 1)).draw(x)  # type: ignore[operator]
+        permutation, _ = build_one(spec, (9, 13, 1)).draw(x)  # type: ignore[operator]
         assert torch.equal(permutation.sort().values, torch.arange(64))
         assert not torch.equal(permutation, torch.arange(64))
-    _, boxes = build({"type": "CutMix"}, (9, 13, 1)).draw(x)  # type: ignore[operator]
+    _, boxes = build_one({"type": "CutMix"}, (9, 13, 1)).draw(x)  # type: ignore[operator]
     x0, x1, y0, y1 = boxes.T
     assert bool(((0 <= x0) & (x0 <= x1) & (x1 <= 13) & (0 <= y0) & (y0 <= y1) & (y1 <= 9)).all())
     # sides sqrt(1 - w) of the image's, the same share of its width and of its height
@@ -165,7 +161,7 @@ ONE_HOT = torch.eye(N).view(N, 1, 1, N).expand(N, 7, 9, N).contiguous()  # image
 
 def test_mix_up_blends_each_image_with_its_partner_in_the_permutation() -> None:
     torch.manual_seed(0)
-    out = build({"type": "MixUp", "alpha": 1.0}, (7, 9, N)).train()(ONE_HOT)
+    out = build_one({"type": "MixUp", "alpha": 1.0}, (7, 9, N)).train()(ONE_HOT)
     assert torch.equal(out, out[:, :1, :1].expand_as(out))  # one blend per whole image
     pixel = out[:, 0, 0]  # (N, N): row i is w e_i + (1 - w) e_p(i)
     torch.testing.assert_close(pixel.sum(1), torch.ones(N))
@@ -178,7 +174,7 @@ def test_mix_up_blends_each_image_with_its_partner_in_the_permutation() -> None:
 
 def test_cut_mix_pastes_one_rectangle_of_one_other_image() -> None:
     torch.manual_seed(1)
-    out = build({"type": "CutMix"}, (7, 9, N)).train()(ONE_HOT)
+    out = build_one({"type": "CutMix"}, (7, 9, N)).train()(ONE_HOT)
     pasted = 0
     for i in range(N):
         own = out[i].argmax(-1) == i
@@ -194,7 +190,7 @@ def test_cut_mix_pastes_one_rectangle_of_one_other_image() -> None:
 
 @pytest.mark.parametrize("spec", [{"type": "MixUp"}, {"type": "CutMix"}])
 def test_mixing_happens_only_while_training_and_passes_gradients(spec: dict[str, Any]) -> None:
-    layer = build(spec, (7, 9, N))
+    layer = build_one(spec, (7, 9, N))
     torch.manual_seed(2)
     assert not torch.equal(layer.train()(ONE_HOT), ONE_HOT)
     assert torch.equal(layer.eval()(ONE_HOT), ONE_HOT)
@@ -243,7 +239,7 @@ def test_inputs_that_are_not_images_are_shape_errors(
     spec: dict[str, Any], input_shape: tuple[int, ...]
 ) -> None:
     with pytest.raises(ShapeError, match="height, width"):
-        build(spec, input_shape)
+        build_one(spec, input_shape)
 
 
 def test_sdk_takes_kerass_positional_arguments() -> None:

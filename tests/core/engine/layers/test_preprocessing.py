@@ -16,11 +16,12 @@ import torch
 from pydantic import ValidationError
 
 from cornu.core.engine.build import build_model
-from cornu.core.engine.layers import LAYERS, Layer, ShapeError
+from cornu.core.engine.layers import Layer, ShapeError
 from cornu.core.engine.layers.preprocessing import affine_transform
 from cornu.core.spec import keras_files
 from cornu.core.spec.keras_config import model_spec, to_keras
 from cornu.core.spec.layers import parse_layer
+from tests.core.engine.layers.keras_reference import build_one
 from tests.core.spec.keras_zoo import (
     COLOURS,
     ENCODER,
@@ -38,16 +39,11 @@ FIXED = [k for k, c in CASES.items() if "output" in c]
 RANDOM = [k for k, c in CASES.items() if "training" in c]
 
 
-def build(spec: dict[str, Any], input_shape: tuple[int | None, ...]) -> Layer:
-    layer_spec = parse_layer(spec)
-    return LAYERS[layer_spec.type](layer_spec, input_shape)
-
-
 def case_layer(case_id: str) -> tuple[Layer, torch.Tensor]:
     case = CASES[case_id]
     dtype = torch.int64 if case["layer"]["type"] == "CategoryEncoding" else torch.float32
     x = torch.tensor(case["input"], dtype=dtype)
-    layer = build(case["layer"], tuple(x.shape[1:]))
+    layer = build_one(case["layer"], tuple(x.shape[1:]))
     weights = layer.keras_weights()
     with torch.no_grad():
         for name, value in case.get("set_weights", {}).items():
@@ -177,12 +173,12 @@ IMAGES = torch.rand(6, 9, 8, 3) * 255
     ],
 )
 def test_factor_zero_is_the_identity_while_training(spec: dict[str, Any]) -> None:
-    layer = build(spec, (9, 8, 3)).train()
+    layer = build_one(spec, (9, 8, 3)).train()
     torch.testing.assert_close(layer(IMAGES), IMAGES, rtol=1e-5, atol=1e-4)
 
 
 def test_random_flip_flips_whole_images_on_both_axes_together() -> None:
-    layer = build({"type": "RandomFlip"}, (9, 8, 3)).train()
+    layer = build_one({"type": "RandomFlip"}, (9, 8, 3)).train()
     torch.manual_seed(0)
     out = layer(IMAGES.repeat(8, 1, 1, 1))
     both = IMAGES.flip(1).flip(2).repeat(8, 1, 1, 1)
@@ -193,7 +189,7 @@ def test_random_flip_flips_whole_images_on_both_axes_together() -> None:
 
 def test_a_horizontal_flip_of_a_known_image() -> None:
     image = torch.arange(6.0).view(1, 2, 3, 1)
-    layer = build({"type": "RandomFlip", "mode": "horizontal"}, (2, 3, 1))
+    layer = build_one({"type": "RandomFlip", "mode": "horizontal"}, (2, 3, 1))
     out = layer.transform_images(image, torch.tensor([True]).view(1, 1, 1, 1))  # type: ignore[operator]
     assert out.view(2, 3).tolist() == [[2.0, 1.0, 0.0], [5.0, 4.0, 3.0]]
 
@@ -201,7 +197,7 @@ def test_a_horizontal_flip_of_a_known_image() -> None:
 def test_a_quarter_turn_rotates_a_square_image_exactly() -> None:
     """90 degrees: the rotation Keras's matrix gives (counter-clockwise on screen)."""
     image = torch.arange(9.0).view(1, 3, 3, 1)
-    layer = build({"type": "RandomRotation", "factor": 0.25}, (3, 3, 1))
+    layer = build_one({"type": "RandomRotation", "factor": 0.25}, (3, 3, 1))
     out = layer.transform_images(image, torch.tensor([90.0]))  # type: ignore[operator]
     torch.testing.assert_close(out, torch.rot90(image, 1, dims=(1, 2)), atol=1e-5, rtol=0)
 
@@ -209,17 +205,17 @@ def test_a_quarter_turn_rotates_a_square_image_exactly() -> None:
 def test_random_draws_stay_in_their_ranges() -> None:
     torch.manual_seed(1)
     x = torch.zeros(4000, 2, 2, 1)
-    rotation = build({"type": "RandomRotation", "factor": [-0.1, 0.2]}, (2, 2, 1))
+    rotation = build_one({"type": "RandomRotation", "factor": [-0.1, 0.2]}, (2, 2, 1))
     angles = rotation.draw(x)  # type: ignore[operator]
     assert -36.0 <= float(angles.min()) < -30 and 66 < float(angles.max()) <= 72.0
-    contrast = build({"type": "RandomContrast", "factor": 0.5}, (2, 2, 1))
+    contrast = build_one({"type": "RandomContrast", "factor": 0.5}, (2, 2, 1))
     c = contrast.draw(x)  # type: ignore[operator]
     assert 1.0 <= float(c.min()) < 1.01 and 1.49 < float(c.max()) <= 1.5  # Keras: (0, f)
-    zoom = build({"type": "RandomZoom", "height_factor": [-0.2, 0.3]}, (2, 2, 1))
+    zoom = build_one({"type": "RandomZoom", "height_factor": [-0.2, 0.3]}, (2, 2, 1))
     zooms = zoom.draw(x)  # type: ignore[operator]
     assert torch.equal(zooms[:, 0], zooms[:, 1])  # no width_factor: the height's draw
     assert 0.8 <= float(zooms.min()) and float(zooms.max()) <= 1.3
-    shift = build({"type": "RandomTranslation", "height_factor": 0.5, "width_factor": 0.0},
+    shift = build_one({"type": "RandomTranslation", "height_factor": 0.5, "width_factor": 0.0},
                   (10, 4, 1))  # fmt: skip
     shifts = shift.draw(torch.zeros(4000, 10, 4, 1))  # type: ignore[operator]
     assert float(shifts[:, 0].abs().max()) == 0.0 and 4.9 < float(shifts[:, 1].max()) <= 5.0
@@ -235,22 +231,22 @@ def test_random_draws_stay_in_their_ranges() -> None:
 def test_colour_augmentations_stay_in_the_value_range(
     spec: dict[str, Any], low: float, high: float
 ) -> None:
-    out = build(spec, (9, 8, 3)).train()(IMAGES)
+    out = build_one(spec, (9, 8, 3)).train()(IMAGES)
     assert float(out.min()) >= low and float(out.max()) <= high
     assert not torch.equal(out, IMAGES.clamp(low, high))
 
 
 def test_grayscale_and_posterization_outputs_have_their_kind_of_values() -> None:
     torch.manual_seed(2)
-    grey = build({"type": "RandomGrayscale", "factor": 1.0}, (9, 8, 3)).train()(IMAGES)
+    grey = build_one({"type": "RandomGrayscale", "factor": 1.0}, (9, 8, 3)).train()(IMAGES)
     assert torch.equal(grey[..., 0], grey[..., 1]) and torch.equal(grey[..., 1], grey[..., 2])
-    poster = build({"type": "RandomPosterization", "factor": [3, 3]}, (9, 8, 3)).train()
+    poster = build_one({"type": "RandomPosterization", "factor": [3, 3]}, (9, 8, 3)).train()
     out = poster(IMAGES)
     assert torch.equal(out, (IMAGES.to(torch.uint8) // 32 * 32).float())  # 3 high bits
 
 
 def test_auto_contrast_applies_at_inference_and_spans_the_value_range() -> None:
-    layer = build({"type": "AutoContrast", "value_range": [0, 1]}, (9, 8, 3)).eval()
+    layer = build_one({"type": "AutoContrast", "value_range": [0, 1]}, (9, 8, 3)).eval()
     out = layer(IMAGES / 510 + 0.2)
     torch.testing.assert_close(out.amin(dim=(1, 2)), torch.zeros(6, 3), atol=1e-6, rtol=0)
     torch.testing.assert_close(out.amax(dim=(1, 2)), torch.ones(6, 3), atol=1e-6, rtol=0)
@@ -258,12 +254,12 @@ def test_auto_contrast_applies_at_inference_and_spans_the_value_range() -> None:
 
 def test_solarization_with_keras_defaults_inverts_every_pixel() -> None:
     """Additions and thresholds default to 0: every value is at or above the threshold."""
-    layer = build({"type": "Solarization"}, (9, 8, 3)).train()
+    layer = build_one({"type": "Solarization"}, (9, 8, 3)).train()
     torch.testing.assert_close(layer(IMAGES), 255 - IMAGES)
 
 
 def test_random_crop_takes_one_window_of_the_input_per_batch() -> None:
-    layer = build({"type": "RandomCrop", "height": 4, "width": 5}, (9, 8, 3)).train()
+    layer = build_one({"type": "RandomCrop", "height": 4, "width": 5}, (9, 8, 3)).train()
     out = layer(IMAGES)
     windows = IMAGES.unfold(1, 4, 1).unfold(2, 5, 1)  # (N, 6, 4, C, 4, 5)
     match = (windows.permute(0, 1, 2, 4, 5, 3) == out[:, None, None]).flatten(3).all(3)
@@ -339,16 +335,13 @@ def test_inputs_keras_cannot_take_are_shape_errors(
     spec: dict[str, Any], input_shape: tuple[int | None, ...], message: str
 ) -> None:
     with pytest.raises(ShapeError, match=message):
-        build(spec, input_shape)
+        build_one(spec, input_shape)
 
 
 def test_variable_image_sizes_are_resized_to_fixed_ones() -> None:
-    assert build({"type": "Resizing", "height": 4, "width": 5}, (None, None, 3)).output_shape == (
-        4,
-        5,
-        3,
-    )
-    layer = build({"type": "CenterCrop", "height": 2, "width": 2}, (None, None, 1))
+    resizing = build_one({"type": "Resizing", "height": 4, "width": 5}, (None, None, 3))
+    assert resizing.output_shape == (4, 5, 3)
+    layer = build_one({"type": "CenterCrop", "height": 2, "width": 2}, (None, None, 1))
     assert tuple(layer(torch.rand(2, 7, 5, 1)).shape) == (2, 2, 2, 1)
 
 
@@ -357,7 +350,7 @@ def test_binary_is_kerass_old_name_for_multi_hot() -> None:
 
 
 def test_normalization_weights_are_buffers_and_count_is_int32() -> None:
-    layer = build({"type": "Normalization"}, (3,))
+    layer = build_one({"type": "Normalization"}, (3,))
     assert dict(layer.named_parameters()) == {}
     assert layer.keras_weights()["count"].dtype == torch.int32
     x = torch.randn(4, 3)
@@ -372,7 +365,7 @@ def test_gradients_flow_through_the_deterministic_layers() -> None:
         {"type": "Resizing", "height": 3, "width": 3},
     ):
         x.grad = None
-        build(spec, (6, 5, 3))(x).sum().backward()
+        build_one(spec, (6, 5, 3))(x).sum().backward()
         assert x.grad is not None and float(x.grad.abs().sum()) > 0
 
 
