@@ -37,8 +37,11 @@ class Settings(BaseSettings):
     upload_max_part_bytes: int = 64 * MiB
     upload_max_parts: int = 10_000
     upload_ttl_seconds: float = 24 * 3600
-    # With the S3 backend, hand clients presigned part URLs (bytes never pass the API).
+    # With the S3 backend, hand clients presigned part URLs (bytes never pass the API),
+    # signed for `s3_public_endpoint` where clients reach the store at another address
+    # than the API and workers do (compose: http://s3:8333 inside, localhost:8333 outside).
     upload_presign: bool = True
+    s3_public_endpoint: str | None = None
     max_epochs: int = 10_000
     max_batch_size: int = 65_536
     max_params: int = 200_000_000

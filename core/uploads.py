@@ -232,7 +232,7 @@ def part_url(store: Store, settings: Settings, tenant: str, upload_id: str, numb
             f"/v1/uploads/{upload_id}/parts/{number}"
         )
     url = store.uploads.parts_store.part_url(
-        record["key"], record["handle"], number, PART_URL_SECONDS
+        record["key"], record["handle"], number, PART_URL_SECONDS, settings.s3_public_endpoint
     )
     return PartUrl(number=number, url=url, expires_at=time.time() + PART_URL_SECONDS)
 

