@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # (record, metrics, weights, checkpoints, exports), and datasets no job was submitted on
     # or ran on for as long; what a queued or running job needs stays. A float: 0.5 is 12 h.
     retention_days: float | None = Field(default=None, gt=0)
+    # A dataset object written this long ago with no record yet is a writer that died
+    # (an API killed mid-upload): the reaper deletes it; a writer still alive past it
+    # (slower than any bounded upload should be) is refused at its record instead.
+    blob_pending_seconds: float = Field(default=6 * 3600, gt=0)
     # A worker's disk cache of datasets by content (SHA-256), least recently used evicted
     # past this many bytes; 0 turns it off (each job downloads its data into memory).
     # Workers of one host may share the directory (default <home>/worker-cache).

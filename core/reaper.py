@@ -63,7 +63,9 @@ class Reaper(threading.Thread):
         for job_id in self.store.runs.undispatched(grace_ms):
             self._dispatch(job_id)
             done.setdefault(job_id, "dispatched")
-        self.store.blobs.collect()  # objects dropped by a worker that died before it could
+        # Objects dropped by a worker that died before it could, and dataset objects an
+        # API killed mid-upload never recorded.
+        self.store.blobs.collect(self.settings.blob_pending_seconds)
         self._retention()
         self.store.uploads.sweep()  # unfinished uploads past their TTL: their parts go
         return done

@@ -393,6 +393,7 @@ def complete_upload(
         raise
     key, parts_store = record["key"], store.uploads.parts_store
     verify = _Verify(record)
+    store.blobs.begin(key)  # an API killed from here on leaves an object the reaper deletes
     try:
         assembled = parts_store.assemble(key, record["handle"], parts)
         if assembled is not None:  # files: written as the check reads them

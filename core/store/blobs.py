@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 
 import redis
@@ -58,6 +60,11 @@ class Blobs:
     def write(self, key: str, chunks: Iterable[bytes]) -> BlobInfo:
         return self.store.write(key, chunks)
 
+    def begin(self, key: str) -> None:
+        """Note that the object `key` is being written for a record not written yet
+        (`keys.blob_pending`): should the writer die, `collect` deletes the object."""
+        self.redis.zadd(keys.blob_pending(), {key: time.time()})
+
     def chunks(self, key: str) -> Iterator[bytes]:
         if is_legacy(key):
             if not self.legacy.exists(key):
@@ -87,13 +94,24 @@ class Blobs:
             else:
                 self.store.delete(key)
 
-    def collect(self) -> int:
+    def collect(self, pending_s: float = math.inf) -> int:
         """Delete the objects the fenced scripts dropped and the deletes let go
-        (`keys.blob_garbage`: keys, or prefixes ending in `/`); the count of entries.
-        A key leaves the list only once its object is gone, so a crash between the two
-        leaves it for the next collection (the reaper runs one every round)."""
+        (`keys.blob_garbage`: keys, or prefixes ending in `/`), and those whose writer
+        began more than `pending_s` seconds ago and never recorded them
+        (`keys.blob_pending`); the count of objects and entries. A key leaves a list only
+        once its object is gone, so a crash between the two leaves it for the next
+        collection (the reaper runs one every round)."""
         done = 0
         try:
+            abandoned = self.redis.zrangebyscore(
+                keys.blob_pending(), "-inf", time.time() - pending_s, 0, _COLLECT_BATCH
+            )
+            for raw in abandoned:
+                key = str(text(raw))
+                self.store.delete(key)
+                self.redis.zrem(keys.blob_pending(), key)
+                log.warning("deleted %s: its writer began it and never recorded it", key)
+                done += 1
             for _ in range(_COLLECT_ROUNDS):
                 found: list[bytes] = self.redis.lrange(keys.blob_garbage(), 0, _COLLECT_BATCH - 1)  # type: ignore[assignment]
                 for raw in found:

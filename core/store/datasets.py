@@ -14,7 +14,7 @@ import numpy as np
 import redis
 
 from cornu.core.codecs import ENCODINGS, Encoding, decoded
-from cornu.core.errors import DataError, NotFound
+from cornu.core.errors import Conflict, DataError, NotFound
 from cornu.core.npy import array_from_chunks
 from cornu.core.spec import Dataset
 from cornu.core.store import keys
@@ -34,6 +34,20 @@ return 0
 """
 
 
+# Record a dataset whose object is still pending (its writer is alive), in one step.
+# KEYS: dataset, tenant's content index, pending objects. ARGV: object key, sha256, id,
+# then the record's fields and values. The first upload of a content stays its index
+# entry (a duplicate may be removed).
+_RECORD = """
+if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then
+    return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+
 class Datasets:
     def __init__(self, client: redis.Redis, blobs: Blobs) -> None:
         self.redis = client
@@ -41,8 +55,11 @@ class Datasets:
 
     def write_blob(self, dataset_id: str, chunks: Iterable[bytes], *, tenant: str) -> BlobInfo:
         """Store the file's bytes (as they came, in their coding) in the blob store; what
-        was stored. Atomic: an exception from `chunks` leaves nothing behind."""
-        return self.blobs.write(keys.dataset_object(tenant, dataset_id), chunks)
+        was stored. Atomic: an exception from `chunks` leaves nothing behind; a process
+        killed before `record` leaves a pending object the reaper deletes."""
+        key = keys.dataset_object(tenant, dataset_id)
+        self.blobs.begin(key)
+        return self.blobs.write(key, chunks)
 
     def record(
         self,
@@ -52,26 +69,33 @@ class Datasets:
         blob: BlobInfo | None = None,
     ) -> None:
         """Make a written object (`blob`, by default the one `write_blob` wrote) the
-        tenant's dataset, and index it by content. The object goes if this fails."""
+        tenant's dataset, and index it by content. The object was noted pending
+        (`Blobs.begin`); if the reaper has deleted it meanwhile (a writer slower than
+        `blob_pending_seconds`), Conflict. The object goes if this fails."""
         key = keys.dataset_object(tenant, dataset.id)
         if blob is None:
             blob = BlobInfo(key, self.blobs.store.size(key) or 0, "")
+        fields = {
+            "tenant": tenant,
+            "meta": dataset.model_dump_json(),
+            "encoding": encoding,
+            "blob": pointer(blob),
+            "used_at": datetime.now(UTC).isoformat(),  # by a job since: the retention's clock
+        }
         try:
-            pipe = self.redis.pipeline(transaction=True)
-            fields = {
-                "tenant": tenant,
-                "meta": dataset.model_dump_json(),
-                "encoding": encoding,
-                "blob": pointer(blob),
-                "used_at": datetime.now(UTC).isoformat(),  # by a job since: the retention's clock
-            }
-            pipe.hset(keys.dataset(dataset.id), mapping=fields)  # type: ignore[arg-type]
-            # The first upload of a content stays its index entry (a duplicate may be removed).
-            pipe.hsetnx(keys.tenant_datasets(tenant), dataset.sha256, dataset.id)
-            pipe.execute()
+            recorded = self.redis.eval(
+                _RECORD, 3, keys.dataset(dataset.id), keys.tenant_datasets(tenant),
+                keys.blob_pending(), blob.key, dataset.sha256, dataset.id,
+                *[item for pair in fields.items() for item in pair],
+            )  # fmt: skip
         except BaseException:
             self.blobs.delete(blob.key)
             raise
+        if not recorded:
+            raise Conflict(
+                f"dataset {dataset.id}: its bytes took longer to store than the service "
+                "waits for a writer; they were deleted: upload it again"
+            )
 
     def get(self, tenant: str, dataset_id: str) -> Dataset:
         """The dataset if it exists and belongs to `tenant`; NotFound otherwise."""

@@ -62,6 +62,14 @@ def blob_garbage() -> str:
     return f"{PREFIX}:blobs:garbage"
 
 
+def blob_pending() -> str:
+    """Sorted set: dataset objects being written whose record is not written yet, scored
+    by the time (Unix seconds) the write began. The record's script removes the entry; an
+    entry past `blob_pending_seconds` is a writer that died (an API killed mid-upload),
+    and the reaper deletes its object."""
+    return f"{PREFIX}:blobs:pending"
+
+
 def job_events(job_id: str) -> str:
     """Stream: what happened to a job (queued, started, checkpoint, requeued, …)."""
     return f"{PREFIX}:job:{job_id}:events"

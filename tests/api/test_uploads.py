@@ -286,6 +286,31 @@ def test_an_unfinished_upload_expires_and_its_parts_are_deleted(stack: UploadSta
         assert not stack.redis.exists(keys.upload(up["id"]))
 
 
+def test_the_reaper_deletes_an_object_an_api_killed_midway_never_recorded(
+    stack: UploadStack,
+) -> None:
+    """What a one-request upload or a completion leaves when the API dies between the
+    object and its record: the pending note (`keys.blob_pending`), older than
+    `CORNU_BLOB_PENDING_SECONDS`, makes the reaper delete the object."""
+    key = f"tenants/t{time.time_ns()}/datasets/ds_orphan"
+    if stack.blob_root is not None:
+        (stack.blob_root / key).parent.mkdir(parents=True)
+        (stack.blob_root / key).write_bytes(b"orphan")
+    else:
+        stack.s3.put_object(Bucket=S3_BUCKET, Key=f"{stack.prefix}/{key}", Body=b"orphan")
+    assert stack.object_size(key) == 6
+    stack.redis.zadd(keys.blob_pending(), {key: time.time() - 7 * 3600})
+
+    def gone() -> bool:
+        if stack.blob_root is not None:
+            return not (stack.blob_root / key).exists()
+        listed = stack.s3.list_objects_v2(Bucket=S3_BUCKET, Prefix=f"{stack.prefix}/{key}")
+        return not listed.get("Contents")
+
+    wait_until(gone, 30, "the reaper to delete the orphan")
+    assert stack.redis.zscore(keys.blob_pending(), key) is None
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from cornu.core.config import Settings
+from cornu.core.errors import Conflict
 from cornu.core.ids import new_id
 from cornu.core.spec import Dataset, JobSpec
 from cornu.core.store import Store, keys
@@ -99,6 +100,35 @@ def test_dropped_objects_wait_on_the_garbage_list_until_collected(store: Store) 
     assert store.blobs.collect() >= 1
     assert not store.blobs.store.exists(key)
     assert store.redis.llen(keys.blob_garbage()) == 0
+
+
+def test_an_object_whose_writer_died_before_its_record_is_deleted(store: Store) -> None:
+    owner = f"t{time.time_ns()}"
+    died, kept = new_id("ds"), new_id("ds")
+    store.datasets.write_blob(died, [b"an API killed mid-upload"], tenant=owner)
+    data = npy(np.arange(3.0))
+    blob = store.datasets.write_blob(kept, [data], tenant=owner)
+    meta = Dataset(id=kept, shape=[3], dtype="float64", bytes=len(data), sha256="0" * 64)
+    store.datasets.record(owner, meta, "identity", blob)
+    orphan = keys.dataset_object(owner, died)
+    store.blobs.collect(pending_s=3600)  # a writer may still be at work
+    assert store.blobs.store.exists(orphan)
+    store.blobs.collect(pending_s=0)
+    assert not store.blobs.store.exists(orphan)
+    assert store.redis.zscore(keys.blob_pending(), orphan) is None
+    np.testing.assert_array_equal(store.datasets.load(kept), np.arange(3.0))
+
+
+def test_a_writer_slower_than_the_pending_time_is_refused_at_its_record(store: Store) -> None:
+    owner, dataset_id = f"t{time.time_ns()}", new_id("ds")
+    data = npy(np.arange(3.0))
+    blob = store.datasets.write_blob(dataset_id, [data], tenant=owner)
+    store.blobs.collect(pending_s=0)  # the reaper took it for a dead writer's
+    meta = Dataset(id=dataset_id, shape=[3], dtype="float64", bytes=len(data), sha256="1" * 64)
+    with pytest.raises(Conflict, match="upload it again"):
+        store.datasets.record(owner, meta, "identity", blob)
+    assert not store.redis.exists(keys.dataset(dataset_id))
+    assert store.redis.hget(keys.tenant_datasets(owner), "1" * 64) is None
 
 
 def legacy_deployment(store: Store) -> dict[str, object]:
