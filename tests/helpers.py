@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
+import threading
 import time
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -51,3 +54,37 @@ def mlp_spec(x: str, y: str, *, features: int, classes: int, epochs: int = 3) ->
         "fit": {"batch_size": 32, "epochs": epochs, "seed": 0},
         "data": {"x": x, "y": y},
     }
+
+
+def resident_bytes(pid: int, field: str = "VmRSS") -> int:
+    """A /proc status field of a process and its children, in bytes (0 once it is gone).
+    VmRSS: every resident byte; RssAnon: those not backed by a file (a memory-mapped
+    dataset's pages are not)."""
+    total = 0
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        found = re.search(rf"{field}:\s+(\d+) kB", status)
+        total = int(found.group(1)) * 1024 if found else 0
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError):
+        return total
+    return total + sum(resident_bytes(int(child), field) for child in children)
+
+
+class MemorySampler(threading.Thread):
+    """Samples `resident_bytes(pid, field)` every 50 ms from start() to stop()."""
+
+    def __init__(self, pid: int, field: str = "VmRSS") -> None:
+        super().__init__(daemon=True)
+        self.pid, self.field, self.done = pid, field, threading.Event()
+        self.samples = [resident_bytes(pid, field)]
+
+    def run(self) -> None:
+        while not self.done.wait(0.05):
+            self.samples.append(resident_bytes(self.pid, self.field))
+
+    def stop(self) -> tuple[int, int]:
+        """(bytes when sampling began, the most seen)."""
+        self.done.set()
+        self.join()
+        return self.samples[0], max(self.samples)
