@@ -39,6 +39,10 @@ from cornu.core.store import Store
 # Keras 3.15.1 is the reference (a dev dependency) and runs on torch, the one backend
 # installed: set before any test imports it.
 os.environ["KERAS_BACKEND"] = "torch"
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs two pytest workers on this two-core machine: one torch thread each
+    # (here and in every process a test starts) instead of two each fighting for the cores.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -215,7 +219,7 @@ def start_cornu(args: list[str], env: dict[str, str], log: Path) -> Service:
 def start_worker(env: dict[str, str], log: Path, *args: str) -> Service:
     worker = start_cornu(["worker", *args], env, log)
     try:
-        wait_until(lambda: " ready." in worker.output(), 60, "the Celery worker to be ready")
+        wait_until(lambda: " ready." in worker.output(), 120, "the Celery worker to be ready")
     except TimeoutError:
         worker.stop()
         raise AssertionError(f"worker did not start:\n{worker.output()}") from None
@@ -234,11 +238,45 @@ def start_api(env: dict[str, str], log: Path, port: int, log_level: str = "warni
             return False
 
     try:
-        wait_until(healthy, 60, "the API to answer /healthz")
+        wait_until(healthy, 120, "the API to answer /healthz")
     except TimeoutError:
         api.stop()
         raise AssertionError(f"API did not start:\n{api.output()}") from None
     return api
+
+
+# -- running the suite on two pytest workers (`make test`: pytest-xdist, --dist loadgroup) --
+
+#: Modules that hold GBs at once (the book's full-size IMDB, a GiB of uploads, a worker's
+#: memory-mapped cache): one worker runs them one after another, never two together.
+HEAVY = ("integration/test_book_chapter3.py", "integration/test_blob_memory.py",
+         "integration/test_worker_cache.py")  # fmt: skip
+#: The modules that take longest (`--durations`), handed out first so that neither worker
+#: is left running one of them alone at the end.
+SLOW_FIRST = ("compat/test_corpus.py", "integration/test_faults.py", "heavy")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist, one group per module (its module-scoped stacks start once), "heavy"
+    for HEAVY, and the slowest groups first in the collection, which `--dist loadgroup`
+    with `--no-loadscope-reorder` hands out in that order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    tests = Path(__file__).resolve().parent
+
+    def group(item: pytest.Item) -> str:
+        module = item.path.resolve().relative_to(tests).as_posix()
+        return "heavy" if module in HEAVY else module
+
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+
+    def rank(item: pytest.Item) -> int:
+        name = group(item)
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)  # stable: each module keeps its own order
 
 
 @pytest.fixture(scope="session")
