@@ -90,7 +90,7 @@ def _gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
         raise InvalidDataset("the gzip stream ends before its end marker")
 
 
-def rechunk(pieces: Iterable[bytes], size: int) -> Iterator[bytes]:
+def rechunk(pieces: Iterable[bytes | memoryview], size: int) -> Iterator[bytes]:
     """The bytes of `pieces` regrouped into chunks of exactly `size` bytes, the last one
     shorter (upload parts, blob chunks)."""
     buffer = bytearray()

@@ -8,8 +8,10 @@ fails on the way (a dropped connection, a 5xx) is sent again, a bounded number o
 with a doubling wait. The upload's id is kept in `$CORNU_HOME/uploads/`, by the file's
 SHA-256 and the service's URL, until it completes: uploading the same content again —
 from a new client, a new process — lists the parts the service holds and sends only
-those whose MD5 (the ETag) differs. Parts are produced one at a time: at most one part
-is held in memory.
+those whose MD5 (the ETag) differs. Up to `ClientSettings.parallel_parts` parts are on
+their way at once (hashed and sent by a thread each, as S3 clients do), so the client's
+compression and the server's writes overlap; at most that many parts, and the one being
+cut, are held in memory.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import hashlib
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +80,7 @@ class UploadCache:
         self.path(digest).unlink(missing_ok=True)
 
 
-def take(pieces: Iterator[bytes], limit: int) -> tuple[bytes, bool]:
+def take(pieces: Iterator[bytes | memoryview], limit: int) -> tuple[bytes, bool]:
     """The first pieces, up to just past `limit` bytes, and whether that was all of them."""
     head = bytearray()
     for piece in pieces:
@@ -96,7 +100,8 @@ def part_size(upload: Upload, wanted: int) -> int:
 class ResumableUpload:
     """One array's multipart upload through `client`, resumed where an earlier one stopped.
 
-    `pieces` are the compressed (zstd) .npy file's bytes, in order; `consumed()` tells
+    `pieces` are the .npy file's bytes in the content coding `run` is given (zstd, or
+    identity for data zstd does not shrink), in order; `consumed()` tells
     how many .npy bytes the pieces drawn so far hold, and `advance` (if given) is told,
     after each part is stored, how many .npy bytes it carried (a progress bar by parts).
     """
@@ -122,41 +127,67 @@ class ResumableUpload:
 
     def run(
         self,
-        pieces: Iterator[bytes],
+        pieces: Iterator[bytes | memoryview],
+        encoding: str,
         consumed: Callable[[], int],
         advance: Callable[[int], None] | None,
     ) -> Dataset:
         """Send the parts the service does not hold yet and complete the upload: the
         dataset. ServiceUnavailable when a part fails past its retries (calling again
         resumes); PayloadTooLarge, InvalidDataset as the service answers."""
-        upload, size = self._open()
+        upload, size = self._open(encoding)
         stored = {p.number: p.etag.strip('"') for p in upload.parts}
         sent: list[UploadPart] = []
         drawn = [0]  # compressed bytes drawn from `pieces` so far
 
-        def counted() -> Iterator[bytes]:
+        def counted() -> Iterator[bytes | memoryview]:
             for piece in pieces:
                 drawn[0] += len(piece)
                 yield piece
 
-        wire = done = 0
-        for number, data in enumerate(rechunk(counted(), size), start=1):
+        def send(number: int, data: bytes) -> str:
+            """Part `number` stored unless the service holds these bytes already: its ETag."""
             etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
             if stored.get(number) != etag:
                 self._send_part(upload, number, data)
-            sent.append(UploadPart(number=number, bytes=len(data), etag=f'"{etag}"'))
-            wire += len(data)
-            # The .npy bytes this part carried, at the compression ratio seen so far (the
-            # compressor reads ahead of what it hands out).
-            now = min(self.stream.nbytes, wire * consumed() // max(1, drawn[0]))
-            if advance is not None and now > done:
-                advance(now - done)
-                done = now
+            return etag
+
+        # (part number, its size, its send, the .npy bytes sent once it is), oldest first.
+        in_flight: deque[tuple[int, int, Future[str], int]] = deque()
+        wire = done = 0
+
+        def finish_oldest() -> None:
+            nonlocal done
+            number, length, future, npy_bytes = in_flight.popleft()
+            etag = future.result()  # a part's failure ends the upload here
+            sent.append(UploadPart(number=number, bytes=length, etag=f'"{etag}"'))
+            if advance is not None and npy_bytes > done:
+                advance(npy_bytes - done)
+                done = npy_bytes
+
+        parallel = self.settings.parallel_parts
+        with ThreadPoolExecutor(parallel, thread_name_prefix="cornu-upload") as pool:
+            try:
+                for number, data in enumerate(rechunk(counted(), size), start=1):
+                    wire += len(data)
+                    # The .npy bytes this part carries, at the compression ratio seen so
+                    # far (the compressor reads ahead of what it hands out).
+                    npy_bytes = min(self.stream.nbytes, wire * consumed() // max(1, drawn[0]))
+                    in_flight.append((number, len(data), pool.submit(send, number, data),
+                                      npy_bytes))  # fmt: skip
+                    if len(in_flight) >= parallel:
+                        finish_oldest()
+                while in_flight:
+                    finish_oldest()
+            except BaseException:
+                for *_, future, _ in in_flight:
+                    future.cancel()  # those not started; the pool waits for the others
+                raise
         if advance is not None and done < self.stream.nbytes:
             advance(self.stream.nbytes - done)
         return self._complete(upload, sent)
 
-    def _open(self) -> tuple[Upload, int]:
+    def _open(self, encoding: str) -> tuple[Upload, int]:
         """The earlier upload of this content (if the service still holds it), else a new one."""
         entry = self.cache.get(self.digest)
         if entry is not None:
@@ -164,14 +195,18 @@ class ResumableUpload:
                 upload = Upload.model_validate(
                     self.client._request("GET", f"/v1/uploads/{entry['id']}")
                 )
-                log.info("resuming upload %s: %d parts stored", upload.id, len(upload.parts))
-                return upload, int(entry["part_bytes"])
+                if upload.encoding == encoding:
+                    log.info("resuming upload %s: %d parts stored", upload.id, len(upload.parts))
+                    return upload, int(entry["part_bytes"])
+                # Begun in another coding (an older SDK): its parts cannot be reused.
+                self.client._send("DELETE", f"/v1/uploads/{upload.id}")
+                self.cache.forget(self.digest)
             except (NotFound, Conflict):  # expired, completed elsewhere, another tenant's
                 self.cache.forget(self.digest)
         body = {
             "bytes": self.stream.nbytes,
             "header": base64.b64encode(self.stream.header).decode(),
-            "encoding": "zstd",
+            "encoding": encoding,
             "sha256": self.digest,
         }
         upload = Upload.model_validate(self.client._request("POST", "/v1/uploads", json=body))

@@ -33,6 +33,7 @@ class ClientSettings(BaseSettings):
         default=8 * MiB, ge=1, description="compressed size above which an upload is resumable"
     )
     part_bytes: int = Field(default=16 * MiB, ge=1, description="bytes of one part, compressed")
+    parallel_parts: int = Field(default=4, ge=1, le=32, description="parts sent at once")
     part_retries: int = Field(default=4, ge=0, le=20)
     retry_backoff_s: float = Field(default=0.5, ge=0, le=30)
     part_timeout_s: float = Field(

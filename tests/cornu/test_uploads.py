@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import zstandard
 
 from cornu.uploads import NpyStream, as_array, keras_dtype, small_integers
 
@@ -85,3 +86,20 @@ def test_anything_with_array_and_tensors() -> None:
     torch = pytest.importorskip("torch")
     tensor = torch.ones(2, 3, requires_grad=True)
     assert as_array(tensor).shape == (2, 3) and NpyStream(tensor).dtype == np.uint8
+
+
+def test_data_zstd_does_not_shrink_goes_as_it_is() -> None:
+    """Random floats shrink by ~7% under zstd: compressing them would cost both ends a
+    pass over every byte for nothing, so they go uncompressed; sparse or small-integer
+    data goes compressed; so does anything under the sample size (one request anyway)."""
+    rng = np.random.default_rng(0)
+    noise = NpyStream(rng.standard_normal((4096, 800), dtype=np.float32))
+    sparse = NpyStream((rng.random((4096, 800)) < 0.02).astype(np.float32))
+    assert noise.encoding() == "identity" and sparse.encoding() == "zstd"
+    assert NpyStream(rng.standard_normal(100, dtype=np.float32)).encoding() == "zstd"
+    whole = b"".join(bytes(c) for c in noise.encoded("identity"))
+    assert whole == b"".join(bytes(c) for c in noise.chunks())
+    packed = b"".join(sparse.encoded("zstd"))
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(packed) == b"".join(
+        bytes(c) for c in sparse.chunks()
+    )

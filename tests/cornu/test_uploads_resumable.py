@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ import cornu.client
 from cornu.client import Client
 from cornu.core.embedded import free_port
 from cornu.core.errors import ServiceUnavailable
-from cornu.core.store import Store
+from cornu.core.store import Store, keys
 from cornu.progress import upload_progress
 from cornu.uploads import NpyStream
 from tests.conftest import (
@@ -108,13 +109,16 @@ def client_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 class Wire(httpx.BaseTransport):
     """httpx's real transport, counting the part requests that reach the wire (API route
-    or presigned URL), and dropping those `drop(number, attempt)` names before sending."""
+    or presigned URL) and the most on their way at once, and dropping those
+    `drop(number, attempt)` names before sending."""
 
     def __init__(self, drop: Callable[[int, int], bool] = lambda number, attempt: False) -> None:
         self.inner = httpx.HTTPTransport()
         self.drop = drop
         self.attempts: Counter[int] = Counter()
         self.sent: Counter[int] = Counter()
+        self.lock = threading.Lock()
+        self.active = self.most_active = 0
 
     @staticmethod
     def part_number(request: httpx.Request) -> int | None:
@@ -127,19 +131,30 @@ class Wire(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         number = self.part_number(request)
-        if number is not None:
+        if number is None:
+            return self.inner.handle_request(request)
+        with self.lock:  # parts are sent from several threads
             self.attempts[number] += 1
             if self.drop(number, self.attempts[number]):
                 raise httpx.WriteError(f"the connection dropped (part {number})", request=request)
             self.sent[number] += 1
-        return self.inner.handle_request(request)
+            self.active += 1
+            self.most_active = max(self.most_active, self.active)
+        try:
+            response = self.inner.handle_request(request)
+            response.read()  # the part is stored once its answer is in
+            return response
+        finally:
+            with self.lock:
+                self.active -= 1
 
     def close(self) -> None:
         self.inner.close()
 
 
 def three_parts(seed: int) -> np.ndarray:
-    """13.1 MB of .npy that zstd shrinks only to 12.1 MB: parts of 5, 5 and 1.6 MiB."""
+    """13.1 MB of .npy that zstd would shrink only to 12.1 MB, so it goes uncompressed:
+    parts of 5, 5 and 2.5 MiB."""
     return np.random.default_rng(seed).normal(size=(4096, 800)).astype(np.float32)
 
 
@@ -150,6 +165,9 @@ def test_a_large_array_goes_in_parts_retried_and_trains(stack: Stack) -> None:
     with Client(stack.url, key, transport=wire) as client:
         dataset = client.upload(x)
         assert dataset.shape == [4096, 800] and dataset.sha256 == NpyStream(x).sha256()
+        store = Store.from_url(stack.redis_url)
+        assert store.redis.hget(keys.dataset(dataset.id), "encoding") == b"identity"
+        store.close()
         assert wire.attempts == Counter({1: 1, 2: 2, 3: 1})  # part 2 dropped once, sent again
         assert wire.sent == Counter({1: 1, 2: 1, 3: 1})
         if stack.backend == "file":
@@ -195,10 +213,15 @@ def test_an_interrupted_upload_resumes_sending_only_the_missing_parts(
     assert not list((client_settings_home() / "uploads").glob("*.json"))
 
 
+@pytest.mark.parametrize("parallel", [1, 4])
 def test_the_progress_bar_moves_by_parts(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    stack: Stack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    parallel: int,
 ) -> None:
-    x = three_parts(2)
+    monkeypatch.setenv("CORNU_PARALLEL_PARTS", str(parallel))
+    x = three_parts(2 + parallel)
     wire = Wire()
     steps: list[tuple[int, int]] = []  # (.npy bytes the bar moved by, parts sent by then)
 
@@ -217,7 +240,12 @@ def test_the_progress_bar_moves_by_parts(
     monkeypatch.setattr(cornu.client, "upload_progress", recorded)
     with Client(stack.url, stack.key(), transport=wire) as client:
         client.upload(x, name="x_train", progress=True)
-    assert [parts for _, parts in steps] == [1, 2, 3]  # one step after each stored part
+    # One step once each part is stored, in order (with parts sent at once, the later
+    # ones may be stored by then too).
+    sent_by_then = [parts for _, parts in steps]
+    assert sent_by_then == [1, 2, 3] if parallel == 1 else len(steps) == 3
+    assert all(parts >= i for i, parts in enumerate(sent_by_then, start=1))
+    assert wire.most_active == 1 if parallel == 1 else wire.most_active > 1  # at once
     assert sum(n for n, _ in steps) == NpyStream(x).nbytes
     assert all(n > 0 for n, _ in steps)
     out = capsys.readouterr().out
