@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated
 
 import torch
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cornu.core.config import Settings
-from cornu.core.errors import Unauthorized
+from cornu.core.errors import NotFound, Unauthorized
 from cornu.core.queue import enqueue_training
 from cornu.core.runner import run_job
 from cornu.core.store import Store
@@ -75,3 +76,33 @@ def get_tenant(
 
 
 TenantDep = Annotated[str, Depends(get_tenant)]
+
+
+# Ids in paths: `<prefix>_` and 26 characters (core.ids.new_id). Anything else names nothing
+# this service made, and is answered as an unknown id is (404), before it reaches a Redis
+# key: `job_…:events` must not read another key of the job.
+_ID = "_[0-9A-Z]{26}"
+JOB_ID, DATASET_ID, UPLOAD_ID = (re.compile(p + _ID) for p in ("job", "ds", "up"))
+
+
+def path_job_id(job_id: Annotated[str, Path(max_length=64)], tenant: TenantDep) -> str:
+    if not JOB_ID.fullmatch(job_id):  # after the key is checked: 401 comes first
+        raise NotFound(f"no job {job_id!r}")
+    return job_id
+
+
+def path_dataset_id(dataset_id: Annotated[str, Path(max_length=64)], tenant: TenantDep) -> str:
+    if not DATASET_ID.fullmatch(dataset_id):  # after the key is checked: 401 comes first
+        raise NotFound(f"no dataset {dataset_id!r}")
+    return dataset_id
+
+
+def path_upload_id(upload_id: Annotated[str, Path(max_length=64)], tenant: TenantDep) -> str:
+    if not UPLOAD_ID.fullmatch(upload_id):  # after the key is checked: 401 comes first
+        raise NotFound(f"no upload {upload_id!r}")
+    return upload_id
+
+
+JobIdDep = Annotated[str, Depends(path_job_id)]
+DatasetIdDep = Annotated[str, Depends(path_dataset_id)]
+UploadIdDep = Annotated[str, Depends(path_upload_id)]

@@ -251,7 +251,7 @@ def _arrays(
         for name, shape in zip(names, declared, strict=True):
             try:
                 array = np.asarray(by_name[name], dtype=np.float64)
-            except ValueError:
+            except (ValueError, TypeError):  # ragged, or not numbers ({}, "a", null)
                 raise SpecError(
                     f"inputs[{name!r}] must be nested lists of numbers", ("inputs",)
                 ) from None

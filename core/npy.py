@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+import tokenize
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,7 +72,9 @@ def read_header(prefix: bytes) -> NpyHeader | None:
             shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream, MAX_HEADER_BYTES)
         else:
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, MAX_HEADER_BYTES)
-    except ValueError as exc:
+    except (ValueError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+        # numpy parses the header's dict literal with `tokenize` and `ast.literal_eval`:
+        # junk raises any of these.
         raise InvalidDataset(f"the .npy header cannot be read: {exc}") from None
     return NpyHeader(tuple(shape), dtype, bool(fortran), start + length)
 

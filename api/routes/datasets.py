@@ -12,7 +12,8 @@ import anyio.from_thread
 from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.datastructures import UploadFile
 
-from cornu.api.deps import SettingsDep, StoreDep, TenantDep
+from cornu.api.bodies import CheckedJSONRoute
+from cornu.api.deps import DatasetIdDep, SettingsDep, StoreDep, TenantDep
 from cornu.api.routes.jobs import IdempotencyKey
 from cornu.core.archives import NPZ_MEDIA_TYPE, upload_archive
 from cornu.core.codecs import ENCODINGS, Encoding, encoding_of
@@ -22,7 +23,7 @@ from cornu.core.errors import InvalidDataset, SpecError
 from cornu.core.spec import Dataset, DatasetArchive
 from cornu.core.store import Store
 
-router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+router = APIRouter(prefix="/v1/datasets", tags=["datasets"], route_class=CheckedJSONRoute)
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -134,12 +135,12 @@ def find_dataset(
 
 
 @router.get("/{dataset_id}")
-def get_dataset(dataset_id: str, tenant: TenantDep, store: StoreDep) -> Dataset:
+def get_dataset(dataset_id: DatasetIdDep, tenant: TenantDep, store: StoreDep) -> Dataset:
     return store.datasets.get(tenant, dataset_id)
 
 
 @router.delete("/{dataset_id}", status_code=204)
-def delete_dataset(dataset_id: str, tenant: TenantDep, store: StoreDep) -> None:
+def delete_dataset(dataset_id: DatasetIdDep, tenant: TenantDep, store: StoreDep) -> None:
     """Delete the dataset: its record and its bytes in the blob store. 409 (naming the
     jobs) while a queued or running job was submitted on it; jobs that have ended keep
     their records, weights and metrics."""

@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
-from cornu.api.deps import StoreDep, TenantDep
+from cornu.api.bodies import CheckedJSONRoute
+from cornu.api.deps import JobIdDep, StoreDep, TenantDep
 from cornu.core.export import export_job
 from cornu.core.spec import ExportFormat
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
 FormatQuery = Annotated[
     ExportFormat,
@@ -43,7 +44,7 @@ FormatQuery = Annotated[
     },
 )
 def export_model(
-    job_id: str, fmt: FormatQuery, tenant: TenantDep, store: StoreDep
+    job_id: JobIdDep, fmt: FormatQuery, tenant: TenantDep, store: StoreDep
 ) -> StreamingResponse:
     """The trained model as a file. TorchScript and ONNX take the inputs in Keras's layout
     (batch-first, channels-last) and give `predict`'s outputs; built on this request."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from cornu.api.bodies import CheckedJSONRoute
 from cornu.api.deps import SettingsDep, StoreDep, TenantDep
 from cornu.core.errors import ServiceUnavailable
 from cornu.core.spec import Limits
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CheckedJSONRoute)
 
 
 @router.get("/healthz")

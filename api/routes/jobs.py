@@ -7,7 +7,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import StreamingResponse
 
-from cornu.api.deps import EnqueueDep, RunInlineDep, SettingsDep, StoreDep, TenantDep
+from cornu.api.bodies import CheckedJSONRoute
+from cornu.api.deps import EnqueueDep, JobIdDep, RunInlineDep, SettingsDep, StoreDep, TenantDep
 from cornu.core import jobs as job_service
 from cornu.core.inference import checkpoint_weights, evaluate_job, predict_job
 from cornu.core.jobs import submit_job
@@ -24,7 +25,7 @@ from cornu.core.spec import (
     PredictRequest,
 )
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
 IdempotencyKey = Annotated[
     str | None,
@@ -70,12 +71,12 @@ def list_jobs(
 
 
 @router.get("/{job_id}")
-def get_job(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
+def get_job(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> Job:
     return store.jobs.get(tenant, job_id)
 
 
 @router.delete("/{job_id}", status_code=204)
-def delete_job(job_id: str, tenant: TenantDep, store: StoreDep) -> None:
+def delete_job(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> None:
     """Delete a finished job: its record, metrics, events, checkpoints, weights and
     exports, bytes included. 409 while it is queued or running (cancel it first), or
     while a queued or running job starts from its weights (`fit.initial_weights`)."""
@@ -83,7 +84,7 @@ def delete_job(job_id: str, tenant: TenantDep, store: StoreDep) -> None:
 
 
 @router.post("/{job_id}/cancel")
-def cancel_job(job_id: str, tenant: TenantDep, store: StoreDep, response: Response) -> Job:
+def cancel_job(job_id: JobIdDep, tenant: TenantDep, store: StoreDep, response: Response) -> Job:
     """A queued job is cancelled at once (200) and never starts; a running one stops
     between two batches (202 while it does), keeping its history and checkpoints."""
     job = store.jobs.cancel(tenant, job_id)
@@ -93,7 +94,7 @@ def cancel_job(job_id: str, tenant: TenantDep, store: StoreDep, response: Respon
 
 
 @router.post("/{job_id}/stop", status_code=202)
-def stop_training(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
+def stop_training(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> Job:
     """Keras's `model.stop_training = True`, from the client's own callbacks: the job
     stops after its current batch (at once, if it waits between epochs) and ends
     `succeeded` with its weights; 409 once it has finished."""
@@ -102,7 +103,7 @@ def stop_training(job_id: str, tenant: TenantDep, store: StoreDep) -> Job:
 
 @router.post("/{job_id}/epochs/{epoch}/ack", status_code=204)
 def ack_epoch(
-    job_id: str,
+    job_id: JobIdDep,
     epoch: Annotated[int, Path(ge=1, le=1_000_000)],
     tenant: TenantDep,
     store: StoreDep,
@@ -115,20 +116,22 @@ def ack_epoch(
 
 
 @router.get("/{job_id}/events")
-def get_events(job_id: str, tenant: TenantDep, store: StoreDep) -> dict[str, list[JobEvent]]:
+def get_events(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> dict[str, list[JobEvent]]:
     """What happened to the job, oldest first: queued, started on worker W, checkpoint,
     lease lost, requeued, resumed from epoch N, cancelled, failed (reason), succeeded."""
     return {"events": store.jobs.events(tenant, job_id)}
 
 
 @router.get("/{job_id}/checkpoints")
-def get_checkpoints(job_id: str, tenant: TenantDep, store: StoreDep) -> dict[str, list[Checkpoint]]:
+def get_checkpoints(
+    job_id: JobIdDep, tenant: TenantDep, store: StoreDep
+) -> dict[str, list[Checkpoint]]:
     """The kept checkpoints, oldest first (deleted once the job succeeds)."""
     return {"checkpoints": store.jobs.checkpoints(tenant, job_id)}
 
 
 @router.get("/{job_id}/metrics")
-def get_metrics(job_id: str, tenant: TenantDep, store: StoreDep) -> Metrics:
+def get_metrics(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> Metrics:
     """Keras's `History.history`, and each epoch's logs with its wall time."""
     return store.jobs.metrics(tenant, job_id)
 
@@ -139,7 +142,7 @@ def get_metrics(job_id: str, tenant: TenantDep, store: StoreDep) -> Metrics:
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 def get_weights(
-    job_id: str,
+    job_id: JobIdDep,
     tenant: TenantDep,
     store: StoreDep,
     checkpoint: Annotated[
@@ -161,7 +164,7 @@ def get_weights(
 
 @router.post("/{job_id}/evaluate")
 def evaluate(
-    job_id: str, request: EvaluateRequest, tenant: TenantDep, store: StoreDep
+    job_id: JobIdDep, request: EvaluateRequest, tenant: TenantDep, store: StoreDep
 ) -> dict[str, float]:
     """`model.evaluate(x, y)` with the trained model: the loss and the compiled metrics."""
     return evaluate_job(store, tenant, job_id, request)
@@ -169,7 +172,11 @@ def evaluate(
 
 @router.post("/{job_id}/predict")
 def predict(
-    job_id: str, request: PredictRequest, tenant: TenantDep, store: StoreDep, settings: SettingsDep
+    job_id: JobIdDep,
+    request: PredictRequest,
+    tenant: TenantDep,
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """`model.predict(x)` on a dataset (`x`) or a small inline batch (`inputs`)."""
     return predict_job(store, tenant, job_id, request, settings)

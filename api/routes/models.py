@@ -9,13 +9,14 @@ import anyio
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
+from cornu.api.bodies import CheckedJSONRoute
 from cornu.api.deps import SettingsDep, StoreDep, TenantDep
 from cornu.core.engine.summary import summarize
 from cornu.core.errors import PayloadTooLarge, SpecError
 from cornu.core.keras_import import import_keras_file
 from cornu.core.spec import ImportedModel, ModelSummary, SummaryRequest
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=CheckedJSONRoute)
 
 _FILE_BODY = {
     "requestBody": {

@@ -18,27 +18,35 @@ from fastapi import APIRouter, Header
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
-from cornu.api.deps import FeedsDep, StoreDep, TenantDep
+from cornu.api.bodies import CheckedJSONRoute
+from cornu.api.deps import FeedsDep, JobIdDep, StoreDep, TenantDep
 from cornu.core.errors import SpecError
 from cornu.core.spec import JobStatus
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
-STREAM_ID = re.compile(r"^\d+-\d+$")
+STREAM_ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")  # Redis: two 64-bit integers
 WAIT_MS = 1000  # how long one read waits for news before the job's status is checked
 FINAL = frozenset(status.value for status in JobStatus if status.finished)
 
 
+def _stream_id(value: str) -> bool:
+    """Whether `value` can be a Redis stream id (`<ms>-<seq>`, each below 2**64): anything
+    else would fail in Redis after the response began."""
+    found = STREAM_ID.match(value)
+    return found is not None and all(int(part) < 2**64 for part in found.groups())
+
+
 @router.get("/{job_id}/stream", response_class=EventSourceResponse)
 async def stream(
-    job_id: str,
+    job_id: JobIdDep,
     tenant: TenantDep,
     store: StoreDep,
     feeds: FeedsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
 ) -> EventSourceResponse:
     """The job's live feed as Server-Sent Events, from `Last-Event-ID` on if given."""
-    if last_event_id is not None and not STREAM_ID.match(last_event_id):
+    if last_event_id is not None and not _stream_id(last_event_id):
         raise SpecError(f"Last-Event-ID {last_event_id!r} is not an event id of this stream")
     await run_in_threadpool(store.jobs.get, tenant, job_id)  # 404 before any event
 

@@ -12,7 +12,8 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Path, Request, Response
 
-from cornu.api.deps import SettingsDep, StoreDep, TenantDep
+from cornu.api.bodies import CheckedJSONRoute
+from cornu.api.deps import SettingsDep, StoreDep, TenantDep, UploadIdDep
 from cornu.api.routes.datasets import _pull as body_chunks
 from cornu.core.spec import Dataset
 from cornu.core.spec.uploads import CompleteRequest, PartUrl, Upload, UploadPart, UploadRequest
@@ -25,7 +26,7 @@ from cornu.core.uploads import (
     put_part,
 )
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"], route_class=CheckedJSONRoute)
 log = logging.getLogger(__name__)
 
 
@@ -56,14 +57,16 @@ def create(
 
 
 @router.get("/{upload_id}")
-def get(upload_id: str, tenant: TenantDep, store: StoreDep, settings: SettingsDep) -> Upload:
+def get(
+    upload_id: UploadIdDep, tenant: TenantDep, store: StoreDep, settings: SettingsDep
+) -> Upload:
     """The upload and its stored parts: a client resumes by sending only the others."""
     return get_upload(store, settings, tenant, upload_id)
 
 
 @router.put("/{upload_id}/parts/{number}", openapi_extra=_PART_BODY)
 async def upload_part(
-    upload_id: str,
+    upload_id: UploadIdDep,
     number: PartNumber,
     request: Request,
     tenant: TenantDep,
@@ -79,7 +82,11 @@ async def upload_part(
 
 @router.get("/{upload_id}/parts/{number}/url")
 def upload_part_url(
-    upload_id: str, number: PartNumber, tenant: TenantDep, store: StoreDep, settings: SettingsDep
+    upload_id: UploadIdDep,
+    number: PartNumber,
+    tenant: TenantDep,
+    store: StoreDep,
+    settings: SettingsDep,
 ) -> PartUrl:
     """Where to PUT part `number` straight to the object store (S3 backend only)."""
     return part_url(store, settings, tenant, upload_id, number)
@@ -87,7 +94,7 @@ def upload_part_url(
 
 @router.post("/{upload_id}/complete", status_code=201)
 def complete(
-    upload_id: str,
+    upload_id: UploadIdDep,
     tenant: TenantDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -101,7 +108,7 @@ def complete(
 
 
 @router.delete("/{upload_id}", status_code=204)
-def abort(upload_id: str, tenant: TenantDep, store: StoreDep) -> Response:
+def abort(upload_id: UploadIdDep, tenant: TenantDep, store: StoreDep) -> Response:
     """End the upload; its parts are deleted."""
     abort_upload(store, tenant, upload_id)
     return Response(status_code=204)

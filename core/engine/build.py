@@ -176,6 +176,11 @@ def _functional(
         slot_of[node_spec.name] = len(nodes)
         nodes.append(GraphNode(node_spec.name, position, slots, kwargs=kwargs, output_shape=shape))
     outputs = [_slot(ref, slot_of) for ref in spec.outputs]
+    for number, slot in enumerate(outputs):  # `b:7` must name an output `b` has
+        try:
+            _slot_shape(slot, nodes, built, resolved)
+        except SpecError as exc:
+            raise exc.at("model", "outputs", number) from None
     model = Model(
         built,
         names,

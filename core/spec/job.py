@@ -35,6 +35,8 @@ DatasetId = Annotated[
 Datasets = DatasetId | dict[str, DatasetId]
 """One dataset, or one per model input/output name."""
 JobId = Annotated[str, StringConstraints(pattern=r"^job_[0-9A-Z]{26}$")]
+ClassIndex = Annotated[int, Field(ge=0, lt=2**31)]
+"""A class's index (`class_weight`'s keys): the labels' own range, not any JSON integer."""
 WeightName = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 MAX_EPOCH_DATA = 10_000  # per-epoch datasets one job may list
 
@@ -118,7 +120,7 @@ class FitSpec(_Strict):
     validation_freq: PositiveInt | list[PositiveInt] = Field(
         default=1, description="validate every N epochs, or after the listed (1-based) epochs"
     )
-    class_weight: dict[int, NonNegativeFloat] | None = None
+    class_weight: dict[ClassIndex, NonNegativeFloat] | None = None
     callbacks: list[AnyCallback] = Field(default_factory=list, max_length=16)
     initial_weights: JobId | dict[WeightName, DatasetId] | None = Field(
         default=None,

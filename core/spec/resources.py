@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cornu.core.spec.job import DatasetId, Datasets
 from cornu.core.spec.timeseries import TimeseriesSource
 
 
@@ -159,11 +160,11 @@ class EvaluateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    x: str | dict[str, str] | TimeseriesSource
-    y: str | dict[str, str] | None = Field(
+    x: Datasets | TimeseriesSource
+    y: Datasets | None = Field(
         default=None, description="required with dataset ids; a source's targets are its own"
     )
-    sample_weight: str | None = None
+    sample_weight: DatasetId | None = None
     batch_size: int = Field(
         default=32, ge=1, le=65536, description="for datasets; a source has its own"
     )
@@ -190,7 +191,7 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    x: str | dict[str, str] | TimeseriesSource | None = None
+    x: Datasets | TimeseriesSource | None = None
     inputs: list[Any] | dict[str, list[Any]] | None = Field(
         default=None, description="one batch of samples, nested lists of numbers"
     )

@@ -79,6 +79,8 @@ def test_a_finished_job_replays_and_ends(http: httpx.Client, worker: Service) ->
 def test_a_bad_last_event_id_and_another_tenants_job(
     http: httpx.Client, api_url: str, new_api_key: Any
 ) -> None:
-    response = http.get("/v1/jobs/job_x/stream", headers={"Last-Event-ID": "nope"})
+    unknown = "job_" + "0" * 26
+    response = http.get(f"/v1/jobs/{unknown}/stream", headers={"Last-Event-ID": "nope"})
     assert response.status_code == 422
-    assert http.get("/v1/jobs/job_x/stream").status_code == 404
+    assert http.get(f"/v1/jobs/{unknown}/stream").status_code == 404
+    assert http.get("/v1/jobs/job_x/stream").status_code == 404  # no id is like that
