@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import redis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -94,6 +95,11 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
     which = "blob store" if isinstance(exc, BlobUnavailable) else "job store (Redis)"
     log.warning("%s unavailable during %s %s: %s", which, request.method, request.url.path, exc)
+    if isinstance(exc, redis.exceptions.OutOfMemoryError):
+        return from_error(ServiceUnavailable(
+            "the job store (Redis) is full (its maxmemory) and takes no writes until memory "
+            "is freed; retry later"
+        ))  # fmt: skip
     return from_error(ServiceUnavailable(f"the {which} does not answer; retry in a few seconds"))
 
 

@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CORNU_", extra="ignore")
 
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # The Redis `cornu up` starts holds at most this (Redis's own syntax: 512mb, 2gb);
+    # compose sets its own from CORNU_REDIS_MAXMEMORY too.
+    redis_maxmemory: str = "1gb"
     home: Path = Field(default=Path("~/.cornu"), description="data of the embedded stack")
     # Datasets, weights and checkpoints: file:///abs/path or s3://bucket/prefix (endpoint,
     # credentials and region from the standard AWS variables); default <home>/blobs.

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import redis
 
+from cornu.core.config import Settings
 from cornu.core.store import Store
 from cornu.core.store.tenants import KEY_PREFIX
 
@@ -70,6 +71,9 @@ def start_redis(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         *DURABLE_REDIS_ARGS,
         "--save", "",
         "--maxmemory-policy", "noeviction",  # the broker must never lose a message
+        # Bounded: a full Redis refuses writes (503s, jobs given back) instead of taking
+        # the machine's memory. Records, metrics and queues only: data is in the blob store.
+        "--maxmemory", Settings().redis_maxmemory,
         "--logfile", str(data_dir / "redis.log"),
     ]  # fmt: skip
     process = subprocess.Popen(args, start_new_session=True)

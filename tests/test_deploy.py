@@ -56,6 +56,9 @@ def test_the_stack_is_the_cli_commands_over_one_redis() -> None:
     for flag, value in zip(DURABLE_REDIS_ARGS[::2], DURABLE_REDIS_ARGS[1::2], strict=True):
         assert command[command.index(flag) + 1] == value  # the persistence `cornu up` uses
     assert any(volume.endswith(":/data") for volume in redis["volumes"])
+    # Bounded, and refusing writes rather than evicting (queues and records must stay).
+    assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
+    assert command[command.index("--maxmemory") + 1] == "${CORNU_REDIS_MAXMEMORY:-2gb}"
     assert services["api"]["command"][:2] == ["cornu", "api"]
     assert services["worker"]["command"] == ["cornu", "worker"]
     for role in ("api", "worker"):

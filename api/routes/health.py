@@ -1,5 +1,5 @@
 """What the service says of itself: liveness for load balancers and `cornu up` (200 when
-Redis answers, 503 otherwise) and the limits it enforces."""
+Redis answers and takes writes, 503 otherwise) and the limits it enforces."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ router = APIRouter(tags=["health"], route_class=CheckedJSONRoute)
 def healthz(store: StoreDep) -> dict[str, str]:
     if not store.ping():
         raise ServiceUnavailable("Redis does not answer")
+    if store.full():
+        raise ServiceUnavailable("Redis is at its maxmemory and refuses writes")
     return {"status": "ok"}
 
 

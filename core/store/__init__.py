@@ -16,12 +16,14 @@ from cornu.core.store.runs import Claim, Runs
 from cornu.core.store.tenants import Tenants
 from cornu.core.store.uploads import Uploads
 
-# What a store call raises when Redis or the blob store does not answer: callers report
-# 503 and retry.
+# What a store call raises when Redis or the blob store does not answer, or Redis is at
+# its `maxmemory` (noeviction: writes refused with OOM until memory is freed): callers
+# report 503 and retry; a worker gives its job back to be retried, never fails it.
 UNAVAILABLE: tuple[type[Exception], ...] = (
     redis.exceptions.ConnectionError,
     redis.exceptions.TimeoutError,
     redis.exceptions.BusyLoadingError,
+    redis.exceptions.OutOfMemoryError,
     BlobUnavailable,
 )
 
@@ -72,6 +74,15 @@ class Store:
             return bool(self.redis.ping())
         except UNAVAILABLE:
             return False
+
+    def full(self) -> bool:
+        """Whether Redis is at its `maxmemory` (so it refuses writes): INFO's own figures."""
+        try:
+            memory: dict[str, int] = self.redis.info("memory")
+        except UNAVAILABLE:
+            return False
+        limit = int(memory.get("maxmemory", 0))
+        return limit > 0 and int(memory.get("used_memory", 0)) >= limit
 
     def close(self) -> None:
         self.redis.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import redis
 
 import cornu
 from cornu.core.embedded import free_port, redis_answers, wait_until
@@ -114,6 +115,10 @@ def test_up_runs_an_embedded_stack_that_keeps_its_data(
         assert (home / "api_key").read_text().strip() == key
         assert stat.S_IMODE((home / "api_key").stat().st_mode) == 0o600
         redis_url = up.printed_redis_url()
+        embedded = redis.Redis.from_url(redis_url)  # bounded, refusing writes when full
+        assert embedded.config_get("maxmemory")["maxmemory"] == str(1024**3)
+        assert embedded.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+        embedded.close()
         with cornu.Client(up.url, key) as client:
             x = client.upload(np.random.default_rng(0).normal(size=(32, 4)))
             y = client.upload(np.arange(32) % 2)
