@@ -14,7 +14,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cornu.core.config import Settings
-from cornu.core.errors import NotFound, Unauthorized
+from cornu.core.errors import Forbidden, NotFound, Unauthorized
 from cornu.core.queue import enqueue_training
 from cornu.core.runner import run_job
 from cornu.core.store import Store
@@ -62,17 +62,29 @@ RunInlineDep = Annotated[Callable[[str], object], Depends(get_run_inline)]
 _bearer = HTTPBearer(auto_error=False, description="an API key from `cornu keys create`")
 
 
+READING = frozenset({"GET", "HEAD", "OPTIONS"})  # what a read-only key may send
+
+
 def get_tenant(
+    request: Request,
     store: StoreDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The tenant whose API key came in `Authorization: Bearer <key>`."""
+    """The tenant whose API key came in `Authorization: Bearer <key>`: 401 for none, an
+    unknown, revoked or expired key; 403 for a read-only key on a request that writes."""
     if credentials is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    tenant = store.tenants.authenticate(credentials.credentials)
-    if tenant is None:
-        raise Unauthorized("the API key is not valid; create one with `cornu keys create TENANT`")
-    return tenant
+    key = store.tenants.principal(credentials.credentials)
+    if key is None:
+        raise Unauthorized(
+            "the API key is not valid (unknown, revoked or expired); create one with "
+            "`cornu keys create TENANT`"
+        )
+    if key.scope == "read-only" and request.method not in READING:
+        raise Forbidden(
+            f"the API key {key.id} is read-only; {request.method} needs a read-write key"
+        )
+    return key.tenant
 
 
 TenantDep = Annotated[str, Depends(get_tenant)]

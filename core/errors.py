@@ -101,6 +101,14 @@ class Unauthorized(CornuError):
     title = "Unauthorized"
 
 
+class Forbidden(CornuError):
+    """The key is valid but may not do this (a read-only key asked to write)."""
+
+    status = 403
+    slug = "forbidden"
+    title = "Forbidden"
+
+
 class Conflict(CornuError):
     status = 409
     slug = "conflict"
@@ -182,6 +190,7 @@ ERRORS_BY_SLUG: dict[str, type[CornuError]] = {
         PayloadTooLarge,
         NotFound,
         Unauthorized,
+        Forbidden,
         Conflict,
         InUse,
         TooManyJobs,

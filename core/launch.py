@@ -1,5 +1,5 @@
-"""The server's commands on the `cornu` command line: `up`, `api`, `worker`, `keys create`,
-`migrate-blobs`.
+"""The server's commands on the `cornu` command line: `up`, `api`, `worker`, `keys create`
+/ `list` / `revoke`, `migrate-blobs`.
 
 They run the service's roles, so they need the `server` extra (torch, Celery, Redis,
 FastAPI). This module imports none of those at import time: the SDK's `cornu` command
@@ -9,11 +9,13 @@ what to install instead of being shown an ImportError.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -107,19 +109,76 @@ def worker(
     )
 
 
-def create_key(tenant: Annotated[str, typer.Argument(help="tenant the key belongs to")]) -> None:
+def create_key(
+    tenant: Annotated[str, typer.Argument(help="tenant the key belongs to")],
+    expires_days: Annotated[
+        float | None, typer.Option(min=0.0001, help="the key stops working after this many days")
+    ] = None,
+    read_only: Annotated[bool, typer.Option(help="the key may only read (GET)")] = False,
+) -> None:
     """Create an API key for TENANT; the key is printed alone on the last line."""
     require_server()
+    from datetime import UTC, datetime, timedelta
+
+    from cornu.core.errors import CornuError
+
+    expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    scope = "read-only" if read_only else "read-write"
+    with _store() as store:
+        try:
+            key, info = store.tenants.issue(tenant, expires_at=expires_at, scope=scope)
+        except CornuError as exc:
+            raise typer.BadParameter(exc.detail) from None
+    until = f", until {info.expires_at}" if info.expires_at else ""
+    typer.echo(f"API key {info.id} for tenant {tenant!r}, {scope}{until} (shown once; Cornu "
+               "keeps only its hash):")  # fmt: skip
+    typer.echo(key)
+
+
+def list_keys(
+    tenant: Annotated[str | None, typer.Argument(help="only this tenant's keys")] = None,
+) -> None:
+    """List API keys: id, tenant, scope, created, expires, and the key's first characters
+    (never the key: Cornu keeps only its hash)."""
+    require_server()
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    with _store() as store:
+        found = store.tenants.list_keys(tenant)
+    typer.echo(f"{'ID':<30}  {'TENANT':<20}  {'SCOPE':<10}  {'KEY':<12}  {'CREATED':<19}  EXPIRES")
+    for key in found:
+        expires = (key.expires_at or "never")[:19] + (" (expired)" if key.expired(now) else "")
+        typer.echo(f"{key.id:<30}  {key.tenant:<20}  {key.scope:<10}  {key.hint + '…':<12}  "
+                   f"{key.created_at[:19]:<19}  {expires}")  # fmt: skip
+
+
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="the key's id (cornu keys list)")],
+) -> None:
+    """Revoke an API key: it is refused from its next request on."""
+    require_server()
+    from cornu.core.errors import NotFound
+
+    with _store() as store:
+        try:
+            info = store.tenants.revoke(key_id)
+        except NotFound as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"revoked {info.id} ({info.hint}…, tenant {info.tenant!r})")
+
+
+@contextlib.contextmanager
+def _store() -> Iterator[Any]:
     from cornu.core.config import get_settings
     from cornu.core.store import Store
 
     store = Store.from_settings(get_settings())
     try:
-        key = store.tenants.create_key(tenant)
+        yield store
     finally:
         store.close()
-    typer.echo(f"API key for tenant {tenant!r} (shown once; Cornu keeps only its hash):")
-    typer.echo(key)
 
 
 def migrate_blobs(
@@ -160,4 +219,6 @@ def register(app: typer.Typer) -> None:
     app.command("migrate-blobs")(migrate_blobs)
     keys = typer.Typer(help="API keys (server side: needs the server extra).", no_args_is_help=True)
     keys.command("create")(create_key)
+    keys.command("list")(list_keys)
+    keys.command("revoke")(revoke_key)
     app.add_typer(keys, name="keys")

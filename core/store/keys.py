@@ -16,6 +16,11 @@ def tenant(name: str) -> str:
     return f"{PREFIX}:tenant:{name}"
 
 
+def api_keys() -> str:
+    """Hash: key id → the SHA-256 of that API key (what `cornu keys list/revoke` name)."""
+    return f"{PREFIX}:apikeys"
+
+
 def tenant_jobs(name: str) -> str:
     """Sorted set of the tenant's job ids (all score 0: ids sort by creation time)."""
     return f"{PREFIX}:tenant:{name}:jobs"

@@ -7,6 +7,7 @@ import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,28 @@ def test_keys_create_prints_the_key_last(store_url: str, store: Store) -> None:
     assert result.returncode == 0, result.stderr
     key = result.stdout.strip().splitlines()[-1]
     assert store.tenants.authenticate(key) == "acme"
+
+
+def test_keys_list_and_revoke(store_url: str, store: Store) -> None:
+    """A leaked key is revoked by its id; the list never shows a key, only its hint."""
+    env = {"CORNU_REDIS_URL": store_url}
+    tenant = f"t{time.time_ns()}"
+    made = cornu_cli("keys", "create", tenant, "--read-only", "--expires-days", "30", env=env)
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip().splitlines()[-1]
+    key_id = made.stdout.split()[2]
+    assert key_id.startswith("key_") and "read-only, until " in made.stdout
+    listed = cornu_cli("keys", "list", tenant, env=env)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line for line in listed.stdout.splitlines() if line.startswith(key_id)]
+    assert key[:10] + "…" in row and key not in listed.stdout and "read-only" in row
+    assert store.tenants.authenticate(key) == tenant
+    revoked = cornu_cli("keys", "revoke", key_id, env=env)
+    assert revoked.returncode == 0 and key_id in revoked.stdout
+    assert store.tenants.authenticate(key) is None  # refused from the next request on
+    assert key_id not in cornu_cli("keys", "list", tenant, env=env).stdout
+    again = cornu_cli("keys", "revoke", key_id, env=env)
+    assert again.returncode == 1 and f"no API key {key_id!r}" in again.stderr
 
 
 def test_keys_create_refuses_a_bad_tenant_name(redis_url: str) -> None:
