@@ -102,7 +102,9 @@ class Tenants:
         return info if info is not None and not info.expired() else None
 
     def list_keys(self, tenant: str | None = None) -> list[KeyInfo]:
-        """Every key (of `tenant`, if given), oldest first; expired ones included."""
+        """Every key (of `tenant`, if given), oldest first; expired ones included. Keys
+        made before keys had ids get one here, so that they can be revoked too."""
+        self._index_older_keys()
         digests: dict[bytes, bytes] = self.redis.hgetall(keys.api_keys())  # type: ignore[assignment]
         pipe = self.redis.pipeline(transaction=False)
         for digest in digests.values():
@@ -125,13 +127,26 @@ class Tenants:
         pipe.execute()
         return info
 
+    def _index_older_keys(self) -> None:
+        """Give every key an older Cornu made (no id, no hint) an id in the index."""
+        prefix = keys.api_key("")
+        for name in self.redis.scan_iter(match=keys.api_key("*"), count=1000):
+            found = str(text(name))
+            if self.redis.hexists(found, "id") or not self.redis.hexists(found, "tenant"):
+                continue
+            key_id = new_id("key")
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.hset(found, "id", key_id)
+            pipe.hset(keys.api_keys(), key_id, found.removeprefix(prefix))
+            pipe.execute()
+
     @staticmethod
     def _info(fields: dict[bytes, bytes]) -> KeyInfo | None:
         values = {str(text(k)): str(text(v)) for k, v in fields.items()}
         if "tenant" not in values:
             return None
         return KeyInfo(
-            id=values.get("id", "key_legacy"),  # made before keys had ids: not listed
+            id=values.get("id", "key_unlisted"),  # made before ids: `list_keys` gives one
             tenant=values["tenant"],
             hint=values.get("hint", KEY_PREFIX + "…"),
             scope=values.get("scope", "read-write"),

@@ -184,3 +184,23 @@ def test_help_lists_the_commands() -> None:
         assert command in result.stdout
     worker_help = cornu_cli("worker", "--help").stdout
     assert "--queues" in worker_help and "--concurrency" in worker_help
+
+
+def test_a_key_an_older_cornu_made_is_listed_and_can_be_revoked(
+    store_url: str, store: Store
+) -> None:
+    import hashlib
+
+    from cornu.core.store import keys
+
+    old = "cornu_" + "o" * 43  # kept as an older Cornu kept it: tenant and date only
+    digest = hashlib.sha256(old.encode()).hexdigest()
+    tenant = f"t{time.time_ns()}"
+    store.redis.hset(keys.api_key(digest), mapping={"tenant": tenant, "created_at": "2025-01-01"})
+    env = {"CORNU_REDIS_URL": store_url}
+    listed = cornu_cli("keys", "list", tenant, env=env)
+    [row] = [line for line in listed.stdout.splitlines() if tenant in line]
+    key_id = row.split()[0]
+    assert key_id.startswith("key_") and store.tenants.authenticate(old) == tenant
+    assert cornu_cli("keys", "revoke", key_id, env=env).returncode == 0
+    assert store.tenants.authenticate(old) is None
