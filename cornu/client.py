@@ -65,6 +65,12 @@ class Event:
     data: dict[str, Any]
 
 
+# What a reused connection that the server had closed raises; and the methods that may
+# be sent again after it (RFC 9110, 9.2.2).
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
 class Client:
     """A connection to one Cornu service with one tenant's API key.
 
@@ -343,7 +349,15 @@ class Client:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._http.request(method, path, **kwargs)
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except DROPPED:
+                # A kept-alive connection the server closed meanwhile (after a 500, a
+                # restart, a proxy's idle timeout): a request that changes nothing when
+                # repeated is sent once more, on a new connection.
+                if method not in IDEMPOTENT:
+                    raise
+                response = self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
             raise self.unreachable(exc) from None
         if response.is_error:
