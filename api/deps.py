@@ -97,19 +97,19 @@ _ID = "_[0-9A-Z]{26}"
 JOB_ID, DATASET_ID, UPLOAD_ID = (re.compile(p + _ID) for p in ("job", "ds", "up"))
 
 
-def path_job_id(job_id: Annotated[str, Path(max_length=64)], tenant: TenantDep) -> str:
+def path_job_id(job_id: Annotated[str, Path()], tenant: TenantDep) -> str:
     if not JOB_ID.fullmatch(job_id):  # after the key is checked: 401 comes first
         raise NotFound(f"no job {job_id!r}")
     return job_id
 
 
-def path_dataset_id(dataset_id: Annotated[str, Path(max_length=64)], tenant: TenantDep) -> str:
+def path_dataset_id(dataset_id: Annotated[str, Path()], tenant: TenantDep) -> str:
     if not DATASET_ID.fullmatch(dataset_id):  # after the key is checked: 401 comes first
         raise NotFound(f"no dataset {dataset_id!r}")
     return dataset_id
 
 
-def path_upload_id(upload_id: Annotated[str, Path(max_length=64)], tenant: TenantDep) -> str:
+def path_upload_id(upload_id: Annotated[str, Path()], tenant: TenantDep) -> str:
     if not UPLOAD_ID.fullmatch(upload_id):  # after the key is checked: 401 comes first
         raise NotFound(f"no upload {upload_id!r}")
     return upload_id
