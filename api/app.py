@@ -37,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             partial(enqueue_training, app.state.celery, queue=settings.queue),
         )
         reaper.start()
-        app.state.feeds = Feeds.from_url(settings.redis_url, settings.redis_timeout_s)
+        app.state.feeds = Feeds.from_url(
+            settings.redis_url, settings.redis_timeout_s, settings.stream_connections
+        )
         yield
         reaper.stop()
         await app.state.feeds.close()

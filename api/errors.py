@@ -19,6 +19,7 @@ from cornu.core.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
     TooManyJobs,
+    TooManyStreams,
     Unauthorized,
 )
 from cornu.core.spec import spec_error
@@ -57,7 +58,7 @@ def from_error(exc: CornuError) -> JSONResponse:
     headers = None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, TooManyJobs | ServiceUnavailable):
+    elif isinstance(exc, TooManyJobs | TooManyStreams | ServiceUnavailable):
         headers = {"Retry-After": str(RETRY_AFTER_S)}
     return problem(
         exc.status,

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     max_predict_values: int = 2_000_000  # numbers one predict response may hold
 
     max_active_jobs: int = 100  # queued + running, per tenant (429 past it)
+    # Live streams (SSE) open at once, per tenant (429 past it, before the first byte), and
+    # the Redis connections one API process keeps for them (each open stream holds one
+    # while it waits on its feed; a stream that finds none free waits up to
+    # redis_timeout_s, then is a 503, never a 200 that dies).
+    max_streams_per_tenant: int = Field(default=16, ge=1)
+    stream_connections: int = Field(default=512, ge=8)
     max_job_seconds: float = 48 * 3600  # a job's training time, over all its attempts
     idempotency_ttl_seconds: int = 24 * 3600
 

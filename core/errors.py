@@ -138,6 +138,14 @@ class TooManyJobs(CornuError):
     title = "Too many jobs"
 
 
+class TooManyStreams(CornuError):
+    """The tenant has as many live streams open as it may; retry when one closes."""
+
+    status = 429
+    slug = "too-many-streams"
+    title = "Too many streams"
+
+
 class ServiceUnavailable(CornuError):
     """A dependency (Redis, the broker) does not answer; the request can be retried."""
 
@@ -194,6 +202,7 @@ ERRORS_BY_SLUG: dict[str, type[CornuError]] = {
         Conflict,
         InUse,
         TooManyJobs,
+        TooManyStreams,
         ServiceUnavailable,
         JobFailed,
         DataError,

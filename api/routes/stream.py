@@ -11,17 +11,21 @@ without repeats.
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from cornu.api.bodies import CheckedJSONRoute
-from cornu.api.deps import FeedsDep, JobIdDep, StoreDep, TenantDep
-from cornu.core.errors import SpecError
+from cornu.api.deps import FeedsDep, JobIdDep, SettingsDep, StoreDep, TenantDep
+from cornu.core.errors import SpecError, TooManyStreams
 from cornu.core.spec import JobStatus
+from cornu.core.store.feeds import SLOT_TTL_S
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
@@ -43,16 +47,41 @@ async def stream(
     tenant: TenantDep,
     store: StoreDep,
     feeds: FeedsDep,
+    settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
 ) -> EventSourceResponse:
     """The job's live feed as Server-Sent Events, from `Last-Event-ID` on if given."""
     if last_event_id is not None and not _stream_id(last_event_id):
         raise SpecError(f"Last-Event-ID {last_event_id!r} is not an event id of this stream")
     await run_in_threadpool(store.jobs.get, tenant, job_id)  # 404 before any event
+    slot = secrets.token_hex(8)
+    if not await feeds.acquire(tenant, slot, settings.max_streams_per_tenant):
+        raise TooManyStreams(
+            f"{settings.max_streams_per_tenant} live streams of yours are open already "
+            "(CORNU_MAX_STREAMS_PER_TENANT); close one, or retry when one ends"
+        )
+    try:
+        await feeds.ready()  # a connection for it: 503 now, not after the 200
+    except BaseException:
+        await feeds.release(tenant, slot)
+        raise
 
     async def events() -> AsyncIterator[ServerSentEvent]:
+        try:
+            async for event in follow():
+                yield event
+        finally:  # ended, or the client went away (then this task is being cancelled:
+            # the release must not be)
+            with anyio.CancelScope(shield=True):
+                await feeds.release(tenant, slot)
+
+    async def follow() -> AsyncIterator[ServerSentEvent]:
         after = last_event_id or "0-0"
+        renewed = time.monotonic()
         while True:
+            if time.monotonic() - renewed > SLOT_TTL_S / 3:
+                await feeds.renew(tenant, slot)
+                renewed = time.monotonic()
             found = await feeds.read(job_id, after, WAIT_MS)
             for entry_id, event, data in found:
                 after = entry_id

@@ -1,11 +1,15 @@
 """Reading a job's live feed without holding a thread: the SSE stream's async side.
 
 The feed (`keys.job_feed`) holds progress reports, finished epochs and status events in
-order; a reader waits on it with XREAD BLOCK on an asyncio Redis connection.
+order; a reader waits on it with XREAD BLOCK on an asyncio Redis connection, from a
+bounded pool that makes a reader wait for a free connection rather than fail. Each open
+stream holds a slot of its tenant's (`keys.tenant_streams`): a tenant cannot take every
+connection.
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis.asyncio
@@ -16,17 +20,56 @@ from cornu.core.store.values import text
 Entry = tuple[str, str, str]  # stream id, event name, JSON data
 
 
+SLOT_TTL_S = 60.0  # an open stream renews its slot well within this
+
+# Take a slot if the tenant has fewer than its limit (lapsed ones dropped first).
+# KEYS: the tenant's streams. ARGV: stream id, now, lapse time, limit.
+_ACQUIRE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
+    return 0
+end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(ARGV[3]) - tonumber(ARGV[2])) * 1000))
+return 1
+"""
+
+
 class Feeds:
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.redis = client
 
     @classmethod
-    def from_url(cls, url: str, timeout_s: float) -> Feeds:
-        # The read blocks up to `block_ms`: the socket must wait longer than that.
-        client = redis.asyncio.Redis.from_url(
-            url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s + 5
+    def from_url(cls, url: str, timeout_s: float, max_connections: int = 512) -> Feeds:
+        # The read blocks up to `block_ms`: the socket must wait longer than that. A
+        # blocking pool: past `max_connections` a reader waits up to `timeout_s` for one.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            url,
+            max_connections=max_connections,
+            timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            socket_timeout=timeout_s + 5,
         )
-        return cls(client)
+        return cls(redis.asyncio.Redis(connection_pool=pool))
+
+    async def acquire(self, tenant: str, stream: str, limit: int) -> bool:
+        """A slot for stream `stream` of `tenant`, if it has fewer than `limit` open."""
+        now = time.time()
+        taken = await self.redis.eval(
+            _ACQUIRE, 1, keys.tenant_streams(tenant), stream, now, now + SLOT_TTL_S, limit
+        )
+        return bool(taken)
+
+    async def ready(self) -> None:
+        """Returns once a connection is free and Redis answers; ConnectionError (a 503)
+        when none frees up within the pool's timeout."""
+        await self.redis.ping()
+
+    async def renew(self, tenant: str, stream: str) -> None:
+        await self.redis.zadd(keys.tenant_streams(tenant), {stream: time.time() + SLOT_TTL_S})
+
+    async def release(self, tenant: str, stream: str) -> None:
+        await self.redis.zrem(keys.tenant_streams(tenant), stream)
 
     async def read(self, job_id: str, after: str, block_ms: int | None) -> list[Entry]:
         """Entries after stream id `after`, waiting up to `block_ms` for one (None: no wait)."""

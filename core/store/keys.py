@@ -105,6 +105,12 @@ def dispatch() -> str:
     return f"{PREFIX}:dispatch"
 
 
+def tenant_streams(name: str) -> str:
+    """Sorted set: the tenant's open live streams, scored by when each lapses unless
+    renewed (a stream whose API process died lapses by itself)."""
+    return f"{PREFIX}:tenant:{name}:streams"
+
+
 def tenant_active(name: str) -> str:
     """Set of the tenant's queued and running job ids (for the per-tenant limit)."""
     return f"{PREFIX}:tenant:{name}:active"
