@@ -10,7 +10,6 @@ here with the location of the first such number, as a 422 like any other spec er
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -61,9 +60,10 @@ class CheckedJSONRoute(APIRoute):
 
         async def checked(request: Request) -> Response:
             if request.headers.get("content-type", "").split(";")[0].strip().endswith("json"):
-                body = await request.body()  # kept by the request: the route reads it again
                 try:
-                    data = json.loads(body) if body else None
+                    # Parsed once: the request keeps it, and FastAPI's own handler reads
+                    # it back from there (`Request.json`).
+                    data = await request.json() if await request.body() else None
                 except (ValueError, RecursionError):
                     data = None  # FastAPI answers malformed JSON itself
                 found = unholdable(data)
