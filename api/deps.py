@@ -14,11 +14,12 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from cornu.core.config import Settings
-from cornu.core.errors import Forbidden, NotFound, Unauthorized
+from cornu.core.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from cornu.core.queue import enqueue_training
 from cornu.core.runner import run_job
 from cornu.core.store import Store
 from cornu.core.store.feeds import Feeds
+from cornu.core.store.tenants import KeyInfo
 
 
 def get_settings(request: Request) -> Settings:
@@ -84,10 +85,33 @@ def get_tenant(
         raise Forbidden(
             f"the API key {key.id} is read-only; {request.method} needs a read-write key"
         )
+    request.state.api_key = key
+    wait = store.quotas.admit(key.tenant)
+    if wait > 0:
+        raise TooManyRequests(
+            f"tenant {key.tenant} sends requests faster than its quota allows; retry in "
+            f"{wait:.3f} s",
+            retry_after=wait,
+        )
     return key.tenant
 
 
 TenantDep = Annotated[str, Depends(get_tenant)]
+
+
+def get_admin(request: Request, tenant: TenantDep) -> str:
+    """The tenant of an `admin` key (`cornu keys create TENANT --admin`): 403 for any
+    other valid key. What the admin API (`/v1/admin/…`) needs."""
+    key: KeyInfo = request.state.api_key  # get_tenant checked it
+    if key.scope != "admin":
+        raise Forbidden(
+            f"the API key {key.id} is {key.scope}; the admin API needs an admin key "
+            "(`cornu keys create TENANT --admin`)"
+        )
+    return tenant
+
+
+AdminDep = Annotated[str, Depends(get_admin)]
 
 
 # Ids in paths: `<prefix>_` and 26 characters (core.ids.new_id). Anything else names nothing

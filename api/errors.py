@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -19,6 +20,7 @@ from cornu.core.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
     TooManyJobs,
+    TooManyRequests,
     TooManyStreams,
     Unauthorized,
 )
@@ -58,6 +60,8 @@ def from_error(exc: CornuError) -> JSONResponse:
     headers = None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))}
     elif isinstance(exc, TooManyJobs | TooManyStreams | ServiceUnavailable):
         headers = {"Retry-After": str(RETRY_AFTER_S)}
     return problem(

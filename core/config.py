@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     max_predict_samples: int = 1_024  # inline `inputs` of one predict request
     max_predict_values: int = 2_000_000  # numbers one predict response may hold
 
+    # Quotas: what each tenant may hold and do at once, by default (a tenant's own, set
+    # with `cornu quota set`, replaces these). Storage past a quota is a 413; work past
+    # one is a 429 with Retry-After. Requests: a sustained rate per tenant and a burst
+    # above it (GCRA, a token bucket without a timer).
+    quota_stored_bytes: int = Field(default=256 * GiB, ge=0)  # datasets, as stored
+    quota_datasets: int = Field(default=10_000, ge=0)
+    quota_jobs_kept: int = Field(default=10_000, ge=0)
+    quota_requests_per_second: float = Field(default=100.0, gt=0)
+    quota_request_burst: int = Field(default=500, ge=1)
     max_active_jobs: int = 100  # queued + running, per tenant (429 past it)
     # Live streams (SSE) open at once, per tenant (429 past it, before the first byte), and
     # the Redis connections one API process keeps for them (each open stream holds one

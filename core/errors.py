@@ -146,6 +146,31 @@ class TooManyStreams(CornuError):
     title = "Too many streams"
 
 
+class QuotaExceeded(CornuError):
+    """What the tenant stores would pass its quota (bytes, datasets, jobs kept): waiting
+    does not help; deleting something, or a bigger quota, does."""
+
+    status = 413
+    slug = "quota-exceeded"
+    title = "Quota exceeded"
+
+
+class TooManyRequests(CornuError):
+    """The tenant sends requests faster than its quota's rate; retry after `retry_after`
+    seconds (also the `Retry-After` header)."""
+
+    status = 429
+    slug = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    def extensions(self) -> dict[str, Any]:
+        return {"retry_after": round(self.retry_after, 3)}
+
+
 class ServiceUnavailable(CornuError):
     """A dependency (Redis, the broker) does not answer; the request can be retried."""
 

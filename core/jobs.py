@@ -105,8 +105,14 @@ def submit_job(
         check_limits(spec, plan, settings)
         if spec.fit.initial_weights is not None:
             _check_initial_weights(store, tenant, spec.fit.initial_weights, plan)
+        quota = store.quotas.get(tenant)
         job = store.jobs.create(
-            tenant, new_id("job"), spec, max_active=settings.max_active_jobs, verify=True
+            tenant,
+            new_id("job"),
+            spec,
+            max_active=quota.active_jobs,
+            max_kept=quota.jobs_kept,
+            verify=True,
         )
     except BaseException:
         if idempotency_key is not None:

@@ -1,5 +1,5 @@
 """The server's commands on the `cornu` command line: `up`, `api`, `worker`, `keys create`
-/ `list` / `revoke`, `migrate-blobs`.
+/ `list` / `revoke`, `quota show` / `set`, `migrate-blobs`.
 
 They run the service's roles, so they need the `server` extra (torch, Celery, Redis,
 FastAPI). This module imports none of those at import time: the SDK's `cornu` command
@@ -115,6 +115,9 @@ def create_key(
         float | None, typer.Option(min=0.0001, help="the key stops working after this many days")
     ] = None,
     read_only: Annotated[bool, typer.Option(help="the key may only read (GET)")] = False,
+    admin: Annotated[
+        bool, typer.Option(help="the key may also use the admin API (every tenant's keys)")
+    ] = False,
 ) -> None:
     """Create an API key for TENANT; the key is printed alone on the last line."""
     require_server()
@@ -123,7 +126,9 @@ def create_key(
     from cornu.core.errors import CornuError
 
     expires_at = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
-    scope = "read-only" if read_only else "read-write"
+    if admin and read_only:
+        raise typer.BadParameter("a key is --admin or --read-only, not both")
+    scope = "admin" if admin else "read-only" if read_only else "read-write"
     with _store() as store:
         try:
             key, info = store.tenants.issue(tenant, expires_at=expires_at, scope=scope)
@@ -167,6 +172,63 @@ def revoke_key(
             typer.echo(f"error: {exc.detail}", err=True)
             raise typer.Exit(1) from None
     typer.echo(f"revoked {info.id} ({info.hint}…, tenant {info.tenant!r})")
+
+
+# The fields of `cornu.core.spec.Quota` (not imported here: see the module's docstring).
+QUOTA_NAMES = (
+    "stored_bytes", "datasets", "jobs_kept", "active_jobs", "streams", "requests_per_second",
+    "request_burst",
+)  # fmt: skip
+
+
+def show_quota(tenant: Annotated[str, typer.Argument(help="the tenant")]) -> None:
+    """A tenant's usage next to its quota."""
+    require_server()
+    with _store() as store:
+        usage = store.quotas.usage(tenant)
+    _print_usage(usage)
+
+
+def set_quota(
+    tenant: Annotated[str, typer.Argument(help="the tenant")],
+    values: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="NAME=VALUE...",
+            help=f"quota fields ({', '.join(QUOTA_NAMES)}); NAME=default: the service's",
+        ),
+    ],
+) -> None:
+    """Set some of a tenant's quota, in force from its next request."""
+    require_server()
+    from pydantic import ValidationError
+
+    from cornu.core.spec import QuotaChange
+
+    change: dict[str, str | None] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or name not in QUOTA_NAMES:
+            names = ", ".join(QUOTA_NAMES)
+            raise typer.BadParameter(f"{item!r}: write NAME=VALUE, NAME one of {names}")
+        change[name] = None if value == "default" else value
+    try:
+        parsed = QuotaChange.model_validate(change)
+    except ValidationError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    with _store() as store:
+        store.quotas.set(tenant, parsed)
+        usage = store.quotas.usage(tenant)
+    _print_usage(usage)
+
+
+def _print_usage(usage: Any) -> None:
+    typer.echo(f"tenant {usage.tenant}")
+    typer.echo(f"{'':<20}  {'USED':>16}  {'QUOTA':>16}")
+    for name, value in usage.quota.model_dump().items():
+        used = getattr(usage, name, "")
+        typer.echo(f"{name:<20}  {used!s:>16}  {value!s:>16}")
+    typer.echo(f"{'compute_seconds':<20}  {usage.compute_seconds!s:>16}")
 
 
 @contextlib.contextmanager
@@ -222,3 +284,7 @@ def register(app: typer.Typer) -> None:
     keys.command("list")(list_keys)
     keys.command("revoke")(revoke_key)
     app.add_typer(keys, name="keys")
+    quota = typer.Typer(help="Tenants' quotas (server side).", no_args_is_help=True)
+    quota.command("show")(show_quota)
+    quota.command("set")(set_quota)
+    app.add_typer(quota, name="quota")

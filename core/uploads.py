@@ -82,9 +82,9 @@ def declared_header(request: UploadRequest) -> NpyHeader:
 
 
 def create_upload(store: Store, settings: Settings, tenant: str, request: UploadRequest) -> Upload:
-    """Start a resumable upload of the .npy file `request` declares; 413 (PayloadTooLarge)
-    past `max_dataset_bytes`, 422 for a header that is not a training array or a size
-    that is not the one it promises."""
+    """Start a resumable upload of the .npy file `request` declares; 413 past
+    `max_dataset_bytes` (PayloadTooLarge) or the tenant's quota (QuotaExceeded), 422 for
+    a header that is not a training array or a size that is not the one it promises."""
     store.uploads.sweep()  # expired uploads go, even with no reaper running
     header = declared_header(request)
     if header.file_bytes > settings.max_dataset_bytes:
@@ -98,6 +98,9 @@ def create_upload(store: Store, settings: Settings, tenant: str, request: Upload
             f"`bytes` is {request.bytes}, but shape {header.shape} and dtype "
             f"{header.dtype.name} make a .npy file of {header.file_bytes} bytes"
         )
+    # Its stored size is known at completion (the record checks exactly); an identity
+    # upload that cannot fit is refused now, before its first part.
+    store.datasets.check_room(tenant, request.bytes if request.encoding == "identity" else 0)
     upload_id = new_id("up")
     dataset_id = new_id("ds")
     key = keys.dataset_object(tenant, dataset_id)

@@ -76,8 +76,13 @@ async def create_dataset(
     (never held whole by the API); with an Idempotency-Key, a repeat returns the first
     upload."""
     encoding = encoding_of(content_encoding)
-    upload = partial(_upload, store, tenant, settings, encoding, idempotency_key)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    # A body past the tenant's quota is refused before it is read (stored as it comes,
+    # so its length is what it would take; an archive's arrays are counted as recorded).
+    declared = request.headers.get("content-length", "")
+    incoming = int(declared) if declared.isdigit() and media_type != NPZ_MEDIA_TYPE else 0
+    await anyio.to_thread.run_sync(store.datasets.check_room, tenant, incoming)
+    upload = partial(_upload, store, tenant, settings, encoding, idempotency_key)
     if media_type == "multipart/form-data":
         if encoding != "identity":  # it would code the whole multipart body, not the file
             raise InvalidDataset(

@@ -22,7 +22,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from cornu.api.bodies import CheckedJSONRoute
-from cornu.api.deps import FeedsDep, JobIdDep, SettingsDep, StoreDep, TenantDep
+from cornu.api.deps import FeedsDep, JobIdDep, StoreDep, TenantDep
 from cornu.core.errors import SpecError, TooManyStreams
 from cornu.core.spec import JobStatus
 from cornu.core.store.feeds import SLOT_TTL_S
@@ -47,7 +47,6 @@ async def stream(
     tenant: TenantDep,
     store: StoreDep,
     feeds: FeedsDep,
-    settings: SettingsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
 ) -> EventSourceResponse:
     """The job's live feed as Server-Sent Events, from `Last-Event-ID` on if given."""
@@ -55,10 +54,11 @@ async def stream(
         raise SpecError(f"Last-Event-ID {last_event_id!r} is not an event id of this stream")
     await run_in_threadpool(store.jobs.get, tenant, job_id)  # 404 before any event
     slot = secrets.token_hex(8)
-    if not await feeds.acquire(tenant, slot, settings.max_streams_per_tenant):
+    quota = await run_in_threadpool(store.quotas.get, tenant)
+    if not await feeds.acquire(tenant, slot, quota.streams):
         raise TooManyStreams(
-            f"{settings.max_streams_per_tenant} live streams of yours are open already "
-            "(CORNU_MAX_STREAMS_PER_TENANT); close one, or retry when one ends"
+            f"{quota.streams} live streams of yours are open already (your quota's "
+            "`streams`); close one, or retry when one ends"
         )
     try:
         await feeds.ready()  # a connection for it: 503 now, not after the 200

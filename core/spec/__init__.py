@@ -31,7 +31,10 @@ from cornu.core.spec.resources import (
     Metrics,
     ModelSummary,
     PredictRequest,
+    Quota,
+    QuotaChange,
     SummaryRequest,
+    Usage,
     WeightSummary,
 )
 from cornu.core.spec.timeseries import TimeseriesSource
@@ -70,8 +73,11 @@ __all__ = [
     "Node",
     "OptimizerSpec",
     "PredictRequest",
+    "Quota",
+    "QuotaChange",
     "SequentialSpec",
     "SummaryRequest",
+    "Usage",
     "WeightSummary",
     "parse_job_spec",
     "spec_error",

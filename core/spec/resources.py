@@ -74,6 +74,60 @@ class Limits(BaseModel):
     max_job_seconds: float = Field(description="training time of one job, all attempts")
 
 
+class Quota(BaseModel):
+    """What one tenant may hold and do at once: the service's defaults (`CORNU_QUOTA_*`,
+    `CORNU_MAX_ACTIVE_JOBS`, `CORNU_MAX_STREAMS_PER_TENANT`), or the tenant's own, set with
+    `cornu quota set` or `PATCH /v1/admin/tenants/{tenant}/quota`. Storage past a quota is a
+    413 (delete something first); work past one is a 429 with `Retry-After`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stored_bytes: int = Field(
+        ge=0, le=2**62, description="bytes of datasets kept, as stored (compressed or not)"
+    )
+    datasets: int = Field(ge=0, le=2**31, description="datasets kept")
+    jobs_kept: int = Field(ge=0, le=2**31, description="jobs kept, of any status")
+    active_jobs: int = Field(ge=1, le=2**31, description="jobs queued or running")
+    streams: int = Field(ge=1, le=2**20, description="live streams (SSE) open at once")
+    requests_per_second: float = Field(
+        gt=0, le=1e6, allow_inf_nan=False, description="sustained rate of API requests"
+    )
+    request_burst: int = Field(
+        ge=1, le=2**20, description="requests above the sustained rate taken at once"
+    )
+
+
+class QuotaChange(BaseModel):
+    """Some of a tenant's quota (`PATCH /v1/admin/tenants/{tenant}/quota`): a field given a
+    value replaces the default for this tenant, a field given null returns to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stored_bytes: int | None = Field(default=None, ge=0, le=2**62)
+    datasets: int | None = Field(default=None, ge=0, le=2**31)
+    jobs_kept: int | None = Field(default=None, ge=0, le=2**31)
+    active_jobs: int | None = Field(default=None, ge=1, le=2**31)
+    streams: int | None = Field(default=None, ge=1, le=2**20)
+    requests_per_second: float | None = Field(default=None, gt=0, le=1e6, allow_inf_nan=False)
+    request_burst: int | None = Field(default=None, ge=1, le=2**20)
+
+
+class Usage(BaseModel):
+    """What a tenant holds and has used (`GET /v1/usage`), next to its quota."""
+
+    tenant: str
+    stored_bytes: int = Field(description="bytes of datasets kept, as stored")
+    datasets: int = Field(description="datasets kept")
+    jobs_kept: int = Field(description="jobs kept, of any status")
+    active_jobs: int = Field(description="jobs queued or running now")
+    streams: int = Field(description="live streams open now")
+    compute_seconds: float = Field(
+        description="training time of the tenant's jobs (every attempt's finished epochs "
+        "and checkpoints), deleted jobs included"
+    )
+    quota: Quota
+
+
 class EpochLog(BaseModel):
     """One epoch's logs: `{"epoch": 1, "seconds": 1.9, "loss": …, "val_loss": …}`."""
 

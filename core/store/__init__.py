@@ -12,6 +12,7 @@ from cornu.core.store.datasets import Datasets
 from cornu.core.store.idempotency import Idempotency
 from cornu.core.store.jobs import Jobs
 from cornu.core.store.lifecycle import Lifecycle
+from cornu.core.store.quotas import Quotas, default_quota
 from cornu.core.store.runs import Claim, Runs
 from cornu.core.store.tenants import Tenants
 from cornu.core.store.uploads import Uploads
@@ -42,7 +43,8 @@ class Store:
         self.redis = client
         self.blobs = Blobs(blob_store or open_blob_store(settings.blob_location), client)
         self.tenants = Tenants(client)
-        self.datasets = Datasets(client, self.blobs)
+        self.quotas = Quotas(client, default_quota(settings))
+        self.datasets = Datasets(client, self.blobs, self.quotas)
         self.uploads = Uploads(client, self.blobs.store)
         self.jobs = Jobs(client, self.blobs, max_epochs=settings.max_epochs)
         self.runs = Runs(
@@ -99,6 +101,7 @@ __all__ = [
     "Idempotency",
     "Jobs",
     "Lifecycle",
+    "Quotas",
     "Runs",
     "Store",
     "Tenants",

@@ -14,44 +14,57 @@ import numpy as np
 import redis
 
 from cornu.core.codecs import ENCODINGS, Encoding, decoded
-from cornu.core.errors import Conflict, DataError, NotFound
+from cornu.core.errors import Conflict, DataError, NotFound, QuotaExceeded
 from cornu.core.npy import array_from_chunks
 from cornu.core.spec import Dataset
 from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs, pointed, pointer
 from cornu.core.store.blobstore import BlobInfo, MissingBlob
+from cornu.core.store.quotas import USAGE_FN, Quotas
 from cornu.core.store.values import text
 
 BLOB_KIND = "dataset"
 
 
-# Compare and delete, in one step: a concurrent upload may have indexed another id.
-_UNINDEX = """
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-    return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0
+# Forget a dataset: its record, its content index entry if that names it (a concurrent
+# upload may have indexed another id), and its bytes in the tenant's usage.
+# KEYS: dataset, tenant's content index, tenant's usage   ARGV: sha256, id
+_FORGET = (
+    USAGE_FN
+    + """
+if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
+uncount(KEYS[3], KEYS[1])
+redis.call('DEL', KEYS[1])
 """
+)
 
 
-# Record a dataset whose object is still pending (its writer is alive), in one step.
-# KEYS: dataset, tenant's content index, pending objects. ARGV: object key, sha256, id,
-# then the record's fields and values. The first upload of a content stays its index
-# entry (a duplicate may be removed).
-_RECORD = """
-if redis.call('ZREM', KEYS[3], ARGV[1]) == 0 then
-    return 0
+# Record a dataset whose object is still pending (its writer is alive), in one step,
+# within the tenant's quota. KEYS: dataset, tenant's content index, pending objects,
+# tenant's usage. ARGV: object key, sha256, id, stored bytes, quota's bytes, quota's
+# datasets, then the record's fields and values. The first upload of a content stays its
+# index entry (a duplicate may be removed). → 1 recorded, 0 no longer pending, -1 past
+# the quota (nothing recorded).
+_RECORD = (
+    USAGE_FN
+    + """
+if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[1])
+if not count(KEYS[4], KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])) then
+  return -1
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
+)
 
 
 class Datasets:
-    def __init__(self, client: redis.Redis, blobs: Blobs) -> None:
+    def __init__(self, client: redis.Redis, blobs: Blobs, quotas: Quotas) -> None:
         self.redis = client
         self.blobs = blobs
+        self.quotas = quotas
 
     def write_blob(self, dataset_id: str, chunks: Iterable[bytes], *, tenant: str) -> BlobInfo:
         """Store the file's bytes (as they came, in their coding) in the blob store; what
@@ -71,7 +84,8 @@ class Datasets:
         """Make a written object (`blob`, by default the one `write_blob` wrote) the
         tenant's dataset, and index it by content. The object was noted pending
         (`Blobs.begin`); if the reaper has deleted it meanwhile (a writer slower than
-        `blob_pending_seconds`), Conflict. The object goes if this fails."""
+        `blob_pending_seconds`), Conflict. QuotaExceeded if its bytes would take the
+        tenant past its quota of bytes or datasets. The object goes if this fails."""
         key = keys.dataset_object(tenant, dataset.id)
         if blob is None:
             blob = BlobInfo(key, self.blobs.store.size(key) or 0, "")
@@ -83,11 +97,15 @@ class Datasets:
             "used_at": datetime.now(UTC).isoformat(),  # by a job since: the retention's clock
         }
         try:
+            quota = self.quotas.get(tenant)
             recorded = self.redis.eval(
-                _RECORD, 3, keys.dataset(dataset.id), keys.tenant_datasets(tenant),
-                keys.blob_pending(), blob.key, dataset.sha256, dataset.id,
+                _RECORD, 4, keys.dataset(dataset.id), keys.tenant_datasets(tenant),
+                keys.blob_pending(), keys.tenant_usage(tenant), blob.key, dataset.sha256,
+                dataset.id, blob.bytes, quota.stored_bytes, quota.datasets,
                 *[item for pair in fields.items() for item in pair],
             )  # fmt: skip
+            if recorded == -1:
+                raise self.quota_exceeded(tenant, blob.bytes)
         except BaseException:
             self.blobs.delete(blob.key)
             raise
@@ -96,6 +114,29 @@ class Datasets:
                 f"dataset {dataset.id}: its bytes took longer to store than the service "
                 "waits for a writer; they were deleted: upload it again"
             )
+
+    def check_room(self, tenant: str, incoming: int) -> None:
+        """QuotaExceeded, before any byte is read, when `incoming` more bytes (or one more
+        dataset) would take the tenant past its quota. `record` checks again, exactly."""
+        usage = self.quotas.usage(tenant)
+        quota = usage.quota
+        if usage.stored_bytes + incoming > quota.stored_bytes or usage.datasets >= quota.datasets:
+            raise self.quota_exceeded(tenant, incoming)
+
+    def quota_exceeded(self, tenant: str, incoming: int) -> QuotaExceeded:
+        usage = self.quotas.usage(tenant)
+        quota = usage.quota
+        if usage.datasets >= quota.datasets:
+            what = f"{usage.datasets} datasets, its quota's {quota.datasets}"
+        else:
+            what = (
+                f"{usage.stored_bytes} bytes of datasets; {incoming} more would pass its "
+                f"quota of {quota.stored_bytes}"
+            )
+        return QuotaExceeded(
+            f"tenant {tenant} holds {what}: delete datasets it no longer needs "
+            "(DELETE /v1/datasets/{id}, `cornu datasets rm`) or ask for a bigger quota"
+        )
 
     def get(self, tenant: str, dataset_id: str) -> Dataset:
         """The dataset if it exists and belongs to `tenant`; NotFound otherwise."""
@@ -124,11 +165,15 @@ class Datasets:
         return out
 
     def delete(self, dataset_id: str) -> None:
-        """Remove the dataset, its bytes, and its content index entry if that names it."""
+        """Remove the dataset, its bytes, its content index entry if that names it, and
+        its bytes from its tenant's usage."""
         owner, meta, blob = self.redis.hmget(keys.dataset(dataset_id), ["tenant", "meta", "blob"])
         if owner is not None and meta is not None:
-            index = keys.tenant_datasets(str(text(owner)))
-            self.redis.eval(_UNINDEX, 1, index, json.loads(meta)["sha256"], dataset_id)
+            tenant = str(text(owner))
+            self.redis.eval(
+                _FORGET, 3, keys.dataset(dataset_id), keys.tenant_datasets(tenant),
+                keys.tenant_usage(tenant), json.loads(meta)["sha256"], dataset_id,
+            )  # fmt: skip
         self.redis.delete(keys.dataset(dataset_id))
         self.blobs.delete(pointed(blob), keys.blob(BLOB_KIND, dataset_id))
 

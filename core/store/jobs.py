@@ -18,7 +18,7 @@ from typing import Any
 import redis
 
 from cornu.core import tensorfile
-from cornu.core.errors import Conflict, NotFound, SpecError, TooManyJobs
+from cornu.core.errors import Conflict, NotFound, QuotaExceeded, SpecError, TooManyJobs
 from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
 from cornu.core.spec.resources import Checkpoint, JobEvent
 from cornu.core.store import keys
@@ -63,7 +63,9 @@ end
 # tenant's (the weights job succeeded) or nothing is created: a delete that ran first wins.
 # KEYS: job, tenant's jobs, tenant's active set, dispatch, events, then pairs of (record,
 #       its users set), datasets first   ARGV: job id, limit (0: none), now (iso), now (ms),
-#       tenant, verify (1/0), how many pairs are datasets, then field/value pairs
+#       tenant, verify (1/0), how many pairs are datasets, jobs kept limit, then field/value
+#       pairs   → 1 created, 0 past the active limit, -1 past the kept limit, or
+#       {'missing', record}
 _CREATE = (
     EVENT_FN
     + """
@@ -80,6 +82,7 @@ for i = 1, pairs_ do
 end
 local limit = tonumber(ARGV[2])
 if limit > 0 and redis.call('SCARD', KEYS[3]) >= limit then return 0 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then return -1 end
 for i = 1, pairs_ do
   local record = KEYS[4 + 2 * i]
   if redis.call('EXISTS', record) == 1 then
@@ -89,7 +92,7 @@ for i = 1, pairs_ do
     end
   end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
@@ -174,9 +177,17 @@ class Jobs:
     # -- records --------------------------------------------------------------------
 
     def create(
-        self, tenant: str, job_id: str, spec: JobSpec, *, max_active: int = 0, verify: bool = False
+        self,
+        tenant: str,
+        job_id: str,
+        spec: JobSpec,
+        *,
+        max_active: int = 0,
+        max_kept: int = 2**62,
+        verify: bool = False,
     ) -> Job:
-        """Record a queued job; TooManyJobs when the tenant has `max_active` already. With
+        """Record a queued job; TooManyJobs when the tenant has `max_active` queued or
+        running already, QuotaExceeded when it keeps `max_kept` jobs already. With
         `verify` (a submission), SpecError unless each dataset the spec names, and its
         `fit.initial_weights` job, is the tenant's and there (checked in the same step as
         the job is recorded: a delete cannot slip between)."""
@@ -207,10 +218,16 @@ class Jobs:
                 *(key for pair in read for key in pair),
             ],
             args=[job_id, max_active, fields["created_at"], now_ms(), tenant, int(verify),
-                  datasets, *pairs],
+                  datasets, max_kept, *pairs],
         )  # fmt: skip
         if isinstance(created, list):
             raise _deleted(str(text(created[1])))
+        if created == -1:
+            raise QuotaExceeded(
+                f"tenant {tenant} keeps {max_kept} jobs, its quota's most; delete finished "
+                "ones it no longer needs (DELETE /v1/jobs/{id}, `cornu rm`) or ask for a "
+                "bigger quota"
+            )
         if not created:
             raise TooManyJobs(
                 f"this tenant already has {max_active} jobs queued or running, the most it may "

@@ -116,6 +116,23 @@ def tenant_active(name: str) -> str:
     return f"{PREFIX}:tenant:{name}:active"
 
 
+def tenant_quota(name: str) -> str:
+    """Hash: the tenant's own quota, where it differs from the service's defaults."""
+    return f"{PREFIX}:tenant:{name}:quota"
+
+
+def tenant_usage(name: str) -> str:
+    """Hash: what the tenant uses, kept by the scripts that change it: `stored_bytes` and
+    `datasets` (dataset records), `compute_seconds` (its jobs' training time)."""
+    return f"{PREFIX}:tenant:{name}:usage"
+
+
+def tenant_rate(name: str) -> str:
+    """String with a TTL: the tenant's request-rate state (GCRA's theoretical arrival
+    time, in ms), gone once the tenant has been quiet for a burst's worth of time."""
+    return f"{PREFIX}:tenant:{name}:rate"
+
+
 def reaper() -> str:
     """String with a TTL: the process elected to requeue lost jobs."""
     return f"{PREFIX}:reaper"

@@ -40,6 +40,7 @@ from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs
 from cornu.core.store.datasets import BLOB_KIND
 from cornu.core.store.jobs import STATE, WEIGHTS, now_iso
+from cornu.core.store.quotas import USAGE_FN
 from cornu.core.store.values import text
 
 log = logging.getLogger(__name__)
@@ -72,11 +73,12 @@ local function used_since(set, prefix, since)
 end
 """
 
-# KEYS: dataset, its users, tenant's content index, garbage
+# KEYS: dataset, its users, tenant's content index, garbage, tenant's usage
 # ARGV: tenant, dataset id, job key prefix, object key, legacy key, unused since ('' : now),
 #       now
 _DELETE_DATASET = (
     _USERS_FN
+    + USAGE_FN
     + """
 if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return {'missing'} end
 local busy = users(KEYS[2], ARGV[3])
@@ -97,6 +99,7 @@ end
 local blob = redis.call('HGET', KEYS[1], 'blob')
 if blob then redis.call('RPUSH', KEYS[4], cjson.decode(blob)['key']) end
 redis.call('RPUSH', KEYS[4], ARGV[4])
+uncount(KEYS[5], KEYS[1])
 redis.call('DEL', KEYS[1], KEYS[2], ARGV[5])
 return {'deleted'}
 """
@@ -233,7 +236,7 @@ class Lifecycle:
     def _dataset(self, tenant: str, dataset_id: str, unused_since: str) -> list[str]:
         found = self._delete_dataset(
             keys=[keys.dataset(dataset_id), keys.dataset_users(dataset_id),
-                  keys.tenant_datasets(tenant), keys.blob_garbage()],
+                  keys.tenant_datasets(tenant), keys.blob_garbage(), keys.tenant_usage(tenant)],
             args=[tenant, dataset_id, keys.JOB, keys.dataset_object(tenant, dataset_id),
                   keys.blob(BLOB_KIND, dataset_id), unused_since, now_iso()],
         )  # fmt: skip

@@ -35,6 +35,7 @@ from cornu.core.store.jobs import (
     now_iso,
     now_ms,
 )
+from cornu.core.store.quotas import CHARGE_FN
 from cornu.core.store.values import text
 
 CHECKPOINT = "checkpoint"
@@ -97,11 +98,12 @@ return {1, f[1] == '1' and 1 or 0, f[2] == '1' and 1 or 0}
 """
 
 # One finished epoch: its metrics and its checkpoint, together or not at all.
-# KEYS: job, lease, metrics, events, checkpoints, feed, garbage
+# KEYS: job, lease, metrics, events, checkpoints, feed, garbage, tenant's usage
 # ARGV: token, epoch, entry, logs, checkpoint key, meta, keep, run seconds, now, maxlen,
 #       feed maxlen
 _COMMIT_EPOCH = (
     EVENT_FN
+    + CHARGE_FN
     + _KEEP_CHECKPOINT
     + _FENCE
     + """
@@ -109,6 +111,7 @@ local done = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if tonumber(ARGV[2]) ~= done + 1 then return -1 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[10], '*', 'log', ARGV[3])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'event', 'epoch', 'data', ARGV[3])
+charge(KEYS[1], KEYS[8], ARGV[8])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'metrics', ARGV[4], 'run_seconds', ARGV[8])
 keep_checkpoint(KEYS[1], KEYS[5], KEYS[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[9], ARGV[2], 0,
                 KEYS[7])
@@ -116,13 +119,16 @@ return 1
 """
 )
 
-# A checkpoint within an epoch.   KEYS: job, lease, events, checkpoints, garbage
+# A checkpoint within an epoch.
+# KEYS: job, lease, events, checkpoints, garbage, tenant's usage
 # ARGV: token, checkpoint key, meta, keep, run seconds, now, epoch, batch
 _SAVE_CHECKPOINT = (
     EVENT_FN
+    + CHARGE_FN
     + _KEEP_CHECKPOINT
     + _FENCE
     + """
+charge(KEYS[1], KEYS[6], ARGV[5])
 redis.call('HSET', KEYS[1], 'run_seconds', ARGV[5])
 keep_checkpoint(KEYS[1], KEYS[4], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]),
                 ARGV[6], ARGV[7], ARGV[8], KEYS[5])
@@ -392,7 +398,7 @@ class Runs:
             "commit",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_metrics(claim.job_id),
              keys.job_events(claim.job_id), keys.job_checkpoints(claim.job_id),
-             keys.job_feed(claim.job_id), keys.blob_garbage()],
+             keys.job_feed(claim.job_id), keys.blob_garbage(), keys.tenant_usage(claim.tenant)],
             [claim.token, epoch, entry, json.dumps(logs), key, meta, keep, run_seconds, now_iso(),
              self.max_epochs + 1, FEED_MAXLEN],
         )  # fmt: skip
@@ -412,7 +418,8 @@ class Runs:
         done = self._run(
             "checkpoint",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_events(claim.job_id),
-             keys.job_checkpoints(claim.job_id), keys.blob_garbage()],
+             keys.job_checkpoints(claim.job_id), keys.blob_garbage(),
+             keys.tenant_usage(claim.tenant)],
             [claim.token, key, meta, keep, run_seconds, now_iso(), epoch, batch],
         )  # fmt: skip
         if done != 1:

@@ -3,8 +3,9 @@
 API keys are 256-bit random tokens, so a plain (unsalted, fast) digest is enough:
 there is nothing to brute-force, unlike a password. Each key has an id (`key_…`), by
 which it is listed and revoked, and a hint (its first characters) to recognise it by;
-it may expire, and a read-only key may only read (GET). A revoked or expired key is
-refused from its next request on.
+it may expire. Its scope says what it may do: `read-write` (its tenant's work),
+`read-only` (reads only: GET) or `admin` (its tenant's work, and the admin API: every
+tenant's keys and quotas). A revoked or expired key is refused from its next request on.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from cornu.core.store.values import text
 KEY_PREFIX = "cornu_"
 TENANT_NAME = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,62}$")
 HINT_CHARS = len(KEY_PREFIX) + 4  # `cornu_AbCd`: 24 of the key's 256 random bits
-SCOPES = ("read-write", "read-only")
+SCOPES = ("read-write", "read-only", "admin")
 
 
 @dataclass(frozen=True)
