@@ -11,7 +11,17 @@ from starlette.types import Scope
 
 from cornu.api import errors
 from cornu.api.limits import BodyLimit
-from cornu.api.routes import dashboard, datasets, export, health, jobs, models, stream, uploads
+from cornu.api.routes import (
+    dashboard,
+    datasets,
+    export,
+    health,
+    jobs,
+    models,
+    stream,
+    tenants,
+    uploads,
+)
 from cornu.core.config import Settings, get_settings
 from cornu.core.datasets import max_wire_bytes
 from cornu.core.queue import enqueue_training, make_celery
@@ -34,7 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reaper = Reaper(
             app.state.store,
             settings,
-            partial(enqueue_training, app.state.celery, queue=settings.queue),
+            partial(
+                enqueue_training,
+                app.state.celery,
+                queue=settings.queue,
+                priority_of=app.state.store.jobs.queue_priority,
+            ),
         )
         reaper.start()
         app.state.feeds = Feeds.from_url(
@@ -63,6 +78,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
     routers = (health.router, datasets.router, jobs.router, stream.router, export.router)
-    for router in (*routers, uploads.router, models.router, dashboard.router):
+    for router in (*routers, uploads.router, models.router, tenants.router, dashboard.router):
         app.include_router(router)
     return app

@@ -39,7 +39,12 @@ def get_feeds(request: Request) -> Feeds:
 
 def get_enqueue(request: Request) -> Callable[[str], None]:
     settings = get_settings(request)
-    return partial(enqueue_training, request.app.state.celery, queue=settings.queue)
+    return partial(
+        enqueue_training,
+        request.app.state.celery,
+        queue=settings.queue,
+        priority_of=get_store(request).jobs.queue_priority,
+    )
 
 
 def get_run_inline(request: Request) -> Callable[[str], object]:

@@ -3,9 +3,21 @@
 Only the job id travels through the broker; everything else is in the job record.
 Settings here follow the facts in KERAS_NOTES.md: one job at a time per worker,
 no hoarding of queued jobs, no result keys, and a broker that cannot hang the API.
+
+Fairness across tenants is Celery's own message priorities (the Redis transport keeps a
+list per priority, `<queue>`, `<queue>:1` … `<queue>:9`, and a worker takes from the
+lowest number first): a job is sent at the priority of how many jobs its tenant has
+queued or running besides it (`Jobs.queue_priority`). A tenant's first job jumps every
+queued job of a tenant that has several; a tenant with 100 queued cannot make another
+wait for more than the one job a worker is running. Chosen over a dispatcher of our own
+(a per-tenant round-robin in front of the queue) because it adds no process and no
+protocol: leases, redelivery and the reaper's resends work unchanged. Its limit: among
+tenants that each have ten or more queued, order is first come, first served.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from celery import Celery
 from kombu.exceptions import OperationalError
@@ -14,6 +26,7 @@ from cornu.core.config import Settings
 from cornu.core.errors import ServiceUnavailable
 
 TRAIN_TASK = "cornu.train"
+PRIORITIES = 10  # Celery's Redis transport: 0 (first) … 9
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -25,6 +38,9 @@ def make_celery(settings: Settings) -> Celery:
         "unacked_restore_throttle": settings.broker_restore_throttle,
         "socket_timeout": settings.redis_timeout_s,
         "socket_connect_timeout": settings.redis_timeout_s,
+        "priority_steps": list(range(PRIORITIES)),
+        "sep": ":",
+        "queue_order_strategy": "priority",
     }
     app.conf.update(
         task_serializer="json",
@@ -52,10 +68,14 @@ def make_celery(settings: Settings) -> Celery:
     return app
 
 
-def enqueue_training(app: Celery, job_id: str, queue: str) -> None:
-    """Send the training task for `job_id`; ServiceUnavailable if the broker is down."""
+def enqueue_training(
+    app: Celery, job_id: str, queue: str, priority_of: Callable[[str], int] | None = None
+) -> None:
+    """Send the training task for `job_id`, at the priority `priority_of(job_id)` gives
+    (0, the first, without it); ServiceUnavailable if the broker is down."""
+    priority = min(max(priority_of(job_id), 0), PRIORITIES - 1) if priority_of else 0
     try:
-        app.send_task(TRAIN_TASK, args=[job_id], queue=queue)
+        app.send_task(TRAIN_TASK, args=[job_id], queue=queue, priority=priority)
     except OperationalError as exc:
         raise ServiceUnavailable(
             f"the job queue (broker) is unreachable, so job {job_id} was not queued: {exc}"

@@ -29,7 +29,9 @@ def store() -> Store:
 
 
 def enqueue(job_id: str) -> None:
-    enqueue_training(app, job_id, queue=get_settings().queue)
+    enqueue_training(
+        app, job_id, queue=get_settings().queue, priority_of=store().jobs.queue_priority
+    )
 
 
 @worker_ready.connect

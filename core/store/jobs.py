@@ -326,6 +326,16 @@ class Jobs:
 
     # -- dispatch: was the training task sent? ---------------------------------------
 
+    def queue_priority(self, job_id: str) -> int:
+        """How many jobs the job's tenant has queued or running besides this one: its
+        Celery priority (0 first; `core.queue` clamps it), so that a tenant with many
+        queued jobs cannot starve one with few."""
+        tenant = text(self.redis.hget(keys.job(job_id), "tenant"))
+        if tenant is None:
+            return 0
+        active = self.redis.smembers(keys.tenant_active(str(tenant)))
+        return len(active - {job_id.encode()})
+
     def dispatched(self, job_id: str) -> None:
         """The job's task reached the broker: the reaper need not send it again."""
         self.redis.zrem(keys.dispatch(), job_id)

@@ -1,0 +1,46 @@
+"""Fair scheduling across tenants, with a real worker: a tenant with 100 jobs queued
+cannot make another tenant's one job wait for more than the job the worker is running
+(Celery priorities by the tenant's queued and running count: `core.queue`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tests.conftest import Stack, wait_until
+from tests.helpers import mlp_spec, upload, wait_for_job
+
+QUEUED = 100
+
+
+def test_one_job_of_a_quiet_tenant_starts_before_a_busy_tenants_queue(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=1)
+    with stack.client() as busy, stack.client() as quiet:
+        x = np.zeros((64, 4), np.float32)
+        y = np.zeros(64, np.int64)
+        spec = mlp_spec(upload(busy, x), upload(busy, y), features=4, classes=2, epochs=1)
+        theirs = []
+        for _ in range(QUEUED):
+            response = busy.post("/v1/jobs", json=spec)
+            assert response.status_code == 201, response.text
+            theirs.append(response.json()["id"])
+        wait_until(lambda: busy.get(f"/v1/jobs/{theirs[0]}").json()["status"] != "queued",
+                   60, "the worker to take the busy tenant's first job")  # fmt: skip
+
+        mine = quiet.post(
+            "/v1/jobs",
+            json=mlp_spec(upload(quiet, x), upload(quiet, y), features=4, classes=2, epochs=1),
+        )
+        assert mine.status_code == 201, mine.text
+        mine_started = wait_for_job(quiet, mine.json()["id"], 120)["started_at"]
+        page = busy.get("/v1/jobs", params={"limit": QUEUED}).json()["jobs"]
+        assert len(page) == QUEUED
+        before = [j["id"] for j in page if j["started_at"] and j["started_at"] < mine_started]
+        # The job the worker was running when the quiet tenant's came (and, at most, the
+        # one it had taken by then): never the rest of the queue.
+        print(f"busy tenant's jobs started before the quiet one's: {len(before)}")
+        assert theirs[0] in before and len(before) <= 2, before
+        assert sum(j["status"] == "queued" for j in page) >= QUEUED - 10
