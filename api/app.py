@@ -11,6 +11,7 @@ from starlette.types import Scope
 
 from cornu.api import errors
 from cornu.api.limits import BodyLimit
+from cornu.api.openapi import document_problems
 from cornu.api.routes import (
     dashboard,
     datasets,
@@ -65,9 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Keras-style deep learning as a service",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served from vendored files (`routes.dashboard.docs`): works offline
+        redoc_url=None,
     )
     app.state.settings = settings
     errors.install(app)
+    document_problems(app)
 
     def body_limit(scope: Scope) -> int:
         if scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/datasets":

@@ -58,7 +58,7 @@ def declared_header(request: UploadRequest) -> NpyHeader:
     if request.header is not None:
         try:
             first = base64.b64decode(request.header, validate=True)
-        except binascii.Error:
+        except (binascii.Error, ValueError):
             raise SpecError("`header` is not base64", loc=("header",)) from None
         header = read_header(first[: MAX_HEADER_BYTES + 16])
         if header is None:

@@ -1,4 +1,5 @@
-"""The dashboard: one HTML page at `/` and its static files under `/static/`.
+"""The dashboard: one HTML page at `/` and its static files under `/static/`; and the
+API's interactive documentation at `/docs` (Swagger UI, vendored: it works offline).
 
 The page needs no key to load; it asks for one and calls `/v1` with it from the browser.
 """
@@ -8,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -35,3 +37,17 @@ async def static(path: str, request: Request) -> Response:
     response = await _files.get_response(path, request.scope)
     response.headers["Cache-Control"] = "no-cache"  # revalidated by ETag, never stale
     return response
+
+
+@router.get("/docs")
+def docs(request: Request) -> HTMLResponse:
+    """Swagger UI over `/openapi.json`, from the files under `static/vendor/swagger-ui`."""
+    root = request.scope.get("root_path", "").rstrip("/")
+    vendor = f"{root}/static/vendor/swagger-ui"
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json",
+        title="Cornu API",
+        swagger_js_url=f"{vendor}/swagger-ui-bundle.js",
+        swagger_css_url=f"{vendor}/swagger-ui.css",
+        swagger_favicon_url=f"{vendor}/favicon-32x32.png",
+    )

@@ -129,7 +129,7 @@ def _upload(
     )  # fmt: skip
 
 
-@router.get("")
+@router.get("", responses={404: {"description": "the tenant has no dataset of this content"}})
 def find_dataset(
     tenant: TenantDep,
     store: StoreDep,

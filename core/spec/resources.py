@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cornu.core.spec.job import DatasetId, Datasets
+from cornu.core.spec.job import CompileSpec, DatasetId, Datasets
 from cornu.core.spec.timeseries import TimeseriesSource
 
 
@@ -204,7 +204,9 @@ class ImportedModel(BaseModel):
 class SummaryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: Any = Field(description="a Sequential, functional or Keras JSON model")
+    model: dict[str, Any] = Field(
+        description="a Sequential or functional spec, or Keras's `model.to_json()`"
+    )
 
 
 class EvaluateRequest(BaseModel):
@@ -222,7 +224,9 @@ class EvaluateRequest(BaseModel):
     batch_size: int = Field(
         default=32, ge=1, le=65536, description="for datasets; a source has its own"
     )
-    compile: Any = Field(default=None, description="a CompileSpec")
+    compile: CompileSpec | None = Field(
+        default=None, description="the loss and metrics to evaluate with, as the model's"
+    )
     checkpoint: bool = Field(
         default=False, description="a running job's weights at its newest checkpoint"
     )

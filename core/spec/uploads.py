@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class UploadRequest(BaseModel):
     """A .npy file to come in parts: its header (the file's first bytes, base64) or its
     dtype and shape, its size, and the content coding of the bytes the parts carry."""
 
-    bytes: int = Field(ge=1, description="size of the .npy file (decoded), in bytes")
+    model_config = ConfigDict(extra="forbid")
+
+    bytes: int = Field(ge=1, le=2**62, description="size of the .npy file (decoded), in bytes")
     header: str | None = Field(
-        default=None, max_length=200_000, description="the .npy file's first bytes, base64"
+        default=None,
+        max_length=200_000,
+        pattern=r"^[A-Za-z0-9+/]*={0,2}$",
+        description="the .npy file's first bytes, base64",
     )
-    dtype: str | None = Field(default=None, max_length=64, description="a numpy dtype name")
-    shape: list[int] | None = Field(default=None, max_length=64)
+    dtype: str | None = Field(
+        default=None, max_length=64, pattern=r"^[ -~]*$", description="a numpy dtype name"
+    )
+    shape: list[Annotated[int, Field(ge=0, le=2**62)]] | None = Field(default=None, max_length=64)
     encoding: Literal["identity", "gzip", "zstd"] = Field(
         default="identity", description="the coding of the concatenated parts' bytes"
     )
