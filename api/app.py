@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
+import redis.asyncio
 from fastapi import FastAPI
 from starlette.types import Scope
 
@@ -29,6 +30,8 @@ from cornu.core.queue import enqueue_training, make_celery
 from cornu.core.reaper import Reaper
 from cornu.core.store import Store
 from cornu.core.store.feeds import Feeds
+from cornu.core.store.quotas import default_quota
+from cornu.core.store.reads import Reads
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -56,8 +59,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.feeds = Feeds.from_url(
             settings.redis_url, settings.redis_timeout_s, settings.stream_connections
         )
+        reads = redis.asyncio.Redis(
+            connection_pool=redis.asyncio.BlockingConnectionPool.from_url(
+                settings.redis_url,
+                max_connections=settings.api_connections,
+                timeout=settings.redis_timeout_s,
+                socket_connect_timeout=settings.redis_timeout_s,
+                socket_timeout=settings.redis_timeout_s,
+            )
+        )
+        app.state.reads = Reads(reads, default_quota(settings))
         yield
         reaper.stop()
+        await reads.aclose()
         await app.state.feeds.close()
         app.state.store.close()
 

@@ -1,4 +1,8 @@
-"""Shared dependencies: settings, the store, the queue, and the caller's tenant."""
+"""Shared dependencies: settings, the store, the queue, and the caller's tenant.
+
+Those that only look something up are `async def`: FastAPI runs a plain `def` dependency
+on its thread pool, a hop per dependency per request. The caller's key and rate are read
+on the event loop (`core.store.reads`)."""
 
 from __future__ import annotations
 
@@ -19,49 +23,56 @@ from cornu.core.queue import enqueue_training
 from cornu.core.runner import run_job
 from cornu.core.store import Store
 from cornu.core.store.feeds import Feeds
+from cornu.core.store.reads import Reads
 from cornu.core.store.tenants import KeyInfo
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
 
 
-def get_feeds(request: Request) -> Feeds:
+async def get_feeds(request: Request) -> Feeds:
     feeds: Feeds = request.app.state.feeds
     return feeds
 
 
-def get_enqueue(request: Request) -> Callable[[str], None]:
-    settings = get_settings(request)
+async def get_reads(request: Request) -> Reads:
+    reads: Reads = request.app.state.reads
+    return reads
+
+
+async def get_enqueue(request: Request) -> Callable[[str], None]:
+    app = request.app
     return partial(
         enqueue_training,
-        request.app.state.celery,
-        queue=settings.queue,
-        priority_of=get_store(request).jobs.queue_priority,
+        app.state.celery,
+        queue=app.state.settings.queue,
+        priority_of=app.state.store.jobs.queue_priority,
     )
 
 
-def get_run_inline(request: Request) -> Callable[[str], object]:
+async def get_run_inline(request: Request) -> Callable[[str], object]:
     """Runs a job in this process, on its CPU (see `core.jobs.submit_job`)."""
     return partial(
         run_job,
-        get_store(request),
-        settings=get_settings(request),
+        request.app.state.store,
+        settings=request.app.state.settings,
         worker=f"api:{socket.gethostname()}:{os.getpid()}",
         device=torch.device("cpu"),
-        enqueue=get_enqueue(request),
+        enqueue=await get_enqueue(request),
     )
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 FeedsDep = Annotated[Feeds, Depends(get_feeds)]
+ReadsDep = Annotated[Reads, Depends(get_reads)]
 EnqueueDep = Annotated[Callable[[str], None], Depends(get_enqueue)]
 RunInlineDep = Annotated[Callable[[str], object], Depends(get_run_inline)]
 
@@ -71,16 +82,16 @@ _bearer = HTTPBearer(auto_error=False, description="an API key from `cornu keys 
 READING = frozenset({"GET", "HEAD", "OPTIONS"})  # what a read-only key may send
 
 
-def get_tenant(
+async def get_tenant(
     request: Request,
-    store: StoreDep,
+    reads: ReadsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The tenant whose API key came in `Authorization: Bearer <key>`: 401 for none, an
     unknown, revoked or expired key; 403 for a read-only key on a request that writes."""
     if credentials is None:
         raise Unauthorized("send an API key as 'Authorization: Bearer <key>'")
-    key = store.tenants.principal(credentials.credentials)
+    key = await reads.principal(credentials.credentials)
     if key is None:
         raise Unauthorized(
             "the API key is not valid (unknown, revoked or expired); create one with "
@@ -91,7 +102,7 @@ def get_tenant(
             f"the API key {key.id} is read-only; {request.method} needs a read-write key"
         )
     request.state.api_key = key
-    wait = store.quotas.admit(key.tenant)
+    wait = await reads.admit(key.tenant)
     if wait > 0:
         raise TooManyRequests(
             f"tenant {key.tenant} sends requests faster than its quota allows; retry in "
@@ -104,7 +115,7 @@ def get_tenant(
 TenantDep = Annotated[str, Depends(get_tenant)]
 
 
-def get_admin(request: Request, tenant: TenantDep) -> str:
+async def get_admin(request: Request, tenant: TenantDep) -> str:
     """The tenant of an `admin` key (`cornu keys create TENANT --admin`): 403 for any
     other valid key. What the admin API (`/v1/admin/…`) needs."""
     key: KeyInfo = request.state.api_key  # get_tenant checked it
@@ -126,19 +137,19 @@ _ID = "_[0-9A-Z]{26}"
 JOB_ID, DATASET_ID, UPLOAD_ID = (re.compile(p + _ID) for p in ("job", "ds", "up"))
 
 
-def path_job_id(job_id: Annotated[str, Path()], tenant: TenantDep) -> str:
+async def path_job_id(job_id: Annotated[str, Path()], tenant: TenantDep) -> str:
     if not JOB_ID.fullmatch(job_id):  # after the key is checked: 401 comes first
         raise NotFound(f"no job {job_id!r}")
     return job_id
 
 
-def path_dataset_id(dataset_id: Annotated[str, Path()], tenant: TenantDep) -> str:
+async def path_dataset_id(dataset_id: Annotated[str, Path()], tenant: TenantDep) -> str:
     if not DATASET_ID.fullmatch(dataset_id):  # after the key is checked: 401 comes first
         raise NotFound(f"no dataset {dataset_id!r}")
     return dataset_id
 
 
-def path_upload_id(upload_id: Annotated[str, Path()], tenant: TenantDep) -> str:
+async def path_upload_id(upload_id: Annotated[str, Path()], tenant: TenantDep) -> str:
     if not UPLOAD_ID.fullmatch(upload_id):  # after the key is checked: 401 comes first
         raise NotFound(f"no upload {upload_id!r}")
     return upload_id

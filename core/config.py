@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     # credentials and region from the standard AWS variables); default <home>/blobs.
     blob_url: str = ""
     queue: str = "cornu"
+    # Evaluate, predict and export run on workers too, from a queue of their own (a
+    # worker takes both queues unless told otherwise: `cornu worker --queues`); the API
+    # waits this long for the answer, then says 503.
+    inference_queue: str = "cornu.inference"
+    call_timeout_seconds: float = Field(default=600.0, gt=0)
     device: str | None = Field(default=None, description="torch device; default cuda if any")
 
     # Limits: every size and time a request can ask for is bounded.
@@ -71,6 +76,9 @@ class Settings(BaseSettings):
     # redis_timeout_s, then is a 503, never a 200 that dies).
     max_streams_per_tenant: int = Field(default=16, ge=1)
     stream_connections: int = Field(default=512, ge=8)
+    # Redis connections one API process keeps for its hot reads (keys, rates, jobs,
+    # metrics) on the event loop; past them a request waits up to redis_timeout_s.
+    api_connections: int = Field(default=64, ge=4)
     max_job_seconds: float = 48 * 3600  # a job's training time, over all its attempts
     idempotency_ttl_seconds: int = 24 * 3600
 

@@ -52,6 +52,11 @@ class CornuError(Exception):
         """Extra members of the problem+json body (RFC 9457 extension members)."""
         return {}
 
+    def problem(self) -> dict[str, Any]:
+        """The problem+json body (RFC 9457) this error is answered with."""
+        return {"type": self.type, "title": self.title, "status": self.status,
+                "detail": self.detail, **self.extensions()}  # fmt: skip
+
 
 class SpecError(CornuError):
     """The job or model spec is invalid; nothing was queued."""

@@ -8,8 +8,8 @@ predicts), written without Keras (`core.spec.keras_files`).
 TorchScript and ONNX record the model as `model.predict` runs it: inputs batch-first and
 channels-last in `input_names` order (float32, int64 for an Embedding's ids), outputs
 after the heads' activations (one tensor, or a tuple in `output_names` order), and a
-batch of any size. Exports run on the CPU of the process that asks (the API), once per
-job and format: the file is kept in the blob store for the next download.
+batch of any size. Exports are built on a worker's CPU (`core.calls`), once per job and
+format: the file is kept in the blob store, and every download streams it from there.
 """
 
 from __future__ import annotations
@@ -52,18 +52,27 @@ class Exported:
     extension: str
 
 
-def export_job(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exported:
-    """A succeeded job's model in `fmt`; NotFound before the job succeeds, SpecError
-    (naming the layer and the reason) for a model the format cannot express."""
+def stored_export(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exported | None:
+    """A succeeded job's model in `fmt` if it needs no building (its weights, or a file
+    built for an earlier download), else None; NotFound before the job succeeds."""
     if fmt is ExportFormat.safetensors:
         return Exported(
             store.jobs.weights(tenant, job_id), "application/octet-stream", "safetensors"
         )
     media_type, extension = _FILES[fmt]
+    kept = store.jobs.export(tenant, job_id, f"model.{extension}")
+    return Exported(kept, media_type, extension) if kept is not None else None
+
+
+def export_job(store: Store, tenant: str, job_id: str, fmt: ExportFormat) -> Exported:
+    """A succeeded job's model in `fmt`, built (and kept for the next download) if it
+    was not; NotFound before the job succeeds, SpecError (naming the layer and the
+    reason) for a model the format cannot express."""
+    stored = stored_export(store, tenant, job_id, fmt)
+    if stored is not None:
+        return stored
+    media_type, extension = _FILES[fmt]
     name = f"model.{extension}"
-    kept = store.jobs.export(tenant, job_id, name)  # built for an earlier download
-    if kept is not None:
-        return Exported(kept, media_type, extension)
     if fmt in (ExportFormat.keras, ExportFormat.h5):
         data = to_keras_file(trained(store, tenant, job_id), fmt)
     elif fmt is ExportFormat.onnx:

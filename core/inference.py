@@ -1,8 +1,9 @@
 """Using a trained job's model: `evaluate` and `predict`, as Keras's methods.
 
 The model is rebuilt from the job's spec and its stored state, on the CPU of the
-process that asks (the API). Sizes are bounded: datasets by the upload limit, inline
-inputs by `max_predict_samples`, answers by `max_predict_values`.
+worker that runs the call (`core.calls`; never the API's). Sizes are bounded: datasets
+by the upload limit, inline inputs by `max_predict_samples`, answers by
+`max_predict_values`.
 """
 
 from __future__ import annotations

@@ -69,30 +69,48 @@ def api(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="processes serving the port (uvicorn's workers)")
+    ] = 1,
 ) -> None:
-    """The HTTP API (uvicorn), against CORNU_REDIS_URL."""
+    """The HTTP API (uvicorn), against CORNU_REDIS_URL. With `--workers N`, N processes
+    share the port (each its own reaper candidate, Redis pools and stream slots)."""
     require_server()
     import uvicorn
 
-    uvicorn.run("cornu.api.app:create_app", factory=True, host=host, port=port, log_level=log_level)
+    uvicorn.run(
+        "cornu.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=workers,
+    )
 
 
 def worker(
-    queues: Annotated[str, typer.Option(help="comma-separated queues (default: CORNU_QUEUE)")] = "",
+    queues: Annotated[
+        str,
+        typer.Option(
+            help="comma-separated queues (default: CORNU_QUEUE and CORNU_INFERENCE_QUEUE, "
+            "training and evaluate/predict/export)"
+        ),
+    ] = "",
     concurrency: Annotated[
         int, typer.Option(min=1, help="jobs at once; 1 (one per GPU) uses Celery's solo pool")
     ] = 1,
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
 ) -> None:
-    """A training worker (Celery), against CORNU_REDIS_URL."""
+    """A worker (Celery): trains jobs, and runs their evaluate, predict and export; against
+    CORNU_REDIS_URL."""
     require_server()
     from cornu.core.config import get_settings
-    from cornu.worker.main import LOG_FORMAT, supervise
+    from cornu.worker.main import LOG_FORMAT, children_for, supervise
 
     settings = get_settings()
-    queue = queues or settings.queue
+    queue = queues or f"{settings.queue},{settings.inference_queue}"
     if concurrency == 1:
-        raise typer.Exit(supervise([f"--queues={queue}", f"--loglevel={loglevel}"]))
+        raise typer.Exit(supervise(children_for(queue.split(",")), loglevel))
     # Several jobs at once: Celery's prefork pool recycles its children itself.
     from cornu.worker.app import app as celery_app
 

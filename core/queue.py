@@ -26,6 +26,7 @@ from cornu.core.config import Settings
 from cornu.core.errors import ServiceUnavailable
 
 TRAIN_TASK = "cornu.train"
+CALL_TASK = "cornu.call"  # evaluate, predict, export (`core.calls`)
 PRIORITIES = 10  # Celery's Redis transport: 0 (first) … 9
 
 
@@ -80,3 +81,12 @@ def enqueue_training(
         raise ServiceUnavailable(
             f"the job queue (broker) is unreachable, so job {job_id} was not queued: {exc}"
         ) from exc
+
+
+def enqueue_call(app: Celery, call_id: str, queue: str) -> None:
+    """Send call `call_id` (evaluate, predict, export) to the inference queue;
+    ServiceUnavailable if the broker is down."""
+    try:
+        app.send_task(CALL_TASK, args=[call_id], queue=queue)
+    except OperationalError as exc:
+        raise ServiceUnavailable(f"the job queue (broker) is unreachable: {exc}") from exc

@@ -68,6 +68,16 @@ class Service:
         except FileNotFoundError:
             return []
 
+    def training_children(self) -> list[int]:
+        """The children of `cornu worker` that train (not its inference worker, which runs
+        Celery's threads pool)."""
+        found = []
+        for pid in self.children():
+            with contextlib.suppress(FileNotFoundError):
+                if b"--pool=threads" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    found.append(pid)
+        return found
+
     def stop(self, sig: int = signal.SIGTERM, timeout_s: float = 20.0) -> None:
         if self.process.poll() is None:
             children = self.children()

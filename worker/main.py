@@ -1,9 +1,11 @@
-"""A training worker: Celery's solo pool (one job at a time: one process per GPU).
+"""A worker host's processes: a training worker (Celery's solo pool: one job at a time,
+one process per GPU) and an inference worker (evaluate, predict and export of trained
+jobs, a few at once on threads), so that a call never waits for a training job to end.
 
-`cornu worker` runs this module as a child and starts a fresh one whenever it exits on
-its own — after `worker_max_jobs` jobs, so that memory a job left behind (a CUDA
-context, fragmentation) returns to the system, as Celery's `worker_max_tasks_per_child`
-does for prefork pools — or after a crash.
+`cornu worker` runs each as a child and starts a fresh one whenever it exits on its own
+— after `worker_max_jobs` tasks, so that memory a job left behind (a CUDA context,
+fragmentation) returns to the system, as Celery's `worker_max_tasks_per_child` does for
+prefork pools — or after a crash.
 """
 
 from __future__ import annotations
@@ -14,18 +16,22 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from types import FrameType
 
 from cornu.core.config import get_settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CRASH_LOOP_S = 10.0  # a child that dies sooner than this after starting counts as a crash
+POLL_S = 0.5
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m cornu.worker.main")
     parser.add_argument("--queues", default=get_settings().queue)
     parser.add_argument("--loglevel", default="INFO")
+    parser.add_argument("--pool", choices=("solo", "threads"), default="solo")
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT)
     from cornu.worker.app import app
@@ -33,7 +39,8 @@ def main(argv: list[str] | None = None) -> None:
     app.worker_main(
         [
             "worker",
-            "--pool=solo",
+            f"--pool={args.pool}",
+            f"--concurrency={args.concurrency}",
             f"--queues={args.queues}",
             f"--loglevel={args.loglevel}",
             "--without-gossip",
@@ -42,43 +49,81 @@ def main(argv: list[str] | None = None) -> None:
     )
 
 
-def supervise(argv: list[str]) -> int:
-    """Run `python -m worker.main argv`, and a fresh one whenever it exits while this
-    process was not asked to stop (recycled after its job limit, or crashed).
+def children_for(queues: list[str], concurrency: int = 2) -> list[list[str]]:
+    """The children a worker host runs for `queues`: training (solo) for every queue but
+    the inference queue, inference (threads, `concurrency` calls at once) for that one."""
+    inference = get_settings().inference_queue
+    training = [q for q in queues if q != inference]
+    out = []
+    if training:
+        out.append([f"--queues={','.join(training)}"])
+    if inference in queues:
+        out.append([f"--queues={inference}", "--pool=threads", f"--concurrency={concurrency}"])
+    return out
 
-    The child runs in its own session: a terminal's Ctrl-C reaches only this process,
+
+@dataclass
+class _Child:
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    quick_exits: int = 0
+
+
+def supervise(children: list[list[str]], loglevel: str = "INFO") -> int:
+    """Run `python -m worker.main argv` for each of `children`, and a fresh one whenever
+    one exits while this process was not asked to stop (recycled after its task limit,
+    or crashed); the exit code of the first child given up on, or of the last to stop.
+
+    Each child runs in its own session: a terminal's Ctrl-C reaches only this process,
     which passes SIGINT/SIGTERM on once (twice would make Celery stop the running job
-    without its checkpoint). A child that keeps dying at start is given up on.
+    without its checkpoint). A child that keeps dying at start is given up on, and with
+    it the others.
     """
-    command = [sys.executable, "-m", "cornu.worker.main", *argv]
     log = logging.getLogger(__name__)
     stopping = False
-    child: subprocess.Popen[bytes] | None = None
+    running = [_Child([*argv, f"--loglevel={loglevel}"]) for argv in children]
+
+    def start(child: _Child) -> None:
+        command = [sys.executable, "-m", "cornu.worker.main", *child.argv]
+        child.process = subprocess.Popen(command, start_new_session=True)
+        child.started = time.monotonic()
 
     def forward(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
         stopping = True
-        if child is not None and child.poll() is None:
-            child.send_signal(signum)
+        for child in running:
+            if child.process is not None and child.process.poll() is None:
+                child.process.send_signal(signum)
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGINT, forward)
-    quick_exits = 0
+    for child in running:
+        start(child)
     while True:
-        started = time.monotonic()
-        child = subprocess.Popen(command, start_new_session=True)
-        code = child.wait()
+        time.sleep(POLL_S)
+        for child in running:
+            assert child.process is not None
+            code = child.process.poll()
+            if code is None or stopping:
+                continue
+            quick = time.monotonic() - child.started < CRASH_LOOP_S
+            child.quick_exits = child.quick_exits + 1 if quick else 0
+            if child.quick_exits >= 3:
+                log.error("the worker %s exited %d times right after starting (code %d); "
+                          "giving up", child.argv, child.quick_exits, code)  # fmt: skip
+                forward(signal.SIGTERM, None)
+                _wait(running)
+                return code or 1
+            log.info("worker process %s exited (code %d); starting a fresh one", child.argv, code)
+            start(child)
         if stopping:
-            return code
-        quick_exits = quick_exits + 1 if time.monotonic() - started < CRASH_LOOP_S else 0
-        if quick_exits >= 3:
-            log.error(
-                "the worker exited %d times right after starting (code %d); giving up",
-                quick_exits,
-                code,
-            )
-            return code or 1
-        log.info("worker process exited (code %d); starting a fresh one", code)
+            return _wait(running)
+
+
+def _wait(children: list[_Child]) -> int:
+    codes = [child.process.wait() for child in children if child.process is not None]
+    return next((c for c in codes if c), 0)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import socket
 
+from cornu.core.calls import run_call
 from cornu.core.config import get_settings
-from cornu.core.queue import TRAIN_TASK
+from cornu.core.queue import CALL_TASK, TRAIN_TASK
 from cornu.core.runner import default_device, run_job
 from cornu.worker.app import app, enqueue, store
 
@@ -20,3 +21,9 @@ def train(job_id: str) -> str | None:
         store(), job_id, settings, worker=worker, device=default_device(settings), enqueue=enqueue
     )
     return status.value if status else None
+
+
+@app.task(name=CALL_TASK)
+def call(call_id: str) -> int | None:
+    """Evaluate, predict or export for the API (`core.calls`); the HTTP status answered."""
+    return run_call(store(), get_settings(), call_id)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from cornu.api.bodies import CheckedJSONRoute
+from cornu.api.calls import on_worker
 from cornu.api.deps import JobIdDep, StoreDep, TenantDep
-from cornu.core.export import export_job
+from cornu.core.errors import NotFound
+from cornu.core.export import stored_export
 from cornu.core.spec import ExportFormat
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
@@ -43,12 +46,20 @@ FormatQuery = Annotated[
         500: {"description": "the exporter failed on this model (the problem names it)"},
     },
 )
-def export_model(
-    job_id: JobIdDep, fmt: FormatQuery, tenant: TenantDep, store: StoreDep
-) -> StreamingResponse:
+async def export_model(
+    job_id: JobIdDep, fmt: FormatQuery, tenant: TenantDep, store: StoreDep, request: Request
+) -> Response:
     """The trained model as a file. TorchScript and ONNX take the inputs in Keras's layout
-    (batch-first, channels-last) and give `predict`'s outputs; built on this request."""
-    exported = export_job(store, tenant, job_id, fmt)
+    (batch-first, channels-last) and give `predict`'s outputs. Built once, on a worker, at
+    the first download in each format; kept for the next."""
+    exported = await run_in_threadpool(stored_export, store, tenant, job_id, fmt)
+    if exported is None:
+        answer = await on_worker(request, tenant, job_id, "export", {"format": fmt.value})
+        if answer.status_code != 200:
+            return answer
+        exported = await run_in_threadpool(stored_export, store, tenant, job_id, fmt)
+        if exported is None:  # deleted between the build and now
+            raise NotFound(f"no job {job_id!r}")
     return StreamingResponse(
         exported.chunks,
         media_type=exported.media_type,

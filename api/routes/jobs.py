@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response
+from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from cornu.api.bodies import CheckedJSONRoute
-from cornu.api.deps import EnqueueDep, JobIdDep, RunInlineDep, SettingsDep, StoreDep, TenantDep
+from cornu.api.calls import on_worker
+from cornu.api.deps import (
+    EnqueueDep,
+    JobIdDep,
+    ReadsDep,
+    RunInlineDep,
+    SettingsDep,
+    StoreDep,
+    TenantDep,
+)
 from cornu.core import jobs as job_service
-from cornu.core.inference import checkpoint_weights, evaluate_job, predict_job
+from cornu.core.inference import checkpoint_weights
 from cornu.core.jobs import submit_job
 from cornu.core.spec import (
     Checkpoint,
@@ -60,19 +69,19 @@ def create_job(
 
 
 @router.get("")
-def list_jobs(
+async def list_jobs(
     tenant: TenantDep,
-    store: StoreDep,
+    reads: ReadsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JobPage:
     """This tenant's jobs, newest first; pass `next_cursor` as `cursor` for the next page."""
-    return store.jobs.page(tenant, limit, cursor)
+    return await reads.page(tenant, limit, cursor)
 
 
 @router.get("/{job_id}")
-def get_job(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> Job:
-    return store.jobs.get(tenant, job_id)
+async def get_job(job_id: JobIdDep, tenant: TenantDep, reads: ReadsDep) -> Job:
+    return await reads.job(tenant, job_id)
 
 
 @router.delete("/{job_id}", status_code=204)
@@ -131,9 +140,9 @@ def get_checkpoints(
 
 
 @router.get("/{job_id}/metrics")
-def get_metrics(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> Metrics:
+async def get_metrics(job_id: JobIdDep, tenant: TenantDep, reads: ReadsDep) -> Metrics:
     """Keras's `History.history`, and each epoch's logs with its wall time."""
-    return store.jobs.metrics(tenant, job_id)
+    return await reads.metrics(tenant, job_id)
 
 
 @router.get(
@@ -162,21 +171,19 @@ def get_weights(
     return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
 
-@router.post("/{job_id}/evaluate")
-def evaluate(
-    job_id: JobIdDep, request: EvaluateRequest, tenant: TenantDep, store: StoreDep
-) -> dict[str, float]:
-    """`model.evaluate(x, y)` with the trained model: the loss and the compiled metrics."""
-    return evaluate_job(store, tenant, job_id, request)
+@router.post("/{job_id}/evaluate", response_model=dict[str, float])
+async def evaluate(
+    job_id: JobIdDep, request: EvaluateRequest, tenant: TenantDep, http: Request
+) -> Response:
+    """`model.evaluate(x, y)` with the trained model: the loss and the compiled metrics.
+    Runs on a worker (the inference queue)."""
+    return await on_worker(http, tenant, job_id, "evaluate", request.model_dump(mode="json"))
 
 
-@router.post("/{job_id}/predict")
-def predict(
-    job_id: JobIdDep,
-    request: PredictRequest,
-    tenant: TenantDep,
-    store: StoreDep,
-    settings: SettingsDep,
-) -> dict[str, Any]:
-    """`model.predict(x)` on a dataset (`x`) or a small inline batch (`inputs`)."""
-    return predict_job(store, tenant, job_id, request, settings)
+@router.post("/{job_id}/predict", response_model=dict[str, Any])
+async def predict(
+    job_id: JobIdDep, request: PredictRequest, tenant: TenantDep, http: Request
+) -> Response:
+    """`model.predict(x)` on a dataset (`x`) or a small inline batch (`inputs`). Runs on
+    a worker (the inference queue)."""
+    return await on_worker(http, tenant, job_id, "predict", request.model_dump(mode="json"))

@@ -8,6 +8,7 @@ import redis
 from cornu.core.config import Settings
 from cornu.core.store.blobs import Blobs
 from cornu.core.store.blobstore import BlobStore, BlobUnavailable, open_blob_store
+from cornu.core.store.calls import Calls
 from cornu.core.store.datasets import Datasets
 from cornu.core.store.idempotency import Idempotency
 from cornu.core.store.jobs import Jobs
@@ -53,6 +54,7 @@ class Store:
             max_epochs=settings.max_epochs,
             lease_ms=int(settings.lease_seconds * 1000),
         )
+        self.calls = Calls(client)  # evaluate, predict and export, run by workers
         self.idempotency = Idempotency(client, ttl_s=settings.idempotency_ttl_seconds)
         self.lifecycle = Lifecycle(client, self.blobs)  # deletes, and the retention sweep
 
@@ -96,6 +98,7 @@ __all__ = [
     "BlobStore",
     "BlobUnavailable",
     "Blobs",
+    "Calls",
     "Claim",
     "Datasets",
     "Idempotency",

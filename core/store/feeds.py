@@ -83,5 +83,17 @@ class Feeds:
             for entry_id, f in found[0][1]
         ]
 
+    async def answer(self, call_id: str, timeout_s: float) -> tuple[int, bytes] | None:
+        """A call's answer (`core.store.calls`): its HTTP status and body, once a worker
+        gives it, or None after `timeout_s`. Waits without a thread, a few seconds per
+        BLPOP (the socket's timeout is longer than that)."""
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            found: Any = await self.redis.blpop([keys.call_answer(call_id)], timeout=min(left, 2.0))
+            if found:
+                status, _, body = bytes(found[1]).partition(b"\n")
+                return int(status), body
+        return None
+
     async def close(self) -> None:
         await self.redis.aclose()

@@ -164,6 +164,44 @@ def now_ms() -> int:
     return int(datetime.now(UTC).timestamp() * 1000)
 
 
+def job_from(job_id: str, f: dict[str, str]) -> Job:
+    """A job as the API shows it, from its hash's fields."""
+    return Job(
+        id=job_id,
+        status=JobStatus(f["status"]),
+        epoch=int(f.get("epoch") or 0),
+        epochs=int(f["epochs"]),
+        metrics=json.loads(f.get("metrics") or "{}"),
+        error=f.get("error") or None,
+        attempts=int(f.get("attempts") or 0),
+        created_at=f["created_at"],
+        started_at=f.get("started_at") or None,
+        finished_at=f.get("finished_at") or None,
+    )
+
+
+def page_range(cursor: str | None, limit: int) -> tuple[str, str, int, int]:
+    """ZREVRANGEBYLEX's arguments for a page after `cursor`: one more than `limit`, to
+    tell whether another page follows."""
+    return (f"({cursor}" if cursor else "+"), "-", 0, limit + 1
+
+
+def page_from(ids: list[str], replies: list[dict[bytes, bytes]], *, more: bool) -> JobPage:
+    """A page of jobs from their ids and hashes (a job deleted meanwhile is left out)."""
+    jobs = [job_from(i, text_fields(f)) for i, f in zip(ids, replies, strict=True) if f]
+    return JobPage(jobs=jobs, next_cursor=ids[-1] if more and ids else None)
+
+
+def metrics_from(entries: list[tuple[bytes, dict[bytes, bytes]]]) -> Metrics:
+    """Keras's History.history and the epochs' logs, from the metrics stream's entries."""
+    epochs = [EpochLog.model_validate_json(fields[b"log"]) for _, fields in entries]
+    history: dict[str, list[float]] = {}
+    for log in epochs:
+        for name, value in (log.model_extra or {}).items():
+            history.setdefault(name, []).append(value)
+    return Metrics(history=history, epochs=epochs)
+
+
 class Jobs:
     def __init__(self, client: redis.Redis, blobs: Blobs, max_epochs: int) -> None:
         self.redis = client
@@ -233,41 +271,23 @@ class Jobs:
                 f"this tenant already has {max_active} jobs queued or running, the most it may "
                 "have; wait for some to finish or cancel some"
             )
-        return self._job(job_id, {k: str(v) for k, v in fields.items()})
+        return job_from(job_id, {k: str(v) for k, v in fields.items()})
 
     def get(self, tenant: str, job_id: str) -> Job:
         """The job if it exists and belongs to `tenant`; NotFound otherwise (never 403)."""
         fields = text_fields(self.redis.hgetall(keys.job(job_id)))
         if fields.get("tenant") != tenant:
             raise NotFound(f"no job {job_id!r}")
-        return self._job(job_id, fields)
+        return job_from(job_id, fields)
 
     def page(self, tenant: str, limit: int, cursor: str | None = None) -> JobPage:
         """The tenant's jobs, newest first; `cursor` is the last id of the previous page."""
-        start = f"({cursor}" if cursor else "+"
-        found = self.redis.zrevrangebylex(keys.tenant_jobs(tenant), start, "-", 0, limit + 1)
-        ids = [str(text(i)) for i in found]
-        page, more = ids[:limit], len(ids) > limit
+        found = self.redis.zrevrangebylex(keys.tenant_jobs(tenant), *page_range(cursor, limit))
+        ids = [str(text(i)) for i in found][:limit]
         pipe = self.redis.pipeline(transaction=False)
-        for job_id in page:
+        for job_id in ids:
             pipe.hgetall(keys.job(job_id))
-        replies = [text_fields(fields) for fields in pipe.execute()]
-        jobs = [self._job(i, f) for i, f in zip(page, replies, strict=True) if f]
-        return JobPage(jobs=jobs, next_cursor=page[-1] if more else None)
-
-    def _job(self, job_id: str, f: dict[str, str]) -> Job:
-        return Job(
-            id=job_id,
-            status=JobStatus(f["status"]),
-            epoch=int(f.get("epoch") or 0),
-            epochs=int(f["epochs"]),
-            metrics=json.loads(f.get("metrics") or "{}"),
-            error=f.get("error") or None,
-            attempts=int(f.get("attempts") or 0),
-            created_at=f["created_at"],
-            started_at=f.get("started_at") or None,
-            finished_at=f.get("finished_at") or None,
-        )
+        return page_from(ids, pipe.execute(), more=len(found) > limit)
 
     def spec(self, job_id: str) -> JobSpec:
         raw = self.redis.hget(keys.job(job_id), "spec")
@@ -345,13 +365,7 @@ class Jobs:
     def metrics(self, tenant: str, job_id: str) -> Metrics:
         """Keras's History.history plus one entry per epoch with its wall time."""
         self.get(tenant, job_id)
-        entries: Any = self.redis.xrange(keys.job_metrics(job_id))
-        epochs = [EpochLog.model_validate_json(fields[b"log"]) for _, fields in entries]
-        history: dict[str, list[float]] = {}
-        for log in epochs:
-            for name, value in (log.model_extra or {}).items():
-                history.setdefault(name, []).append(value)
-        return Metrics(history=history, epochs=epochs)
+        return metrics_from(self.redis.xrange(keys.job_metrics(job_id)))  # type: ignore[arg-type]
 
     def events(self, tenant: str, job_id: str) -> list[JobEvent]:
         self.get(tenant, job_id)

@@ -133,6 +133,17 @@ def tenant_rate(name: str) -> str:
     return f"{PREFIX}:tenant:{name}:rate"
 
 
+def call(call_id: str) -> str:
+    """Hash with a TTL: work on a trained job (evaluate, predict, export) a worker is to
+    run for the API (`core.store.calls`)."""
+    return f"{PREFIX}:call:{call_id}"
+
+
+def call_answer(call_id: str) -> str:
+    """List with a TTL: a call's answer (`<status>\\n<body>`), where the API waits for it."""
+    return f"{PREFIX}:call:{call_id}:answer"
+
+
 def reaper() -> str:
     """String with a TTL: the process elected to requeue lost jobs."""
     return f"{PREFIX}:reaper"

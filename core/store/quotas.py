@@ -27,12 +27,12 @@ import redis
 from cornu.core.config import Settings
 from cornu.core.spec import Quota, QuotaChange, Usage
 from cornu.core.store import keys
-from cornu.core.store.values import text, text_fields
+from cornu.core.store.values import text_fields
 
 # KEYS: the tenant's rate key, the tenant's quota   ARGV: the default rate (requests per
 # second), the default burst → 0 when the request may pass, else the µs to wait until it
 # would (and the request is not counted).
-_THROTTLE = """
+THROTTLE = """
 local own = redis.call('HMGET', KEYS[2], 'requests_per_second', 'request_burst')
 local interval = 1000000 / tonumber(own[1] or ARGV[1])
 local tolerance = interval * tonumber(own[2] or ARGV[2])
@@ -101,7 +101,6 @@ class Quotas:
     def __init__(self, client: redis.Redis, defaults: Quota) -> None:
         self.redis = client
         self.defaults = defaults
-        self._throttle = client.register_script(_THROTTLE)
 
     def get(self, tenant: str) -> Quota:
         """The tenant's quota: its own values over the defaults."""
@@ -148,15 +147,6 @@ class Quotas:
             compute_seconds=round(float(counted.get("compute_seconds", 0.0)), 3),
             quota=self._overlay(text_fields(own)),
         )
-
-    def admit(self, tenant: str) -> float:
-        """Count one request of `tenant` against its quota's rate: 0.0 if it may pass,
-        else the seconds until it would (the request is then not counted)."""
-        wait_us = self._throttle(
-            keys=[keys.tenant_rate(tenant), keys.tenant_quota(tenant)],
-            args=[repr(self.defaults.requests_per_second), self.defaults.request_burst],
-        )
-        return int(str(text(wait_us))) / 1e6
 
     def _now(self) -> float:
         seconds, micros = self.redis.time()

@@ -46,8 +46,29 @@ class KeyInfo:
         )
 
 
-def _digest(api_key: str) -> str:
+def digest(api_key: str) -> str:
+    """What is stored of a key: its SHA-256, in hex."""
     return hashlib.sha256(api_key.encode()).hexdigest()
+
+
+def may_be_key(api_key: str) -> bool:
+    """Whether `api_key` has a key's form (checked before any lookup)."""
+    return api_key.startswith(KEY_PREFIX) and len(api_key) <= 128
+
+
+def key_info(fields: dict[bytes, bytes]) -> KeyInfo | None:
+    """A key's record as read from Redis; None for none."""
+    values = {str(text(k)): str(text(v)) for k, v in fields.items()}
+    if "tenant" not in values:
+        return None
+    return KeyInfo(
+        id=values.get("id", "key_unlisted"),  # made before ids: `list_keys` gives one
+        tenant=values["tenant"],
+        hint=values.get("hint", KEY_PREFIX + "…"),
+        scope=values.get("scope", "read-write"),
+        created_at=values.get("created_at", ""),
+        expires_at=values.get("expires_at"),
+    )
 
 
 class Tenants:
@@ -85,8 +106,8 @@ class Tenants:
         fields: dict[str, str] = {k: v for k, v in vars(info).items() if v is not None}
         pipe = self.redis.pipeline(transaction=True)
         pipe.hsetnx(keys.tenant(tenant), "created_at", info.created_at)
-        pipe.hset(keys.api_key(_digest(api_key)), mapping=fields)  # type: ignore[arg-type]
-        pipe.hset(keys.api_keys(), info.id, _digest(api_key))
+        pipe.hset(keys.api_key(digest(api_key)), mapping=fields)  # type: ignore[arg-type]
+        pipe.hset(keys.api_keys(), info.id, digest(api_key))
         pipe.execute()
         return api_key, info
 
@@ -97,9 +118,9 @@ class Tenants:
 
     def principal(self, api_key: str) -> KeyInfo | None:
         """What is kept of `api_key` if it is valid (not revoked, not expired), else None."""
-        if not api_key.startswith(KEY_PREFIX) or len(api_key) > 128:
+        if not may_be_key(api_key):
             return None
-        info = self._info(self.redis.hgetall(keys.api_key(_digest(api_key))))  # type: ignore[arg-type]
+        info = key_info(self.redis.hgetall(keys.api_key(digest(api_key))))  # type: ignore[arg-type]
         return info if info is not None and not info.expired() else None
 
     def list_keys(self, tenant: str | None = None) -> list[KeyInfo]:
@@ -110,7 +131,7 @@ class Tenants:
         pipe = self.redis.pipeline(transaction=False)
         for digest in digests.values():
             pipe.hgetall(keys.api_key(str(text(digest))))
-        found = [self._info(fields) for fields in pipe.execute()]
+        found = [key_info(fields) for fields in pipe.execute()]
         return sorted(
             (i for i in found if i is not None and (tenant is None or i.tenant == tenant)),
             key=lambda i: i.id,
@@ -119,7 +140,7 @@ class Tenants:
     def revoke(self, key_id: str) -> KeyInfo:
         """Delete the key `key_id`: refused from its next request on. NotFound if unknown."""
         digest = text(self.redis.hget(keys.api_keys(), key_id))
-        info = self._info(self.redis.hgetall(keys.api_key(str(digest)))) if digest else None  # type: ignore[arg-type]
+        info = key_info(self.redis.hgetall(keys.api_key(str(digest)))) if digest else None  # type: ignore[arg-type]
         if digest is None or info is None:
             raise NotFound(f"no API key {key_id!r}")
         pipe = self.redis.pipeline(transaction=True)
@@ -140,17 +161,3 @@ class Tenants:
             pipe.hset(found, "id", key_id)
             pipe.hset(keys.api_keys(), key_id, found.removeprefix(prefix))
             pipe.execute()
-
-    @staticmethod
-    def _info(fields: dict[bytes, bytes]) -> KeyInfo | None:
-        values = {str(text(k)): str(text(v)) for k, v in fields.items()}
-        if "tenant" not in values:
-            return None
-        return KeyInfo(
-            id=values.get("id", "key_unlisted"),  # made before ids: `list_keys` gives one
-            tenant=values["tenant"],
-            hint=values.get("hint", KEY_PREFIX + "…"),
-            scope=values.get("scope", "read-write"),
-            created_at=values.get("created_at", ""),
-            expires_at=values.get("expires_at"),
-        )

@@ -171,7 +171,8 @@ def test_the_admin_api_sets_a_tenants_quota_and_the_tenant_meets_it(
         assert reset.json()["jobs_kept"] == 10_000
         assert tenant.post("/v1/jobs", json=spec).status_code == 201
         seen = admin.get(f"/v1/admin/tenants/{name}/usage").json()
-        assert (seen["jobs_kept"], seen["active_jobs"], seen["datasets"]) == (2, 2, 2)
+        assert (seen["jobs_kept"], seen["datasets"]) == (2, 2)
+        assert seen["active_jobs"] <= 2  # the session's worker may have run them already
 
         # A bad quota is a 422 naming the field; a tenant key is 403 on the admin API.
         bad = admin.patch(f"/v1/admin/tenants/{name}/quota", json={"streams": 0})

@@ -282,9 +282,10 @@ def test_two_hundred_jobs_through_a_killed_and_restarted_worker(
 
         wait_for(lambda: succeeded() >= 50, 120, "a quarter of the jobs")
         victim = stack.services[1]  # `cornu worker`: it restarts its Celery process
-        (killed,) = victim.children()
+        (killed,) = victim.training_children()
         os.kill(killed, signal.SIGKILL)
-        wait_for(lambda: victim.children() not in ([], [killed]), 30, "a fresh worker process")
+        wait_for(lambda: victim.training_children() not in ([], [killed]), 30,
+                 "a fresh worker process")  # fmt: skip
         wait_for(lambda: succeeded() == 200, 240, "all 200 jobs")
         assert trained_to_end(stack, ids) == [1] * 200  # none trained twice to the end
 

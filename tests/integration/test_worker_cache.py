@@ -72,7 +72,7 @@ def test_a_mapped_dataset_bigger_than_the_workers_memory_limit_trains(
     stack = make_stack(
         CORNU_WORKER_CACHE_BYTES=str(2048 * MiB), CORNU_WORKER_RESIDENT_BYTES=str(16 * MiB)
     )
-    (celery,) = stack.services[-1].children()
+    (celery,) = stack.services[-1].training_children()
     limit = data_bytes(celery) + HEADROOM
     resource.prlimit(celery, resource.RLIMIT_DATA, (limit, limit))
     rows, features = 512 * 1024, 1024  # 512 MiB of uint8 on disk, 2 GiB as float32

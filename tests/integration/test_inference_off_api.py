@@ -1,0 +1,123 @@
+"""Evaluate, predict and export run on workers (`core.calls`), never in the API: three
+concurrent predicts over a 100 MB dataset leave the API's memory where it was and
+another tenant's plain GETs fast; a worker busy training does not hold a predict back
+(its inference process takes it); export is built once per format, then kept."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+import numpy as np
+
+from tests.conftest import Stack, wait_until
+from tests.helpers import MemorySampler, npy_bytes, upload, wait_for_job
+
+MiB = 1024 * 1024
+ROWS, FEATURES = 100_000, 256  # 102.4 MB of float32
+
+
+def linear_job(http: httpx.Client, epochs: int = 1) -> str:
+    x = np.random.default_rng(0).normal(size=(256, FEATURES)).astype(np.float32)
+    y = x[:, :1] * 0.5
+    spec = {
+        "model": {"type": "sequential", "layers": [
+            {"type": "Dense", "units": 1, "input_shape": [FEATURES]}]},
+        "compile": {"optimizer": "sgd", "loss": "mse"},
+        "fit": {"batch_size": 32, "epochs": epochs},
+        "data": {"x": upload(http, x), "y": upload(http, y)},
+    }  # fmt: skip
+    response = http.post("/v1/jobs", json=spec)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def test_concurrent_predicts_over_100_mb_leave_the_api_small_and_fast(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=1)
+    api = stack.services[0]
+    with stack.client() as heavy, stack.client() as other:
+        job = linear_job(heavy)
+        assert wait_for_job(heavy, job)["status"] == "succeeded"
+        big = np.random.default_rng(1).normal(size=(ROWS, FEATURES)).astype(np.float32)
+        body = npy_bytes(big)
+        stored = heavy.post("/v1/datasets", content=body,
+                            headers={"Content-Type": "application/octet-stream"})  # fmt: skip
+        assert stored.status_code == 201, stored.text
+        del body
+        theirs = linear_job(other)
+        assert wait_for_job(other, theirs)["status"] == "succeeded"
+        # The trained Dense, read back through predict: f(0) = bias, f(e_i) = w_i + bias.
+        probe = np.vstack([np.zeros(FEATURES), np.eye(FEATURES)]).tolist()
+        read = heavy.post(f"/v1/jobs/{job}/predict", json={"inputs": probe})
+        assert read.status_code == 200, read.text
+        values = np.asarray(read.json()["predictions"], np.float64)[:, 0]
+        bias, kernel = values[0], values[1:] - values[0]
+
+        memory = MemorySampler(api.process.pid)
+        memory.start()
+        answers: list[httpx.Response] = []
+
+        asked = {"x": stored.json()["id"], "batch_size": 4096}
+
+        def predict() -> None:
+            with httpx.Client(base_url=stack.api_url, headers=heavy.headers, timeout=300) as h:
+                answers.append(h.post(f"/v1/jobs/{job}/predict", json=asked))
+
+        threads = [threading.Thread(target=predict) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        latencies = []
+        while any(t.is_alive() for t in threads):
+            started = time.perf_counter()
+            assert other.get(f"/v1/jobs/{theirs}").status_code == 200
+            latencies.append(time.perf_counter() - started)
+            time.sleep(0.02)
+        start, peak = memory.stop()
+
+    assert [a.status_code for a in answers] == [200, 200, 200], answers[0].text
+    predictions = np.asarray(answers[0].json()["predictions"], np.float32)
+    assert predictions.shape == (ROWS, 1)
+    np.testing.assert_allclose(predictions[:100, 0], big[:100] @ kernel + bias, rtol=1e-4,
+                               atol=1e-4)  # fmt: skip
+    p99 = statistics.quantiles(latencies, n=100)[98]
+    print(f"API resident +{(peak - start) / MiB:.1f} MiB during 3 predicts of "
+          f"{big.nbytes / MiB:.0f} MiB; other tenant's GET p99 {p99 * 1000:.0f} ms "
+          f"over {len(latencies)} requests")  # fmt: skip
+    assert peak - start < 50 * MiB
+    assert p99 < 0.2
+
+
+def test_a_worker_busy_training_still_answers_predict_evaluate_and_export(
+    make_stack: Callable[..., Stack],
+) -> None:
+    stack = make_stack(workers=1)
+    with stack.client() as http:
+        done = linear_job(http)
+        assert wait_for_job(http, done)["status"] == "succeeded"
+        busy = linear_job(http, epochs=10_000)  # holds the training process
+        wait_until(lambda: http.get(f"/v1/jobs/{busy}").json()["status"] == "running", 60,
+                   "the long job to start")  # fmt: skip
+        started = time.monotonic()
+        x = upload(http, np.ones((4, FEATURES), np.float32))
+        y = upload(http, np.ones((4, 1), np.float32))
+        predicted = http.post(f"/v1/jobs/{done}/predict", json={"x": x})
+        evaluated = http.post(f"/v1/jobs/{done}/evaluate", json={"x": x, "y": y})
+        exported = http.get(f"/v1/jobs/{done}/export", params={"format": "onnx"})
+        again = http.get(f"/v1/jobs/{done}/export", params={"format": "onnx"})
+        elapsed = time.monotonic() - started
+        assert predicted.status_code == 200 and len(predicted.json()["predictions"]) == 4
+        assert evaluated.status_code == 200 and set(evaluated.json()) == {"loss"}
+        assert exported.status_code == 200 and exported.content == again.content
+        assert http.get(f"/v1/jobs/{busy}").json()["status"] == "running"
+        assert elapsed < 30, elapsed
+        # A failure on the worker comes back as the API's own problem+json.
+        wrong = http.post(f"/v1/jobs/{done}/predict", json={"x": y})
+        assert wrong.status_code == 422, wrong.text
+        assert wrong.headers["content-type"] == "application/problem+json"
+        assert "shape" in wrong.json()["detail"]
+        assert http.post(f"/v1/jobs/{busy}/cancel").status_code == 202  # stopping
