@@ -204,8 +204,9 @@ class ImportedModel(BaseModel):
 class SummaryRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: dict[str, Any] = Field(
-        description="a Sequential or functional spec, or Keras's `model.to_json()`"
+    model: dict[str, Any] | str = Field(
+        description="a Sequential or functional spec, or Keras's `model.to_json()` (the "
+        "string it returns, or that string parsed)"
     )
 
 

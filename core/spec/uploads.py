@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +23,7 @@ class UploadRequest(BaseModel):
     dtype: str | None = Field(
         default=None, max_length=64, pattern=r"^[ -~]*$", description="a numpy dtype name"
     )
-    shape: list[Annotated[int, Field(ge=0, le=2**62)]] | None = Field(default=None, max_length=64)
+    shape: list[int] | None = Field(default=None, max_length=64)
     encoding: Literal["identity", "gzip", "zstd"] = Field(
         default="identity", description="the coding of the concatenated parts' bytes"
     )
