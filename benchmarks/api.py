@@ -34,6 +34,10 @@ from cornu.core.store import Store  # noqa: E402
 from tests.conftest import Service, start_cornu, start_redis_server, wait_until  # noqa: E402
 from tests.helpers import mlp_spec, upload  # noqa: E402
 
+# Issue 11's figures for `GET /v1/jobs/{id}` on one API process, before this benchmark
+# existed (its machine; measured with wrk the same way): connections → (req/s, p99 ms).
+ISSUE_BASELINE = {10: (1429.0, None), 100: (1087.0, 251.0)}
+
 
 @dataclass
 class Row:
@@ -128,6 +132,9 @@ def main() -> None:
         redis.stop()
         shutil.rmtree(directory, ignore_errors=True)
     print("\n| API processes | connections | requests/s | p50 | p99 |\n|---|---|---|---|---|")
+    for connections, (rate, p99) in ISSUE_BASELINE.items():
+        shown = f"{p99:.1f} ms" if p99 is not None else "?"
+        print(f"| 1 (issue 11's baseline) | {connections} | {rate:,.0f} | ? | {shown} |")
     for r in rows:
         print(f"| {r.processes} | {r.connections} | {r.requests_per_s:,.0f} | "
               f"{r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms |")  # fmt: skip

@@ -42,6 +42,7 @@ from cornu.core.spec import (
     Limits,
     Metrics,
     ModelSummary,
+    Usage,
 )
 from cornu.progress import upload_progress
 from cornu.resumable import ResumableUpload, take
@@ -169,6 +170,10 @@ class Client:
         if self._limits is None:
             self._limits = Limits.model_validate(self._request("GET", "/v1/limits"))
         return self._limits
+
+    def usage(self) -> Usage:
+        """What this tenant holds and has used, next to its quota (`GET /v1/usage`)."""
+        return Usage.model_validate(self._request("GET", "/v1/usage"))
 
     def find_dataset(self, sha256: str) -> Dataset | None:
         try:

@@ -252,6 +252,27 @@ def list_jobs(
 
 
 @app.command()
+def usage(url: UrlOption = None, api_key: ApiKeyOption = None) -> None:
+    """What the tenant holds and has used, next to its quota."""
+    with connect(url, api_key) as client:
+        found = client.usage()
+    table = Table(
+        Column("", no_wrap=True),
+        Column("Used", justify="right", no_wrap=True),
+        Column("Quota", justify="right", no_wrap=True),
+        box=None,
+        pad_edge=False,
+        header_style="bold",
+    )
+    for name, limit in found.quota.model_dump().items():
+        used = getattr(found, name, None)
+        table.add_row(name, "" if used is None else f"{used:,}", f"{limit:,}")
+    table.add_row("compute_seconds", f"{found.compute_seconds:,.1f}", "")
+    console.print(f"Tenant {found.tenant}")
+    console.print(table)
+
+
+@app.command()
 def status(job_id: JobId, url: UrlOption = None, api_key: ApiKeyOption = None) -> None:
     """The job's status, epochs done, latest metrics and error.
 

@@ -63,6 +63,33 @@ def test_keys_list_and_revoke(store_url: str, store: Store) -> None:
     assert again.returncode == 1 and f"no API key {key_id!r}" in again.stderr
 
 
+def test_quota_set_and_show_and_the_tenants_usage(
+    redis_url: str, api_url: str, http: httpx.Client
+) -> None:
+    """An operator sets a tenant's quota; the tenant sees it (and its usage) with
+    `cornu usage`; `NAME=default` gives the default back; a bad value names the field."""
+    env = {"CORNU_REDIS_URL": redis_url}
+    tenant = http.get("/v1/usage").json()["tenant"]
+    set_ = cornu_cli("quota", "set", tenant, "datasets=7", "requests_per_second=50", env=env)
+    assert set_.returncode == 0, set_.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in set_.stdout.splitlines()[2:]}
+    assert rows["datasets"] == ["0", "7"] and rows["requests_per_second"][-1] == "50.0"
+    key = http.headers["Authorization"].removeprefix("Bearer ")
+    mine = cornu_cli("usage", "--url", api_url, "--api-key", key)
+    assert mine.returncode == 0, mine.stderr
+    assert f"Tenant {tenant}" in mine.stdout and "datasets" in mine.stdout
+    assert [line.split()[1:] for line in mine.stdout.splitlines()
+            if line.startswith("datasets")] == [["0", "7"]]  # fmt: skip
+    back = cornu_cli("quota", "set", tenant, "datasets=default", env=env)
+    assert "10000" in next(line for line in back.stdout.splitlines() if line.startswith("datasets"))
+    bad = cornu_cli("quota", "set", tenant, "streams=0", env=env)
+    assert bad.returncode != 0 and "streams" in bad.stderr
+    unknown = cornu_cli("quota", "set", tenant, "gpus=2", env=env)
+    assert unknown.returncode != 0 and "NAME one of" in unknown.stderr
+    shown = cornu_cli("quota", "show", tenant, env=env)
+    assert shown.returncode == 0 and f"tenant {tenant}" in shown.stdout
+
+
 def test_keys_create_refuses_a_bad_tenant_name(redis_url: str) -> None:
     result = cornu_cli("keys", "create", "Not OK", env={"CORNU_REDIS_URL": redis_url})
     assert result.returncode != 0 and "tenant name" in result.stderr
@@ -180,7 +207,7 @@ def test_up_uses_the_redis_of_cornu_redis_url(
 def test_help_lists_the_commands() -> None:
     result = cornu_cli("--help")
     assert result.returncode == 0
-    for command in ("up", "api", "worker", "keys"):
+    for command in ("up", "api", "worker", "keys", "quota", "usage"):
         assert command in result.stdout
     worker_help = cornu_cli("worker", "--help").stdout
     assert "--queues" in worker_help and "--concurrency" in worker_help
