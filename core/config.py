@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     max_inline_params: int = 5_000_000
     max_layers: int = 1_000
     max_predict_samples: int = 1_024  # inline `inputs` of one predict request
-    max_predict_values: int = 2_000_000  # numbers one predict response may hold
+    max_predict_values: int = 2_000_000  # numbers one predict response may hold (JSON)
+    # A predict answered as a file (`"answer": "npy"`, float32): its bytes, at most.
+    max_predict_bytes: int = Field(default=4 * GiB, ge=1)
 
     # Quotas: what each tenant may hold and do at once, by default (a tenant's own, set
     # with `cornu quota set`, replaces these). Storage past a quota is a 413; work past

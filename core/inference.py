@@ -8,6 +8,7 @@ by the upload limit, inline inputs by `max_predict_samples`, answers by
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -24,6 +25,7 @@ from cornu.core.engine.model import Model, weights_file
 from cornu.core.engine.plan import Plan, check_stateful_batches, with_windows
 from cornu.core.engine.trainer import Trainer
 from cornu.core.errors import ErrorItem, InvalidDataset, NotFound, PayloadTooLarge, SpecError
+from cornu.core.ids import new_id
 from cornu.core.spec import (
     DataRef,
     EvaluateRequest,
@@ -31,7 +33,7 @@ from cornu.core.spec import (
     PredictRequest,
     TimeseriesSource,
 )
-from cornu.core.store import Store
+from cornu.core.store import Store, keys
 
 CPU = torch.device("cpu")
 
@@ -169,7 +171,7 @@ def predict_job(
             "not both or neither"
         )
     if isinstance(request.x, TimeseriesSource):
-        return _predict_windows(store, tenant, job_id, request.x, request.checkpoint, settings)
+        return _predict_windows(store, tenant, job_id, request, settings)
     spec, plan, model = trained(store, tenant, job_id, request.checkpoint)
     arrays = _arrays(store, tenant, request, plan, model.declared_shapes, settings)
     given = [tuple(a.shape[1:]) for a in arrays]
@@ -179,12 +181,14 @@ def predict_job(
         model.load_state_dict(trained_model.state_dict())
     samples = arrays[0].shape[0]
     check_stateful_batches(spec.model, request.batch_size, [("x", samples)], ("batch_size",))
-    _check_answer_size(model, samples, settings)
+    _check_answer_size(model, samples, settings, request.answer)
     x = [
         as_inputs(a, f"x[{name!r}]", dtype, CPU)
         for a, name, dtype in zip(arrays, plan.input_names, model.input_dtypes, strict=True)
     ]
     outputs = Trainer(model, plan.heads).predict(x, batch_size=request.batch_size)
+    if request.answer == "npy":
+        return _prediction_file(store, tenant, job_id, plan, outputs)
     return _predictions(plan, outputs)
 
 
@@ -192,30 +196,66 @@ def _predict_windows(
     store: Store,
     tenant: str,
     job_id: str,
-    source: TimeseriesSource,
-    checkpoint: bool,
+    request: PredictRequest,
     settings: Settings,
 ) -> dict[str, Any]:
     """One prediction per window, in the source's (first epoch's) order, the windows
     gathered batch by batch as fit gathers them."""
-    spec, state = _state(store, tenant, job_id, checkpoint)
+    source = request.x
+    assert isinstance(source, TimeseriesSource)
+    spec, state = _state(store, tenant, job_id, request.checkpoint)
     # No loss: the targets only bound the windows' count, as in Keras's predict.
     spec = _on_data(spec.model_copy(update={"compile": None}), source)
     plan, count, batch_size = _planned(store, tenant, spec, source.batch_size)
     model = _reload(spec, plan, state)
-    _check_answer_size(model, count, settings)
+    _check_answer_size(model, count, settings, request.answer)
     arrays = {d: store.datasets.load(d) for d in source.ids()}
     data = to_data(plan, plan.data[0], arrays, model, CPU)
-    return _predictions(plan, Trainer(model, plan.heads).predict(data.x, batch_size=batch_size))
+    outputs = Trainer(model, plan.heads).predict(data.x, batch_size=batch_size)
+    if request.answer == "npy":
+        return _prediction_file(store, tenant, job_id, plan, outputs)
+    return _predictions(plan, outputs)
 
 
-def _check_answer_size(model: Model, samples: int, settings: Settings) -> None:
+def _check_answer_size(
+    model: Model, samples: int, settings: Settings, answer: str = "json"
+) -> None:
     values = samples * sum(math.prod(s) for s in model.output_shapes)
-    if values > settings.max_predict_values:
+    if answer == "npy" and values * 4 > settings.max_predict_bytes:
+        raise PayloadTooLarge(
+            f"predicting {samples} samples gives {values * 4} bytes of float32; at most "
+            f"{settings.max_predict_bytes} per request — predict fewer samples at a time"
+        )
+    if answer == "json" and values > settings.max_predict_values:
         raise PayloadTooLarge(
             f"predicting {samples} samples gives {values} numbers; at most "
-            f"{settings.max_predict_values} per request — predict fewer samples at a time"
+            f'{settings.max_predict_values} per JSON answer — ask for `"answer": "npy"` '
+            "(a file), or predict fewer samples at a time"
         )
+
+
+def _prediction_file(
+    store: Store, tenant: str, job_id: str, plan: Plan, outputs: Sequence[torch.Tensor]
+) -> dict[str, Any]:
+    """The predictions as a float32 `.npy` file (`.npz` by output name for several) in the
+    blob store, and where to download it."""
+    arrays = [out.detach().to(torch.float32).numpy() for out in outputs]
+    buffer = io.BytesIO()
+    if len(arrays) == 1:
+        name = f"{new_id('pred')}.npy"
+        np.save(buffer, arrays[0], allow_pickle=False)
+    else:
+        name = f"{new_id('pred')}.npz"
+        named: dict[str, Any] = dict(zip(plan.output_names, arrays, strict=True))
+        np.savez(buffer, **named)
+    key = keys.prediction_object(tenant, job_id, name)
+    store.blobs.begin(key)  # never recorded: the reaper deletes it in a few hours
+    info = store.blobs.write(key, [buffer.getbuffer().tobytes()])
+    return {
+        "predictions_url": f"/v1/jobs/{job_id}/predictions/{name}",
+        "bytes": info.bytes,
+        "outputs": {n: list(a.shape) for n, a in zip(plan.output_names, arrays, strict=True)},
+    }
 
 
 def _predictions(plan: Plan, outputs: Sequence[torch.Tensor]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ client.metrics(job.id).history["val_accuracy"]
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 from httpx_sse import connect_sse
 
 from cornu.core.errors import (
@@ -337,7 +339,17 @@ class Client:
         return result
 
     def predict(self, job_id: str, **request: Any) -> Any:
-        return self._request("POST", f"/v1/jobs/{job_id}/predict", json=request)["predictions"]
+        """A predict's answer: nested lists (one per output by name for several), or with
+        `answer="npy"` the arrays themselves, downloaded from the file the service wrote."""
+        answer = self._request("POST", f"/v1/jobs/{job_id}/predict", json=request)
+        if "predictions_url" not in answer:
+            return answer["predictions"]
+        data = self._send("GET", answer["predictions_url"]).content
+        loaded = np.load(io.BytesIO(data), allow_pickle=False)
+        if isinstance(loaded, np.ndarray):
+            return loaded
+        with loaded:
+            return {name: loaded[name] for name in loaded.files}
 
     def summary(self, model: Any) -> ModelSummary:
         return ModelSummary.model_validate(

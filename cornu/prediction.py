@@ -103,8 +103,11 @@ class Predictor(ModelBase):
         try:
             inputs = dict(zip(self.input_names, x, strict=True)) if len(x) > 1 else x[0]
             request = {"x": self._arrays(inputs, self.input_names, "x"), "batch_size": batch_size}
-            result = self.client.predict(job, checkpoint=checkpoint, **request)
-        except PayloadTooLarge:
+            try:
+                result = self.client.predict(job, checkpoint=checkpoint, **request)
+            except PayloadTooLarge:  # more than a JSON answer holds: as a file
+                result = self.client.predict(job, checkpoint=checkpoint, answer="npy", **request)
+        except PayloadTooLarge:  # more than a file answer holds: in halves
             samples = len(x[0])
             if samples < 2:
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
@@ -19,6 +20,7 @@ from cornu.api.deps import (
     TenantDep,
 )
 from cornu.core import jobs as job_service
+from cornu.core.errors import NotFound
 from cornu.core.inference import checkpoint_weights
 from cornu.core.jobs import submit_job
 from cornu.core.spec import (
@@ -33,6 +35,8 @@ from cornu.core.spec import (
     Metrics,
     PredictRequest,
 )
+from cornu.core.store import keys
+from cornu.core.store.blobstore import MissingBlob
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
@@ -178,6 +182,37 @@ async def evaluate(
     """`model.evaluate(x, y)` with the trained model: the loss and the compiled metrics.
     Runs on a worker (the inference queue)."""
     return await on_worker(http, tenant, job_id, "evaluate", request.model_dump(mode="json"))
+
+
+PREDICTION_FILE = re.compile(r"pred_[0-9A-Z]{26}\.(npy|npz)")
+
+
+@router.get(
+    "/{job_id}/predictions/{name}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_predictions(
+    job_id: JobIdDep,
+    name: Annotated[str, Path(description="from a predict's `predictions_url`")],
+    tenant: TenantDep,
+    store: StoreDep,
+) -> StreamingResponse:
+    """A predict's answer as a file (`"answer": "npy"`): float32 `.npy`, or `.npz` by
+    output name; 404 once the reaper has deleted it (a few hours on)."""
+    store.jobs.get(tenant, job_id)
+    missing = NotFound(f"no predictions {name!r} of job {job_id} (they are kept a few hours)")
+    if not PREDICTION_FILE.fullmatch(name):
+        raise missing
+    try:
+        chunks = store.blobs.chunks(keys.prediction_object(tenant, job_id, name))
+    except MissingBlob:
+        raise missing from None
+    return StreamingResponse(
+        chunks,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/{job_id}/predict", response_model=dict[str, Any])

@@ -70,6 +70,9 @@ class Limits(BaseModel):
     max_layers: int
     max_predict_samples: int = Field(description="inline `inputs` of one predict request")
     max_predict_values: int = Field(description="numbers one predict answer may hold")
+    max_predict_bytes: int = Field(
+        default=4 * 2**30, description="bytes of a predict answered as a file (`answer: npy`)"
+    )
     max_active_jobs: int = Field(description="queued and running jobs of one tenant")
     max_job_seconds: float = Field(description="training time of one job, all attempts")
 
@@ -259,6 +262,12 @@ class PredictRequest(BaseModel):
     )
     checkpoint: bool = Field(
         default=False, description="a running job's weights at its newest checkpoint"
+    )
+    answer: Literal["json", "npy"] = Field(
+        default="json",
+        description="json: the predictions in the answer (up to max_predict_values numbers); "
+        "npy: a float32 .npy file (.npz by output name for several outputs) to download "
+        "from `predictions_url` (up to max_predict_bytes), kept a few hours",
     )
 
 

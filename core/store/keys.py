@@ -203,6 +203,12 @@ def job_objects(tenant: str, job_id: str) -> str:
     return f"{tenant_objects(tenant)}jobs/{_segment(job_id)}/"
 
 
+def prediction_object(tenant: str, job_id: str, name: str) -> str:
+    """A predict's answer as a file (`pred_….npy` or `.npz`): never recorded, so the
+    reaper deletes it once it is `blob_pending_seconds` old; with its job, sooner."""
+    return f"{job_objects(tenant, job_id)}predictions/{_segment(name)}"
+
+
 def attempt_object(tenant: str, job_id: str, attempt: int, name: str) -> str:
     """An object one attempt at a job wrote: only a fenced script publishes it."""
     return f"{job_objects(tenant, job_id)}attempts/{attempt}/{name}"

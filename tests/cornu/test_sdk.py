@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import redis
 from safetensors.numpy import load_file
 
 import cornu
@@ -291,8 +292,14 @@ def test_functional_graphs_as_keras_builds_them() -> None:
     assert "training" not in models.Model(query, dropped).model_spec()["layers"][0]
 
 
-def test_predict_goes_in_parts_past_the_services_limit(make_stack: Callable[..., Stack]) -> None:
-    stack = make_stack(CORNU_MAX_PREDICT_VALUES="400")
+@pytest.mark.parametrize("file_bytes", [None, "1600"], ids=["as-a-file", "in-parts"])
+def test_predict_past_the_services_answer_limit(
+    make_stack: Callable[..., Stack], file_bytes: str | None
+) -> None:
+    """900 numbers, past a JSON answer's 400: the SDK asks for them as an .npy file; when
+    that is past its limit too (1600 bytes), in halves until each part fits."""
+    limits = {"CORNU_MAX_PREDICT_BYTES": file_bytes} if file_bytes else {}
+    stack = make_stack(CORNU_MAX_PREDICT_VALUES="400", **limits)
     with stack.client() as http:
         client = cornu.connect(stack.api_url, http.headers["Authorization"].removeprefix("Bearer "))
     rng = np.random.default_rng(6)
@@ -303,13 +310,18 @@ def test_predict_goes_in_parts_past_the_services_limit(make_stack: Callable[...,
     with pytest.raises(cornu.PayloadTooLarge):  # 900 numbers in one answer: refused
         client.predict(model.job_id or "", x=client.upload(x).id)
 
-    predictions = model.predict(x)  # so the SDK asks in parts of at most 400
+    predictions = model.predict(x)
     kernel, bias = model.get_weights()
     logits = x @ kernel + bias
     expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
     assert predictions.shape == (300, 3)
     np.testing.assert_allclose(predictions, expected, rtol=1e-4, atol=1e-6)
     client.close()
+    # Answer files are objects no record claims (the reaper deletes them in a few hours).
+    control = redis.Redis.from_url(stack.redis_url)
+    files = [k for k in control.zrange("cornu:blobs:pending", 0, -1) if b"/predictions/" in k]
+    control.close()
+    assert len(files) == (0 if file_bytes else 1)
 
 
 def test_keras_io_seq2seq_runs_with_the_import_changed(

@@ -5,6 +5,7 @@ another tenant's plain GETs fast; a worker busy training does not hold a predict
 
 from __future__ import annotations
 
+import io
 import statistics
 import threading
 import time
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import httpx
 import numpy as np
+import pytest
 
 from tests.conftest import Stack, wait_until
 from tests.helpers import MemorySampler, npy_bytes, upload, wait_for_job
@@ -121,3 +123,41 @@ def test_a_worker_busy_training_still_answers_predict_evaluate_and_export(
         assert wrong.headers["content-type"] == "application/problem+json"
         assert "shape" in wrong.json()["detail"]
         assert http.post(f"/v1/jobs/{busy}/cancel").status_code == 202  # stopping
+
+
+def test_a_predict_too_big_for_json_is_answered_as_an_npy_file(
+    make_stack: Callable[..., Stack],
+) -> None:
+    from cornu.client import Client
+    from cornu.core.errors import PayloadTooLarge
+
+    stack = make_stack(workers=1, CORNU_MAX_PREDICT_VALUES="100")
+    with stack.client() as http, stack.client() as other:
+        job = linear_job(http)
+        assert wait_for_job(http, job)["status"] == "succeeded"
+        x = np.random.default_rng(2).normal(size=(256, FEATURES)).astype(np.float32)
+        dataset = upload(http, x)
+        refused = http.post(f"/v1/jobs/{job}/predict", json={"x": dataset})
+        assert refused.status_code == 413 and '"answer": "npy"' in refused.json()["detail"]
+
+        answer = http.post(f"/v1/jobs/{job}/predict", json={"x": dataset, "answer": "npy"})
+        assert answer.status_code == 200, answer.text
+        found = answer.json()
+        assert list(found["outputs"].values()) == [[256, 1]]
+        file = http.get(found["predictions_url"])
+        assert file.status_code == 200 and len(file.content) == found["bytes"]
+        predicted = np.load(io.BytesIO(file.content), allow_pickle=False)
+        assert predicted.dtype == np.float32 and predicted.shape == (256, 1)
+        inline = http.post(f"/v1/jobs/{job}/predict", json={"inputs": x[:20].tolist()})
+        np.testing.assert_allclose(predicted[:20], inline.json()["predictions"], rtol=1e-6)
+
+        # Only the job's owner may read it, and only a name a predict gave.
+        assert other.get(found["predictions_url"]).status_code == 404
+        assert http.get(f"/v1/jobs/{job}/predictions/pred_x.npy").status_code == 404
+
+        # The SDK downloads the file and gives the array.
+        key = http.headers["Authorization"].removeprefix("Bearer ")
+        with Client(stack.api_url, key) as client:
+            with pytest.raises(PayloadTooLarge):
+                client.predict(job, x=dataset)
+            np.testing.assert_array_equal(client.predict(job, x=dataset, answer="npy"), predicted)
