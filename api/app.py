@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reads = Reads(reads, default_quota(settings))
         yield
         reaper.stop()
-        await reads.aclose()
+        await reads.aclose(close_connection_pool=True)
         await app.state.feeds.close()
         app.state.store.close()
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from cornu.core.config import Settings
-from cornu.core.errors import CornuError
+from cornu.core.errors import CornuError, ServiceUnavailable
 from cornu.core.export import export_job
 from cornu.core.inference import evaluate_job, predict_job
 from cornu.core.spec import EvaluateRequest, ExportFormat, PredictRequest
@@ -40,20 +41,43 @@ def _result(store: Store, settings: Settings, call: Call) -> Any:
     raise ValueError(f"unknown call kind {call.kind!r}")
 
 
+def _json(result: Any) -> bytes:
+    """The result as JSON; numbers JSON cannot hold (a diverged model's NaN loss or
+    predictions) as null."""
+    try:
+        return json.dumps(result, allow_nan=False).encode()
+    except ValueError:
+        return json.dumps(_finite(result), allow_nan=False).encode()
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
 def run_call(store: Store, settings: Settings, call_id: str) -> int | None:
     """Run call `call_id` and answer it; the status answered, or None when the call is
-    gone (answered already, or expired). With Redis unreachable it raises: the API,
-    waiting on the same Redis, has answered its client 503 already."""
-    call = store.calls.get(call_id)
+    gone (taken already, withdrawn or expired). A store that does not answer is a 503
+    answer; should the answer itself not reach Redis, this raises (the API's wait ends
+    in a 503 too)."""
+    call = store.calls.claim(call_id)
     if call is None:
         return None
     status, body = 200, b""
     try:
-        body = json.dumps(_result(store, settings, call), allow_nan=False).encode()
+        body = _json(_result(store, settings, call))
     except CornuError as exc:
         status, body = exc.status, json.dumps(exc.problem()).encode()
-    except UNAVAILABLE:
-        raise
+    except UNAVAILABLE as exc:  # the blob store, or Redis full: the client may retry
+        log.warning("call %s (%s of job %s): store unavailable: %s", call.id, call.kind,
+                    call.job_id, exc)  # fmt: skip
+        unavailable = ServiceUnavailable(f"a store this {call.kind} needs does not answer; retry")
+        status, body = 503, json.dumps(unavailable.problem()).encode()
     except Exception:
         log.exception("call %s (%s of job %s) failed", call.id, call.kind, call.job_id)
         status = 500

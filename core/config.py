@@ -66,17 +66,19 @@ class Settings(BaseSettings):
     # with `cornu quota set`, replaces these). Storage past a quota is a 413; work past
     # one is a 429 with Retry-After. Requests: a sustained rate per tenant and a burst
     # above it (GCRA, a token bucket without a timer).
-    quota_stored_bytes: int = Field(default=256 * GiB, ge=0)  # datasets, as stored
-    quota_datasets: int = Field(default=10_000, ge=0)
-    quota_jobs_kept: int = Field(default=10_000, ge=0)
-    quota_requests_per_second: float = Field(default=100.0, gt=0)
-    quota_request_burst: int = Field(default=500, ge=1)
-    max_active_jobs: int = 100  # queued + running, per tenant (429 past it)
+    # (Bounds as `core.spec.Quota`'s.)
+    quota_stored_bytes: int = Field(default=256 * GiB, ge=0, le=2**62)  # datasets, as stored
+    quota_datasets: int = Field(default=10_000, ge=0, le=2**31)
+    quota_jobs_kept: int = Field(default=10_000, ge=0, le=2**31)
+    quota_requests_per_second: float = Field(default=100.0, gt=0, le=1e6)
+    quota_request_burst: int = Field(default=500, ge=1, le=2**20)
+    # Queued + running, per tenant (429 past it); 0: no limit.
+    max_active_jobs: int = Field(default=100, ge=0, le=2**31)
     # Live streams (SSE) open at once, per tenant (429 past it, before the first byte), and
     # the Redis connections one API process keeps for them (each open stream holds one
     # while it waits on its feed; a stream that finds none free waits up to
     # redis_timeout_s, then is a 503, never a 200 that dies).
-    max_streams_per_tenant: int = Field(default=16, ge=1)
+    max_streams_per_tenant: int = Field(default=16, ge=1, le=2**20)
     stream_connections: int = Field(default=512, ge=8)
     # Redis connections one API process keeps for its hot reads (keys, rates, jobs,
     # metrics) on the event loop; past them a request waits up to redis_timeout_s.

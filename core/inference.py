@@ -34,6 +34,7 @@ from cornu.core.spec import (
     TimeseriesSource,
 )
 from cornu.core.store import Store, keys
+from cornu.core.store.blobs import CHUNK_BYTES
 
 CPU = torch.device("cpu")
 
@@ -250,7 +251,9 @@ def _prediction_file(
         np.savez(buffer, **named)
     key = keys.prediction_object(tenant, job_id, name)
     store.blobs.begin(key)  # never recorded: the reaper deletes it in a few hours
-    info = store.blobs.write(key, [buffer.getbuffer().tobytes()])
+    view = buffer.getbuffer()
+    pieces = (bytes(view[i : i + CHUNK_BYTES]) for i in range(0, len(view), CHUNK_BYTES))
+    info = store.blobs.write(key, pieces)  # a chunk copied at a time, not the whole file
     return {
         "predictions_url": f"/v1/jobs/{job_id}/predictions/{name}",
         "bytes": info.bytes,

@@ -8,11 +8,12 @@ Fairness across tenants is Celery's own message priorities (the Redis transport 
 list per priority, `<queue>`, `<queue>:1` … `<queue>:9`, and a worker takes from the
 lowest number first): a job is sent at the priority of how many jobs its tenant has
 queued or running besides it (`Jobs.queue_priority`). A tenant's first job jumps every
-queued job of a tenant that has several; a tenant with 100 queued cannot make another
-wait for more than the one job a worker is running. Chosen over a dispatcher of our own
-(a per-tenant round-robin in front of the queue) because it adds no process and no
-protocol: leases, redelivery and the reaper's resends work unchanged. Its limit: among
-tenants that each have ten or more queued, order is first come, first served.
+queued job of a tenant that has several: it waits only for the other tenants' first jobs
+(one each at most) and the jobs workers are running, never for a busy tenant's queue.
+Chosen over a dispatcher of our own (a per-tenant round-robin in front of the queue)
+because it adds no process and no protocol: leases, redelivery and the reaper's resends
+work unchanged. Its limit: among tenants that each have ten or more queued, order is
+first come, first served.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kombu.exceptions import OperationalError
 
 from cornu.core.config import Settings
 from cornu.core.errors import ServiceUnavailable
+from cornu.core.store import UNAVAILABLE
 
 TRAIN_TASK = "cornu.train"
 CALL_TASK = "cornu.call"  # evaluate, predict, export (`core.calls`)
@@ -74,7 +76,10 @@ def enqueue_training(
 ) -> None:
     """Send the training task for `job_id`, at the priority `priority_of(job_id)` gives
     (0, the first, without it); ServiceUnavailable if the broker is down."""
-    priority = min(max(priority_of(job_id), 0), PRIORITIES - 1) if priority_of else 0
+    try:
+        priority = min(max(priority_of(job_id), 0), PRIORITIES - 1) if priority_of else 0
+    except UNAVAILABLE:  # Redis away: the broker (the same Redis) will say so next
+        priority = 0
     try:
         app.send_task(TRAIN_TASK, args=[job_id], queue=queue, priority=priority)
     except OperationalError as exc:
@@ -83,10 +88,12 @@ def enqueue_training(
         ) from exc
 
 
-def enqueue_call(app: Celery, call_id: str, queue: str) -> None:
-    """Send call `call_id` (evaluate, predict, export) to the inference queue;
-    ServiceUnavailable if the broker is down."""
+def enqueue_call(app: Celery, call_id: str, queue: str, priority: int = 0) -> None:
+    """Send call `call_id` (evaluate, predict, export) to the inference queue at
+    `priority` (0 first, clamped to 9); ServiceUnavailable if the broker is down."""
     try:
-        app.send_task(CALL_TASK, args=[call_id], queue=queue)
+        app.send_task(
+            CALL_TASK, args=[call_id], queue=queue, priority=min(max(priority, 0), PRIORITIES - 1)
+        )
     except OperationalError as exc:
         raise ServiceUnavailable(f"the job queue (broker) is unreachable: {exc}") from exc

@@ -28,7 +28,7 @@ import zstandard
 from cornu.core.codecs import Encoding, decoded
 from cornu.core.config import Settings
 from cornu.core.datasets import max_wire_bytes
-from cornu.core.errors import Conflict, InvalidDataset, PayloadTooLarge, SpecError
+from cornu.core.errors import Conflict, InvalidDataset, PayloadTooLarge, QuotaExceeded, SpecError
 from cornu.core.ids import new_id
 from cornu.core.npy import MAX_HEADER_BYTES, NpyHeader, check_array, header_bytes, read_header
 from cornu.core.spec import Dataset
@@ -385,6 +385,9 @@ def complete_upload(
     the stored ones. A problem with the parts (missing, too small, too large) leaves the
     upload open to fix; a file that fails its checks is deleted with the upload."""
     record = store.uploads.get(tenant, upload_id)
+    # Past the quota already: refused while the upload stays open (free room, complete
+    # again); `record` checks exactly, and past it the upload goes.
+    store.datasets.check_room(tenant, record["bytes"] if record["encoding"] == "identity" else 0)
     store.uploads.claim(upload_id, "open", "completing")
     try:
         parts = stored_parts(store, upload_id, record)
@@ -423,7 +426,11 @@ def complete_upload(
         bytes=verify.npy_bytes,
         sha256=verify.npy.hexdigest(),
     )
-    store.datasets.record(tenant, dataset, record["encoding"], blob)
+    try:
+        store.datasets.record(tenant, dataset, record["encoding"], blob)
+    except QuotaExceeded:  # its object is gone: so is the upload
+        store.uploads.discard(upload_id, record)
+        raise
     store.uploads.discard(upload_id, record)
     return dataset
 

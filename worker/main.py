@@ -1,6 +1,8 @@
 """A worker host's processes: a training worker (Celery's solo pool: one job at a time,
 one process per GPU) and an inference worker (evaluate, predict and export of trained
 jobs, a few at once on threads), so that a call never waits for a training job to end.
+(`cornu worker --concurrency N` above 1 runs one prefork pool for every queue instead:
+there a call may wait for a free process.)
 
 `cornu worker` runs each as a child and starts a fresh one whenever it exits on its own
 — after `worker_max_jobs` tasks, so that memory a job left behind (a CUDA context,

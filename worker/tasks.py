@@ -23,7 +23,7 @@ def train(job_id: str) -> str | None:
     return status.value if status else None
 
 
-@app.task(name=CALL_TASK)
+@app.task(name=CALL_TASK, acks_late=False)  # never redelivered: a call runs once at most
 def call(call_id: str) -> int | None:
     """Evaluate, predict or export for the API (`core.calls`); the HTTP status answered."""
     return run_call(store(), get_settings(), call_id)

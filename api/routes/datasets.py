@@ -79,9 +79,12 @@ async def create_dataset(
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     # A body past the tenant's quota is refused before it is read (stored as it comes,
     # so its length is what it would take; an archive's arrays are counted as recorded).
+    # A repeat of an Idempotency-Key is not refused up front: it may be answered with
+    # the first upload's dataset (recording a new copy still checks the quota).
     declared = request.headers.get("content-length", "")
     incoming = int(declared) if declared.isdigit() and media_type != NPZ_MEDIA_TYPE else 0
-    await anyio.to_thread.run_sync(store.datasets.check_room, tenant, incoming)
+    if idempotency_key is None:
+        await anyio.to_thread.run_sync(store.datasets.check_room, tenant, incoming)
     upload = partial(_upload, store, tenant, settings, encoding, idempotency_key)
     if media_type == "multipart/form-data":
         if encoding != "identity":  # it would code the whole multipart body, not the file

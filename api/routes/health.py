@@ -23,6 +23,8 @@ def healthz(store: StoreDep) -> dict[str, str]:
 
 
 @router.get("/v1/limits")
-def limits(settings: SettingsDep, tenant: TenantDep) -> Limits:
-    """The bounds on what one request may ask for (uploads, jobs, predictions)."""
-    return Limits.model_validate(settings.model_dump(include=set(Limits.model_fields)))
+def limits(settings: SettingsDep, tenant: TenantDep, store: StoreDep) -> Limits:
+    """The bounds on what one request may ask for (uploads, jobs, predictions), with the
+    tenant's own quota of active jobs."""
+    found = Limits.model_validate(settings.model_dump(include=set(Limits.model_fields)))
+    return found.model_copy(update={"max_active_jobs": store.quotas.get(tenant).active_jobs})

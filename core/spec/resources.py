@@ -91,7 +91,12 @@ class Quota(BaseModel):
     datasets: int = Field(ge=0, le=2**31, description="datasets kept")
     jobs_kept: int = Field(ge=0, le=2**31, description="jobs kept, of any status")
     active_jobs: int = Field(ge=1, le=2**31, description="jobs queued or running")
-    streams: int = Field(ge=1, le=2**20, description="live streams (SSE) open at once")
+    streams: int = Field(
+        ge=1,
+        le=2**20,
+        description="live streams (SSE) and calls waiting for a worker (evaluate, predict, "
+        "export) open at once",
+    )
     requests_per_second: float = Field(
         gt=0, le=1e6, allow_inf_nan=False, description="sustained rate of API requests"
     )
@@ -123,7 +128,7 @@ class Usage(BaseModel):
     datasets: int = Field(description="datasets kept")
     jobs_kept: int = Field(description="jobs kept, of any status")
     active_jobs: int = Field(description="jobs queued or running now")
-    streams: int = Field(description="live streams open now")
+    streams: int = Field(description="live streams and waiting calls open now")
     compute_seconds: float = Field(
         description="training time of the tenant's jobs (every attempt's finished epochs "
         "and checkpoints), deleted jobs included"

@@ -5,8 +5,10 @@ A call is a hash (`keys.call`: tenant, job, kind, the request's JSON) that lives
 `CALL_TTL_S`; the worker that runs it pushes its answer, the HTTP status and the
 response body already encoded (`<status>\\n<json>`), onto `keys.call_answer`, where the
 API waits for it (BLPOP, in `Feeds.answer`) and sends the body on as it came, unparsed.
-An answer nobody collects (the client went away) expires; a call answered or expired
-before a worker took it (a redelivered task, a worker that came too late) is skipped.
+A call runs once at most: its task is acknowledged on receipt (never redelivered) and the
+worker claims the record before running it. A worker lost mid-call leaves the API's wait
+to end in a 503 (the client retries: calls change nothing). An answer nobody collects
+expires; a call withdrawn by the API (it gave up waiting) is skipped.
 """
 
 from __future__ import annotations
@@ -33,9 +35,18 @@ class Call:
     body: dict[str, Any]
 
 
+# KEYS: the call → its fields, or nil when it is gone or taken (HSETNX: one taker).
+_CLAIM = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HSETNX', KEYS[1], 'taken', '1') == 0 then return false end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+
 class Calls:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
+        self._claim = client.register_script(_CLAIM)
 
     def create(self, tenant: str, job_id: str, kind: str, body: dict[str, Any]) -> str:
         """Record a call; its id (what the worker's task carries)."""
@@ -47,13 +58,19 @@ class Calls:
         pipe.execute()
         return call_id
 
-    def get(self, call_id: str) -> Call | None:
-        """The call, or None once it is answered or has expired."""
-        found = text_fields(self.redis.hgetall(keys.call(call_id)))
+    def claim(self, call_id: str) -> Call | None:
+        """The call, taken by the caller; None if it was taken already (a task delivered
+        twice), answered, withdrawn or expired: it runs once at most."""
+        flat = self._claim(keys=[keys.call(call_id)]) or []  # HGETALL's name, value, …
+        found = text_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
         if "kind" not in found:
             return None
         return Call(call_id, found["tenant"], found["job_id"], found["kind"],
                     json.loads(found["body"]))  # fmt: skip
+
+    def withdraw(self, call_id: str) -> None:
+        """The API gave up waiting: a worker that takes the call later skips it."""
+        self.redis.delete(keys.call(call_id))
 
     def answer(self, call_id: str, status: int, body: bytes) -> None:
         """The call's answer: an HTTP status and the JSON body to send as it is. The call

@@ -49,10 +49,10 @@ _RECORD = (
     USAGE_FN
     + """
 if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
-redis.call('ZREM', KEYS[3], ARGV[1])
 if not count(KEYS[4], KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])) then
-  return -1
+  return -1  -- still pending: deleted by the caller, or by the reaper should it die
 end
+redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 7))
 redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 return 1

@@ -22,8 +22,8 @@ Entry = tuple[str, str, str]  # stream id, event name, JSON data
 
 SLOT_TTL_S = 60.0  # an open stream renews its slot well within this
 
-# Take a slot if the tenant has fewer than its limit (lapsed ones dropped first).
-# KEYS: the tenant's streams. ARGV: stream id, now, lapse time, limit.
+# Take a slot if the tenant has fewer than its limit (lapsed ones dropped first): how many
+# it holds then, or 0.   KEYS: the tenant's slots. ARGV: slot id, now, lapse time, limit.
 _ACQUIRE = """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
@@ -31,7 +31,7 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
 end
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(ARGV[3]) - tonumber(ARGV[2])) * 1000))
-return 1
+return redis.call('ZCARD', KEYS[1])
 """
 
 
@@ -52,13 +52,14 @@ class Feeds:
         )
         return cls(redis.asyncio.Redis(connection_pool=pool))
 
-    async def acquire(self, tenant: str, stream: str, limit: int) -> bool:
-        """A slot for stream `stream` of `tenant`, if it has fewer than `limit` open."""
+    async def acquire(self, tenant: str, stream: str, limit: int) -> int:
+        """A slot for `stream` of `tenant` (a live stream, or a call waiting for its
+        answer), if it holds fewer than `limit`: how many it holds with this one, or 0."""
         now = time.time()
         taken = await self.redis.eval(
             _ACQUIRE, 1, keys.tenant_streams(tenant), stream, now, now + SLOT_TTL_S, limit
         )
-        return bool(taken)
+        return int(taken)
 
     async def ready(self) -> None:
         """Returns once a connection is free and Redis answers; ConnectionError (a 503)

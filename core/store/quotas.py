@@ -85,12 +85,13 @@ _INTS = ("stored_bytes", "datasets", "jobs_kept", "active_jobs", "streams", "req
 
 
 def default_quota(settings: Settings) -> Quota:
-    """The quota of a tenant nobody set one for."""
+    """The quota of a tenant nobody set one for. `max_active_jobs` 0 means no limit, as
+    it always has."""
     return Quota(
         stored_bytes=settings.quota_stored_bytes,
         datasets=settings.quota_datasets,
         jobs_kept=settings.quota_jobs_kept,
-        active_jobs=settings.max_active_jobs,
+        active_jobs=settings.max_active_jobs or 2**31,
         streams=settings.max_streams_per_tenant,
         requests_per_second=settings.quota_requests_per_second,
         request_burst=settings.quota_request_burst,

@@ -89,6 +89,9 @@ def test_a_tenant_at_every_quota_leaves_another_tenant_untouched(
         assert usage["datasets"] == len(stored)
         assert usage["stored_bytes"] == 928 * len(stored)
         assert usage["quota"]["stored_bytes"] == QUOTA_BYTES
+        # A resumable upload that cannot fit is refused at its start, before any part.
+        declared = {"dtype": "<f8", "shape": [100], "bytes": 928}
+        problem(greedy.post("/v1/uploads", json=declared), 413, "quota-exceeded")
 
         # A delete frees its bytes: the next upload fits.
         assert greedy.delete(f"/v1/datasets/{stored.pop()}").status_code == 204

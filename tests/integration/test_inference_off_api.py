@@ -122,6 +122,20 @@ def test_a_worker_busy_training_still_answers_predict_evaluate_and_export(
         assert wrong.status_code == 422, wrong.text
         assert wrong.headers["content-type"] == "application/problem+json"
         assert "shape" in wrong.json()["detail"]
+
+        # A call waiting for its answer holds a slot of the tenant's `streams` quota.
+        from cornu.core.spec import QuotaChange
+        from cornu.core.store import Store
+
+        store = Store.from_url(stack.redis_url)
+        store.quotas.set(http.get("/v1/usage").json()["tenant"], QuotaChange(streams=1))
+        store.close()
+        with http.stream("GET", f"/v1/jobs/{busy}/stream") as live:  # open while it runs
+            assert live.status_code == 200
+            refused = http.post(f"/v1/jobs/{done}/predict", json={"x": x})
+            assert refused.status_code == 429, refused.text
+            assert "streams and calls" in refused.json()["detail"]
+        assert http.post(f"/v1/jobs/{done}/predict", json={"x": x}).status_code == 200
         assert http.post(f"/v1/jobs/{busy}/cancel").status_code == 202  # stopping
 
 
