@@ -207,10 +207,13 @@ class Client:
     def job(self, job_id: str) -> Job:
         return Job.model_validate(self._request("GET", f"/v1/jobs/{job_id}"))
 
-    def jobs(self, limit: int = 20, cursor: str | None = None) -> JobPage:
+    def jobs(self, limit: int = 20, cursor: str | None = None, tag: str | None = None) -> JobPage:
+        """The tenant's jobs (with `tag`, if given), newest first."""
         params: dict[str, Any] = {"limit": limit}
         if cursor:
             params["cursor"] = cursor
+        if tag:
+            params["tag"] = tag
         return JobPage.model_validate(self._request("GET", "/v1/jobs", params=params))
 
     def delete_job(self, job_id: str) -> None:

@@ -221,14 +221,16 @@ def submit(
 @app.command("jobs")
 def list_jobs(
     limit: Annotated[int, typer.Option(min=1, max=100, help="how many jobs")] = 20,
+    tag: Annotated[str | None, typer.Option(help="only jobs with this tag")] = None,
     url: UrlOption = None,
     api_key: ApiKeyOption = None,
 ) -> None:
     """The tenant's jobs, newest first."""
     with connect(url, api_key) as client:
-        page = client.jobs(limit)
+        page = client.jobs(limit, tag=tag)
     table = Table(
         Column("ID", no_wrap=True),
+        Column("Name"),
         Column("Status", no_wrap=True),
         Column("Epoch", justify="right", no_wrap=True),
         Column("Created", no_wrap=True),
@@ -241,6 +243,7 @@ def list_jobs(
         loss = job.metrics.get("loss")
         table.add_row(
             job.id,
+            job.name or "",
             job.status.value,
             f"{job.epoch}/{job.epochs}",
             when(job.created_at),

@@ -116,9 +116,13 @@ class Trainer(Predictor):
         validation_freq: int | list[int] = 1,
         seed: int | None = None,
         wait: bool = True,
+        name: str | None = None,
+        tags: Sequence[str] = (),
         **kwargs: Any,
     ) -> History | RemoteJob:
-        """Train on the service; returns Keras's History (or the job, with `wait=False`)."""
+        """Train on the service; returns Keras's History (or the job, with `wait=False`).
+        Cornu's own arguments: `name` and `tags` tell the run apart on the service (the job
+        list filters by tag); `seed`; `wait`."""
         if self._compile is None:
             raise RuntimeError("You must call `compile()` before using the model (Keras)")
         if "nb_epoch" in kwargs:  # Keras 1's name, which Keras 2 still took with a warning
@@ -164,7 +168,7 @@ class Trainer(Predictor):
         spec = self._compiled_spec()
         fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
         body = {"model": spec, "compile": self._compile_now(), "fit": _without_none(fit),
-                "data": data}  # fmt: skip
+                "data": data, "name": name, "tags": list(tags)}  # fmt: skip
         job = self.client.submit(body)
         self._job, self._job_spec = job.id, spec
         if not wait:

@@ -78,9 +78,13 @@ async def list_jobs(
     reads: ReadsDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=64)] = None,
+    tag: Annotated[
+        str | None, Query(pattern=r"^[A-Za-z0-9_.:=/+-]{1,64}$", description="only jobs with it")
+    ] = None,
 ) -> JobPage:
-    """This tenant's jobs, newest first; pass `next_cursor` as `cursor` for the next page."""
-    return await reads.page(tenant, limit, cursor)
+    """This tenant's jobs (with `tag`, if given), newest first; pass `next_cursor` as
+    `cursor` for the next page."""
+    return await reads.page(tenant, limit, cursor, tag)
 
 
 @router.get("/{job_id}")

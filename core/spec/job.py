@@ -18,6 +18,7 @@ from pydantic import (
     PositiveInt,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -169,6 +170,9 @@ class FitSpec(_Strict):
         return self.epochs - self.initial_epoch
 
 
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:=/+-]+$")]
+
+
 class JobSpec(_Strict):
     """Everything a worker needs to train one model: POST /v1/jobs's body.
 
@@ -179,6 +183,16 @@ class JobSpec(_Strict):
     `fit.epochs: 0` needs no data or compile.
     """
 
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="what to tell the run by (the book's 'original', 'smaller', 'bigger')",
+    )
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=32, description="labels the job list filters by"
+    )
     model: ModelSpec
     compile: CompileSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)
@@ -188,6 +202,11 @@ class JobSpec(_Strict):
         | Annotated[list[DataRef], Field(max_length=MAX_EPOCH_DATA)]
         | None
     ) = None
+
+    @field_validator("tags")
+    @classmethod
+    def _unique_tags(cls, tags: list[str]) -> list[str]:
+        return list(dict.fromkeys(tags))  # once each, in the order given
 
     @model_validator(mode="before")
     @classmethod

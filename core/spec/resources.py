@@ -26,6 +26,8 @@ class JobStatus(StrEnum):
 
 class Job(BaseModel):
     id: str
+    name: str | None = Field(default=None, description="the JobSpec's name")
+    tags: list[str] = Field(default=[], description="the JobSpec's tags")
     status: JobStatus
     epoch: int = Field(description="epochs completed so far")
     epochs: int = Field(description="epochs asked for")

@@ -62,14 +62,15 @@ end
 # a delete sees it (`core.store.lifecycle`); with `verify`, each must exist and be the
 # tenant's (the weights job succeeded) or nothing is created: a delete that ran first wins.
 # KEYS: job, tenant's jobs, tenant's active set, dispatch, events, then pairs of (record,
-#       its users set), datasets first   ARGV: job id, limit (0: none), now (iso), now (ms),
-#       tenant, verify (1/0), how many pairs are datasets, jobs kept limit, then field/value
-#       pairs   → 1 created, 0 past the active limit, -1 past the kept limit, or
-#       {'missing', record}
+#       its users set), datasets first, then the tenant's index of each of the job's tags
+#   ARGV: job id, limit (0: none), now (iso), now (ms), tenant, verify (1/0), how many pairs
+#       are datasets, jobs kept limit, how many tags, then field/value pairs
+#   → 1 created, 0 past the active limit, -1 past the kept limit, or {'missing', record}
 _CREATE = (
     EVENT_FN
     + """
-local pairs_ = (#KEYS - 5) / 2
+local tags = tonumber(ARGV[9])
+local pairs_ = (#KEYS - 5 - tags) / 2
 for i = 1, pairs_ do
   local record = KEYS[4 + 2 * i]
   if ARGV[6] == '1' and redis.call('HGET', record, 'tenant') ~= ARGV[5] then
@@ -92,8 +93,9 @@ for i = 1, pairs_ do
     end
   end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 9))
+redis.call('HSET', KEYS[1], unpack(ARGV, 10))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
+for i = #KEYS - tags + 1, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
 event(KEYS[5], ARGV[3], 'queued')
@@ -168,6 +170,8 @@ def job_from(job_id: str, f: dict[str, str]) -> Job:
     """A job as the API shows it, from its hash's fields."""
     return Job(
         id=job_id,
+        name=f.get("name") or None,
+        tags=json.loads(f.get("tags") or "[]"),
         status=JobStatus(f["status"]),
         epoch=int(f.get("epoch") or 0),
         epochs=int(f["epochs"]),
@@ -239,7 +243,10 @@ class Jobs:
             "error": "",
             "created_at": now_iso(),
             "attempts": 0,
+            "tags": json.dumps(spec.tags),
         }
+        if spec.name is not None:
+            fields["name"] = spec.name
         pairs = [str(item) for pair in fields.items() for item in pair]
         read = [(keys.dataset(d), keys.dataset_users(d)) for d in sorted(spec.dataset_ids())]
         datasets = len(read)
@@ -254,9 +261,10 @@ class Jobs:
                 keys.dispatch(),
                 keys.job_events(job_id),
                 *(key for pair in read for key in pair),
+                *(keys.tenant_tag(tenant, tag) for tag in spec.tags),
             ],
             args=[job_id, max_active, fields["created_at"], now_ms(), tenant, int(verify),
-                  datasets, max_kept, *pairs],
+                  datasets, max_kept, len(spec.tags), *pairs],
         )  # fmt: skip
         if isinstance(created, list):
             raise _deleted(str(text(created[1])))
@@ -280,9 +288,13 @@ class Jobs:
             raise NotFound(f"no job {job_id!r}")
         return job_from(job_id, fields)
 
-    def page(self, tenant: str, limit: int, cursor: str | None = None) -> JobPage:
-        """The tenant's jobs, newest first; `cursor` is the last id of the previous page."""
-        found = self.redis.zrevrangebylex(keys.tenant_jobs(tenant), *page_range(cursor, limit))
+    def page(
+        self, tenant: str, limit: int, cursor: str | None = None, tag: str | None = None
+    ) -> JobPage:
+        """The tenant's jobs (with `tag`, if given), newest first; `cursor` is the last id
+        of the previous page."""
+        index = keys.tenant_tag(tenant, tag) if tag is not None else keys.tenant_jobs(tenant)
+        found = self.redis.zrevrangebylex(index, *page_range(cursor, limit))
         ids = [str(text(i)) for i in found][:limit]
         pipe = self.redis.pipeline(transaction=False)
         for job_id in ids:

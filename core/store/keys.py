@@ -111,6 +111,11 @@ def tenant_streams(name: str) -> str:
     return f"{PREFIX}:tenant:{name}:streams"
 
 
+def tenant_tag(name: str, tag: str) -> str:
+    """Sorted set (all score 0, like `tenant_jobs`) of the tenant's job ids with a tag."""
+    return f"{PREFIX}:tenant:{name}:tag:{tag}"
+
+
 def tenant_active(name: str) -> str:
     """Set of the tenant's queued and running job ids (for the per-tenant limit)."""
     return f"{PREFIX}:tenant:{name}:active"

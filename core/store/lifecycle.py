@@ -107,9 +107,11 @@ return {'deleted'}
 
 # KEYS: job, tenant's jobs, its users, checkpoints, garbage, then the keys to delete
 #       (metrics, events, feed, acks, lease, legacy weights, legacy state), then the users
-#       sets (of its datasets, of its initial-weights job) it leaves
+#       sets (of its datasets, of its initial-weights job) it leaves, then the tenant's
+#       indexes of its tags
 # ARGV: tenant, job id, job key prefix, object prefix, finished before ('' : any time),
-#       count of keys to delete, length of the legacy blob prefix, that prefix
+#       count of keys to delete, length of the legacy blob prefix, that prefix, count of
+#       tag indexes
 _DELETE_JOB = (
     _USERS_FN
     + """
@@ -134,7 +136,9 @@ local remove = 5 + tonumber(ARGV[6])
 for i = 6, remove do redis.call('DEL', KEYS[i]) end
 redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
 redis.call('ZREM', KEYS[2], ARGV[2])
-for i = remove + 1, #KEYS do redis.call('SREM', KEYS[i], ARGV[2]) end
+local tags = tonumber(ARGV[9])
+for i = remove + 1, #KEYS - tags do redis.call('SREM', KEYS[i], ARGV[2]) end
+for i = #KEYS - tags + 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
 return {'deleted'}
 """
 )
@@ -248,25 +252,26 @@ class Lifecycle:
             keys.job_acks(job_id), keys.job_lease(job_id), keys.blob(WEIGHTS, job_id),
             keys.blob(STATE, job_id),
         ]  # fmt: skip
+        users, tags = self._references(tenant, job_id)
         found = self._delete_job(
             keys=[keys.job(job_id), keys.tenant_jobs(tenant), keys.job_users(job_id),
-                  keys.job_checkpoints(job_id), keys.blob_garbage(), *removed,
-                  *self._references(job_id)],
+                  keys.job_checkpoints(job_id), keys.blob_garbage(), *removed, *users, *tags],
             args=[tenant, job_id, keys.JOB, keys.job_objects(tenant, job_id), finished_before,
-                  len(removed), len(keys.LEGACY_BLOB), keys.LEGACY_BLOB],
+                  len(removed), len(keys.LEGACY_BLOB), keys.LEGACY_BLOB, len(tags)],
         )  # fmt: skip
         return _strings(found)
 
-    def _references(self, job_id: str) -> list[str]:
-        """The users sets a job is in: its datasets', its initial-weights job's."""
+    def _references(self, tenant: str, job_id: str) -> tuple[list[str], list[str]]:
+        """The users sets a job is in (its datasets', its initial-weights job's), and the
+        tenant's indexes of its tags."""
         raw = self.redis.hget(keys.job(job_id), "spec")
         if raw is None:
-            return []
+            return [], []
         spec = JobSpec.model_validate_json(raw)
         sets = [keys.dataset_users(d) for d in sorted(spec.dataset_ids())]
         if isinstance(spec.fit.initial_weights, str):
             sets.append(keys.job_users(spec.fit.initial_weights))
-        return sets
+        return sets, [keys.tenant_tag(tenant, tag) for tag in spec.tags]
 
 
 def _strings(found: Any) -> list[str]:

@@ -57,11 +57,12 @@ class Reads:
             raise NotFound(f"no job {job_id!r}")
         return job_from(job_id, fields)
 
-    async def page(self, tenant: str, limit: int, cursor: str | None = None) -> JobPage:
-        """The tenant's jobs, newest first (as `Jobs.page`)."""
-        found = await self.redis.zrevrangebylex(
-            keys.tenant_jobs(tenant), *page_range(cursor, limit)
-        )
+    async def page(
+        self, tenant: str, limit: int, cursor: str | None = None, tag: str | None = None
+    ) -> JobPage:
+        """The tenant's jobs (with `tag`, if given), newest first (as `Jobs.page`)."""
+        index = keys.tenant_tag(tenant, tag) if tag is not None else keys.tenant_jobs(tenant)
+        found = await self.redis.zrevrangebylex(index, *page_range(cursor, limit))
         ids = [str(text(i)) for i in found][:limit]
         pipe = self.redis.pipeline(transaction=False)
         for job_id in ids:

@@ -77,6 +77,22 @@ def test_the_books_functional_snippet(connected: cornu.Client, worker: Service) 
     assert layer_names == ["input_layer", "dense", "dense_1"]  # Keras's default names
 
 
+def test_fit_names_and_tags_the_run(connected: cornu.Client, worker: Service) -> None:
+    """The book's chapter 4 compares an original, a smaller and a bigger network: `fit`
+    takes a name and tags for each, and the job list finds them by tag."""
+    x, y = mnist_like(32)
+    runs = {}
+    for name, units in (("smaller", 4), ("bigger", 64)):
+        model = models.Sequential([layers.Dense(units, activation="relu", input_shape=(784,)),
+                                   layers.Dense(10, activation="softmax")])  # fmt: skip
+        model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0, name=name, tags=["chapter4", f"units={units}"])
+        runs[model.job_id] = name
+    found = connected.jobs(tag="chapter4").jobs
+    assert {j.id: j.name for j in found[:2]} == runs
+    assert found[0].tags == ["chapter4", "units=64"]
+
+
 def test_arrays_are_uploaded_once_per_content(connected: cornu.Client, worker: Service) -> None:
     x, _ = mnist_like(64)
     posts: list[str] = []
