@@ -1,13 +1,16 @@
-// Cornu's dashboard: the jobs, a job's live curves and events, cancel and downloads.
-// Plain JS modules, no build; hash routes: #/ (jobs) and #/jobs/<id>.
+// Cornu's dashboard: the jobs, a job's live curves and events, cancel and downloads, and
+// several jobs' curves on one chart. Plain JS modules, no build; hash routes: #/ (jobs),
+// #/jobs/<id> and #/compare/<id>,<id>,….
 
 import { api, ApiError, apiKey, forgetApiKey, getJSON, saveApiKey } from "./api.js";
-import { Charts, metricsText } from "./charts.js";
+import { Charts, CompareCharts, metricsText } from "./charts.js";
 import { follow } from "./stream.js";
 
 const REFRESH_MS = 3000;
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 const $ = (id) => document.getElementById(id);
+const VIEWS = ["key-view", "jobs-view", "job-view", "compare-view"];
+const selected = new Set(); // jobs ticked in the list, for "Compare selected"
 
 function showError(err) {
   if (err && err.name === "AbortError") return;
@@ -32,13 +35,16 @@ function route() {
   if (view) view.stop();
   view = null;
   showError(null);
-  for (const id of ["key-view", "jobs-view", "job-view"]) $(id).hidden = true;
+  for (const id of VIEWS) $(id).hidden = true;
   const key = apiKey();
   $("key-status").hidden = !key;
   if (!key) return showKeyView();
   $("key-label").textContent = `Key …${key.slice(-4)}`;
   const m = location.hash.match(/^#\/jobs\/([^/?#]+)$/);
-  view = m ? jobView(decodeURIComponent(m[1])) : jobsView();
+  const compare = location.hash.match(/^#\/compare\/([^?#]+)$/);
+  if (m) view = jobView(decodeURIComponent(m[1]));
+  else if (compare) view = compareView(compare[1].split(",").map(decodeURIComponent));
+  else view = jobsView();
 }
 
 // -- the key ---------------------------------------------------------------------------
@@ -46,7 +52,7 @@ function route() {
 function showKeyView() {
   if (view) view.stop();
   view = null;
-  for (const id of ["jobs-view", "job-view"]) $(id).hidden = true;
+  for (const id of VIEWS) $(id).hidden = true;
   $("key-view").hidden = false;
   document.title = "API key — Cornu";
   $("key-input").focus();
@@ -82,6 +88,8 @@ function jobsView() {
     try {
       const query = new URLSearchParams({ limit: "20" });
       if (cursors.at(-1)) query.set("cursor", cursors.at(-1));
+      const tag = $("tag-input").value.trim();
+      if (tag) query.set("tag", tag);
       const page = await getJSON(`/v1/jobs?${query}`);
       if (stopped || mine !== loads) return;
       next = page.next_cursor;
@@ -97,6 +105,15 @@ function jobsView() {
 
   $("next-page").onclick = () => next && (cursors.push(next), load());
   $("first-page").onclick = () => ((cursors.length = 1), load());
+  $("tag-form").onsubmit = (event) => {
+    event.preventDefault();
+    cursors.length = 1;
+    load();
+  };
+  $("compare").onclick = () => {
+    location.hash = `#/compare/${[...selected].map(encodeURIComponent).join(",")}`;
+  };
+  updateCompare();
   load();
   return {
     stop() {
@@ -114,15 +131,87 @@ function renderJobs(jobs) {
     link.textContent = job.id;
     const badge = document.createElement("span");
     statusBadge(badge, job.status);
-    for (const content of [link, badge, `${job.epoch}/${job.epochs}`, when(job.created_at)]) {
-      tr.insertCell().append(content);
-    }
+    const tick = Object.assign(document.createElement("input"), {
+      type: "checkbox",
+      checked: selected.has(job.id),
+    });
+    tick.setAttribute("aria-label", `Select ${job.name || job.id}`);
+    tick.onchange = () => {
+      if (tick.checked) selected.add(job.id);
+      else selected.delete(job.id);
+      updateCompare();
+    };
+    const tags = (job.tags || []).map((t) =>
+      Object.assign(document.createElement("span"), { className: "tag", textContent: t }),
+    );
+    const cells = [tick, link, job.name || "", tags, badge, `${job.epoch}/${job.epochs}`,
+      when(job.created_at)];
+    for (const content of cells) tr.insertCell().append(...[content].flat());
     tr.insertCell().textContent = job.error || metricsText(job.metrics);
     tr.dataset.job = job.id;
     return tr;
   });
   $("jobs-body").replaceChildren(...rows);
   $("jobs-empty").hidden = jobs.length > 0;
+}
+
+function updateCompare() {
+  $("compare").disabled = selected.size < 2;
+  $("compare").textContent = `Compare selected (${selected.size})`;
+}
+
+// -- several jobs on one chart ---------------------------------------------------------
+
+function compareView(ids) {
+  $("compare-view").hidden = false;
+  document.title = "Compare runs — Cornu";
+  const charts = new CompareCharts($("compare-charts"), $("compare-empty"));
+  const ctl = new AbortController();
+  let timer = 0;
+  let stopped = false;
+
+  async function load() {
+    try {
+      const found = await Promise.all(
+        ids.map(async (id) => {
+          const path = `/v1/jobs/${encodeURIComponent(id)}`;
+          const [job, metrics] = await Promise.all([
+            getJSON(path, ctl.signal),
+            getJSON(`${path}/metrics`, ctl.signal),
+          ]);
+          return { job, epochs: metrics.epochs };
+        }),
+      );
+      if (stopped) return;
+      charts.show(found);
+      const items = found.map(({ job }, i) => {
+        const li = document.createElement("li");
+        const swatch = Object.assign(document.createElement("span"), { className: "swatch" });
+        swatch.style.background = charts.color(i);
+        const link = Object.assign(document.createElement("a"), {
+          href: `#/jobs/${encodeURIComponent(job.id)}`,
+          textContent: job.name || job.id,
+        });
+        li.append(swatch, link, ` ${job.status}, ${job.epoch}/${job.epochs}`);
+        return li;
+      });
+      $("compare-jobs").replaceChildren(...items);
+      showError(null);
+      if (found.some(({ job }) => !FINISHED.has(job.status))) timer = setTimeout(load, REFRESH_MS);
+    } catch (err) {
+      if (!stopped) showError(err);
+    }
+  }
+
+  load();
+  return {
+    stop() {
+      stopped = true;
+      ctl.abort();
+      clearTimeout(timer);
+      charts.destroy();
+    },
+  };
 }
 
 // -- a job -----------------------------------------------------------------------------

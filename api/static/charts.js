@@ -128,3 +128,87 @@ export class Charts {
     this.plots.clear();
   }
 }
+
+const PALETTE = ["#1f5fbf", "#d9480f", "#2b8a3e", "#862e9c", "#0b7285", "#c2255c", "#5c940d"];
+
+// Several jobs on one chart per metric (validation metrics first), a line per job: the
+// book's chapter 4 comparison of an original, a smaller and a bigger network.
+export class CompareCharts extends Charts {
+  color(i) {
+    return PALETTE[i % PALETTE.length];
+  }
+
+  // `runs`: [{job, epochs: [logs, …]}], in the order their colours follow.
+  show(runs) {
+    const names = new Set();
+    for (const { epochs } of runs) {
+      for (const logs of epochs) {
+        for (const name of Object.keys(logs)) if (!NOT_METRICS.has(name)) names.add(name);
+      }
+    }
+    const rank = (n) => [!n.startsWith("val_"), !n.endsWith("loss"), n];
+    const order = [...names].sort((a, b) => {
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] - y[0] || x[1] - y[1] || x[2].localeCompare(y[2]);
+    });
+    const xs = [...new Set(runs.flatMap(({ epochs }) => epochs.map((l) => l.epoch)))].sort(
+      (a, b) => a - b,
+    );
+    const key = runs.map(({ job }) => `${job.id}:${job.name || ""}`).join();
+    for (const name of order) {
+      let entry = this.plots.get(name);
+      if (!entry || entry.key !== key) {
+        if (entry) entry.plot.destroy();
+        entry = this.chart(name, runs, entry);
+        entry.key = key;
+      }
+      const values = runs.map(({ epochs }) => {
+        const by = new Map(epochs.map((l) => [l.epoch, l[name]]));
+        return xs.map((x) => (typeof by.get(x) === "number" ? by.get(x) : null));
+      });
+      entry.plot.setData([xs, ...values]);
+      // What the tests (and screen readers) read: how many jobs have this metric drawn.
+      const drawn = values.filter((v) => v.some((p) => p !== null)).length;
+      entry.figure.dataset.series = String(drawn);
+      entry.caption.textContent = runs
+        .map(({ job }, i) => `${job.name || job.id}: ${num(values[i].findLast((v) => v !== null))}`)
+        .join(" · ");
+    }
+    this.empty.hidden = this.plots.size > 0;
+  }
+
+  chart(name, runs, old) {
+    const figure = old ? old.figure : document.createElement("figure");
+    const caption = old ? old.caption : document.createElement("figcaption");
+    if (!old) {
+      figure.className = "chart";
+      figure.dataset.metric = name;
+      figure.setAttribute("aria-label", `${name} by epoch, one line per job`);
+      this.root.append(figure);
+    }
+    const series = runs.map(({ job }, i) => ({
+      label: job.name || job.id,
+      stroke: this.color(i),
+      width: 2,
+      spanGaps: true,
+      points: { show: true, size: 5, fill: this.color(i) },
+    }));
+    const opts = {
+      title: name,
+      width: this.width(),
+      height: HEIGHT,
+      scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
+      legend: { live: false },
+      axes: [
+        { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+        { label: name, size: 64 },
+      ],
+      series: [{ label: "epoch" }, ...series],
+    };
+    const plot = new uPlot(opts, [[], ...series.map(() => [])], figure);
+    figure.append(caption);
+    const entry = { figure, caption, plot, names: [name] };
+    this.plots.set(name, entry);
+    return entry;
+  }
+}

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import ARTIFACTS, Service, Stack, start_api
-from tests.helpers import upload
+from tests.helpers import upload, wait_for_job
 
 if TYPE_CHECKING:
     from playwright.sync_api import ConsoleMessage, Page
@@ -208,3 +208,51 @@ def test_the_stream_resumes_when_the_api_restarts(
     page.wait_for_function(f"() => {STATUS} === 'succeeded' && {POINTS} === 8", timeout=90_000)
     assert len(streams) >= 2 and "last-event-id" not in streams[0]
     assert all("last-event-id" in headers for headers in streams[1:])
+
+
+def test_three_runs_selected_from_a_tag_share_one_validation_loss_chart(
+    page: Page, api_url: str, http: httpx.Client, worker: Service
+) -> None:
+    """The book's chapter 4: an original, a smaller and a bigger network, compared by their
+    validation loss. The list filtered by the runs' tag shows just them; ticking the three
+    and comparing draws three lines on one validation-loss chart."""
+    rng = np.random.default_rng(4)
+    x = upload(http, rng.normal(size=(400, 16)).astype(np.float32))
+    y = upload(http, rng.integers(0, 2, 400))
+    ids = {}
+    for name, units in (("original", 16), ("smaller", 4), ("bigger", 64)):
+        spec = {
+            "name": name,
+            "tags": ["chapter4"],
+            "model": {"layers": [
+                {"type": "Dense", "units": units, "activation": "relu", "input_shape": [16]},
+                {"type": "Dense", "units": 1, "activation": "sigmoid"}]},
+            "compile": {"loss": "binary_crossentropy", "optimizer": "rmsprop"},
+            "fit": {"epochs": 4, "batch_size": 32, "validation_split": 0.25, "seed": 0},
+            "data": {"x": x, "y": y},
+        }  # fmt: skip
+        response = http.post("/v1/jobs", json=spec)
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    untagged = submit_training(http, epochs=1)
+    for job_id in ids.values():
+        wait_for_job(http, job_id)
+
+    enter_key(page, api_url, key_of(http))
+    page.wait_for_selector(f'#jobs-body tr[data-job="{untagged}"]')
+    page.get_by_role("searchbox", name="Tag").fill("chapter4")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_function(
+        f"() => !document.querySelector('#jobs-body tr[data-job=\"{untagged}\"]') && "
+        "document.querySelectorAll('#jobs-body tr').length === 3"
+    )
+    for name in ids:
+        page.get_by_role("checkbox", name=f"Select {name}").check()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-jobs-tagged.png"), full_page=True)
+    page.get_by_role("button", name="Compare selected (3)").click()
+    chart = '[data-metric="val_loss"]'
+    page.wait_for_function(f"() => document.querySelector('{chart}')?.dataset.series === '3'")
+    caption = page.locator(f"{chart} figcaption").inner_text()
+    assert all(name in caption for name in ids), caption
+    assert page.locator("#compare-jobs li").count() == 3
+    page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"), full_page=True)
