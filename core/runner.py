@@ -240,6 +240,14 @@ def default_device(settings: Settings) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def device_name(device: torch.device) -> str:
+    """What a job shows it ran on: `cpu`, or `cuda:0 (<the GPU's name>)`."""
+    if device.type != "cuda":
+        return device.type
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
+
+
 def _cpu(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
 
@@ -255,7 +263,7 @@ def run_job(
 ) -> JobStatus | None:
     """Claim and train a queued job; its final status, or None when this worker did not
     finish it (not queued any more, lease lost, given back at shutdown)."""
-    claim = store.runs.claim(job_id, worker)
+    claim = store.runs.claim(job_id, worker, device_name(device))
     if claim is None:
         log.info("job %s is not queued (already taken, finished or cancelled); skipping", job_id)
         return None

@@ -132,6 +132,13 @@ def ack_epoch(
     job_service.ack_epoch(store, tenant, job_id, epoch, ack.learning_rate if ack else None)
 
 
+@router.get("/{job_id}/spec")
+def get_spec(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> JobSpec:
+    """The JobSpec the job was submitted with (model, compile, fit, data, name, tags)."""
+    store.jobs.get(tenant, job_id)
+    return store.jobs.spec(job_id)
+
+
 @router.get("/{job_id}/events")
 def get_events(job_id: JobIdDep, tenant: TenantDep, store: StoreDep) -> dict[str, list[JobEvent]]:
     """What happened to the job, oldest first: queued, started on worker W, checkpoint,

@@ -141,9 +141,7 @@ function renderJobs(jobs) {
       else selected.delete(job.id);
       updateCompare();
     };
-    const tags = (job.tags || []).map((t) =>
-      Object.assign(document.createElement("span"), { className: "tag", textContent: t }),
-    );
+    const tags = tagBadges(job.tags);
     const cells = [tick, link, job.name || "", tags, badge, `${job.epoch}/${job.epochs}`,
       when(job.created_at)];
     for (const content of cells) tr.insertCell().append(...[content].flat());
@@ -227,9 +225,13 @@ function jobView(id) {
   let refreshTimer = 0;
   let refreshes = 0;
 
-  for (const name of ["status", "epoch", "batch", "created", "finished"]) {
+  for (const name of ["status", "epoch", "batch", "created", "finished", "duration", "device",
+    "name", "tags"]) {
     $(`job-${name}`).textContent = "";
   }
+  $("summary-body").replaceChildren();
+  $("summary-total").textContent = "";
+  $("settings").replaceChildren();
   delete $("job-view").dataset.status;
   $("job-progress").value = 0;
   $("job-error").hidden = true;
@@ -246,6 +248,10 @@ function jobView(id) {
     $("job-epoch").textContent = `${j.epoch} of ${j.epochs}`;
     $("job-created").textContent = when(j.created_at);
     $("job-finished").textContent = when(j.finished_at);
+    $("job-duration").textContent = duration(j.started_at, j.finished_at);
+    $("job-device").textContent = j.device || "";
+    $("job-name").textContent = j.name || "";
+    $("job-tags").replaceChildren(...tagBadges(j.tags));
     $("job-error").textContent = j.error || "";
     $("job-error").hidden = !j.error;
     $("cancel-job").disabled = FINISHED.has(j.status);
@@ -313,6 +319,7 @@ function jobView(id) {
       ]);
       renderJob(j);
       for (const logs of metrics.epochs) charts.add(logs);
+      describe(path, ctl.signal).catch(showError);
       await refresh();
       await follow(`${path}/stream`, onEvent, ctl.signal);
     } catch (err) {
@@ -329,20 +336,103 @@ function jobView(id) {
   };
 }
 
+function eventItem(e) {
+  const li = document.createElement("li");
+  const time = document.createElement("time");
+  time.dateTime = e.time;
+  time.textContent = when(e.time);
+  const extra = Object.entries(e)
+    .filter(([k]) => k !== "time" && k !== "type")
+    .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`)
+    .join(", ");
+  li.append(time, ` ${e.type}${extra ? ` (${extra})` : ""}`);
+  return li;
+}
+
+// Checkpoint events come every epoch: each run of them is one collapsed item.
 function renderEvents(events) {
-  const items = events.map((e) => {
+  const items = [];
+  for (let i = 0; i < events.length; ) {
+    let end = i;
+    while (end < events.length && events[end].type === "checkpoint") end += 1;
+    if (end - i < 2) {
+      items.push(eventItem(events[i]));
+      i += 1;
+      continue;
+    }
+    const run = events.slice(i, end);
+    const details = document.createElement("details");
+    const last = run.at(-1);
+    const summary = document.createElement("summary");
+    summary.textContent = `${run.length} checkpoints (the last after epoch ${last.epoch})`;
+    const list = document.createElement("ol");
+    list.append(...run.map(eventItem));
+    details.append(summary, list);
     const li = document.createElement("li");
-    const time = document.createElement("time");
-    time.dateTime = e.time;
-    time.textContent = when(e.time);
-    const extra = Object.entries(e)
-      .filter(([k]) => k !== "time" && k !== "type")
-      .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`)
-      .join(", ");
-    li.append(time, ` ${e.type}${extra ? ` (${extra})` : ""}`);
-    return li;
-  });
+    li.className = "checkpoints";
+    li.append(details);
+    items.push(li);
+    i = end;
+  }
   $("events").replaceChildren(...items);
+}
+
+function tagBadges(tags) {
+  return (tags || []).map((t) =>
+    Object.assign(document.createElement("span"), { className: "tag", textContent: t }),
+  );
+}
+
+function duration(start, end) {
+  if (!start) return "";
+  const seconds = Math.max(0, ((end ? new Date(end) : new Date()) - new Date(start)) / 1000);
+  const text = seconds < 120 ? `${seconds.toFixed(1)} s` : `${(seconds / 60).toFixed(1)} min`;
+  return end ? text : `${text} so far`;
+}
+
+// The job's model as Keras's summary() lists it, and its compile and fit settings.
+async function describe(path, signal) {
+  const spec = await getJSON(`${path}/spec`, signal);
+  const settings = [
+    ["Optimizer", spec.compile ? optimizerText(spec.compile.optimizer) : ""],
+    ["Loss", spec.compile ? JSON.stringify(spec.compile.loss) : ""],
+    ["Metrics", spec.compile ? JSON.stringify(spec.compile.metrics || []) : ""],
+    ...Object.entries(spec.fit || {})
+      .filter(([, v]) => v !== null && !(Array.isArray(v) && v.length === 0))
+      .map(([k, v]) => [k, typeof v === "object" ? JSON.stringify(v) : String(v)]),
+  ];
+  const rows = settings.flatMap(([k, v]) => [
+    Object.assign(document.createElement("dt"), { textContent: k }),
+    Object.assign(document.createElement("dd"), { textContent: v }),
+  ]);
+  $("settings").replaceChildren(...rows);
+  const res = await api("/v1/models/summary", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model: spec.model }),
+    signal,
+  });
+  const summary = await res.json();
+  const layers = summary.layers.map((layer) => {
+    const tr = document.createElement("tr");
+    const shape = JSON.stringify(layer.output_shape).replaceAll("null", "None");
+    for (const cell of [layer.name, layer.type, shape, layer.params.toLocaleString()]) {
+      tr.insertCell().textContent = cell;
+    }
+    return tr;
+  });
+  $("summary-body").replaceChildren(...layers);
+  $("summary-total").textContent =
+    `Total params: ${summary.total_params.toLocaleString()} ` +
+    `(trainable ${summary.trainable_params.toLocaleString()}, ` +
+    `non-trainable ${summary.non_trainable_params.toLocaleString()})`;
+}
+
+function optimizerText(optimizer) {
+  if (typeof optimizer === "string") return optimizer;
+  const { type, ...args } = optimizer || {};
+  const shown = Object.entries(args).filter(([, v]) => v !== null);
+  return `${type}${shown.length ? ` (${shown.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")})` : ""}`;
 }
 
 // -- downloads: links that need the key are fetched, then saved from a blob ------------

@@ -34,6 +34,9 @@ class Job(BaseModel):
     metrics: dict[str, float] = Field(description="the latest epoch's logs")
     error: str | None = None
     attempts: int = Field(default=0, description="times a worker has started the job")
+    device: str | None = Field(
+        default=None, description="where its latest attempt ran: cpu, or cuda:N (the GPU)"
+    )
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

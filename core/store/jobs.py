@@ -178,6 +178,7 @@ def job_from(job_id: str, f: dict[str, str]) -> Job:
         metrics=json.loads(f.get("metrics") or "{}"),
         error=f.get("error") or None,
         attempts=int(f.get("attempts") or 0),
+        device=f.get("device") or None,
         created_at=f["created_at"],
         started_at=f.get("started_at") or None,
         finished_at=f.get("finished_at") or None,

@@ -71,19 +71,20 @@ end
 """
 )
 
-# KEYS: job, lease, running, events   ARGV: token, worker, lease (ms), now, job id
+# KEYS: job, lease, running, events   ARGV: token, worker, lease (ms), now, job id, device
 _CLAIM = (
     EVENT_FN
     + """
 if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return false end
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-redis.call('HSET', KEYS[1], 'status', 'running', 'lease_token', ARGV[1], 'worker', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'running', 'lease_token', ARGV[1], 'worker', ARGV[2],
+           'device', ARGV[6])
 if not redis.call('HGET', KEYS[1], 'started_at') then
   redis.call('HSET', KEYS[1], 'started_at', ARGV[4])
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[5])
-event(KEYS[4], ARGV[4], 'started', 'worker', ARGV[2], 'attempt', attempt)
+event(KEYS[4], ARGV[4], 'started', 'worker', ARGV[2], 'attempt', attempt, 'device', ARGV[6])
 local f = redis.call('HMGET', KEYS[1], 'spec', 'checkpoint', 'run_seconds', 'tenant', 'epoch')
 return {f[1], f[2] or '', f[3] or '0', f[4], attempt, f[5] or '0'}
 """
@@ -310,13 +311,14 @@ class Runs:
 
     # -- a worker's attempt ----------------------------------------------------------
 
-    def claim(self, job_id: str, worker: str) -> Claim | None:
-        """queued → running under a new lease; None if the job is not queued."""
+    def claim(self, job_id: str, worker: str, device: str = "") -> Claim | None:
+        """queued → running under a new lease, on `device` (what the job and its `started`
+        event show: `cpu`, `cuda:0 (NVIDIA …)`); None if the job is not queued."""
         token = f"{worker}/{secrets.token_hex(6)}"
         found = self._run(
             "claim",
             [keys.job(job_id), keys.job_lease(job_id), keys.running(), keys.job_events(job_id)],
-            [token, worker, self.lease_ms, now_iso(), job_id],
+            [token, worker, self.lease_ms, now_iso(), job_id, device],
         )
         if not found:
             return None

@@ -256,3 +256,20 @@ def test_three_runs_selected_from_a_tag_share_one_validation_loss_chart(
     assert all(name in caption for name in ids), caption
     assert page.locator("#compare-jobs li").count() == 3
     page.screenshot(path=str(ARTIFACTS / "dashboard-compare.png"), full_page=True)
+
+    # A run's page: what it is (name, tags, model summary, settings), where it ran, how
+    # long, and its per-epoch checkpoints folded into one line.
+    page.get_by_role("link", name="bigger").click()
+    page.wait_for_function("() => document.querySelectorAll('#summary-body tr').length === 2")
+    assert page.locator("#job-name").inner_text() == "bigger"
+    assert page.locator("#job-tags").inner_text() == "chapter4"
+    assert page.locator("#job-device").inner_text() == "cpu"
+    assert page.locator("#job-duration").inner_text().endswith(" s")
+    rows = page.locator("#summary-body tr").all_inner_texts()
+    assert "1,088" in rows[0] and "[64]" in rows[0]  # Dense(64) on 16 features: 16·64 + 64
+    assert "Total params: 1,153" in page.locator("#summary-total").inner_text()
+    settings = page.locator("#settings").inner_text()
+    assert "RMSprop (learning_rate=0.001" in settings and "validation_split\n0.25" in settings
+    folded = page.locator("#events li.checkpoints summary")
+    assert folded.inner_text().startswith("4 checkpoints")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-job.png"), full_page=True)
