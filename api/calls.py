@@ -36,7 +36,7 @@ async def on_worker(
     store: Store = request.app.state.store
     settings: Settings = request.app.state.settings
     feeds: Feeds = request.app.state.feeds
-    await run_in_threadpool(store.jobs.get, tenant, job_id)  # 404 before queueing
+    await request.app.state.reads.job(tenant, job_id)  # 404 before queueing
     quota = await run_in_threadpool(store.quotas.get, tenant)
     slot = f"call-{secrets.token_hex(8)}"
     held = await feeds.acquire(tenant, slot, quota.streams)

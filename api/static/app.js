@@ -432,7 +432,8 @@ function optimizerText(optimizer) {
   if (typeof optimizer === "string") return optimizer;
   const { type, ...args } = optimizer || {};
   const shown = Object.entries(args).filter(([, v]) => v !== null);
-  return `${type}${shown.length ? ` (${shown.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")})` : ""}`;
+  const text = shown.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ");
+  return text ? `${type} (${text})` : type;
 }
 
 // -- downloads: links that need the key are fetched, then saved from a blob ------------

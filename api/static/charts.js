@@ -31,6 +31,35 @@ function groups(names) {
   return unique.map((base) => [base, [base, `val_${base}`].filter((n) => names.has(n))]);
 }
 
+// A chart of one metric by epoch in a figure of `root` (the figure and its caption are kept
+// when a chart is rebuilt: `old`), with `series` styled by the caller.
+function plotIn(root, old, metric, ariaLabel, title, series, width) {
+  const figure = old ? old.figure : document.createElement("figure");
+  const caption = old ? old.caption : document.createElement("figcaption");
+  if (!old) {
+    figure.className = "chart";
+    figure.dataset.metric = metric;
+    figure.setAttribute("aria-label", ariaLabel);
+    root.append(figure);
+  }
+  const opts = {
+    title,
+    width,
+    height: HEIGHT,
+    // Half an epoch of room on each side, so the first and last dots are not cut.
+    scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
+    legend: { live: false },
+    axes: [
+      { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+      { label: metric, size: 64 },
+    ],
+    series: [{ label: "epoch" }, ...series],
+  };
+  const plot = new uPlot(opts, [[], ...series.map(() => [])], figure);
+  figure.append(caption); // after the plot, whether new or rebuilt
+  return { figure, caption, plot };
+}
+
 export class Charts {
   // `root` holds the charts; `empty` is shown until the first epoch.
   constructor(root, empty) {
@@ -82,30 +111,11 @@ export class Charts {
   }
 
   create(base, series, old) {
-    const figure = old ? old.figure : document.createElement("figure");
-    const caption = old ? old.caption : document.createElement("figcaption");
-    if (!old) {
-      figure.className = "chart";
-      figure.dataset.metric = base;
-      figure.setAttribute("aria-label", `Training and validation ${base} by epoch`);
-      this.root.append(figure);
-    }
-    const opts = {
-      title: `Training and validation ${base}`,
-      width: this.width(),
-      height: HEIGHT,
-      // Half an epoch of room on each side, so the first and last dots are not cut.
-      scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
-      legend: { live: false },
-      axes: [
-        { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
-        { label: base, size: 64 },
-      ],
-      series: [{ label: "epoch" }, ...series.map((n) => seriesStyle(label(n, base), n !== base))],
-    };
-    const plot = new uPlot(opts, [[], ...series.map(() => [])], figure);
-    figure.append(caption); // after the plot, whether new or rebuilt
-    const entry = { figure, caption, plot, names: series };
+    const styles = series.map((n) => seriesStyle(label(n, base), n !== base));
+    const title = `Training and validation ${base}`;
+    const aria = `${title} by epoch`;
+    const entry = { ...plotIn(this.root, old, base, aria, title, styles, this.width()) };
+    entry.names = series;
     this.plots.set(base, entry);
     return entry;
   }
@@ -178,14 +188,6 @@ export class CompareCharts extends Charts {
   }
 
   chart(name, runs, old) {
-    const figure = old ? old.figure : document.createElement("figure");
-    const caption = old ? old.caption : document.createElement("figcaption");
-    if (!old) {
-      figure.className = "chart";
-      figure.dataset.metric = name;
-      figure.setAttribute("aria-label", `${name} by epoch, one line per job`);
-      this.root.append(figure);
-    }
     const series = runs.map(({ job }, i) => ({
       label: job.name || job.id,
       stroke: this.color(i),
@@ -193,21 +195,9 @@ export class CompareCharts extends Charts {
       spanGaps: true,
       points: { show: true, size: 5, fill: this.color(i) },
     }));
-    const opts = {
-      title: name,
-      width: this.width(),
-      height: HEIGHT,
-      scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
-      legend: { live: false },
-      axes: [
-        { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
-        { label: name, size: 64 },
-      ],
-      series: [{ label: "epoch" }, ...series],
-    };
-    const plot = new uPlot(opts, [[], ...series.map(() => [])], figure);
-    figure.append(caption);
-    const entry = { figure, caption, plot, names: [name] };
+    const aria = `${name} by epoch, one line per job`;
+    const entry = { ...plotIn(this.root, old, name, aria, name, series, this.width()) };
+    entry.names = [name];
     this.plots.set(name, entry);
     return entry;
   }

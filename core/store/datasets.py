@@ -16,7 +16,7 @@ import redis
 from cornu.core.codecs import ENCODINGS, Encoding, decoded
 from cornu.core.errors import Conflict, DataError, NotFound, QuotaExceeded
 from cornu.core.npy import array_from_chunks
-from cornu.core.spec import Dataset
+from cornu.core.spec import Dataset, Usage
 from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs, pointed, pointer
 from cornu.core.store.blobstore import BlobInfo, MissingBlob
@@ -58,6 +58,22 @@ redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 )
+
+
+def _exceeded(usage: Usage, incoming: int) -> QuotaExceeded:
+    """What a tenant at its quota of bytes or datasets is told."""
+    quota = usage.quota
+    if usage.datasets >= quota.datasets:
+        what = f"{usage.datasets} datasets, its quota's {quota.datasets}"
+    else:
+        what = (
+            f"{usage.stored_bytes} bytes of datasets; {incoming} more would pass its "
+            f"quota of {quota.stored_bytes}"
+        )
+    return QuotaExceeded(
+        f"tenant {usage.tenant} holds {what}: delete datasets it no longer needs "
+        "(DELETE /v1/datasets/{id}, `cornu datasets rm`) or ask for a bigger quota"
+    )
 
 
 class Datasets:
@@ -105,7 +121,7 @@ class Datasets:
                 *[item for pair in fields.items() for item in pair],
             )  # fmt: skip
             if recorded == -1:
-                raise self.quota_exceeded(tenant, blob.bytes)
+                raise _exceeded(self.quotas.usage(tenant), blob.bytes)
         except BaseException:
             self.blobs.delete(blob.key)
             raise
@@ -121,22 +137,7 @@ class Datasets:
         usage = self.quotas.usage(tenant)
         quota = usage.quota
         if usage.stored_bytes + incoming > quota.stored_bytes or usage.datasets >= quota.datasets:
-            raise self.quota_exceeded(tenant, incoming)
-
-    def quota_exceeded(self, tenant: str, incoming: int) -> QuotaExceeded:
-        usage = self.quotas.usage(tenant)
-        quota = usage.quota
-        if usage.datasets >= quota.datasets:
-            what = f"{usage.datasets} datasets, its quota's {quota.datasets}"
-        else:
-            what = (
-                f"{usage.stored_bytes} bytes of datasets; {incoming} more would pass its "
-                f"quota of {quota.stored_bytes}"
-            )
-        return QuotaExceeded(
-            f"tenant {tenant} holds {what}: delete datasets it no longer needs "
-            "(DELETE /v1/datasets/{id}, `cornu datasets rm`) or ask for a bigger quota"
-        )
+            raise _exceeded(usage, incoming)
 
     def get(self, tenant: str, dataset_id: str) -> Dataset:
         """The dataset if it exists and belongs to `tenant`; NotFound otherwise."""
