@@ -21,6 +21,7 @@ from cornu.api.routes import (
     jobs,
     models,
     stream,
+    studies,
     tenants,
     uploads,
 )
@@ -32,6 +33,7 @@ from cornu.core.store import Store
 from cornu.core.store.feeds import Feeds
 from cornu.core.store.quotas import default_quota
 from cornu.core.store.reads import Reads
+from cornu.core.studies import poke as poke_study
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 queue=settings.queue,
                 priority_of=app.state.store.jobs.queue_priority,
             ),
+            partial(poke_study, app.state.store, app.state.celery, settings.inference_queue),
         )
         reaper.start()
         app.state.feeds = Feeds.from_url(
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodyLimit, limit_for=body_limit)
     routers = (health.router, datasets.router, jobs.router, stream.router, export.router)
-    for router in (*routers, uploads.router, models.router, tenants.router, dashboard.router):
+    for router in (*routers, uploads.router, models.router, studies.router, tenants.router,
+                   dashboard.router):  # fmt: skip
         app.include_router(router)
     return app

@@ -134,7 +134,7 @@ AdminDep = Annotated[str, Depends(get_admin)]
 # this service made, and is answered as an unknown id is (404), before it reaches a Redis
 # key: `job_…:events` must not read another key of the job.
 _ID = "_[0-9A-Z]{26}"
-JOB_ID, DATASET_ID, UPLOAD_ID = (re.compile(p + _ID) for p in ("job", "ds", "up"))
+JOB_ID, DATASET_ID, UPLOAD_ID, STUDY_ID = (re.compile(p + _ID) for p in ("job", "ds", "up", "std"))
 
 
 async def path_job_id(job_id: Annotated[str, Path()], tenant: TenantDep) -> str:
@@ -155,6 +155,13 @@ async def path_upload_id(upload_id: Annotated[str, Path()], tenant: TenantDep) -
     return upload_id
 
 
+async def path_study_id(study_id: Annotated[str, Path()], tenant: TenantDep) -> str:
+    if not STUDY_ID.fullmatch(study_id):  # after the key is checked: 401 comes first
+        raise NotFound(f"no study {study_id!r}")
+    return study_id
+
+
 JobIdDep = Annotated[str, Depends(path_job_id)]
+StudyIdDep = Annotated[str, Depends(path_study_id)]
 DatasetIdDep = Annotated[str, Depends(path_dataset_id)]
 UploadIdDep = Annotated[str, Depends(path_upload_id)]

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # while it waits on its feed; a stream that finds none free waits up to
     # redis_timeout_s, then is a 503, never a 200 that dies).
     max_streams_per_tenant: int = Field(default=16, ge=1, le=2**20)
+    max_running_studies: int = Field(
+        default=8, ge=1, le=2**20, description="hyperparameter studies one tenant runs at once"
+    )
     stream_connections: int = Field(default=512, ge=8)
     # Redis connections one API process keeps for its hot reads (keys, rates, jobs,
     # metrics) on the event loop; past them a request waits up to redis_timeout_s.

@@ -19,7 +19,7 @@ import torch
 
 from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
-from cornu.core.engine.build import fits
+from cornu.core.engine.build import fits_keras
 from cornu.core.engine.job import as_inputs, load_state, to_data
 from cornu.core.engine.model import Model, weights_file
 from cornu.core.engine.plan import Plan, check_stateful_batches, with_windows
@@ -292,7 +292,7 @@ def _arrays(
                 raise SpecError(
                     f"inputs[{name!r}] must be nested lists of numbers", ("inputs",)
                 ) from None
-            if not fits(array.shape[1:], shape):
+            if not fits_keras(array.shape[1:], shape):
                 raise SpecError(
                     f"inputs[{name!r}] holds samples of shape {array.shape[1:]} but the input "
                     f"{name!r} has shape {tuple(shape)}",
@@ -320,7 +320,7 @@ def _arrays(
         dataset = str(ids[name])
         if dataset not in shapes:
             raise SpecError(f"no dataset {dataset!r}; upload it first (POST /v1/datasets)", ("x",))
-        if not fits(shapes[dataset][1:], shape):
+        if not fits_keras(shapes[dataset][1:], shape):
             raise InvalidDataset(
                 f"dataset {dataset} holds samples of shape {shapes[dataset][1:]} but the input "
                 f"{name!r} has shape {tuple(shape)}"

@@ -29,6 +29,7 @@ from cornu.core.store import UNAVAILABLE
 
 TRAIN_TASK = "cornu.train"
 CALL_TASK = "cornu.call"  # evaluate, predict, export (`core.calls`)
+STUDY_TASK = "cornu.study"  # a step of a hyperparameter study (`core.studies`)
 PRIORITIES = 10  # Celery's Redis transport: 0 (first) … 9
 
 
@@ -95,5 +96,15 @@ def enqueue_call(app: Celery, call_id: str, queue: str, priority: int = 0) -> No
         app.send_task(
             CALL_TASK, args=[call_id], queue=queue, priority=min(max(priority, 0), PRIORITIES - 1)
         )
+    except OperationalError as exc:
+        raise ServiceUnavailable(f"the job queue (broker) is unreachable: {exc}") from exc
+
+
+def enqueue_study(app: Celery, study_id: str, queue: str) -> None:
+    """Send a step of study `study_id` to the inference queue (first priority: a step is
+    short and starts trials); ServiceUnavailable if the broker is down. The caller asks
+    for the step first (`Studies.want`): a step already running takes it."""
+    try:
+        app.send_task(STUDY_TASK, args=[study_id], queue=queue, priority=0)
     except OperationalError as exc:
         raise ServiceUnavailable(f"the job queue (broker) is unreachable: {exc}") from exc

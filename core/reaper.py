@@ -6,7 +6,8 @@ running jobs whose lease expired (their worker died, stalled or lost Redis for l
 than the lease) and requeues them — or fails them after `max_attempts` — and sends
 the task again for queued jobs whose task may never have reached the broker, and
 deletes the objects the fenced scripts dropped that their worker did not delete, and
-(with `CORNU_RETENTION_DAYS`) sweeps the jobs and datasets the retention lets go.
+(with `CORNU_RETENTION_DAYS`) sweeps the jobs and datasets the retention lets go, and
+asks each running hyperparameter study for a step.
 """
 
 from __future__ import annotations
@@ -27,9 +28,16 @@ log = logging.getLogger(__name__)
 
 
 class Reaper(threading.Thread):
-    def __init__(self, store: Store, settings: Settings, enqueue: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        enqueue: Callable[[str], None],
+        poke_study: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(name="cornu-reaper", daemon=True)
         self.store, self.settings, self.enqueue = store, settings, enqueue
+        self.poke_study = poke_study
         self.node = f"{socket.gethostname()}:{os.getpid()}"
         self._stop_event = threading.Event()
         self._swept_at = -math.inf  # monotonic time of the last retention sweep
@@ -68,7 +76,21 @@ class Reaper(threading.Thread):
         self.store.blobs.collect(self.settings.blob_pending_seconds)
         self._retention()
         self.store.uploads.sweep()  # unfinished uploads past their TTL: their parts go
+        self._poke_studies()
         return done
+
+    def _poke_studies(self) -> None:
+        """A step of each running study: one whose step message was lost goes on, and
+        trials held back by a full active-job quota are submitted once it has room."""
+        if self.poke_study is None:
+            return
+        for study_id in self.store.studies.running():
+            try:
+                self.poke_study(study_id)
+            except ServiceUnavailable:
+                log.warning("reaper: broker unreachable; study %s gets its step next round",
+                            study_id)  # fmt: skip
+                return
 
     def _retention(self) -> None:
         """With `retention_days`, a sweep (`Lifecycle.sweep`) every tenth of the period,

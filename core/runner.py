@@ -33,6 +33,7 @@ from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.spec import JobStatus
 from cornu.core.store import UNAVAILABLE, Claim, Store
 from cornu.core.store.workercache import DatasetCache, fetch
+from cornu.core.studies import report_epoch
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,14 @@ class JobRun:
 
 class Guard(Callback):
     """Between batches: stop when asked or out of time, checkpoint when it is time;
-    at each epoch's end, commit the epoch with its checkpoint. Runs after every other
+    at each epoch's end, commit the epoch with its checkpoint (and, for a study's trial,
+    report it to the study, whose pruner may stop the job there). Runs after every other
     callback, so the checkpoint holds their state for the epoch too."""
 
-    def __init__(self, run: JobRun) -> None:
+    def __init__(self, run: JobRun, poke_study: Callable[[str], None] | None = None) -> None:
         self.run = run
+        self.poke_study = poke_study
+        self.pruned = False
         self._client_attached = run.claim.spec.fit.client_callbacks
         self._epoch_started = 0.0
         self._last_checkpoint = time.monotonic()
@@ -195,11 +199,33 @@ class Guard(Callback):
         self._last_checkpoint = time.monotonic()
         self._pass_on_messages()
         last = epoch + 1 >= self.run.claim.spec.fit.epochs
+        if self.run.claim.spec.trial is not None:
+            self._report_trial(epoch + 1, logs, last)
         if self._client_attached and not last and not self.trainer.stop_training:
             self._wait_for_client(epoch + 1)
 
     def on_train_end(self) -> None:
         self._pass_on_messages()
+
+    def _report_trial(self, epoch: int, logs: dict[str, float], last: bool) -> None:
+        """The study hears of the epoch; its pruner may stop the job here (not after its
+        last epoch: a trial that trained to the end is complete). A report lost to a Redis
+        outage, or a pruner that fails, never fails the job: it only goes unpruned."""
+        trial = self.run.claim.spec.trial
+        assert trial is not None
+        try:
+            if report_epoch(self.run.store, trial, epoch, logs) and not last:
+                self.pruned = self.trainer.stop_training = True
+                self.run.store.runs.note(self.run.claim.job_id, "pruning", epoch=epoch)
+        except UNAVAILABLE:
+            log.warning("job %s: epoch %d not reported to study %s", self.run.claim.job_id,
+                        epoch, trial.study)  # fmt: skip
+        except Exception:
+            log.exception("job %s: the study's pruner failed; the trial goes on",
+                          self.run.claim.job_id)  # fmt: skip
+        if self.poke_study is not None:
+            with contextlib.suppress(*_UNSENT):  # the reaper asks for a step every round
+                self.poke_study(trial.study)
 
     def _pass_on_messages(self) -> None:
         """What callbacks said (Keras prints it), as `message` events the client shows."""
@@ -260,9 +286,11 @@ def run_job(
     worker: str,
     device: torch.device,
     enqueue: Callable[[str], None],
+    poke_study: Callable[[str], None] | None = None,
 ) -> JobStatus | None:
     """Claim and train a queued job; its final status, or None when this worker did not
-    finish it (not queued any more, lease lost, given back at shutdown)."""
+    finish it (not queued any more, lease lost, given back at shutdown). A study's trial
+    asks for a step of its study (`poke_study`) after each epoch and at its end."""
     claim = store.runs.claim(job_id, worker, device_name(device))
     if claim is None:
         log.info("job %s is not queued (already taken, finished or cancelled); skipping", job_id)
@@ -271,8 +299,11 @@ def run_job(
     run.heartbeat.start()
     log.info("job %s: attempt %d on %s (%s)", job_id, claim.attempt, worker, device)
     try:
-        return _attempt(store, run, device, enqueue)
+        return _attempt(store, run, device, enqueue, poke_study)
     finally:
+        if claim.spec.trial is not None and poke_study is not None:
+            with contextlib.suppress(*_UNSENT):
+                poke_study(claim.spec.trial.study)
         run.heartbeat.close()
         gc.collect()  # the job's tensors are unreachable now: give the memory back
         if device.type == "cuda":
@@ -280,10 +311,15 @@ def run_job(
 
 
 def _attempt(
-    store: Store, run: JobRun, device: torch.device, enqueue: Callable[[str], None]
+    store: Store,
+    run: JobRun,
+    device: torch.device,
+    enqueue: Callable[[str], None],
+    poke_study: Callable[[str], None] | None,
 ) -> JobStatus | None:
     claim = run.claim
     status, error = JobStatus.failed, None
+    guard = Guard(run, poke_study)
     try:
         resume = _resume_state(store, claim)
         ids = claim.spec.dataset_ids()
@@ -291,11 +327,16 @@ def _attempt(
         result = train_job(
             claim.spec,
             arrays,
-            callbacks=[Guard(run)],
+            callbacks=[guard],
             device=device,
             initial_weights=None if resume is not None else _initial_weights(store, claim, arrays),
             resume=resume,
         )
+        if guard.pruned:  # its checkpoints are kept, as a cancelled job's
+            if run.retrying(lambda: store.runs.finish(claim, JobStatus.pruned)):
+                log.info("job %s: pruned by its study", claim.job_id)
+                return JobStatus.pruned
+            return None
         store.runs.trained_to_end(claim)
         keras = weights_file(result.model)
         state = safetensors.torch.save(_cpu(result.model.state_dict()))

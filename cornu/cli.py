@@ -21,12 +21,12 @@ app = typer.Typer(
 )
 launch.register(app)
 
-# The client commands (submit, jobs, status, …) register themselves on `app`.
-from cornu import commands  # noqa: E402
+# The client commands (submit, jobs, status, …, studies) register themselves on `app`.
+from cornu import commands, study_commands  # noqa: E402
 
 
 def main() -> None:
     app()
 
 
-__all__ = ["app", "commands", "main"]
+__all__ = ["app", "commands", "main", "study_commands"]

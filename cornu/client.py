@@ -46,6 +46,7 @@ from cornu.core.spec import (
     ModelSummary,
     Usage,
 )
+from cornu.core.spec.study import Study, StudyPage
 from cornu.progress import upload_progress
 from cornu.resumable import ResumableUpload, take
 from cornu.settings import client_settings
@@ -254,10 +255,15 @@ class Client:
         """The job's live events, from the start (or after `last_event_id`) to `end`.
         A dropped connection is resumed after the last event received; ServiceUnavailable
         once the service has been unreachable for `reconnect_s` seconds."""
+        return self._follow(f"/v1/jobs/{job_id}/stream", f"job {job_id}", last_event_id,
+                            reconnect_s)  # fmt: skip
+
+    def _follow(
+        self, path: str, what: str, last_event_id: str | None, reconnect_s: float
+    ) -> Iterator[Event]:
         lost_since: float | None = None
         # The service pings an idle stream every 15 s: a silent minute is a dead connection.
         timeout = httpx.Timeout(10.0, read=60.0)
-        path = f"/v1/jobs/{job_id}/stream"
         while True:
             headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
             try:
@@ -274,16 +280,47 @@ class Client:
                         yield Event(sse.id or None, sse.event, json.loads(sse.data or "{}"))
                         if sse.event == "end":
                             return
-                reason = "the stream closed before the job ended"
+                reason = f"the stream closed before the {what.split()[0]} ended"
             except (httpx.TransportError, ServiceUnavailable) as exc:
                 reason = str(exc)  # the service restarts, Redis blinks, a proxy cut the stream
             lost_since = lost_since or time.monotonic()
             if time.monotonic() - lost_since > reconnect_s:
                 raise ServiceUnavailable(
-                    f"lost the stream of job {job_id} at {self.url} and could not resume it "
+                    f"lost the stream of {what} at {self.url} and could not resume it "
                     f"for {reconnect_s:.0f}s: {reason}"
                 )
             time.sleep(0.5)
+
+    # -- studies ---------------------------------------------------------------------
+
+    def create_study(self, spec: Mapping[str, Any]) -> Study:
+        """Start a hyperparameter study (`POST /v1/studies`); it runs without this client."""
+        return Study.model_validate(self._request("POST", "/v1/studies", json=spec))
+
+    def study(self, study_id: str) -> Study:
+        return Study.model_validate(self._request("GET", f"/v1/studies/{study_id}"))
+
+    def studies(self, limit: int = 20, cursor: str | None = None) -> StudyPage:
+        params: dict[str, Any] = {"limit": limit}
+        if cursor:
+            params["cursor"] = cursor
+        return StudyPage.model_validate(self._request("GET", "/v1/studies", params=params))
+
+    def cancel_study(self, study_id: str) -> Study:
+        return Study.model_validate(self._request("POST", f"/v1/studies/{study_id}/cancel"))
+
+    def study_stream(
+        self, study_id: str, last_event_id: str | None = None, *, reconnect_s: float = 30.0
+    ) -> Iterator[Event]:
+        """The study's live events (`trial_started`, `trial_updated`, `trial_ended`, its
+        status) to `end`, resumed after a dropped connection as `stream` is."""
+        return self._follow(f"/v1/studies/{study_id}/stream", f"study {study_id}",
+                            last_event_id, reconnect_s)  # fmt: skip
+
+    def job_spec(self, job_id: str) -> dict[str, Any]:
+        """The JobSpec the job was submitted with, as JSON."""
+        spec: dict[str, Any] = self._request("GET", f"/v1/jobs/{job_id}/spec")
+        return spec
 
     def events(self, job_id: str) -> list[JobEvent]:
         body = self._request("GET", f"/v1/jobs/{job_id}/events")

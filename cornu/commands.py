@@ -37,6 +37,7 @@ STATUS_EXIT = {
     JobStatus.succeeded: 0,
     JobStatus.failed: 1,
     JobStatus.cancelled: 2,
+    JobStatus.pruned: 2,  # stopped by its study's pruner: not a success, not a failure
     JobStatus.queued: 3,
     JobStatus.running: 3,
 }

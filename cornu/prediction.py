@@ -133,6 +133,9 @@ class Predictor(ModelBase):
 
     def _weights_job(self) -> str:
         """A job whose weights are the model's now (one that trains nothing, if needed)."""
+        from cornu.training import refuse_while_capturing
+
+        refuse_while_capturing(self)
         self._settle()
         return weights.materialize(self)  # type: ignore[arg-type]
 

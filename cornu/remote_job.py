@@ -95,7 +95,7 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
                     bar.message(data.get("text", ""))
             elif event.event == "warning":  # what Keras warns about while reading the model
                 warnings.warn(data.get("text", ""), UserWarning, stacklevel=2)
-            elif event.event in ("failed", "cancelled", "client_detached"):
+            elif event.event in ("failed", "cancelled", "pruned", "client_detached"):
                 reason = data.get("reason")
                 bar.message(f"job {event.event}" + (f": {reason}" if reason else ""))
     except Exception:  # a callback's error ends the fit, and the job with it

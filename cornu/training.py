@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from cornu import weights
@@ -24,6 +26,46 @@ from cornu.optimizers import optimizer_object
 from cornu.prediction import Predictor
 from cornu.remote_job import RemoteJob, follow
 from cornu.utils.rng import job_seed
+
+
+@dataclass
+class Capture:
+    """What `fit` would submit, kept instead of submitted (`capturing`): how a tuner
+    learns a trial's job from the user's own `build_model(hp)` and `HyperModel.fit`."""
+
+    seed: int
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    fitted: set[int] = field(default_factory=set)  # ids of the models whose fit it kept
+
+
+_CAPTURE: ContextVar[Capture | None] = ContextVar("cornu_fit_capture", default=None)
+
+
+@contextlib.contextmanager
+def capturing(seed: int) -> Iterator[Capture]:
+    """Within this, `fit` uploads its data and builds its job's body (with `seed` unless
+    given one) but submits nothing: the body lands in the capture, fit returns an empty
+    History, and the user's own callbacks are left out (with a warning)."""
+    capture = Capture(seed)
+    token = _CAPTURE.set(capture)
+    try:
+        yield capture
+    finally:
+        _CAPTURE.reset(token)
+
+
+class ClientObjective(Exception):
+    """The code `capturing` runs needs a trained model's weights (it predicts or
+    evaluates after fit): its objective is computed in the user's process."""
+
+
+def refuse_while_capturing(model: Any) -> None:
+    """Raise ClientObjective inside `capturing` when `model` is one whose fit was
+    captured: its trained weights are asked for (a layer called on arrays, or a model
+    never fit, reads no trained weights and goes on)."""
+    capture = _CAPTURE.get()
+    if capture is not None and id(model) in capture.fitted:
+        raise ClientObjective("the code reads the weights of a model it fit")
 
 
 class Trainer(Predictor):
@@ -147,7 +189,16 @@ class Trainer(Predictor):
         fit |= {"validation_batch_size": validation_batch_size, "validation_freq": validation_freq}
         if class_weight is not None:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
-        fit["seed"] = seed if seed is not None else job_seed()
+        capture = _CAPTURE.get()
+        fit["seed"] = seed if seed is not None else capture.seed if capture else job_seed()
+        if client_callbacks and capture is not None:
+            warnings.warn(
+                "a study's trials run on the service: your own callbacks "
+                f"({', '.join(type(c).__name__ for c in client_callbacks)}) do not run in "
+                "them; the service's callbacks (EarlyStopping, …) do",
+                stacklevel=2,
+            )
+            client_callbacks = []
         if client_callbacks and not wait:
             warnings.warn(
                 "fit(wait=False) runs none of your own callbacks (they run in this process "
@@ -169,6 +220,10 @@ class Trainer(Predictor):
         fit["initial_weights"] = weights.initial_weights(self, spec)  # type: ignore[arg-type]
         body = {"model": spec, "compile": self._compile_now(), "fit": _without_none(fit),
                 "data": data, "name": name, "tags": list(tags)}  # fmt: skip
+        if capture is not None:
+            capture.bodies.append(body)
+            capture.fitted.add(id(self))
+            return History()
         job = self.client.submit(body)
         self._job, self._job_spec = job.id, spec
         if not wait:

@@ -29,7 +29,7 @@ def wait_for_job(http: httpx.Client, job_id: str, timeout_s: float = 120) -> dic
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         job: dict[str, object] = http.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "failed", "cancelled"):
+        if job["status"] in ("succeeded", "failed", "cancelled", "pruned"):
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish in {timeout_s}s: {job}")

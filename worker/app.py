@@ -11,6 +11,7 @@ from typing import Any
 
 from celery.signals import task_postrun, worker_ready, worker_shutting_down
 
+from cornu.core import studies
 from cornu.core.config import get_settings
 from cornu.core.queue import enqueue_training, make_celery
 from cornu.core.reaper import Reaper
@@ -34,9 +35,14 @@ def enqueue(job_id: str) -> None:
     )
 
 
+def poke_study(study_id: str) -> None:
+    """Ask for a step of a study (after a trial's epoch or end)."""
+    studies.poke(store(), app, get_settings().inference_queue, study_id)
+
+
 @worker_ready.connect
 def _start_reaper(**_: Any) -> None:
-    Reaper(store(), get_settings(), enqueue).start()
+    Reaper(store(), get_settings(), enqueue, poke_study).start()
 
 
 @worker_shutting_down.connect

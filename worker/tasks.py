@@ -7,9 +7,10 @@ import socket
 
 from cornu.core.calls import run_call
 from cornu.core.config import get_settings
-from cornu.core.queue import CALL_TASK, TRAIN_TASK
+from cornu.core.queue import CALL_TASK, STUDY_TASK, TRAIN_TASK
 from cornu.core.runner import default_device, run_job
-from cornu.worker.app import app, enqueue, store
+from cornu.core.studies import advance
+from cornu.worker.app import app, enqueue, poke_study, store
 
 
 @app.task(name=TRAIN_TASK)
@@ -18,7 +19,13 @@ def train(job_id: str) -> str | None:
     settings = get_settings()
     worker = f"{socket.gethostname()}:{os.getpid()}"
     status = run_job(
-        store(), job_id, settings, worker=worker, device=default_device(settings), enqueue=enqueue
+        store(),
+        job_id,
+        settings,
+        worker=worker,
+        device=default_device(settings),
+        enqueue=enqueue,
+        poke_study=poke_study,
     )
     return status.value if status else None
 
@@ -27,3 +34,9 @@ def train(job_id: str) -> str | None:
 def call(call_id: str) -> int | None:
     """Evaluate, predict or export for the API (`core.calls`); the HTTP status answered."""
     return run_call(store(), get_settings(), call_id)
+
+
+@app.task(name=STUDY_TASK, acks_late=False)  # a lost step is asked for again by the reaper
+def study(study_id: str) -> None:
+    """Take the steps asked for of a hyperparameter study (`core.studies.advance`)."""
+    advance(store(), get_settings(), study_id, enqueue)

@@ -20,7 +20,7 @@ from cornu.api.deps import (
     TenantDep,
 )
 from cornu.core import jobs as job_service
-from cornu.core.errors import NotFound
+from cornu.core.errors import NotFound, SpecError
 from cornu.core.inference import checkpoint_weights
 from cornu.core.jobs import submit_job
 from cornu.core.spec import (
@@ -65,6 +65,9 @@ def create_job(
 
     A job of `epochs: 0` (build the model, keep its initial weights) runs at once
     instead and comes back finished."""
+    if spec.trial is not None:
+        raise SpecError("trial is set by the service on a study's jobs; leave it out",
+                        ("trial",))  # fmt: skip
     job, new = submit_job(store, tenant, spec, settings, enqueue, idempotency_key, run_inline)
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     if not new:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 import anyio
@@ -25,7 +25,8 @@ from cornu.api.bodies import CheckedJSONRoute
 from cornu.api.deps import FeedsDep, JobIdDep, StoreDep, TenantDep
 from cornu.core.errors import SpecError, TooManyStreams
 from cornu.core.spec import JobStatus
-from cornu.core.store.feeds import SLOT_TTL_S
+from cornu.core.store import Store, keys
+from cornu.core.store.feeds import SLOT_TTL_S, Feeds
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
@@ -50,9 +51,38 @@ async def stream(
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=40)] = None,
 ) -> EventSourceResponse:
     """The job's live feed as Server-Sent Events, from `Last-Event-ID` on if given."""
-    if last_event_id is not None and not _stream_id(last_event_id):
-        raise SpecError(f"Last-Event-ID {last_event_id!r} is not an event id of this stream")
+    check_last_event_id(last_event_id)
     await run_in_threadpool(store.jobs.get, tenant, job_id)  # 404 before any event
+
+    async def ended() -> str | None:
+        job = await run_in_threadpool(store.jobs.get, tenant, job_id)
+        return job.model_dump_json() if job.status.finished else None
+
+    return await feed_response(
+        store, feeds, tenant, keys.job_feed(job_id), FINAL, ended, last_event_id
+    )
+
+
+def check_last_event_id(value: str | None) -> None:
+    """SpecError unless `value` (a `Last-Event-ID`) is None or a Redis stream id."""
+    if value is not None and not _stream_id(value):
+        raise SpecError(f"Last-Event-ID {value!r} is not an event id of this stream")
+
+
+async def feed_response(
+    store: Store,
+    feeds: Feeds,
+    tenant: str,
+    feed: str,
+    final: frozenset[str],
+    ended: Callable[[], Awaitable[str | None]],
+    last_event_id: str | None,
+) -> EventSourceResponse:
+    """A feed (a job's, a study's) as Server-Sent Events, from `last_event_id` on: each
+    entry with its stream id as the event's id, then `end` with what `ended()` returns
+    once it returns something (asked when the feed is quiet and after an event named in
+    `final`). Holds one of the tenant's stream slots while it is open."""
+    check_last_event_id(last_event_id)
     slot = secrets.token_hex(8)
     quota = await run_in_threadpool(store.quotas.get, tenant)
     if not await feeds.acquire(tenant, slot, quota.streams):
@@ -82,20 +112,20 @@ async def stream(
             if time.monotonic() - renewed > SLOT_TTL_S / 3:
                 await feeds.renew(tenant, slot)
                 renewed = time.monotonic()
-            found = await feeds.read(job_id, after, WAIT_MS)
+            found = await feeds.read_stream(feed, after, WAIT_MS)
             for entry_id, event, data in found:
                 after = entry_id
                 yield ServerSentEvent(data=data, event=event, id=entry_id)
             # The status is looked at when the feed is quiet, and at once after a final
             # status event (written with the status itself), so `end` follows it directly.
-            if found and not any(event in FINAL for _, event, _ in found):
+            if found and not any(event in final for _, event, _ in found):
                 continue
-            job = await run_in_threadpool(store.jobs.get, tenant, job_id)
-            if job.status.finished:
-                found = await feeds.read(job_id, after, None)  # what came meanwhile
+            end = await ended()
+            if end is not None:
+                found = await feeds.read_stream(feed, after, None)  # what came meanwhile
                 for entry_id, event, data in found:
                     yield ServerSentEvent(data=data, event=event, id=entry_id)
-                yield ServerSentEvent(data=job.model_dump_json(), event="end")
+                yield ServerSentEvent(data=end, event="end")
                 return
 
     return EventSourceResponse(events(), ping=15)

@@ -1,15 +1,16 @@
 // Cornu's dashboard: the jobs, a job's live curves and events, cancel and downloads, and
-// several jobs' curves on one chart. Plain JS modules, no build; hash routes: #/ (jobs),
-// #/jobs/<id> and #/compare/<id>,<id>,….
+// several jobs' curves on one chart, hyperparameter studies. Plain JS modules, no build;
+// hash routes: #/ (jobs), #/jobs/<id>, #/compare/<id>,<id>,…, #/studies, #/studies/<id>.
 
 import { api, ApiError, apiKey, forgetApiKey, getJSON, saveApiKey } from "./api.js";
 import { Charts, CompareCharts, metricsText } from "./charts.js";
 import { follow } from "./stream.js";
+import { studiesView, studyView } from "./studies.js";
 
 const REFRESH_MS = 3000;
-const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+const FINISHED = new Set(["succeeded", "failed", "cancelled", "pruned"]);
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["key-view", "jobs-view", "job-view", "compare-view"];
+const VIEWS = ["key-view", "jobs-view", "job-view", "compare-view", "studies-view", "study-view"];
 const selected = new Set(); // jobs ticked in the list, for "Compare selected"
 
 function showError(err) {
@@ -42,7 +43,11 @@ function route() {
   $("key-label").textContent = `Key …${key.slice(-4)}`;
   const m = location.hash.match(/^#\/jobs\/([^/?#]+)$/);
   const compare = location.hash.match(/^#\/compare\/([^?#]+)$/);
+  const study = location.hash.match(/^#\/studies\/([^/?#]+)$/);
+  const helpers = { showError, statusBadge, when };
   if (m) view = jobView(decodeURIComponent(m[1]));
+  else if (study) view = studyView(decodeURIComponent(study[1]), helpers);
+  else if (location.hash === "#/studies") view = studiesView(helpers);
   else if (compare) view = compareView(compare[1].split(",").map(decodeURIComponent));
   else view = jobsView();
 }
@@ -226,7 +231,7 @@ function jobView(id) {
   let refreshes = 0;
 
   for (const name of ["status", "epoch", "batch", "created", "finished", "duration", "device",
-    "name", "tags"]) {
+    "name", "tags", "trial"]) {
     $(`job-${name}`).textContent = "";
   }
   $("summary-body").replaceChildren();
@@ -252,6 +257,11 @@ function jobView(id) {
     $("job-device").textContent = j.device || "";
     $("job-name").textContent = j.name || "";
     $("job-tags").replaceChildren(...tagBadges(j.tags));
+    const trial = j.trial;
+    $("job-trial").replaceChildren(...(trial ? [Object.assign(document.createElement("a"), {
+      href: `#/studies/${encodeURIComponent(trial.study)}`,
+      textContent: `trial ${trial.number} of ${trial.study}`,
+    })] : []));
     $("job-error").textContent = j.error || "";
     $("job-error").hidden = !j.error;
     $("cancel-job").disabled = FINISHED.has(j.status);

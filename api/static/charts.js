@@ -33,7 +33,8 @@ function groups(names) {
 
 // A chart of one metric by epoch in a figure of `root` (the figure and its caption are kept
 // when a chart is rebuilt: `old`), with `series` styled by the caller.
-function plotIn(root, old, metric, ariaLabel, title, series, width) {
+// `scales` and `xLabel` default to epochs on x, `yLabel` to `metric`.
+function plotIn(root, old, metric, ariaLabel, title, series, width, scales, xLabel, yLabel) {
   const figure = old ? old.figure : document.createElement("figure");
   const caption = old ? old.caption : document.createElement("figcaption");
   if (!old) {
@@ -47,13 +48,15 @@ function plotIn(root, old, metric, ariaLabel, title, series, width) {
     width,
     height: HEIGHT,
     // Half an epoch of room on each side, so the first and last dots are not cut.
-    scales: { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
+    scales: scales || { x: { time: false, range: (u, min, max) => [min - 0.5, max + 0.5] } },
     legend: { live: false },
     axes: [
-      { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
-      { label: metric, size: 64 },
+      xLabel
+        ? { label: xLabel }
+        : { label: "Epochs", incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+      { label: yLabel || metric, size: 64 },
     ],
-    series: [{ label: "epoch" }, ...series],
+    series: [{ label: xLabel || "epoch" }, ...series],
   };
   const plot = new uPlot(opts, [[], ...series.map(() => [])], figure);
   figure.append(caption); // after the plot, whether new or rebuilt
@@ -201,4 +204,43 @@ export class CompareCharts extends Charts {
     this.plots.set(name, entry);
     return entry;
   }
+}
+
+// The objective against each numeric hyperparameter: one chart per hyperparameter, one
+// point per scored trial (a scatter, the study page's view of the search).
+export class ScatterCharts extends Charts {
+  // `trials`: the study's; `names`: its hyperparameters; `objective`: the metric's name.
+  show(trials, names, objective) {
+    const scored = trials.filter((t) => t.score !== null);
+    for (const name of names) {
+      const points = scored
+        .filter((t) => typeof t.hyperparameters[name] === "number")
+        .map((t) => [t.hyperparameters[name], t.score])
+        .sort((a, b) => a[0] - b[0]);
+      if (!points.length) continue;
+      let entry = this.plots.get(name);
+      if (!entry) entry = this.scatter(name, objective);
+      entry.plot.setData([points.map((p) => p[0]), points.map((p) => p[1])]);
+      entry.figure.dataset.points = String(points.length);
+      entry.caption.textContent = `${objective} of ${points.length} trials by ${name}`;
+    }
+    this.empty.hidden = this.plots.size > 0;
+  }
+
+  scatter(name, objective) {
+    const series = [{ label: objective, stroke: PALETTE[1], fill: PALETTE[1],
+      paths: () => null, points: { show: true, size: 8, fill: PALETTE[1] } }];
+    const aria = `${objective} by ${name}, one point per trial`;
+    const entry = { ...plotIn(this.root, null, name, aria, `${objective} by ${name}`, series,
+      this.width(), { x: { time: false, range: (u, min, max) => pad(min, max) } }, name,
+      objective) };
+    entry.names = [name];
+    this.plots.set(name, entry);
+    return entry;
+  }
+}
+
+function pad(min, max) {
+  const room = (max - min) * 0.05 || Math.abs(min) * 0.05 || 1;
+  return [min - room, max + room];
 }

@@ -30,6 +30,24 @@ def fits(given: Sequence[int | None], declared: Sequence[int | None]) -> bool:
     )
 
 
+def rank_adjusted(
+    given: Sequence[int | None], declared: Sequence[int | None]
+) -> tuple[int | None, ...]:
+    """`given` as Keras 3 feeds it to a model declared `declared`: a trailing axis of 1
+    dropped when the data has one axis more, one added when it has one fewer and the
+    input ends in 1 (keras/src/models/functional.py, `_adjust_input_rank`)."""
+    if len(given) == len(declared) + 1 and given[-1] == 1:
+        return tuple(given[:-1])
+    if len(given) == len(declared) - 1 and declared and declared[-1] == 1:
+        return (*given, 1)
+    return tuple(given)
+
+
+def fits_keras(given: Sequence[int | None], declared: Sequence[int | None]) -> bool:
+    """`fits`, after Keras's rank adjustment (`rank_adjusted`)."""
+    return fits(rank_adjusted(given, declared), declared)
+
+
 def _fmt(shape: Shapes) -> str:
     if isinstance(shape, list):
         return "[" + ", ".join(_fmt(s) for s in shape) + "]"

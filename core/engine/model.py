@@ -231,7 +231,11 @@ class Model(nn.Module):
         return self.run(list(inputs)).outputs
 
     def run(self, inputs: Sequence[Tensor], logits_for: frozenset[int] = frozenset()) -> Forward:
-        """Compute every output; for outputs in `logits_for`, also the head's logits."""
+        """Compute every output; for outputs in `logits_for`, also the head's logits.
+        An input one axis off its declared rank is adjusted as Keras 3 does (a trailing
+        axis of 1 dropped or added: `rank_adjusted`)."""
+        inputs = [self._rank_adjusted(x, d) for x, d in zip(inputs, self.declared_shapes,
+                                                            strict=False)]  # fmt: skip
         if self._chain:
             return self._run_chain(inputs[0], bool(logits_for))
         values: list[tuple[Tensor, ...]] = []
@@ -276,6 +280,15 @@ class Model(nn.Module):
             masks=[masks[s.node][s.index] for s in self.outputs],
             losses=losses,
         )
+
+    @staticmethod
+    def _rank_adjusted(x: Tensor, declared: Sequence[int | None]) -> Tensor:
+        rank = x.dim() - 1
+        if rank == len(declared) + 1 and x.shape[-1] == 1:
+            return x.squeeze(-1)
+        if rank == len(declared) - 1 and declared and declared[-1] == 1:
+            return x.unsqueeze(-1)
+        return x
 
     def _run_chain(self, x: Tensor, want_logits: bool) -> Forward:
         *body, head = self.stack

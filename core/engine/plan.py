@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from cornu.core.engine import losses, metrics
-from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights, fits
+from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights, fits_keras
 from cornu.core.engine.model import LayerInfo, Model
 from cornu.core.engine.trainer import Head
 from cornu.core.engine.windows import expand, windows_id
@@ -150,7 +150,7 @@ def _check_data(
         raise SpecError(f"x and y must hold as many samples; they hold {detail}", (*where, "y"))
     if input_shapes is not None:
         for name, dataset, expected in zip(names, x_ids, input_shapes, strict=True):
-            if not fits(shapes[dataset][1:], expected):
+            if not fits_keras(shapes[dataset][1:], expected):
                 label, target = (
                     ("x", "input shape")
                     if len(names) == 1

@@ -171,6 +171,16 @@ class FitSpec(_Strict):
 
 
 Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:=/+-]+$")]
+StudyId = Annotated[str, StringConstraints(pattern=r"^std_[0-9A-Z]{26}$")]
+
+
+class TrialRef(_Strict):
+    """Which study trial a job trains (set by the service on the jobs it submits for a
+    study; a client's own job may not carry it)."""
+
+    study: StudyId
+    number: NonNegativeInt
+    execution: NonNegativeInt = 0
 
 
 class JobSpec(_Strict):
@@ -193,6 +203,7 @@ class JobSpec(_Strict):
     tags: list[Tag] = Field(
         default_factory=list, max_length=32, description="labels the job list filters by"
     )
+    trial: TrialRef | None = Field(default=None, description="the study trial it trains")
     model: ModelSpec
     compile: CompileSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cornu.core.spec.job import CompileSpec, DatasetId, Datasets
+from cornu.core.spec.job import CompileSpec, DatasetId, Datasets, TrialRef
 from cornu.core.spec.timeseries import TimeseriesSource
 
 
@@ -18,16 +18,18 @@ class JobStatus(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     cancelled = "cancelled"
+    pruned = "pruned"  # a study's trial its pruner stopped at an epoch boundary
 
     @property
     def finished(self) -> bool:
-        return self in (JobStatus.succeeded, JobStatus.failed, JobStatus.cancelled)
+        return self not in (JobStatus.queued, JobStatus.running)
 
 
 class Job(BaseModel):
     id: str
     name: str | None = Field(default=None, description="the JobSpec's name")
     tags: list[str] = Field(default=[], description="the JobSpec's tags")
+    trial: TrialRef | None = Field(default=None, description="the study trial it trains")
     status: JobStatus
     epoch: int = Field(description="epochs completed so far")
     epochs: int = Field(description="epochs asked for")

@@ -15,6 +15,7 @@ from cornu.core.store.jobs import Jobs
 from cornu.core.store.lifecycle import Lifecycle
 from cornu.core.store.quotas import Quotas, default_quota
 from cornu.core.store.runs import Claim, Runs
+from cornu.core.store.studies import Studies
 from cornu.core.store.tenants import Tenants
 from cornu.core.store.uploads import Uploads
 
@@ -55,6 +56,7 @@ class Store:
             lease_ms=int(settings.lease_seconds * 1000),
         )
         self.calls = Calls(client)  # evaluate, predict and export, run by workers
+        self.studies = Studies(client)  # hyperparameter searches (`core.studies`)
         self.idempotency = Idempotency(client, ttl_s=settings.idempotency_ttl_seconds)
         self.lifecycle = Lifecycle(client, self.blobs)  # deletes, and the retention sweep
 
@@ -107,5 +109,6 @@ __all__ = [
     "Quotas",
     "Runs",
     "Store",
+    "Studies",
     "Tenants",
 ]

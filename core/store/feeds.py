@@ -74,9 +74,11 @@ class Feeds:
 
     async def read(self, job_id: str, after: str, block_ms: int | None) -> list[Entry]:
         """Entries after stream id `after`, waiting up to `block_ms` for one (None: no wait)."""
-        found: Any = await self.redis.xread(
-            {keys.job_feed(job_id): after}, count=500, block=block_ms
-        )
+        return await self.read_stream(keys.job_feed(job_id), after, block_ms)
+
+    async def read_stream(self, key: str, after: str, block_ms: int | None) -> list[Entry]:
+        """`read` on any feed (a job's, a study's)."""
+        found: Any = await self.redis.xread({key: after}, count=500, block=block_ms)
         if not found:
             return []
         return [

@@ -172,6 +172,7 @@ def job_from(job_id: str, f: dict[str, str]) -> Job:
         id=job_id,
         name=f.get("name") or None,
         tags=json.loads(f.get("tags") or "[]"),
+        trial=json.loads(f["trial"]) if f.get("trial") else None,
         status=JobStatus(f["status"]),
         epoch=int(f.get("epoch") or 0),
         epochs=int(f["epochs"]),
@@ -248,6 +249,8 @@ class Jobs:
         }
         if spec.name is not None:
             fields["name"] = spec.name
+        if spec.trial is not None:
+            fields["trial"] = spec.trial.model_dump_json()
         pairs = [str(item) for pair in fields.items() for item in pair]
         read = [(keys.dataset(d), keys.dataset_users(d)) for d in sorted(spec.dataset_ids())]
         datasets = len(read)

@@ -217,3 +217,40 @@ def prediction_object(tenant: str, job_id: str, name: str) -> str:
 def attempt_object(tenant: str, job_id: str, attempt: int, name: str) -> str:
     """An object one attempt at a job wrote: only a fenced script publishes it."""
     return f"{job_objects(tenant, job_id)}attempts/{attempt}/{name}"
+
+
+def study(study_id: str) -> str:
+    """Hash: a study's record (tenant, status, spec, times) and its `wanted` mark (a step
+    of its search is due)."""
+    return f"{PREFIX}:study:{study_id}"
+
+
+def study_trials(study_id: str) -> str:
+    """Hash: trial number → the trial (JSON), written by the study's driver alone."""
+    return f"{PREFIX}:study:{study_id}:trials"
+
+
+def study_reports(study_id: str) -> str:
+    """Hash: `<trial>:<epoch>` → the objective after that epoch, and `<trial>:attrs` → the
+    pruner's notes on the trial, written by the worker training the trial's first job."""
+    return f"{PREFIX}:study:{study_id}:reports"
+
+
+def study_feed(study_id: str) -> str:
+    """Stream read by the study's live view: trial and study events."""
+    return f"{PREFIX}:study:{study_id}:feed"
+
+
+def study_lock(study_id: str) -> str:
+    """Lock held by the process taking a step of the study's search."""
+    return f"{PREFIX}:study:{study_id}:lock"
+
+
+def tenant_studies(name: str) -> str:
+    """Sorted set (all score 0) of the tenant's study ids: newest last by id."""
+    return f"{PREFIX}:tenant:{name}:studies"
+
+
+def studies_running() -> str:
+    """Set of the ids of running studies (the reaper asks each for a step now and then)."""
+    return f"{PREFIX}:studies:running"

@@ -66,6 +66,7 @@ def programs() -> list[Program]:
 def to_keras(text: str, rewrites: list[tuple[str, str]]) -> str:
     """The program for real Keras: imports of cornu turned back into Keras's, then the
     program's own `keras3:` rewrites (each must apply)."""
+    text = re.sub(r"^(\s*)import cornu\.tuner as ", r"\1import keras_tuner as ", text, flags=re.M)
     text = re.sub(r"^(\s*)import cornu as keras\b", r"\1import keras", text, flags=re.M)
     text = re.sub(r"^(\s*)import cornu\b", r"\1import keras", text, flags=re.M)
     text = re.sub(r"^(\s*)from cornu(\.|\s)", r"\1from keras\2", text, flags=re.M)

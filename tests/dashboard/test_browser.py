@@ -273,3 +273,69 @@ def test_three_runs_selected_from_a_tag_share_one_validation_loss_chart(
     folded = page.locator("#events li.checkpoints summary")
     assert folded.inner_text().startswith("4 checkpoints")
     page.screenshot(path=str(ARTIFACTS / "dashboard-job.png"), full_page=True)
+
+
+def test_a_studys_page_sorts_its_trials_and_plots_the_objective_by_hyperparameter(
+    page: Page, api_url: str, http: httpx.Client, worker: Service
+) -> None:
+    """A study of four trials: the list links it; its page shows the trials (the best
+    first, the order flipped by the objective's header), the objective against each
+    numeric hyperparameter (one point per trial), the best trial's curves, and a trial's
+    job links back to its study."""
+    rng = np.random.default_rng(5)
+    x = upload(http, rng.normal(size=(256, 8)).astype(np.float32))
+    y = upload(http, (rng.normal(size=256) > 0).astype(np.int64))
+    job = {
+        "model": {"layers": [
+            {"type": "Dense", "units": {"$hp": "units"}, "activation": "relu",
+             "input_shape": [8]},
+            {"type": "Dense", "units": 1, "activation": "sigmoid"}]},
+        "compile": {"loss": "binary_crossentropy",
+                    "optimizer": {"type": "Adam", "learning_rate": {"$hp": "lr"}}},
+        "fit": {"epochs": 3, "batch_size": 32, "validation_split": 0.25, "seed": 0},
+        "data": {"x": x, "y": y},
+    }  # fmt: skip
+    spec = {
+        "name": "widths",
+        "objective": {"name": "val_loss", "direction": "min"},
+        "space": [
+            {"type": "choice", "name": "units", "values": [2, 16]},
+            {"type": "choice", "name": "lr", "values": [0.001, 0.01]},
+        ],
+        "templates": [{"job": job}],
+        "algorithm": {"sampler": "grid", "seed": 0},
+        "max_parallel": 2,
+    }
+    created = http.post("/v1/studies", json=spec)
+    assert created.status_code == 201, created.text
+    study_id = created.json()["id"]
+    deadline = time.monotonic() + 120
+    while (study := http.get(f"/v1/studies/{study_id}").json())["status"] == "running":
+        assert time.monotonic() < deadline, study
+        time.sleep(0.2)
+    assert study["status"] == "completed" and len(study["trials"]) == 4
+
+    enter_key(page, api_url, key_of(http))
+    page.get_by_role("link", name="Studies").click()
+    page.get_by_role("link", name=study_id).click()
+    page.wait_for_function("() => document.querySelectorAll('#trials-body tr').length === 4")
+    scores = sorted(t["score"] for t in study["trials"])
+    first = page.locator("#trials-body tr").first.get_attribute("data-trial")
+    assert first == str(study["best"]["number"])  # lowest val_loss first
+    assert "best" in (page.locator("#trials-body tr").first.get_attribute("class") or "")
+    page.locator("#sort-score").click()  # flip: the worst first
+    worst = next(t for t in study["trials"] if t["score"] == scores[-1])
+    assert page.locator("#trials-body tr").first.get_attribute("data-trial") == str(worst["number"])
+    for name in ("units", "lr"):
+        chart = f'#study-scatter [data-metric="{name}"]'
+        page.wait_for_function(f"() => document.querySelector('{chart}')?.dataset.points === '4'")
+    page.wait_for_function(
+        "() => document.querySelector('#study-curves [data-metric=\"loss\"]')"
+        "?.dataset.points === '3'"
+    )
+    assert page.locator("#study-best-link").inner_text() == study["best"]["jobs"][0]
+    page.screenshot(path=str(ARTIFACTS / "dashboard-study.png"), full_page=True)
+
+    page.locator("#trials-body tr a").first.click()  # a trial's job
+    page.wait_for_selector("#job-trial a")
+    assert study_id in page.locator("#job-trial").inner_text()
