@@ -2,12 +2,13 @@
 against the same trials one after another on one worker (issue 12: ≤ 0.6×).
 
 For each setting, a fresh Redis, API and workers (`cornu api`, `cornu worker`, one torch
-thread each) on free loopback ports; one tenant; a classification task (65,536 samples of 32 features by default: a few tenths of a second an epoch); a
-study of 12 trials (units and learning rate drawn at random with the same seed, so both
-settings train the same 12 models) of 3-epoch jobs. The figure is the time from
-`POST /v1/studies` to the study's `completed`, and the ratio of the two.
+thread each) on free loopback ports; one tenant; a classification task (65,536 samples
+of 32 features by default: a few tenths of a second an epoch); a study of 12 trials
+(units and learning rate drawn at random with the same seed, so both settings train the
+same 12 models) of 3-epoch jobs. The figure is the time from `POST /v1/studies` to the
+study's `completed`, and the ratio of the two.
 
-    .venv/bin/python benchmarks/studies.py [--trials 12] [--epochs 3]
+    .venv/bin/python benchmarks/studies.py [--trials 12] [--epochs 3] [--samples 65536]
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ import httpx
 import numpy as np
 import pytest
 
+from cornu.core.spec import QuotaChange
+from cornu.core.store import Store
 from tests.helpers import upload
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -239,3 +241,64 @@ def test_the_pruner_stops_a_bad_trial_at_an_epoch_boundary(http: httpx.Client) -
     # The best trial's objective is the best epoch among the completed trials' histories.
     assert study["best"]["score"] == best_epoch(http, good["jobs"][0], "loss", "min")
     assert study["epochs"] == 6 + job["epoch"]
+
+
+def test_a_studys_trials_keep_to_the_tenants_active_job_quota(
+    http: httpx.Client, redis_url: str
+) -> None:
+    """max_parallel 3 on a tenant that may have one job at a time: the trials wait their
+    turn (never two active at once) and the study still ends with every trial."""
+    tenant = http.get("/v1/usage").json()["tenant"]
+    store = Store.from_url(redis_url)
+    store.quotas.set(tenant, QuotaChange(active_jobs=1))
+    store.close()
+    x, y = learnable(http, 128)
+    spec = {
+        "objective": {"name": "loss", "direction": "min"},
+        "space": [{"type": "int", "name": "units", "min_value": 2, "max_value": 8, "step": 2}],
+        "templates": [{"job": template(x, y, epochs=2, units={"$hp": "units"})}],
+        "algorithm": {"sampler": "grid"},
+        "max_parallel": 3,
+    }
+    created = http.post("/v1/studies", json=spec)
+    assert created.status_code == 201, created.text
+    study = wait_for_study(http, created.json()["id"])
+    assert study["status"] == "completed" and len(study["trials"]) == 4
+    spans = []
+    for trial in study["trials"]:
+        job = http.get(f"/v1/jobs/{trial['jobs'][0]}").json()
+        spans.append((job["created_at"], job["finished_at"]))
+    spans.sort()
+    for before, after in zip(spans, spans[1:], strict=False):
+        assert before[1] <= after[0]  # each trial submitted after the one before ended
+
+
+def test_cancelling_a_study_stops_its_running_trials(http: httpx.Client) -> None:
+    x, y = learnable(http, 4096)
+    spec = {
+        "objective": {"name": "loss", "direction": "min"},
+        "space": [{"type": "int", "name": "units", "min_value": 2, "max_value": 64}],
+        "templates": [{"job": {**template(x, y, epochs=500, units={"$hp": "units"}),
+                               "fit": {"epochs": 500, "batch_size": 4}}}],
+        "max_trials": 5,
+        "max_parallel": 1,
+    }  # fmt: skip
+    created = http.post("/v1/studies", json=spec)
+    assert created.status_code == 201, created.text
+    study_id = created.json()["id"]
+    deadline = time.monotonic() + 120
+    while True:
+        trials = http.get(f"/v1/studies/{study_id}").json()["trials"]
+        jobs = [http.get(f"/v1/jobs/{j}").json() for t in trials for j in t["jobs"]]
+        if any(job["status"] == "running" for job in jobs):
+            break
+        assert time.monotonic() < deadline, trials
+        time.sleep(0.2)
+    assert http.post(f"/v1/studies/{study_id}/cancel").status_code == 202
+    study = wait_for_study(http, study_id, timeout_s=60)
+    assert study["status"] == "cancelled"
+    assert [t["status"] for t in study["trials"]] == ["cancelled"]
+    job = http.get(f"/v1/jobs/{study['trials'][0]['jobs'][0]}").json()
+    assert job["status"] == "cancelled" and job["epoch"] < 500
+    assert http.post(f"/v1/studies/{study_id}/cancel").status_code == 202  # again: a no-op
+    assert http.delete(f"/v1/studies/{study_id}").status_code == 204
