@@ -82,6 +82,7 @@ def submit_job(
     enqueue: Callable[[str], None],
     idempotency_key: str | None = None,
     run_inline: Callable[[str], object] | None = None,
+    idempotency_scope: str = IDEMPOTENCY_SCOPE,
 ) -> tuple[Job, bool]:
     """Check `spec` against the tenant's datasets and limits, record it, queue it.
 
@@ -94,10 +95,12 @@ def submit_job(
     process, so such a request never waits behind training jobs for a worker; the job
     comes back finished. It stays on the dispatch list until then: should that process
     die mid-way, the reaper sends it to a worker as it does any job the broker lost.
+    `idempotency_scope` keeps the keys of the service's own submissions (a study's
+    trials) apart from the keys clients send.
     """
     fingerprint = hashlib.sha256(spec.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
-        existing = store.idempotency.begin(tenant, IDEMPOTENCY_SCOPE, idempotency_key, fingerprint)
+        existing = store.idempotency.begin(tenant, idempotency_scope, idempotency_key, fingerprint)
         if existing is not None:
             return store.jobs.get(tenant, existing), False
     try:
@@ -116,10 +119,10 @@ def submit_job(
         )
     except BaseException:
         if idempotency_key is not None:
-            store.idempotency.abandon(tenant, IDEMPOTENCY_SCOPE, idempotency_key)
+            store.idempotency.abandon(tenant, idempotency_scope, idempotency_key)
         raise
     if idempotency_key is not None:
-        store.idempotency.complete(tenant, IDEMPOTENCY_SCOPE, idempotency_key, fingerprint, job.id)
+        store.idempotency.complete(tenant, idempotency_scope, idempotency_key, fingerprint, job.id)
     for text in spec.model.warnings():  # what Keras would warn about while reading the model
         store.runs.note(job.id, "warning", text=text)
     if (

@@ -33,7 +33,7 @@ class Reaper(threading.Thread):
         store: Store,
         settings: Settings,
         enqueue: Callable[[str], None],
-        poke_study: Callable[[str], None] | None = None,
+        poke_study: Callable[..., None] | None = None,
     ) -> None:
         super().__init__(name="cornu-reaper", daemon=True)
         self.store, self.settings, self.enqueue = store, settings, enqueue
@@ -86,7 +86,7 @@ class Reaper(threading.Thread):
             return
         for study_id in self.store.studies.running():
             try:
-                self.poke_study(study_id)
+                self.poke_study(study_id, force=True)  # its last task may be lost
             except ServiceUnavailable:
                 log.warning("reaper: broker unreachable; study %s gets its step next round",
                             study_id)  # fmt: skip

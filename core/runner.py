@@ -214,7 +214,8 @@ class Guard(Callback):
         trial = self.run.claim.spec.trial
         assert trial is not None
         try:
-            if report_epoch(self.run.store, trial, epoch, logs) and not last:
+            stopping = self.trainer.stop_training  # a callback ended it: it is complete
+            if report_epoch(self.run.store, trial, epoch, logs) and not last and not stopping:
                 self.pruned = self.trainer.stop_training = True
                 self.run.store.runs.note(self.run.claim.job_id, "pruning", epoch=epoch)
         except UNAVAILABLE:

@@ -35,12 +35,12 @@ from pydantic import ValidationError
 
 from cornu.core.config import Settings
 from cornu.core.engine import plan_job
-from cornu.core.errors import CornuError, SpecError, TooManyJobs
+from cornu.core.errors import CornuError, NotFound, QuotaExceeded, SpecError, TooManyJobs
 from cornu.core.ids import new_id
 from cornu.core.jobs import check_limits, submit_job
 from cornu.core.queue import enqueue_study
 from cornu.core.sampling import distribution, sample
-from cornu.core.spec import JobSpec, JobStatus, spec_error
+from cornu.core.spec import Job, JobSpec, JobStatus, spec_error
 from cornu.core.spec.job import TrialRef
 from cornu.core.spec.study import (
     FixedHp,
@@ -48,8 +48,10 @@ from cornu.core.spec.study import (
     StudyStatus,
     Trial,
     TrialStatus,
+    template_job,
 )
-from cornu.core.store import Store, keys
+from cornu.core.store import UNAVAILABLE, Store, keys
+from cornu.core.store.studies import best_of
 from cornu.core.store.values import text
 
 log = logging.getLogger(__name__)
@@ -64,14 +66,18 @@ Submit = Callable[[str], None]  # sends a job id to the training queue
 def create_study(store: Store, tenant: str, spec: StudySpec, settings: Settings) -> str:
     """Check every template against the tenant's datasets and the service's limits (with
     the space's first values), record the study and return its id; SpecError for a
-    template that cannot train or an objective its jobs would not log."""
+    template that cannot train, an objective its jobs would not log, or executions that
+    the tenant's active-job quota could never hold at once."""
     firsts = {hp.name: hp.first for hp in spec.space}
     for index, template in enumerate(spec.templates):
         values = {**firsts, **template.when}
         try:
-            job = spec.trial_job(values, seed=0)
+            job = template_job(template, values, seed=0)
         except ValidationError as exc:
             raise spec_error(exc.errors()).at("templates", index, "job") from None
+        except KeyError as exc:  # a placeholder of a hyperparameter not active here
+            raise SpecError(f"no value for {exc.args[0]!r} in this template's trials",
+                            ("templates", index, "job")) from None  # fmt: skip
         try:
             plan = plan_job(job, store.datasets.shapes(tenant, job.dataset_ids()))
             check_limits(job, plan, settings)
@@ -83,6 +89,13 @@ def create_study(store: Store, tenant: str, spec: StudySpec, settings: Settings)
                 f"({', '.join(plan.history_keys)})",
                 ("objective", "name"),
             )
+    quota = store.quotas.get(tenant)
+    if spec.executions_per_trial > quota.active_jobs:
+        raise SpecError(
+            f"executions_per_trial ({spec.executions_per_trial}) is more than the jobs this "
+            f"tenant may have active at once ({quota.active_jobs})",
+            ("executions_per_trial",),
+        )
     study_id = new_id("std")
     store.studies.create(tenant, study_id, spec, settings.max_running_studies)
     return study_id
@@ -90,22 +103,43 @@ def create_study(store: Store, tenant: str, spec: StudySpec, settings: Settings)
 
 # -- a step ------------------------------------------------------------------------------
 
+MAX_STEPS_PER_TASK = 20  # then the task asks for another and ends (the lock changes hands)
+MAX_FAILED_STEPS = 5  # steps in a row that raised: the study fails with the last error
+MAX_REPEATS = 20  # draws of values tried already before a discrete space counts as spent
 
-def poke(store: Store, app: Celery, queue: str, study_id: str) -> None:
-    """Ask for a step of the study and send the task that takes it (ServiceUnavailable
-    if the broker is down: the reaper asks again next round)."""
-    store.studies.want(study_id)
-    enqueue_study(app, study_id, queue)
+
+def poke(store: Store, app: Celery, queue: str, study_id: str, *, force: bool = False) -> None:
+    """Ask for a step of the study and send the task that takes it, unless a step was
+    asked for already (`force`: send it anyway, as the reaper does in case that task was
+    lost). ServiceUnavailable if the broker is down: the reaper asks again next round."""
+    if store.studies.want(study_id) or force:
+        enqueue_study(app, study_id, queue)
 
 
 def advance(store: Store, settings: Settings, study_id: str, submit: Submit) -> None:
     """Take the steps asked for since the last one, unless another process is taking
-    them (it sees the ask when it finishes its step)."""
-    with store.studies.lock(study_id) as held:
-        if not held:
+    them (it sees the ask when it finishes its step). A step that raises is counted;
+    after MAX_FAILED_STEPS in a row the study fails with the error."""
+    with store.studies.lock(study_id) as lock:
+        if lock is None:
             return
-        while store.studies.take_want(study_id):
-            _step(store, settings, study_id, submit)
+        for _ in range(MAX_STEPS_PER_TASK):
+            if not store.studies.take_want(study_id):
+                return
+            lock.reacquire()  # a full lease for this step
+            try:
+                _step(store, settings, study_id, submit)
+                store.studies.failed_step(study_id, failed=False)
+            except UNAVAILABLE:
+                store.studies.want(study_id)  # the reaper's next round retries
+                raise
+            except Exception as exc:
+                log.exception("study %s: a step failed", study_id)
+                if store.studies.failed_step(study_id) >= MAX_FAILED_STEPS:
+                    error = f"its steps failed: {type(exc).__name__}: {exc}"
+                    store.studies.finish(study_id, StudyStatus.failed, error)
+                return
+        store.studies.want(study_id)  # more to do: the reaper's next round, or a poke
 
 
 def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> None:
@@ -115,23 +149,20 @@ def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> No
     tenant = record["tenant"]
     spec = StudySpec.model_validate_json(record["spec"])
     trials = {t.number: t for t in store.studies.trials(study_id)}
-    notes = store.studies.trial_notes(study_id)
     reports, attrs = store.studies.reports(study_id)
     cancelling = record.get("cancel") == "1"
     run_seconds = 0.0
     for trial in list(trials.values()):
-        if trial.status.finished:
-            run_seconds += _run_seconds(store, trial.jobs)
-            continue
-        updated = _follow_trial(
-            store, settings, study_id, tenant, spec, trial, reports, submit, cancelling
-        )
-        run_seconds += _run_seconds(store, updated.jobs)
-        if updated != trial:
-            event = "trial_ended" if updated.status.finished else "trial_updated"
-            store.studies.save_trial(study_id, updated, event=event)
-            trials[updated.number] = updated
-    store.studies.set_compute(study_id, run_seconds)
+        if not trial.status.finished:
+            updated = _follow_trial(store, settings, study_id, tenant, spec, trial, reports,
+                                    submit, cancelling)  # fmt: skip
+            if updated != trial:
+                event = "trial_ended" if updated.status.finished else "trial_updated"
+                store.studies.save_trial(study_id, updated, event=event)
+                trials[updated.number] = trial = updated
+        run_seconds += _run_seconds(store, trial.jobs)
+    best = best_of(list(trials.values()), spec.objective.direction)
+    store.studies.summarize(study_id, len(trials), best.score if best else None, run_seconds)
     running = [t for t in trials.values() if not t.status.finished]
     if cancelling:
         if not running:
@@ -139,32 +170,42 @@ def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> No
         return
     failed_in_a_row = _failed_in_a_row(list(trials.values()))
     if failed_in_a_row >= spec.max_consecutive_failed_trials:
-        last = max(trials.values(), key=lambda t: t.number)
         if not running:
+            last = max(trials.values(), key=lambda t: t.number)
             store.studies.finish(
-                study_id,
-                StudyStatus.failed,
+                study_id, StudyStatus.failed,
                 f"{failed_in_a_row} trials failed in a row; the last: {last.error}",
-            )
+            )  # fmt: skip
         return
     limit = _trial_limit(spec)
-    if not running and len(trials) >= limit:
+    spent = record.get("spent") == "1"  # a discrete space with nothing new left to draw
+    if not running and (len(trials) >= limit or spent):
         store.studies.finish(study_id, StudyStatus.completed)
         return
+    if spent or len(running) >= spec.max_parallel or len(trials) >= limit:
+        return
+    notes = store.studies.trial_notes(study_id)
     study = _optuna_study(study_id, spec, trials, notes, reports, attrs, len(trials))
+    seen = [t.hyperparameters for t in trials.values()]
     while len(running) < spec.max_parallel and len(trials) < limit:
         if not _room(store, tenant, spec.executions_per_trial):
             break  # the tenant's active-job quota is full: the reaper asks again later
-        asked = study.ask()
-        values = sample(asked, spec)
+        drawn = _new_values(study, spec, seen)
+        if drawn is None:  # every value drawn was tried already: the space is spent
+            store.studies.mark_spent(study_id)
+            store.studies.want(study_id)
+            break
+        asked, values = drawn
         frozen = study._storage.get_trial(asked._trial_id)
-        note = {"params": _plain(frozen.params), "system_attrs": _plain(frozen.system_attrs)}
+        attrs_now = {k: v for k, v in _plain(frozen.system_attrs).items() if k != "search_space"}
+        note = {"params": _plain(frozen.params), "system_attrs": attrs_now}
         trial = Trial(number=len(trials), status=TrialStatus.running, hyperparameters=values)
-        store.studies.save_trial(study_id, trial, notes=note, event="trial_started")
+        if not store.studies.add_trial(study_id, trial, note):
+            return  # another driver stepped meanwhile (a lapsed lock): its step counts
         trials[trial.number] = trial
-        trial = _follow_trial(
-            store, settings, study_id, tenant, spec, trial, reports, submit, False
-        )
+        seen.append(values)
+        trial = _follow_trial(store, settings, study_id, tenant, spec, trial, reports, submit,
+                              False)  # fmt: skip
         if trial.status.finished:  # an invalid model: failed with the reason
             study.tell(asked, state=TrialState.FAIL)
             store.studies.save_trial(study_id, trial, event="trial_ended")
@@ -175,6 +216,20 @@ def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> No
         if _failed_in_a_row(list(trials.values())) >= spec.max_consecutive_failed_trials:
             store.studies.want(study_id)  # the next step ends the study
             break
+
+
+def _new_values(
+    study: optuna.Study, spec: StudySpec, seen: list[dict[str, Any]]
+) -> tuple[optuna.Trial, dict[str, Any]] | None:
+    """A trial asked of the study with values not tried yet (KerasTuner re-draws a
+    repeat too); None after MAX_REPEATS repeats in a row (a small discrete space)."""
+    for _ in range(MAX_REPEATS):
+        asked = study.ask()
+        values = sample(asked, spec)
+        if values not in seen:
+            return asked, values
+        study.tell(asked, state=TrialState.FAIL)  # in memory only: the study is rebuilt
+    return None
 
 
 def _follow_trial(
@@ -188,91 +243,69 @@ def _follow_trial(
     submit: Submit,
     cancelling: bool,
 ) -> Trial:
-    """The trial brought up to date: its missing jobs submitted, its ended jobs scored."""
+    """The trial brought up to date: its jobs read, scored once all ended, and (while it
+    goes on) its missing executions submitted. A job deleted meanwhile counts as failed."""
     jobs = list(trial.jobs)
-    if cancelling and len(jobs) < spec.executions_per_trial:
-        return _ended(trial, jobs, TrialStatus.cancelled, None, 0, "the study was cancelled")
-    try:
-        for execution in range(len(jobs), spec.executions_per_trial):
-            jobs.append(
-                _submit_trial_job(store, settings, study_id, tenant, spec, trial, execution, submit)
-            )
-    except TooManyJobs:
-        pass  # submitted when the quota has room
-    except SpecError as exc:
-        for job_id in jobs:  # a later execution cannot fail where the first did not
-            _stop(store, tenant, job_id)
-        return _ended(trial, jobs, TrialStatus.failed, None, 0, exc.detail)
-    found = [store.jobs.get(tenant, j) for j in jobs]
-    epochs = sum(job.epoch for job in found)
+    found: list[Job | None] = []
+    for job_id in jobs:
+        try:
+            found.append(store.jobs.get(tenant, job_id))
+        except NotFound:
+            found.append(None)
+    epochs = sum(job.epoch for job in found if job is not None)
     intermediate = dict(reports.get(trial.number, {}))
-    current = trial.model_copy(
-        update={"jobs": jobs, "epochs": epochs, "intermediate": intermediate}
-    )
-    if cancelling or any(job.status is JobStatus.pruned for job in found):
+    current = trial.model_copy(update={"epochs": epochs, "intermediate": intermediate})
+    statuses = {job.status if job else JobStatus.failed for job in found}
+    stopping = cancelling or bool(statuses & {JobStatus.pruned, JobStatus.failed})
+    if stopping:  # no more executions; the others stop
         for job in found:
-            if not job.status.finished:
+            if job is not None and not job.status.finished:
                 _stop(store, tenant, job.id)
-    if len(jobs) < spec.executions_per_trial or not all(job.status.finished for job in found):
+    elif len(jobs) < spec.executions_per_trial:
+        try:
+            for execution in range(len(jobs), spec.executions_per_trial):
+                jobs.append(_submit_trial_job(store, settings, study_id, tenant, spec, trial,
+                                              execution, submit))  # fmt: skip
+                found.append(store.jobs.get(tenant, jobs[-1]))
+        except TooManyJobs:
+            pass  # submitted when the quota has room
+        except (SpecError, QuotaExceeded) as exc:
+            for job in found:  # a later execution cannot fail where the first did not
+                if job is not None and not job.status.finished:
+                    _stop(store, tenant, job.id)
+            return _ended(current, jobs, TrialStatus.failed, None, exc.detail)
+        current = current.model_copy(update={"jobs": jobs})
+    live = [job for job in found if job is not None and not job.status.finished]
+    if live or (not stopping and len(jobs) < spec.executions_per_trial):
         return current
-    statuses = {job.status for job in found}
+    if cancelling:
+        return _ended(current, jobs, TrialStatus.cancelled, None, "the study was cancelled")
+    if any(job is None for job in found):
+        return _ended(current, jobs, TrialStatus.failed, None, "a job of the trial was deleted")
+    done = [job for job in found if job is not None]
     if JobStatus.pruned in statuses:
-        return _ended(current, jobs, TrialStatus.pruned, None, epochs, None)
-    failed = [job for job in found if job.status is JobStatus.failed]
+        return _ended(current, jobs, TrialStatus.pruned, None, None)
+    failed = [job for job in done if job.status is JobStatus.failed]
     if failed:
-        return _ended(
-            current,
-            jobs,
-            TrialStatus.failed,
-            None,
-            epochs,
-            f"job {failed[0].id} failed: {failed[0].error}",
-        )
+        return _ended(current, jobs, TrialStatus.failed, None,
+                      f"job {failed[0].id} failed: {failed[0].error}")  # fmt: skip
     if JobStatus.cancelled in statuses:
-        return _ended(current, jobs, TrialStatus.cancelled, None, epochs, "a job was cancelled")
+        return _ended(current, jobs, TrialStatus.cancelled, None, "a job was cancelled")
     scores = []
-    for job in found:
-        history = store.jobs.metrics(tenant, job.id).history.get(spec.objective.name)
-        if not history:
-            return _ended(
-                current,
-                jobs,
-                TrialStatus.failed,
-                None,
-                epochs,
-                f"job {job.id} did not log {spec.objective.name!r}",
-            )
-        scores.append(min(history) if spec.objective.direction == "min" else max(history))
-    score = sum(scores) / len(scores)
-    if not math.isfinite(score):
-        return _ended(
-            current,
-            jobs,
-            TrialStatus.failed,
-            None,
-            epochs,
-            f"its objective is {score} (the model diverged)",
-        )
-    return _ended(current, jobs, TrialStatus.completed, score, epochs, None)
+    for job in done:
+        history = store.jobs.metrics(tenant, job.id).history.get(spec.objective.name, [])
+        finite = [v for v in history if math.isfinite(v)]
+        if not finite:
+            return _ended(current, jobs, TrialStatus.failed, None,
+                          f"job {job.id} logged no finite {spec.objective.name!r}")  # fmt: skip
+        scores.append(min(finite) if spec.objective.direction == "min" else max(finite))
+    return _ended(current, jobs, TrialStatus.completed, sum(scores) / len(scores), None)
 
 
-def _ended(
-    trial: Trial,
-    jobs: list[str],
-    status: TrialStatus,
-    score: float | None,
-    epochs: int,
-    error: str | None,
-) -> Trial:
-    return trial.model_copy(
-        update={
-            "jobs": jobs,
-            "status": status,
-            "score": score,
-            "epochs": epochs or trial.epochs,
-            "error": error,
-        }
-    )
+def _ended(trial: Trial, jobs: list[str], status: TrialStatus, score: float | None,
+           error: str | None) -> Trial:  # fmt: skip
+    return trial.model_copy(update={"jobs": jobs, "status": status, "score": score,
+                                    "error": error})  # fmt: skip
 
 
 def _submit_trial_job(
@@ -288,32 +321,27 @@ def _submit_trial_job(
     """Submit one execution of a trial (once: the idempotency key names it); its job id.
     SpecError if its values build an invalid job; TooManyJobs at the tenant's quota."""
     template = spec.template_for(trial.hyperparameters)
-    base_seed = (template.job.get("fit") or {}).get("seed") if template else None
+    if template is None:
+        raise SpecError(f"no template for the values {trial.hyperparameters}")
+    fit = template.job.get("fit")
+    base_seed = fit.get("seed") if isinstance(fit, dict) else None
     seed = _seed(study_id, trial.number, execution, base_seed)
+    suffix = f" #{trial.number}" + (f".{execution}" if execution else "")
+    name = (spec.name or study_id)[: 128 - len(suffix)] + suffix
     try:
-        job = spec.trial_job(trial.hyperparameters, seed)
+        job = template_job(template, trial.hyperparameters, seed)
+        tags = list(dict.fromkeys([f"study:{study_id}", *spec.tags, *job.tags]))[:32]
+        job = JobSpec.model_validate({
+            **job.model_dump(), "name": name, "tags": tags,
+            "trial": {"study": study_id, "number": trial.number, "execution": execution},
+        })  # fmt: skip
     except ValidationError as exc:
         raise spec_error(exc.errors()) from None
-    except LookupError as exc:
-        raise SpecError(str(exc)) from None
-    name = f"{spec.name or study_id} #{trial.number}"
-    tags = list(dict.fromkeys([*job.tags, *spec.tags, f"study:{study_id}"]))[:32]
-    job = job.model_copy(
-        update={
-            "name": name if execution == 0 else f"{name}.{execution}",
-            "tags": tags,
-            "trial": TrialRef(study=study_id, number=trial.number, execution=execution),
-        }
-    )
-    job = JobSpec.model_validate(job.model_dump())
-    created, _ = submit_job(
-        store,
-        tenant,
-        job,
-        settings,
-        submit,
-        idempotency_key=f"{study_id}:{trial.number}:{execution}",
-    )
+    except KeyError as exc:
+        raise SpecError(f"no value for {exc.args[0]!r} among the trial's values") from None
+    created, _ = submit_job(store, tenant, job, settings, submit,
+                            idempotency_key=f"{study_id}:{trial.number}:{execution}",
+                            idempotency_scope="study-trials")  # fmt: skip
     return created.id
 
 
@@ -358,7 +386,7 @@ def _trial_limit(spec: StudySpec) -> int:
         return spec.max_trials
     size = 1
     for hp in spec.space:
-        size *= len(hp.grid())
+        size *= hp.grid_size()
         if size >= spec.max_trials:
             return spec.max_trials
     return size
@@ -374,7 +402,7 @@ def _optuna_study(
     notes: Mapping[int, dict[str, Any]],
     reports: Mapping[int, Mapping[int, float]],
     attrs: Mapping[int, dict[str, Any]],
-    asking: int,
+    asking: int | None,
 ) -> optuna.Study:
     """The study as Optuna sees it, rebuilt from the records; its sampler seeded for the
     `asking`-th trial (so a rebuilt sampler does not repeat an earlier draw)."""
@@ -407,8 +435,12 @@ def _optuna_study(
     return study
 
 
-def _sampler(spec: StudySpec, asking: int) -> optuna.samplers.BaseSampler:
+def _sampler(spec: StudySpec, asking: int | None) -> optuna.samplers.BaseSampler:
+    """The study's sampler, seeded for the `asking`-th trial (None: only the pruner will
+    be used, so the cheapest)."""
     algorithm = spec.algorithm
+    if asking is None:
+        return optuna.samplers.RandomSampler(seed=0)
     seed = None if algorithm.seed is None else (algorithm.seed + asking) % 2**32
     if algorithm.sampler == "grid":
         space = {hp.name: hp.grid() for hp in spec.space if not isinstance(hp, FixedHp)}
@@ -428,7 +460,7 @@ def pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
     """The study's pruner (NopPruner without one). Hyperband's resource is epochs: from
     `min_epochs` to the trials' `fit.epochs` (the most any template asks for)."""
     algorithm = spec.algorithm
-    most = max(int((t.job.get("fit") or {}).get("epochs", 1) or 1) for t in spec.templates)
+    most = max(_epochs(t.job) for t in spec.templates)
     if algorithm.pruner == "hyperband":
         return optuna.pruners.HyperbandPruner(
             min_resource=algorithm.min_epochs,
@@ -444,6 +476,13 @@ def pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
             n_startup_trials=1, n_warmup_steps=algorithm.min_epochs - 1
         )
     return optuna.pruners.NopPruner()
+
+
+def _epochs(job: dict[str, Any]) -> int:
+    """A template's `fit.epochs` (a number: StudySpec refuses a placeholder with a pruner)."""
+    fit = job.get("fit")
+    epochs = fit.get("epochs", 1) if isinstance(fit, dict) else 1
+    return epochs if isinstance(epochs, int) and epochs > 0 else 1
 
 
 def _plain(value: Any) -> Any:
@@ -476,7 +515,7 @@ def report_epoch(store: Store, ref: TrialRef, epoch: int, logs: Mapping[str, flo
         return False
     reports, attrs = store.studies.reports(ref.study)
     notes = store.studies.trial_notes(ref.study)
-    study = _optuna_study(ref.study, spec, trials, notes, reports, attrs, len(trials))
+    study = _optuna_study(ref.study, spec, trials, notes, reports, attrs, None)
     frozen: FrozenTrial = next(t for t in study.trials if t.number == ref.number)
     pruned = bool(study.pruner.prune(study, frozen))
     after = study._storage.get_trial(frozen._trial_id).system_attrs

@@ -35,9 +35,9 @@ def enqueue(job_id: str) -> None:
     )
 
 
-def poke_study(study_id: str) -> None:
-    """Ask for a step of a study (after a trial's epoch or end)."""
-    studies.poke(store(), app, get_settings().inference_queue, study_id)
+def poke_study(study_id: str, force: bool = False) -> None:
+    """Ask for a step of a study (after a trial's epoch or end; `force`: the reaper)."""
+    studies.poke(store(), app, get_settings().inference_queue, study_id, force=force)
 
 
 @worker_ready.connect

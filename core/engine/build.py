@@ -97,7 +97,8 @@ def resolve_shape(
     matches any size), else the declared one with `unknown` for each None."""
     if declared is None:
         return None if given is None else tuple(unknown if d is None else d for d in given)
-    if given is not None and fits(given, declared):
+    if given is not None and fits_keras(given, declared):
+        given = rank_adjusted(given, declared)
         return tuple(unknown if g is None else g for g in given)
     return tuple(unknown if d is None else d for d in declared)
 

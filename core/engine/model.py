@@ -234,8 +234,9 @@ class Model(nn.Module):
         """Compute every output; for outputs in `logits_for`, also the head's logits.
         An input one axis off its declared rank is adjusted as Keras 3 does (a trailing
         axis of 1 dropped or added: `rank_adjusted`)."""
-        inputs = [self._rank_adjusted(x, d) for x, d in zip(inputs, self.declared_shapes,
-                                                            strict=False)]  # fmt: skip
+        if len(inputs) == len(self.declared_shapes):  # else the graph reports the mismatch
+            inputs = [self._rank_adjusted(x, d) for x, d in zip(inputs, self.declared_shapes,
+                                                                strict=True)]  # fmt: skip
         if self._chain:
             return self._run_chain(inputs[0], bool(logits_for))
         values: list[tuple[Tensor, ...]] = []

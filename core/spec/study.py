@@ -28,6 +28,8 @@ PLACEHOLDER = "$hp"
 MAX_TRIALS = 1000
 MAX_TEMPLATES = 64
 MAX_CHOICES = 256
+MAX_GRID_VALUES = 1000  # values one hyperparameter may be enumerated into
+MAX_GRID_POINTS = 100_000  # combinations a grid search may hold
 
 
 class _Strict(BaseModel):
@@ -74,8 +76,13 @@ class IntHp(_Hp):
     def first(self) -> int:
         return self.default if self.default is not None else self.min_value
 
+    def grid_size(self) -> int:
+        return (self.max_value - self.min_value) // (self.step or 1) + 1
+
     def grid(self) -> list[int]:
-        """Every value, `step` apart (KerasTuner's `Int.values`)."""
+        """Every value, `step` apart (KerasTuner's `Int.values`); ValueError past
+        MAX_GRID_VALUES."""
+        _enumerable(self.name, self.grid_size())
         return list(range(self.min_value, self.max_value + 1, self.step or 1))
 
 
@@ -101,17 +108,25 @@ class FloatHp(_Hp):
     def first(self) -> float:
         return self.default if self.default is not None else self.min_value
 
+    def grid_size(self) -> int:
+        if self.step is None:
+            return 10
+        return int(math.floor((self.max_value - self.min_value) / self.step + 1e-9)) + 1
+
     def grid(self) -> list[float]:
         """`step` apart; without a step, KerasTuner's grid of 10 values (evenly spaced, or
-        spaced evenly in log for `sampling="log"`: keras_tuner/.../hyperparameters/float.py)."""
+        spaced evenly in log for `sampling="log"`: keras_tuner/.../hyperparameters/float.py).
+        Each rounded to 12 significant digits and kept within the range (so a value is
+        exactly one Optuna draws); ValueError past MAX_GRID_VALUES."""
         low, high = self.min_value, self.max_value
+        _enumerable(self.name, self.grid_size())
         if self.step is not None:
-            count = int(math.floor((high - low) / self.step + 1e-9)) + 1
-            return [low + i * self.step for i in range(count)]
-        if self.sampling == "linear":
-            return [low + (high - low) * i / 9 for i in range(10)]
-        ratio = high / low
-        return [low * ratio ** (i / 9) for i in range(10)]
+            raw = [low + i * self.step for i in range(self.grid_size())]
+        elif self.sampling == "linear":
+            raw = [low + (high - low) * i / 9 for i in range(10)]
+        else:
+            raw = [low * (high / low) ** (i / 9) for i in range(10)]
+        return [min(high, max(low, float(f"{v:.12g}"))) for v in raw]
 
 
 class ChoiceHp(_Hp):
@@ -125,6 +140,9 @@ class ChoiceHp(_Hp):
     @property
     def first(self) -> HpValue:
         return self.default if self.default is not None else self.values[0]
+
+    def grid_size(self) -> int:
+        return len(self.values)
 
     def grid(self) -> list[HpValue]:
         return list(self.values)
@@ -140,6 +158,9 @@ class BooleanHp(_Hp):
     def first(self) -> bool:
         return self.default
 
+    def grid_size(self) -> int:
+        return 2
+
     def grid(self) -> list[bool]:
         return [True, False] if self.default else [False, True]
 
@@ -154,8 +175,20 @@ class FixedHp(_Hp):
     def first(self) -> HpValue:
         return self.value
 
+    def grid_size(self) -> int:
+        return 1
+
     def grid(self) -> list[HpValue]:
         return [self.value]
+
+
+def _enumerable(name: str, size: int) -> None:
+    if size > MAX_GRID_VALUES:
+        raise ValueError(
+            f"hyperparameter {name!r} has {size} values, more than {MAX_GRID_VALUES} to "
+            "enumerate (a grid, a log range with a step, a structural choice): give a larger "
+            "step or a narrower range"
+        )
 
 
 AnyHp = Annotated[IntHp | FloatHp | ChoiceHp | BooleanHp | FixedHp, Field(discriminator="type")]
@@ -226,15 +259,39 @@ class StudySpec(_Strict):
         if len(set(names)) != len(names):
             raise PydanticCustomError("space", "a hyperparameter name appears twice")
         known = set(names)
-        for hp in self.space:
+        for index, hp in enumerate(self.space):
             for condition in hp.conditions:
-                if condition.name not in known or condition.name == hp.name:
+                if condition.name not in names[:index]:
                     raise PydanticCustomError(
                         "space",
                         "{hp} is conditioned on {parent}, which is not in the space before it",
                         {"hp": hp.name, "parent": condition.name},
                     )
+        for hp in self.space:  # what is drawn as a choice of its values must be enumerable
+            needs = isinstance(hp, IntHp | FloatHp) and hp.sampling != "linear" and (
+                hp.step or 1) != 1  # fmt: skip
+            if needs and hp.grid_size() > MAX_GRID_VALUES:
+                raise PydanticCustomError("space", str(_too_many(hp)))
+        if self.algorithm.sampler == "grid":
+            points = 1
+            for hp in self.space:
+                if hp.grid_size() > MAX_GRID_VALUES:
+                    raise PydanticCustomError("space", str(_too_many(hp)))
+                points *= hp.grid_size()
+            if points > MAX_GRID_POINTS:
+                raise PydanticCustomError(
+                    "space", "a grid of {points} combinations is more than {most}; use "
+                    "random or bayesian sampling", {"points": points, "most": MAX_GRID_POINTS},
+                )  # fmt: skip
         for template in self.templates:
+            if not isinstance(template.job.get("fit", {}), dict):
+                raise PydanticCustomError("templates", "a template's fit must be an object")
+            epochs = (template.job.get("fit") or {}).get("epochs", 1)
+            if self.algorithm.pruner and isinstance(epochs, dict):
+                raise PydanticCustomError(
+                    "templates", "with a pruner, a template's fit.epochs must be a number "
+                    "(the pruner's budget), not a hyperparameter",
+                )  # fmt: skip
             unknown = (set(template.when) | set(placeholders(template.job))) - known
             if unknown:
                 raise PydanticCustomError(
@@ -256,11 +313,12 @@ class StudySpec(_Strict):
         return values
 
     def template_for(self, values: Mapping[str, Any]) -> Template | None:
-        """The template whose `when` the values meet (the most specific, if several)."""
+        """The template whose `when` the values meet (the most specific, if several;
+        floats equal to 12 significant digits)."""
         fitting = [
             t
             for t in self.templates
-            if all(k in values and values[k] == v for k, v in t.when.items())
+            if all(k in values and _same(values[k], v) for k, v in t.when.items())
         ]
         return max(fitting, key=lambda t: len(t.when)) if fitting else None
 
@@ -271,10 +329,31 @@ class StudySpec(_Strict):
         template = self.template_for(values)
         if template is None:
             raise LookupError(f"no template for the values {dict(values)}")
-        job = render(template.job, values)
-        if seed is not None:
-            job.setdefault("fit", {})["seed"] = seed
-        return JobSpec.model_validate(job)
+        return template_job(template, values, seed)
+
+
+def template_job(template: Template, values: Mapping[str, Any], seed: int | None) -> JobSpec:
+    """`template` rendered with `values` (and `seed`, if given) and read as a JobSpec
+    (pydantic's ValidationError if invalid)."""
+    job = render(template.job, values)
+    fit = job.get("fit")
+    if seed is not None and (fit is None or isinstance(fit, dict)):
+        job["fit"] = {**(fit or {}), "seed": seed}
+    return JobSpec.model_validate(job)
+
+
+def _too_many(hp: Any) -> ValueError:
+    try:
+        _enumerable(hp.name, hp.grid_size())
+    except ValueError as exc:
+        return exc
+    return ValueError(hp.name)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+    return bool(type(a) is type(b) and a == b)
 
 
 def placeholders(value: Any) -> Iterator[str]:

@@ -236,6 +236,11 @@ def study_reports(study_id: str) -> str:
     return f"{PREFIX}:study:{study_id}:reports"
 
 
+def study_notes(study_id: str) -> str:
+    """Hash: trial number → the driver's notes on it (Optuna's params and attributes)."""
+    return f"{PREFIX}:study:{study_id}:notes"
+
+
 def study_feed(study_id: str) -> str:
     """Stream read by the study's live view: trial and study events."""
     return f"{PREFIX}:study:{study_id}:feed"

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import redis
+from redis.lock import Lock
 
 from cornu.core.errors import Conflict, NotFound
 from cornu.core.spec.study import (
@@ -110,33 +111,25 @@ class Studies:
         )
 
     def page(self, tenant: str, limit: int, cursor: str | None = None) -> StudyPage:
+        """The tenant's studies, newest first (counts and best score as the driver's last
+        step left them)."""
         found = self.redis.zrevrangebylex(keys.tenant_studies(tenant), *page_range(cursor, limit))
         ids = [str(text(i)) for i in found]
         more, ids = len(ids) > limit, ids[:limit]
         pipe = self.redis.pipeline(transaction=False)
         for study_id in ids:
-            pipe.hmget(keys.study(study_id), ["status", "spec", "created_at"])
-            pipe.hvals(keys.study_trials(study_id))
-        replies = pipe.execute()
+            pipe.hmget(keys.study(study_id), ["status", "spec", "created_at", "trials", "best"])
         studies = []
-        for study_id, fields, trials in zip(ids, replies[::2], replies[1::2], strict=True):
-            status, spec_json, created = (text(f) for f in fields)
+        for study_id, fields in zip(ids, pipe.execute(), strict=True):
+            status, spec_json, created, trials, best = (text(f) for f in fields)
             if status is None or spec_json is None:
                 continue  # deleted meanwhile
             spec = StudySpec.model_validate_json(spec_json)
-            parsed = [Trial.model_validate_json(t) for t in trials]
-            best = best_of(parsed, spec.objective.direction)
-            studies.append(
-                StudySummary(
-                    id=study_id,
-                    name=spec.name,
-                    status=StudyStatus(status),
-                    objective=spec.objective,
-                    trials=len(parsed),
-                    best_score=best.score if best else None,
-                    created_at=str(created),
-                )
-            )
+            studies.append(StudySummary(
+                id=study_id, name=spec.name, status=StudyStatus(status),
+                objective=spec.objective, trials=int(trials or 0),
+                best_score=float(best) if best else None, created_at=str(created),
+            ))  # fmt: skip
         return StudyPage(studies=studies, next_cursor=ids[-1] if more and ids else None)
 
     def cancel(self, tenant: str, study_id: str) -> None:
@@ -167,21 +160,25 @@ class Studies:
 
     # -- the driver ------------------------------------------------------------------
 
-    def want(self, study_id: str) -> None:
-        """Ask for a step of the study (whoever holds its lock next takes it)."""
-        self.redis.hset(keys.study(study_id), "wanted", 1)
+    def want(self, study_id: str) -> bool:
+        """Ask for a step of the study (whoever holds its lock next takes it): whether
+        none was asked for already. A study deleted meanwhile is not brought back."""
+        if not self.redis.exists(keys.study(study_id)):
+            return False
+        return bool(self.redis.hsetnx(keys.study(study_id), "wanted", 1))
 
     def take_want(self, study_id: str) -> bool:
         """Whether a step was asked for since the last one (and clear the ask)."""
         return bool(self.redis.hdel(keys.study(study_id), "wanted"))
 
     @contextmanager
-    def lock(self, study_id: str) -> Iterator[bool]:
-        """Hold the study's lock if it is free (yields False if another holds it)."""
+    def lock(self, study_id: str) -> Iterator[Lock | None]:
+        """Hold the study's lock if it is free (None if another holds it). The holder
+        renews it (`Lock.reacquire`) before each step and writes only while it owns it."""
         lock = self.redis.lock(keys.study_lock(study_id), timeout=LOCK_TIMEOUT_S, blocking=False)
         held = lock.acquire()
         try:
-            yield held
+            yield lock if held else None
         finally:
             if held:
                 try:
@@ -199,27 +196,49 @@ class Studies:
 
     def trial_notes(self, study_id: str) -> dict[int, dict[str, Any]]:
         """The driver's own notes on each trial (Optuna's params and attributes)."""
-        found = self.redis.hget(keys.study(study_id), "notes")
-        return {int(k): v for k, v in json.loads(text(found) or "{}").items()}
+        found = text_fields(self.redis.hgetall(keys.study_notes(study_id)))
+        return {int(k): json.loads(v) for k, v in found.items()}
 
-    def save_trial(
-        self,
-        study_id: str,
-        trial: Trial,
-        notes: dict[str, Any] | None = None,
-        event: str | None = None,
-    ) -> None:
-        """Write a trial (and the driver's notes on it), with a feed event if given."""
+    def add_trial(self, study_id: str, trial: Trial, notes: dict[str, Any]) -> bool:
+        """Record a new trial and the driver's notes on it, unless a trial of that number
+        exists (a second driver got there first): whether it was recorded."""
+        fresh = self.redis.hsetnx(
+            keys.study_trials(study_id), str(trial.number), trial.model_dump_json()
+        )
+        if not fresh:
+            return False
+        self.redis.hset(keys.study_notes(study_id), str(trial.number), json.dumps(notes))
+        self.event(study_id, "trial_started", _event_of(trial))
+        return True
+
+    def save_trial(self, study_id: str, trial: Trial, event: str | None = None) -> None:
+        """Write a trial, with a feed event if given."""
         self.redis.hset(keys.study_trials(study_id), str(trial.number), trial.model_dump_json())
-        if notes is not None:
-            all_notes = self.trial_notes(study_id)
-            all_notes[trial.number] = notes
-            self.redis.hset(keys.study(study_id), "notes", json.dumps(all_notes))
         if event is not None:
-            self.event(study_id, event, json.loads(trial.model_dump_json()))
+            self.event(study_id, event, _event_of(trial))
 
-    def set_compute(self, study_id: str, run_seconds: float) -> None:
-        self.redis.hset(keys.study(study_id), "run_seconds", f"{run_seconds:.3f}")
+    def summarize(self, study_id: str, trials: int, best: float | None, run_seconds: float) -> None:
+        """What the list shows without reading every trial, and the compute so far."""
+        self.redis.hset(
+            keys.study(study_id),
+            mapping={
+                "trials": trials,
+                "best": "" if best is None else repr(best),
+                "run_seconds": f"{run_seconds:.3f}",
+            },
+        )
+
+    def mark_spent(self, study_id: str) -> None:
+        """Every value a discrete space holds was tried: the study ends with its trials."""
+        self.redis.hset(keys.study(study_id), "spent", 1)
+
+    def failed_step(self, study_id: str, failed: bool = True) -> int:
+        """Count a step that failed (or, `failed=False`, one that went through: the count
+        starts over); how many have failed in a row."""
+        if not failed:
+            self.redis.hdel(keys.study(study_id), "failed_steps")
+            return 0
+        return int(self.redis.hincrby(keys.study(study_id), "failed_steps", 1))
 
     def finish(self, study_id: str, status: StudyStatus, error: str | None = None) -> None:
         pipe = self.redis.pipeline()
@@ -263,6 +282,15 @@ class Studies:
             else:
                 values.setdefault(int(number), {})[int(what)] = float(value)
         return values, attrs
+
+
+def _event_of(trial: Trial) -> dict[str, Any]:
+    """A trial as its feed event carries it: its last epoch's objective, not every one."""
+    data: dict[str, Any] = json.loads(trial.model_dump_json(exclude={"intermediate"}))
+    if trial.intermediate:
+        epoch = max(trial.intermediate)
+        data["last"] = {"epoch": epoch, "value": trial.intermediate[epoch]}
+    return data
 
 
 def best_of(trials: list[Trial], direction: str) -> BestTrial | None:

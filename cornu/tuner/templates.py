@@ -27,7 +27,7 @@ from typing import Any
 
 from cornu.backend import clear_session
 from cornu.callbacks.client import History
-from cornu.core.spec.study import MAX_TEMPLATES, PLACEHOLDER, AnyHp, FixedHp, FloatHp
+from cornu.core.spec.study import MAX_TEMPLATES, PLACEHOLDER, AnyHp, FixedHp, FloatHp, IntHp
 from cornu.training import ClientObjective, capturing
 from cornu.tuner.hyperparameters import HyperParameters
 
@@ -43,7 +43,11 @@ class Templates:
     runs: int
 
 
-class TooManyTemplates(ValueError):
+class NotTemplatable(ValueError):
+    """The user's code cannot be turned into templates (the tuner searches here instead)."""
+
+
+class TooManyTemplates(NotTemplatable):
     pass
 
 
@@ -118,22 +122,25 @@ class _Discovery:
     def _classify(
         self, name: str, fixed: dict[str, Any], values: dict[str, Any], body: dict[str, Any]
     ) -> None:
+        """Leaf if every probe (`_probes`: all of a few values, else the ends and the
+        middle) changes only the places that hold its value, the same places each time."""
         hp = self.space[name]
-        other = _other_value(hp, values[name])
-        if other is None:  # a single value: nothing to vary
-            self.leaves.add(name)
-            return
-        _, changed = self.render({**fixed, name: other})
-        if _leaf_paths(body, changed["body"], values[name], other) is None or set(
-            changed["values"]
-        ) != set(values):
+        found: set[tuple[Path, ...]] = set()
+        for other in _probes(hp, values[name]):
+            _, changed = self.render({**fixed, name: other})
+            paths = _leaf_paths(body, changed["body"], values[name], other)
+            if paths is None or set(changed["values"]) != set(values):
+                self._structural(hp)
+                return
+            found.add(tuple(paths))
+        if len(found) > 1:  # a value written in different places: it decides something
             self._structural(hp)
         else:
             self.leaves.add(name)
 
     def _structural(self, hp: AnyHp) -> None:
         if isinstance(hp, FloatHp) and hp.step is None:
-            raise ValueError(
+            raise NotTemplatable(
                 f"hyperparameter {hp.name!r} (a Float without a step) changes more than the "
                 "values it is written into (it is computed with, or decides the model's "
                 "structure): give it a step, or pass it straight to a layer or optimizer "
@@ -170,23 +177,50 @@ class _Restart(Exception):
     pass
 
 
-def _other_value(hp: AnyHp, value: Any) -> Any:
-    """A value of `hp` other than `value` (None if it has only one)."""
+PROBE_ALL = 16  # a hyperparameter with this many values or fewer is probed at each
+
+
+def _probes(hp: AnyHp, value: Any) -> list[Any]:
+    """Values of `hp` other than `value` to try it with: each of a few, else the ends and
+    a middle one (code that branches on a threshold shows at one of them)."""
     if isinstance(hp, FixedHp):
-        return None
+        return []
+    candidates: list[Any]
     if isinstance(hp, FloatHp) and hp.step is None:
         low, high = hp.min_value, hp.max_value
-        if low == high:
-            return None
         mid = math.sqrt(low * high) if hp.sampling != "linear" else (low + high) / 2
-        return mid if mid != value else (low + mid) / 2
-    for candidate in hp.grid():
-        if not _same(candidate, value):
-            return candidate
-    return None
+        candidates = [low, mid, high]
+    elif hp.grid_size() <= PROBE_ALL:
+        candidates = hp.grid()
+    else:
+        grid_size = hp.grid_size()
+        if isinstance(hp, IntHp):
+            step = hp.step or 1
+            picks = [0, grid_size // 2, grid_size - 1]
+            candidates = [hp.min_value + i * step for i in picks]
+        else:
+            every = hp.grid()
+            candidates = [every[0], every[len(every) // 2], every[-1]]
+    unique: list[Any] = []
+    for candidate in candidates:
+        if not _same(candidate, value) and not any(_same(candidate, u) for u in unique):
+            unique.append(candidate)
+    return unique
+
+
+def _other_value(hp: AnyHp, value: Any) -> Any:
+    """A value of `hp` other than `value` (None if it has only one)."""
+    probes = _probes(hp, value)
+    return probes[0] if probes else None
 
 
 def _finite_values(hp: AnyHp) -> list[Any]:
+    """Every value of a structural hyperparameter (ValueError past MAX_GRID_VALUES)."""
+    if hp.grid_size() > MAX_TEMPLATES:
+        raise TooManyTemplates(
+            f"hyperparameter {hp.name!r} changes the model's structure and has "
+            f"{hp.grid_size()} values, more than {MAX_TEMPLATES} templates"
+        )
     return list(hp.grid())
 
 

@@ -21,6 +21,7 @@ import math
 import secrets
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +34,7 @@ from cornu.connection import client as default_client
 from cornu.core.spec.study import Study, TrialStatus
 from cornu.training import ClientObjective
 from cornu.tuner.hyperparameters import HyperParameters, Objective, finite, objective_of
-from cornu.tuner.templates import discover
+from cornu.tuner.templates import NotTemplatable, discover
 
 _STATUS = {  # the service's trial status → KerasTuner's
     TrialStatus.running: "RUNNING",
@@ -220,6 +221,13 @@ class Tuner:
         except ClientObjective:
             self._search_here(fit_args, fit_kwargs, verbose)
             return
+        except NotTemplatable as exc:
+            warnings.warn(
+                f"this search runs here, one trial at a time, not as a study on the service: {exc}",
+                stacklevel=2,
+            )
+            self._search_here(fit_args, fit_kwargs, verbose)
+            return
         self._space = HyperParameters.with_values(found.space, {})
         spec = {
             "name": self.project_name,
@@ -349,16 +357,21 @@ class Tuner:
             "bayesian": optuna.samplers.TPESampler,
             "tpe": optuna.samplers.TPESampler,
         }.get(self.sampler, optuna.samplers.RandomSampler)(seed=self.seed)
+        limit = self._max_trials()
+        known = [hp for hp in self._space.space if hp.type != "fixed"]
+        if self.sampler == "grid" and known:  # the space build() showed: each value once
+            sampler = optuna.samplers.GridSampler({hp.name: hp.grid() for hp in known},
+                                                  seed=self.seed)  # fmt: skip
+            limit = min(limit, math.prod(len(hp.grid()) for hp in known))
         study = optuna.create_study(direction=direction, sampler=sampler)
         started = time.monotonic()
         failed_in_a_row = 0
-        limit = self._max_trials()
         for number in range(limit):
             asked = study.ask()
             hp = HyperParameters.with_values(self._space.space, {})
             hp.values = {}
             hp._draw = lambda spec, asked=asked: suggest(asked, spec)
-            if number == 0:
+            if number == 0 and self.sampler != "grid":
                 hp._draw = None  # KerasTuner's first trial: every value at its default
             trial = Trial(self._trial_id(number), hp, None, "RUNNING")
             self.oracle.trials[trial.trial_id] = trial

@@ -182,7 +182,7 @@ def test_a_trial_whose_values_build_an_invalid_model_fails_and_the_search_goes_o
     assert study["best"]["number"] == by_kernel[3]["number"]
 
 
-def test_a_study_is_checked_before_it_starts(http: httpx.Client) -> None:
+def test_a_study_is_checked_before_it_starts(http: httpx.Client, redis_url: str) -> None:
     x, y = learnable(http, 32)
     base = {
         "objective": {"name": "val_accuracy", "direction": "max"},
@@ -201,6 +201,21 @@ def test_a_study_is_checked_before_it_starts(http: httpx.Client) -> None:
     response = http.post("/v1/studies", json={**base, "templates": [{"job": broken}]})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"][:3] == ["templates", 0, "job"]
+    many = {**base, "templates": [{"job": template(x, y, epochs=1, units={"$hp": "units"})}],
+            "executions_per_trial": 10}  # fmt: skip
+    tenant = http.get("/v1/usage").json()["tenant"]
+    store = Store.from_url(redis_url)
+    store.quotas.set(tenant, QuotaChange(active_jobs=4))
+    store.close()
+    response = http.post("/v1/studies", json=many)
+    assert response.status_code == 422 and "executions_per_trial" in response.json()["detail"]
+    huge = [{"type": "int", "name": "units", "min_value": 1, "max_value": 10**9}]
+    grid = {**many, "executions_per_trial": 1, "algorithm": {"sampler": "grid"},
+            "space": huge}  # fmt: skip
+    response = http.post("/v1/studies", json=grid)
+    assert response.status_code == 422 and "more than" in response.json()["detail"]
+    null_fit = {**many, "executions_per_trial": 1, "templates": [{"job": {**unknown, "fit": None}}]}
+    assert http.post("/v1/studies", json=null_fit).status_code == 422
     own = {**template(x, y, epochs=1), "trial": {"study": "std_" + "0" * 26, "number": 0}}
     assert http.post("/v1/jobs", json=own).status_code == 422
     assert http.get("/v1/studies/std_nothing").status_code == 404
