@@ -207,7 +207,7 @@ def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> No
         trial = _follow_trial(store, settings, study_id, tenant, spec, trial, reports, submit,
                               False)  # fmt: skip
         if trial.status.finished:  # an invalid model: failed with the reason
-            study.tell(asked, state=TrialState.FAIL)
+            _failed(study, asked)
             store.studies.save_trial(study_id, trial, event="trial_ended")
         else:
             store.studies.save_trial(study_id, trial)
@@ -228,8 +228,19 @@ def _new_values(
         values = sample(asked, spec)
         if values not in seen:
             return asked, values
-        study.tell(asked, state=TrialState.FAIL)  # in memory only: the study is rebuilt
+        if not _failed(study, asked):  # in memory only: the study is rebuilt each step
+            return None
     return None
+
+
+def _failed(study: optuna.Study, asked: optuna.Trial) -> bool:
+    """Tell the in-memory study that `asked` failed; False once a grid is exhausted (its
+    sampler then asks the study to stop, which Optuna allows only inside `optimize`)."""
+    try:
+        study.tell(asked, state=TrialState.FAIL)
+    except RuntimeError:
+        return False
+    return True
 
 
 def _follow_trial(
@@ -406,6 +417,9 @@ def _optuna_study(
 ) -> optuna.Study:
     """The study as Optuna sees it, rebuilt from the records; its sampler seeded for the
     `asking`-th trial (so a rebuilt sampler does not repeat an earlier draw)."""
+    # GridSampler counts a trial as visited only with the search space it was drawn from;
+    # the notes leave that out (it is the spec's), so it is put back here.
+    grid = {"search_space": _grid_space(spec)} if spec.algorithm.sampler == "grid" else {}
     study = optuna.create_study(
         study_name=study_id,
         direction="minimize" if spec.objective.direction == "min" else "maximize",
@@ -429,7 +443,7 @@ def _optuna_study(
                 params=params,
                 distributions=distributions,
                 intermediate_values=dict(reports.get(number, {})),
-                system_attrs={**note.get("system_attrs", {}), **attrs.get(number, {})},
+                system_attrs={**note.get("system_attrs", {}), **attrs.get(number, {}), **grid},
             )
         )
     return study
@@ -443,8 +457,7 @@ def _sampler(spec: StudySpec, asking: int | None) -> optuna.samplers.BaseSampler
         return optuna.samplers.RandomSampler(seed=0)
     seed = None if algorithm.seed is None else (algorithm.seed + asking) % 2**32
     if algorithm.sampler == "grid":
-        space = {hp.name: hp.grid() for hp in spec.space if not isinstance(hp, FixedHp)}
-        return optuna.samplers.GridSampler(space, seed=algorithm.seed)
+        return optuna.samplers.GridSampler(_grid_space(spec), seed=algorithm.seed)
     if algorithm.sampler == "tpe":
         return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
     if algorithm.sampler == "bayesian":
@@ -476,6 +489,11 @@ def pruner(spec: StudySpec) -> optuna.pruners.BasePruner:
             n_startup_trials=1, n_warmup_steps=algorithm.min_epochs - 1
         )
     return optuna.pruners.NopPruner()
+
+
+def _grid_space(spec: StudySpec) -> dict[str, list[Any]]:
+    """The grid's values of each hyperparameter drawn (StudySpec bounds their count)."""
+    return {hp.name: hp.grid() for hp in spec.space if not isinstance(hp, FixedHp)}
 
 
 def _epochs(job: dict[str, Any]) -> int:

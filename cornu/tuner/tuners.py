@@ -31,6 +31,7 @@ import numpy as np
 from cornu.backend import clear_session
 from cornu.callbacks.client import History
 from cornu.connection import client as default_client
+from cornu.core.errors import NotFound
 from cornu.core.spec.study import Study, TrialStatus
 from cornu.training import ClientObjective
 from cornu.tuner.hyperparameters import HyperParameters, Objective, finite, objective_of
@@ -186,17 +187,28 @@ class Tuner:
         path = self._project_file()
         if overwrite and path.exists():
             path.unlink()
-        if path.exists():
-            self.study_id = json.loads(path.read_text())["study"]
-            print(f"Reloading Tuner from {path}")
-            self._load(self.client.study(self.study_id))
-        elif self.hypermodel is not None:
+        if path.exists() and not self._reload(path):
+            path.unlink()  # its study was deleted on the service: a new search
+        if self.study_id is None and self.hypermodel is not None:
             with contextlib.suppress(Exception):  # a build that needs fit's data waits
                 hp = self._space.copy()
                 clear_session()
                 self.hypermodel.declare_hyperparameters(hp)
                 self.hypermodel.build(hp)
                 self._space = hp
+
+    def _reload(self, path: Path) -> bool:
+        """Follow the study this project started before (KerasTuner reloads a project
+        made without `overwrite`); False if the service no longer has it."""
+        study_id = json.loads(path.read_text())["study"]
+        try:
+            study = self.client.study(study_id)
+        except NotFound:
+            return False
+        print(f"Reloading Tuner from {path}")
+        self.study_id = study_id
+        self._load(study)
+        return True
 
     # -- the search ------------------------------------------------------------------
 
