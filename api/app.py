@@ -17,6 +17,7 @@ from cornu.api.routes import (
     dashboard,
     datasets,
     export,
+    fleet,
     health,
     jobs,
     models,
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 app.state.celery,
                 queue=settings.queue,
                 priority_of=app.state.store.jobs.queue_priority,
+                accelerator_of=app.state.store.jobs.accelerator,
             ),
             partial(poke_study, app.state.store, app.state.celery, settings.inference_queue),
         )
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit_for=body_limit)
     routers = (health.router, datasets.router, jobs.router, stream.router, export.router)
     for router in (*routers, uploads.router, models.router, studies.router, tenants.router,
+                   fleet.router,
                    dashboard.router):  # fmt: skip
         app.include_router(router)
     return app

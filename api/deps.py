@@ -54,6 +54,7 @@ async def get_enqueue(request: Request) -> Callable[[str], None]:
         app.state.celery,
         queue=app.state.settings.queue,
         priority_of=app.state.store.jobs.queue_priority,
+        accelerator_of=app.state.store.jobs.accelerator,
     )
 
 

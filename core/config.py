@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     inference_queue: str = "cornu.inference"
     call_timeout_seconds: float = Field(default=600.0, gt=0)
     device: str | None = Field(default=None, description="torch device; default cuda if any")
+    accelerator: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$",
+        description="this worker's accelerator class (`cornu worker --accelerator`); "
+        "default: its device's name (`cpu`, `nvidia-h200`, …)",
+    )
 
     # Limits: every size and time a request can ask for is bounded.
     max_upload_bytes: int = 4 * GiB  # a .npy file, decoded (its body may be compressed)
@@ -119,6 +125,9 @@ class Settings(BaseSettings):
     checkpoints_kept: int = 2
     progress_interval_seconds: float = 0.25  # live progress reports (SSE) per running job
     worker_max_jobs: int = 200  # a worker process is replaced after this many jobs
+    # After SIGTERM, how long `cornu worker` lets its children checkpoint and give their
+    # jobs back before it kills them (a Redis that does not answer would hold them).
+    worker_stop_seconds: float = Field(default=8.0, gt=0, le=3600)
     # Retention (off by default): finished jobs that ended this many days ago are deleted
     # (record, metrics, weights, checkpoints, exports), and datasets no job was submitted on
     # or ran on for as long; what a queued or running job needs stays. A float: 0.5 is 12 h.

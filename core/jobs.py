@@ -16,6 +16,7 @@ from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
 from cornu.core.ids import new_id
 from cornu.core.spec import Job, JobSpec
 from cornu.core.store import Store
+from cornu.core.store.fleet import describe
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,49 @@ def check_limits(spec: JobSpec, plan: Plan, settings: Settings) -> None:
     for loc, what, value, limit in asked:
         if value > limit:
             raise SpecError(f"{what}: {value} is more than this service allows ({limit})", loc)
+
+
+def check_resources(spec: JobSpec, store: Store) -> str | None:
+    """SpecError for `resources` no accelerator class of the fleet could ever serve
+    (the message lists the classes); else a note for the job's events when none of the
+    asked-for class is up right now (it waits queued), or None."""
+    asked = spec.resources
+    if asked.devices > 1:
+        raise SpecError(
+            f"devices: {asked.devices} asks for data-parallel training on several devices, "
+            "which this service does not run yet; ask for 1",
+            ("resources", "devices"),
+        )
+    if asked.accelerator == "any" and not asked.min_memory_gb:
+        return None
+    classes = store.fleet.classes()
+    if not classes:
+        return "no worker has registered with the fleet yet; the job waits for one"
+    if asked.accelerator != "any":
+        found = classes.get(asked.accelerator)
+        if found is None:
+            raise SpecError(
+                f"no worker class {asked.accelerator!r}; this fleet has: {describe(classes)}",
+                ("resources", "accelerator"),
+            )
+        fitting = [found] if found.memory_gb >= asked.min_memory_gb else []
+    else:
+        fitting = [c for c in classes.values() if c.memory_gb >= asked.min_memory_gb]
+        if fitting and len(fitting) < len(classes):
+            raise SpecError(
+                f"min_memory_gb {asked.min_memory_gb:g} is met only by "
+                f"{', '.join(c.name for c in fitting)}: ask for one of them as the accelerator",
+                ("resources", "accelerator"),
+            )
+    if not fitting:
+        raise SpecError(
+            f"min_memory_gb {asked.min_memory_gb:g} is more than any worker class has; this "
+            f"fleet has: {describe(classes)}",
+            ("resources", "min_memory_gb"),
+        )
+    if asked.accelerator != "any" and not fitting[0].workers:
+        return f"no {asked.accelerator} worker is up right now; the job waits queued for one"
+    return None
 
 
 def _check_initial_weights(
@@ -106,6 +150,7 @@ def submit_job(
     try:
         plan = plan_job(spec, store.datasets.shapes(tenant, spec.dataset_ids()))
         check_limits(spec, plan, settings)
+        waiting = check_resources(spec, store)
         if spec.fit.initial_weights is not None:
             _check_initial_weights(store, tenant, spec.fit.initial_weights, plan)
         quota = store.quotas.get(tenant)
@@ -125,6 +170,8 @@ def submit_job(
         store.idempotency.complete(tenant, idempotency_scope, idempotency_key, fingerprint, job.id)
     for text in spec.model.warnings():  # what Keras would warn about while reading the model
         store.runs.note(job.id, "warning", text=text)
+    if waiting is not None:
+        store.runs.note(job.id, "waiting_for_worker", detail=waiting)
     if (
         run_inline is not None
         and spec.fit.epochs == 0

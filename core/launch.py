@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,17 +101,35 @@ def worker(
         int, typer.Option(min=1, help="jobs at once; 1 (one per GPU) uses Celery's solo pool")
     ] = 1,
     loglevel: Annotated[str, typer.Option(help="Celery log level")] = "INFO",
+    accelerator: Annotated[
+        str | None,
+        typer.Option(
+            help="this worker's accelerator class, which jobs ask for in `resources` "
+            "(default: CORNU_ACCELERATOR, else its device's name: cpu, nvidia-h200, …)"
+        ),
+    ] = None,
 ) -> None:
     """A worker (Celery): trains jobs, and runs their evaluate, predict and export; against
-    CORNU_REDIS_URL."""
+    CORNU_REDIS_URL. It joins the fleet registry with its accelerator class, and takes the
+    jobs that ask for that class as well as those that ask for any."""
     require_server()
     from cornu.core.config import get_settings
+    from cornu.core.fleet import detect
+    from cornu.core.queue import accelerator_queue
+    from cornu.core.runner import default_device
     from cornu.worker.main import LOG_FORMAT, children_for, supervise
 
-    settings = get_settings()
+    if accelerator is not None:
+        os.environ["CORNU_ACCELERATOR"] = accelerator
+        get_settings.cache_clear()
+    settings = get_settings()  # checks the name
+    name = detect(default_device(settings), settings.accelerator)[0]
+    os.environ["CORNU_ACCELERATOR"] = name  # the children register and route by it
     queue = queues or f"{settings.queue},{settings.inference_queue}"
     if concurrency == 1:
-        raise typer.Exit(supervise(children_for(queue.split(",")), loglevel))
+        stop_s = settings.worker_stop_seconds
+        children = children_for(queue.split(","), accelerator=name)
+        raise typer.Exit(supervise(children, loglevel, stop_s))
     # Several jobs at once: Celery's prefork pool recycles its children itself.
     from cornu.worker.app import app as celery_app
 
@@ -121,7 +140,7 @@ def worker(
             "--pool=prefork",
             f"--concurrency={concurrency}",
             f"--max-tasks-per-child={settings.worker_max_jobs}",
-            f"--queues={queue}",
+            f"--queues={queue},{accelerator_queue(settings.queue, name)}",
             f"--loglevel={loglevel}",
         ]
     )

@@ -72,15 +72,32 @@ def make_celery(settings: Settings) -> Celery:
     return app
 
 
+def accelerator_queue(queue: str, accelerator: str) -> str:
+    """The training queue of one accelerator class: only its workers consume it."""
+    return f"{queue}.{accelerator}"
+
+
 def enqueue_training(
-    app: Celery, job_id: str, queue: str, priority_of: Callable[[str], int] | None = None
+    app: Celery,
+    job_id: str,
+    queue: str,
+    priority_of: Callable[[str], int] | None = None,
+    accelerator_of: Callable[[str], str | None] | None = None,
 ) -> None:
     """Send the training task for `job_id`, at the priority `priority_of(job_id)` gives
-    (0, the first, without it); ServiceUnavailable if the broker is down."""
+    (0, the first, without it), to `queue` or, for a job asking for an accelerator class
+    (`accelerator_of(job_id)`), to that class's queue; ServiceUnavailable if the broker
+    is down."""
     try:
         priority = min(max(priority_of(job_id), 0), PRIORITIES - 1) if priority_of else 0
     except UNAVAILABLE:  # Redis away: the broker (the same Redis) will say so next
         priority = 0
+    try:
+        accelerator = accelerator_of(job_id) if accelerator_of else None
+    except UNAVAILABLE as exc:  # never to the wrong class: the reaper sends it later
+        raise ServiceUnavailable(f"job {job_id} was not queued: {exc}") from exc
+    if accelerator:
+        queue = accelerator_queue(queue, accelerator)
     try:
         app.send_task(TRAIN_TASK, args=[job_id], queue=queue, priority=priority)
     except OperationalError as exc:

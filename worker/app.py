@@ -1,11 +1,13 @@
 """The worker's Celery app, and what a worker process does besides running tasks:
-a reaper thread, the graceful-stop flag on SIGTERM, and recycling after many jobs."""
+a reaper thread, the fleet heartbeat of a training process (its accelerator and the job
+it trains), the graceful-stop flag on SIGTERM, and recycling after many jobs."""
 
 from __future__ import annotations
 
 import logging
 import os
 import signal
+import threading
 from functools import cache
 from typing import Any
 
@@ -15,8 +17,8 @@ from cornu.core import studies
 from cornu.core.config import get_settings
 from cornu.core.queue import enqueue_training, make_celery
 from cornu.core.reaper import Reaper
-from cornu.core.runner import SHUTDOWN
-from cornu.core.store import Store
+from cornu.core.runner import SHUTDOWN, default_device
+from cornu.core.store import UNAVAILABLE, Store
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +33,11 @@ def store() -> Store:
 
 def enqueue(job_id: str) -> None:
     enqueue_training(
-        app, job_id, queue=get_settings().queue, priority_of=store().jobs.queue_priority
+        app,
+        job_id,
+        queue=get_settings().queue,
+        priority_of=store().jobs.queue_priority,
+        accelerator_of=store().jobs.accelerator,
     )
 
 
@@ -40,15 +46,47 @@ def poke_study(study_id: str, force: bool = False) -> None:
     studies.poke(store(), app, get_settings().inference_queue, study_id, force=force)
 
 
+TRAINING = os.environ.get("CORNU_WORKER_ROLE", "training") == "training"
+current_job: dict[str, str | None] = {"id": None}  # the job this process trains now
+_beating = threading.Event()  # set: the heartbeat stops
+
+
+def _heartbeat() -> None:
+    """This training process in the fleet registry, every `heartbeat_seconds` (it lapses
+    three beats after the last)."""
+    from cornu.core.fleet import this_worker
+
+    settings = get_settings()
+    device = default_device(settings)
+    while True:
+        try:
+            worker = this_worker(device, settings.accelerator, current_job["id"])
+            store().fleet.beat(worker, ttl_s=3 * settings.heartbeat_seconds)
+        except UNAVAILABLE:
+            pass  # the next beat says it again
+        except Exception:
+            log.exception("fleet heartbeat failed")
+        if _beating.wait(settings.heartbeat_seconds):
+            with_id = this_worker(device, settings.accelerator, None).id
+            try:
+                store().fleet.leave(with_id)
+            except UNAVAILABLE:
+                pass  # it lapses by itself
+            return
+
+
 @worker_ready.connect
 def _start_reaper(**_: Any) -> None:
     Reaper(store(), get_settings(), enqueue, poke_study).start()
+    if TRAINING:
+        threading.Thread(target=_heartbeat, name="cornu-fleet", daemon=True).start()
 
 
 @worker_shutting_down.connect
 def _stop_after_this_batch(**_: Any) -> None:
     # Celery's warm shutdown waits for the task; the job checkpoints and goes back now.
     SHUTDOWN.set()
+    _beating.set()
 
 
 _jobs_done = 0

@@ -13,15 +13,19 @@ prefork pools — or after a crash.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import logging
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
 from cornu.core.config import get_settings
+from cornu.core.queue import accelerator_queue
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CRASH_LOOP_S = 10.0  # a child that dies sooner than this after starting counts as a crash
@@ -34,8 +38,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--loglevel", default="INFO")
     parser.add_argument("--pool", choices=("solo", "threads"), default="solo")
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--role", choices=("training", "inference"), default="training")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT)
+    os.environ["CORNU_WORKER_ROLE"] = args.role  # a training process joins the fleet registry
     from cornu.worker.app import app
 
     app.worker_main(
@@ -51,16 +57,24 @@ def main(argv: list[str] | None = None) -> None:
     )
 
 
-def children_for(queues: list[str], concurrency: int = 2) -> list[list[str]]:
+def children_for(
+    queues: list[str], concurrency: int = 2, accelerator: str | None = None
+) -> list[list[str]]:
     """The children a worker host runs for `queues`: training (solo) for every queue but
-    the inference queue, inference (threads, `concurrency` calls at once) for that one."""
-    inference = get_settings().inference_queue
+    the inference queue — and, with `accelerator`, that class's own training queue, where
+    jobs asking for it wait — and inference (threads, `concurrency` calls at once) for the
+    inference queue."""
+    settings = get_settings()
+    inference = settings.inference_queue
     training = [q for q in queues if q != inference]
+    if accelerator and settings.queue in training:
+        training.append(accelerator_queue(settings.queue, accelerator))
     out = []
     if training:
-        out.append([f"--queues={','.join(training)}"])
+        out.append([f"--queues={','.join(training)}", "--role=training"])
     if inference in queues:
-        out.append([f"--queues={inference}", "--pool=threads", f"--concurrency={concurrency}"])
+        out.append([f"--queues={inference}", "--pool=threads", f"--concurrency={concurrency}",
+                    "--role=inference"])  # fmt: skip
     return out
 
 
@@ -72,15 +86,39 @@ class _Child:
     quick_exits: int = 0
 
 
-def supervise(children: list[list[str]], loglevel: str = "INFO") -> int:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with(parent: int) -> Callable[[], None]:
+    """What a child runs before it starts (`preexec_fn`): on Linux, ask the kernel to
+    SIGKILL it when its parent dies (prctl PR_SET_PDEATHSIG), and exit at once if the
+    parent is gone already; elsewhere nothing. So a supervisor killed by the OOM killer,
+    or SIGKILLed by an operator, leaves no worker training unsupervised (its job's lease
+    lapses and the job resumes on another worker)."""
+
+    def arm() -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # it died before the request was made
+            os._exit(1)
+
+    return arm
+
+
+def supervise(children: list[list[str]], loglevel: str = "INFO", stop_s: float = 8.0) -> int:
     """Run `python -m worker.main argv` for each of `children`, and a fresh one whenever
     one exits while this process was not asked to stop (recycled after its task limit,
     or crashed); the exit code of the first child given up on, or of the last to stop.
 
     Each child runs in its own session: a terminal's Ctrl-C reaches only this process,
     which passes SIGINT/SIGTERM on once (twice would make Celery stop the running job
-    without its checkpoint). A child that keeps dying at start is given up on, and with
-    it the others.
+    without its checkpoint). A child still running `stop_s` seconds later (its Redis does
+    not answer, so neither its checkpoint nor Celery's shutdown can finish) is killed:
+    its job's lease lapses and the job resumes elsewhere from its last checkpoint. Each
+    child dies with this process (`die_with`). A child that keeps dying at start is given
+    up on, and with it the others.
     """
     log = logging.getLogger(__name__)
     stopping = False
@@ -88,7 +126,9 @@ def supervise(children: list[list[str]], loglevel: str = "INFO") -> int:
 
     def start(child: _Child) -> None:
         command = [sys.executable, "-m", "cornu.worker.main", *child.argv]
-        child.process = subprocess.Popen(command, start_new_session=True)
+        child.process = subprocess.Popen(
+            command, start_new_session=True, preexec_fn=die_with(os.getpid())
+        )
         child.started = time.monotonic()
 
     def forward(signum: int, frame: FrameType | None) -> None:
@@ -115,16 +155,29 @@ def supervise(children: list[list[str]], loglevel: str = "INFO") -> int:
                 log.error("the worker %s exited %d times right after starting (code %d); "
                           "giving up", child.argv, child.quick_exits, code)  # fmt: skip
                 forward(signal.SIGTERM, None)
-                _wait(running)
+                _wait(running, stop_s)
                 return code or 1
             log.info("worker process %s exited (code %d); starting a fresh one", child.argv, code)
             start(child)
         if stopping:
-            return _wait(running)
+            return _wait(running, stop_s)
 
 
-def _wait(children: list[_Child]) -> int:
-    codes = [child.process.wait() for child in children if child.process is not None]
+def _wait(children: list[_Child], stop_s: float) -> int:
+    """Wait for the children to stop, killing those still running after `stop_s`."""
+    log = logging.getLogger(__name__)
+    deadline = time.monotonic() + stop_s
+    codes = []
+    for child in children:
+        if child.process is None:
+            continue
+        try:
+            codes.append(child.process.wait(timeout=max(0.0, deadline - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            log.warning("the worker %s did not stop within %.0f s; killing it",
+                        child.argv, stop_s)  # fmt: skip
+            child.process.kill()
+            codes.append(child.process.wait())
     return next((c for c in codes if c), 0)
 
 

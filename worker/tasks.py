@@ -10,7 +10,7 @@ from cornu.core.config import get_settings
 from cornu.core.queue import CALL_TASK, STUDY_TASK, TRAIN_TASK
 from cornu.core.runner import default_device, run_job
 from cornu.core.studies import advance
-from cornu.worker.app import app, enqueue, poke_study, store
+from cornu.worker.app import app, current_job, enqueue, poke_study, store
 
 
 @app.task(name=TRAIN_TASK)
@@ -18,15 +18,19 @@ def train(job_id: str) -> str | None:
     """Train job `job_id` (its record holds the spec); its final status, if this worker ended it."""
     settings = get_settings()
     worker = f"{socket.gethostname()}:{os.getpid()}"
-    status = run_job(
-        store(),
-        job_id,
-        settings,
-        worker=worker,
-        device=default_device(settings),
-        enqueue=enqueue,
-        poke_study=poke_study,
-    )
+    current_job["id"] = job_id  # what the fleet heartbeat says it trains
+    try:
+        status = run_job(
+            store(),
+            job_id,
+            settings,
+            worker=worker,
+            device=default_device(settings),
+            enqueue=enqueue,
+            poke_study=poke_study,
+        )
+    finally:
+        current_job["id"] = None
     return status.value if status else None
 
 

@@ -174,6 +174,21 @@ Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:
 StudyId = Annotated[str, StringConstraints(pattern=r"^std_[0-9A-Z]{26}$")]
 
 
+AcceleratorName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+
+
+class Resources(_Strict):
+    """What the job needs from its worker: an accelerator class (a worker's
+    `--accelerator`, or its detected device: `cpu`, `nvidia-h200`, …; `any`), and memory
+    on it. Checked at submit against the classes the fleet has had (422 listing them)."""
+
+    accelerator: AcceleratorName = "any"
+    devices: PositiveInt = Field(
+        default=1, le=64, description="devices of one host (above 1 is refused for now)"
+    )
+    min_memory_gb: NonNegativeFloat = Field(default=0.0, le=1e6, description="GiB a device")
+
+
 class TrialRef(_Strict):
     """Which study trial a job trains (set by the service on the jobs it submits for a
     study; a client's own job may not carry it)."""
@@ -204,6 +219,7 @@ class JobSpec(_Strict):
         default_factory=list, max_length=32, description="labels the job list filters by"
     )
     trial: TrialRef | None = Field(default=None, description="the study trial it trains")
+    resources: Resources = Field(default_factory=Resources)
     model: ModelSpec
     compile: CompileSpec | None = None
     fit: FitSpec = Field(default_factory=FitSpec)

@@ -10,6 +10,7 @@ from cornu.core.store.blobs import Blobs
 from cornu.core.store.blobstore import BlobStore, BlobUnavailable, open_blob_store
 from cornu.core.store.calls import Calls
 from cornu.core.store.datasets import Datasets
+from cornu.core.store.fleet import Fleet
 from cornu.core.store.idempotency import Idempotency
 from cornu.core.store.jobs import Jobs
 from cornu.core.store.lifecycle import Lifecycle
@@ -57,6 +58,7 @@ class Store:
         )
         self.calls = Calls(client)  # evaluate, predict and export, run by workers
         self.studies = Studies(client)  # hyperparameter searches (`core.studies`)
+        self.fleet = Fleet(client)  # workers, their accelerators and heartbeats
         self.idempotency = Idempotency(client, ttl_s=settings.idempotency_ttl_seconds)
         self.lifecycle = Lifecycle(client, self.blobs)  # deletes, and the retention sweep
 
@@ -103,6 +105,7 @@ __all__ = [
     "Calls",
     "Claim",
     "Datasets",
+    "Fleet",
     "Idempotency",
     "Jobs",
     "Lifecycle",

@@ -251,6 +251,8 @@ class Jobs:
             fields["name"] = spec.name
         if spec.trial is not None:
             fields["trial"] = spec.trial.model_dump_json()
+        if spec.resources.accelerator != "any":
+            fields["accelerator"] = spec.resources.accelerator
         pairs = [str(item) for pair in fields.items() for item in pair]
         read = [(keys.dataset(d), keys.dataset_users(d)) for d in sorted(spec.dataset_ids())]
         datasets = len(read)
@@ -371,6 +373,10 @@ class Jobs:
             return 0
         active = self.redis.smembers(keys.tenant_active(str(tenant)))
         return len(active - {job_id.encode()})
+
+    def accelerator(self, job_id: str) -> str | None:
+        """The accelerator class the job asked for (None: any worker takes it)."""
+        return text(self.redis.hget(keys.job(job_id), "accelerator"))
 
     def dispatched(self, job_id: str) -> None:
         """The job's task reached the broker: the reaper need not send it again."""

@@ -259,3 +259,18 @@ def tenant_studies(name: str) -> str:
 def studies_running() -> str:
     """Set of the ids of running studies (the reaper asks each for a step now and then)."""
     return f"{PREFIX}:studies:running"
+
+
+def fleet_worker(worker_id: str) -> str:
+    """A worker's last heartbeat (JSON), expiring with it."""
+    return f"{PREFIX}:fleet:worker:{worker_id}"
+
+
+def fleet_workers() -> str:
+    """Sorted set of worker ids, scored by when each one's heartbeat lapses."""
+    return f"{PREFIX}:fleet:workers"
+
+
+def fleet_classes() -> str:
+    """Hash: accelerator class → its memory and devices (every class the fleet has had)."""
+    return f"{PREFIX}:fleet:classes"
