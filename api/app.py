@@ -20,6 +20,7 @@ from cornu.api.routes import (
     fleet,
     health,
     jobs,
+    metrics,
     models,
     stream,
     studies,
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit_for=body_limit)
     routers = (health.router, datasets.router, jobs.router, stream.router, export.router)
     for router in (*routers, uploads.router, models.router, studies.router, tenants.router,
-                   fleet.router,
+                   fleet.router, metrics.router,
                    dashboard.router):  # fmt: skip
         app.include_router(router)
     return app

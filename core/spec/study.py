@@ -53,6 +53,16 @@ class _Hp(_Strict):
         return all(c.name in values and values[c.name] in c.values for c in self.conditions)
 
 
+def _check_range(low: float, high: float, sampling: str, default: float | None) -> None:
+    """An Int's or Float's range: ordered, above 0 for log sampling, holding its default."""
+    if high < low:
+        raise PydanticCustomError("range", "max_value is below min_value")
+    if sampling != "linear" and low <= 0:
+        raise PydanticCustomError("range", "log sampling needs a min_value above 0")
+    if default is not None and not low <= default <= high:
+        raise PydanticCustomError("range", "the default is outside min_value..max_value")
+
+
 class IntHp(_Hp):
     """`hp.Int(name, min_value, max_value, step=None, sampling="linear", default=None)`:
     both ends included; KerasTuner's default is `min_value`."""
@@ -66,10 +76,7 @@ class IntHp(_Hp):
 
     @model_validator(mode="after")
     def _range(self) -> IntHp:
-        if self.max_value < self.min_value:
-            raise PydanticCustomError("range", "max_value is below min_value")
-        if self.sampling != "linear" and self.min_value <= 0:
-            raise PydanticCustomError("range", "log sampling needs a min_value above 0")
+        _check_range(self.min_value, self.max_value, self.sampling, self.default)
         return self
 
     @property
@@ -98,10 +105,7 @@ class FloatHp(_Hp):
 
     @model_validator(mode="after")
     def _range(self) -> FloatHp:
-        if self.max_value < self.min_value:
-            raise PydanticCustomError("range", "max_value is below min_value")
-        if self.sampling != "linear" and self.min_value <= 0:
-            raise PydanticCustomError("range", "log sampling needs a min_value above 0")
+        _check_range(self.min_value, self.max_value, self.sampling, self.default)
         return self
 
     @property
