@@ -108,7 +108,20 @@ class JobRun:
             return "shutdown"
         if self.run_seconds > self.settings.max_job_seconds:
             return "timeout"
+        if self.device_seconds > self.budget_seconds:
+            return "budget"
         return None
+
+    @property
+    def device_seconds(self) -> float:
+        """Training time × the job's devices, over all attempts (what it is charged)."""
+        return self.run_seconds * self.claim.spec.resources.devices
+
+    @property
+    def budget_seconds(self) -> float:
+        """The job's `max_device_hours` in device-seconds (infinite without one)."""
+        hours = self.claim.spec.resources.max_device_hours
+        return math.inf if hours is None else hours * 3600
 
     def retrying(self, write: Callable[[], T]) -> T:
         """A write retried while Redis is away, for up to `redis_retry_seconds`."""
@@ -181,7 +194,7 @@ class Guard(Callback):
             self.trainer.stop_training = True
         reason = self.run.stop_reason()
         if reason is not None:
-            if reason in ("shutdown", "timeout"):
+            if reason in ("shutdown", "timeout", "budget"):
                 self.run.save_checkpoint(self.trainer)  # keep the work done so far
             raise Interrupted(reason)
         now = time.monotonic()
@@ -448,6 +461,14 @@ def _stopped(
         error = (
             f"timeout: the job trained for longer than {limit:g} s, this service's limit; "
             "its last checkpoint is kept"
+        )
+        run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
+        return JobStatus.failed
+    if reason == "budget":
+        hours = claim.spec.resources.max_device_hours
+        error = (
+            f"max_device_hours: the job trained its {hours:g} device-hours; its last "
+            "checkpoint is kept"
         )
         run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
         return JobStatus.failed

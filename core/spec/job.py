@@ -187,6 +187,13 @@ class Resources(_Strict):
         default=1, le=64, description="devices of one host (above 1 is refused for now)"
     )
     min_memory_gb: NonNegativeFloat = Field(default=0.0, le=1e6, description="GiB a device")
+    max_device_hours: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e6,
+        description="stop once the job has trained this long × its devices, over all its "
+        "attempts (like the service's time limit: failed, the last checkpoint kept)",
+    )
 
 
 class TrialRef(_Strict):

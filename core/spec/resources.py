@@ -39,6 +39,11 @@ class Job(BaseModel):
     device: str | None = Field(
         default=None, description="where its latest attempt ran: cpu, or cuda:N (the GPU)"
     )
+    device_seconds: float = Field(
+        default=0.0,
+        description="training seconds × devices over all attempts, as of its "
+        "last epoch or checkpoint (what `max_device_hours` counts)",
+    )
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

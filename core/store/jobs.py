@@ -180,10 +180,16 @@ def job_from(job_id: str, f: dict[str, str]) -> Job:
         error=f.get("error") or None,
         attempts=int(f.get("attempts") or 0),
         device=f.get("device") or None,
+        device_seconds=float(f.get("run_seconds") or 0.0) * _devices(f),
         created_at=f["created_at"],
         started_at=f.get("started_at") or None,
         finished_at=f.get("finished_at") or None,
     )
+
+
+def _devices(f: dict[str, str]) -> int:
+    """The devices a job's record says it asked for (1 unless its spec says more)."""
+    return int(f.get("devices") or 1)
 
 
 def page_range(cursor: str | None, limit: int) -> tuple[str, str, int, int]:
@@ -253,6 +259,8 @@ class Jobs:
             fields["trial"] = spec.trial.model_dump_json()
         if spec.resources.accelerator != "any":
             fields["accelerator"] = spec.resources.accelerator
+        if spec.resources.devices != 1:
+            fields["devices"] = spec.resources.devices
         pairs = [str(item) for pair in fields.items() for item in pair]
         read = [(keys.dataset(d), keys.dataset_users(d)) for d in sorted(spec.dataset_ids())]
         datasets = len(read)
