@@ -25,7 +25,9 @@ def _step(request: Request, study_id: str) -> None:
     """Ask a worker for a step now; with the broker away, the reaper asks next round."""
     state = request.app.state
     try:
-        studies.poke(state.store, state.celery, state.settings.inference_queue, study_id)
+        studies.poke(
+            state.store, state.celery, state.settings.inference_queue, study_id, force=True
+        )
     except ServiceUnavailable:
         pass
 
