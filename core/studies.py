@@ -269,9 +269,7 @@ def _follow_trial(
     statuses = {job.status if job else JobStatus.failed for job in found}
     stopping = cancelling or bool(statuses & {JobStatus.pruned, JobStatus.failed})
     if stopping:  # no more executions; the others stop
-        for job in found:
-            if job is not None and not job.status.finished:
-                _stop(store, tenant, job.id)
+        _stop_live(store, tenant, found)
     elif len(jobs) < spec.executions_per_trial:
         try:
             for execution in range(len(jobs), spec.executions_per_trial):
@@ -281,9 +279,7 @@ def _follow_trial(
         except TooManyJobs:
             pass  # submitted when the quota has room
         except (SpecError, QuotaExceeded) as exc:
-            for job in found:  # a later execution cannot fail where the first did not
-                if job is not None and not job.status.finished:
-                    _stop(store, tenant, job.id)
+            _stop_live(store, tenant, found)  # a later execution cannot fail where one did not
             return _ended(current, jobs, TrialStatus.failed, None, exc.detail)
         current = current.model_copy(update={"jobs": jobs})
     live = [job for job in found if job is not None and not job.status.finished]
@@ -362,11 +358,14 @@ def _seed(study_id: str, number: int, execution: int, base: int | None) -> int:
     return int.from_bytes(digest[:7], "big")
 
 
-def _stop(store: Store, tenant: str, job_id: str) -> None:
-    try:
-        store.jobs.cancel(tenant, job_id)
-    except CornuError:
-        pass  # it ended meanwhile
+def _stop_live(store: Store, tenant: str, found: list[Job | None]) -> None:
+    """Cancel the trial's jobs still queued or running (a deleted one is None)."""
+    for job in found:
+        if job is not None and not job.status.finished:
+            try:
+                store.jobs.cancel(tenant, job.id)
+            except CornuError:
+                pass  # it ended meanwhile
 
 
 def _room(store: Store, tenant: str, jobs: int) -> bool:

@@ -175,7 +175,9 @@ def test_a_random_search_runs_on_the_service(connected: cornu.Client, tmp_path: 
     assert again.study_id == tuner.study_id and len(again.oracle.trials) == 3
 
 
-def test_a_hyperband_search_prunes_on_the_service(connected: cornu.Client, tmp_path: Path) -> None:
+def test_a_hyperband_search_runs_its_trials_under_the_pruner_on_the_service(
+    connected: cornu.Client, tmp_path: Path
+) -> None:
     x, y = data(256)
     tuner = keras_tuner.Hyperband(
         build_model,
