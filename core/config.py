@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -38,6 +39,12 @@ class Settings(BaseSettings):
         description="this worker's accelerator class (`cornu worker --accelerator`); "
         "default: its device's name (`cpu`, `nvidia-h200`, …)",
     )
+    # What a device-hour costs, by accelerator class (`CORNU_PRICES='{"nvidia-h200": 3.5,
+    # "cpu": 0.05}'`): a worker charges each job it trains at its own class's price, so a
+    # job, `GET /v1/usage` and `max_cost` show money; a class with no price costs nothing.
+    prices: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")],
+                 Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]] = {}  # fmt: skip
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$", description="ISO 4217")
 
     # Limits: every size and time a request can ask for is bounded.
     max_upload_bytes: int = 4 * GiB  # a .npy file, decoded (its body may be compressed)
@@ -144,6 +151,10 @@ class Settings(BaseSettings):
     # A cached array bigger than this (bytes of the .npy file) stays on disk, memory-mapped,
     # and training gathers each batch from it; a smaller one is read into memory whole.
     worker_resident_bytes: int = 1 * GiB
+
+    def price(self, accelerator: str) -> float | None:
+        """What one device-hour of `accelerator` costs, in `currency`; None: not priced."""
+        return self.prices.get(accelerator)
 
     @property
     def home_dir(self) -> Path:

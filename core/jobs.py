@@ -36,11 +36,18 @@ def check_limits(spec: JobSpec, plan: Plan, settings: Settings) -> None:
             raise SpecError(f"{what}: {value} is more than this service allows ({limit})", loc)
 
 
-def check_resources(spec: JobSpec, store: Store) -> str | None:
+def check_resources(spec: JobSpec, store: Store, settings: Settings) -> str | None:
     """SpecError for `resources` no accelerator class of the fleet could ever serve
-    (the message lists the classes); else a note for the job's events when none of the
-    asked-for class is up right now (it waits queued), or None."""
+    (the message lists the classes), or a `max_cost` where no class has a price; else a
+    note for the job's events when none of the asked-for class is up right now (it waits
+    queued), or None."""
     asked = spec.resources
+    if asked.max_cost is not None and not settings.prices:
+        raise SpecError(
+            "max_cost: this service sets no price per device-hour (CORNU_PRICES), so a job's "
+            "cost is not counted; use max_device_hours",
+            ("resources", "max_cost"),
+        )
     if asked.devices > 1:
         raise SpecError(
             f"devices: {asked.devices} asks for data-parallel training on several devices, "
@@ -150,7 +157,7 @@ def submit_job(
     try:
         plan = plan_job(spec, store.datasets.shapes(tenant, spec.dataset_ids()))
         check_limits(spec, plan, settings)
-        waiting = check_resources(spec, store)
+        waiting = check_resources(spec, store, settings)
         if spec.fit.initial_weights is not None:
             _check_initial_weights(store, tenant, spec.fit.initial_weights, plan)
         quota = store.quotas.get(tenant)

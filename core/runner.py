@@ -30,6 +30,7 @@ from cornu.core.engine.job import DatasetArrays, InitialWeights
 from cornu.core.engine.model import weights_file
 from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
+from cornu.core.fleet import detect
 from cornu.core.spec import JobStatus
 from cornu.core.store import UNAVAILABLE, Claim, Store
 from cornu.core.store.workercache import DatasetCache, fetch
@@ -110,12 +111,27 @@ class JobRun:
             return "timeout"
         if self.device_seconds > self.budget_seconds:
             return "budget"
+        limit = self.claim.spec.resources.max_cost
+        if limit is not None and self.cost > limit:
+            return "cost"
         return None
 
     @property
     def device_seconds(self) -> float:
-        """Training time × the job's devices, over all attempts (what it is charged)."""
-        return self.run_seconds * self.claim.spec.resources.devices
+        """Training time × the job's devices, over all attempts (what it is charged): the
+        earlier attempts' as recorded, and this one's so far."""
+        claim = self.claim
+        devices = claim.spec.resources.devices
+        before = claim.device_seconds or claim.run_seconds * devices
+        return before + (time.monotonic() - self._started) * devices
+
+    @property
+    def cost(self) -> float:
+        """What the job has cost over all attempts: the earlier ones' as recorded, and this
+        one's device-seconds so far at its price (0 when its class has none)."""
+        claim = self.claim
+        now = (time.monotonic() - self._started) * claim.spec.resources.devices
+        return (claim.cost or 0.0) + now * (claim.price or 0.0) / 3600
 
     @property
     def budget_seconds(self) -> float:
@@ -194,7 +210,7 @@ class Guard(Callback):
             self.trainer.stop_training = True
         reason = self.run.stop_reason()
         if reason is not None:
-            if reason in ("shutdown", "timeout", "budget"):
+            if reason in ("shutdown", "timeout", "budget", "cost"):
                 self.run.save_checkpoint(self.trainer)  # keep the work done so far
             raise Interrupted(reason)
         now = time.monotonic()
@@ -305,7 +321,9 @@ def run_job(
     """Claim and train a queued job; its final status, or None when this worker did not
     finish it (not queued any more, lease lost, given back at shutdown). A study's trial
     asks for a step of its study (`poke_study`) after each epoch and at its end."""
-    claim = store.runs.claim(job_id, worker, device_name(device))
+    accelerator = detect(device, settings.accelerator)[0]
+    price = settings.price(accelerator)
+    claim = store.runs.claim(job_id, worker, device_name(device), accelerator, price)
     if claim is None:
         log.info("job %s is not queued (already taken, finished or cancelled); skipping", job_id)
         return None
@@ -469,6 +487,13 @@ def _stopped(
         error = (
             f"max_device_hours: the job trained its {hours:g} device-hours; its last "
             "checkpoint is kept"
+        )
+        run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
+        return JobStatus.failed
+    if reason == "cost":
+        error = (
+            f"max_cost: the job's device-hours cost {claim.spec.resources.max_cost:g} "
+            f"{run.settings.currency}; its last checkpoint is kept"
         )
         run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
         return JobStatus.failed

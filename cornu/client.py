@@ -16,6 +16,7 @@ import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +175,11 @@ class Client:
             self._limits = Limits.model_validate(self._request("GET", "/v1/limits"))
         return self._limits
 
-    def usage(self) -> Usage:
-        """What this tenant holds and has used, next to its quota (`GET /v1/usage`)."""
-        return Usage.model_validate(self._request("GET", "/v1/usage"))
+    def usage(self, start: date | None = None, end: date | None = None) -> Usage:
+        """What this tenant holds and has used, next to its quota (`GET /v1/usage`): its
+        device-seconds and cost from `start` to `end` (UTC days; default this month)."""
+        params = {name: day.isoformat() for name, day in (("start", start), ("end", end)) if day}
+        return Usage.model_validate(self._request("GET", "/v1/usage", params=params))
 
     def find_dataset(self, sha256: str) -> Dataset | None:
         try:

@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -256,10 +257,20 @@ def list_jobs(
 
 
 @app.command()
-def usage(url: UrlOption = None, api_key: ApiKeyOption = None) -> None:
-    """What the tenant holds and has used, next to its quota."""
+def usage(
+    start: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="first UTC day (default: the 1st)")
+    ] = None,
+    end: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="last UTC day (default: today)")
+    ] = None,
+    url: UrlOption = None,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """What the tenant holds and has used next to its quota, and its device time and cost
+    over a period (this month so far unless asked), by accelerator class."""
     with connect(url, api_key) as client:
-        found = client.usage()
+        found = client.usage(start and start.date(), end and end.date())
     table = Table(
         Column("", no_wrap=True),
         Column("Used", justify="right", no_wrap=True),
@@ -274,6 +285,29 @@ def usage(url: UrlOption = None, api_key: ApiKeyOption = None) -> None:
     table.add_row("compute_seconds", f"{found.compute_seconds:,.1f}", "")
     console.print(f"Tenant {found.tenant}")
     console.print(table)
+    period = found.period
+    if period is None:
+        return
+    money = partial(_money, currency=found.currency)
+    spent = Table("Accelerator", Column("Device-hours", justify="right"),
+                  Column("Cost", justify="right"), box=None, pad_edge=False,
+                  header_style="bold")  # fmt: skip
+    for name, part in period.by_accelerator.items():
+        spent.add_row(name, f"{part.device_seconds / 3600:,.4f}", money(part.cost))
+    spent.add_row("all", f"{period.device_seconds / 3600:,.4f}", money(period.cost), style="bold")
+    console.print(f"\n{period.start} to {period.end}")
+    console.print(spent)
+    console.print(
+        f"All time: {found.device_seconds / 3600:,.4f} device-hours, {money(found.cost)}",
+        style="dim",
+    )
+
+
+def _money(cost: float | None, currency: str) -> str:
+    """A cost as the CLI prints it: 4 significant digits below one unit."""
+    if cost is None:
+        return "—"
+    return f"{cost:.4g} {currency}" if cost < 1 else f"{cost:,.2f} {currency}"
 
 
 @app.command()

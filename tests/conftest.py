@@ -326,6 +326,10 @@ def redis_url(session_dir: Path) -> Iterator[str]:
     server.stop()
 
 
+# What the session's workers charge a device-hour: a CPU device-second costs 0.001.
+SESSION_PRICES = {"cpu": 3.6}
+
+
 @pytest.fixture(scope="session")
 def service_env(redis_url: str, session_dir: Path) -> dict[str, str]:
     """Environment of the session's worker and API processes."""
@@ -335,6 +339,7 @@ def service_env(redis_url: str, session_dir: Path) -> dict[str, str]:
         "CORNU_MAX_UPLOAD_BYTES": str(TEST_MAX_UPLOAD_BYTES),
         "CORNU_DEVICE": "cpu",
         "OMP_NUM_THREADS": "1",
+        "CORNU_PRICES": json.dumps(SESSION_PRICES),
     }
 
 

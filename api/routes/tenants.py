@@ -3,15 +3,18 @@ quotas and usage (`/v1/admin/…`, admin keys only)."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from cornu.api.bodies import CheckedJSONRoute
-from cornu.api.deps import AdminDep, StoreDep, TenantDep
+from cornu.api.deps import AdminDep, SettingsDep, StoreDep, TenantDep
+from cornu.core.config import Settings
+from cornu.core.errors import SpecError
 from cornu.core.spec import Quota, QuotaChange, Usage
+from cornu.core.store import Store
 from cornu.core.store.tenants import TENANT_NAME, KeyInfo
 
 router = APIRouter(tags=["tenants"], route_class=CheckedJSONRoute)
@@ -49,11 +52,44 @@ class NewKey(ApiKey):
     key: str = Field(description="the key itself: shown this once, never stored")
 
 
+MAX_PERIOD_DAYS = 366
+
+
+def usage_period(
+    start: Annotated[
+        date | None, Query(description="first UTC day; default: the 1st of this month")
+    ] = None,
+    end: Annotated[date | None, Query(description="last UTC day; default: today")] = None,
+) -> tuple[date, date]:
+    """The days `GET …/usage` sums device-seconds and cost over: this month so far unless
+    asked; at most `MAX_PERIOD_DAYS`, `start` not after `end` (else 422)."""
+    today = datetime.now(UTC).date()
+    end = end or today
+    start = start or end.replace(day=1)
+    if start > end:
+        raise SpecError(f"start {start} is after end {end}", ("query", "start"))
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise SpecError(
+            f"the period spans {(end - start).days + 1} days; ask for {MAX_PERIOD_DAYS} or fewer",
+            ("query", "start"),
+        )
+    return start, end
+
+
+PeriodDep = Annotated[tuple[date, date], Depends(usage_period)]
+
+
 @router.get("/v1/usage")
-def usage(tenant: TenantDep, store: StoreDep) -> Usage:
+def usage(tenant: TenantDep, store: StoreDep, settings: SettingsDep, period: PeriodDep) -> Usage:
     """What this tenant holds (bytes, datasets, jobs), runs and streams now, the compute
-    it has used, and its quota."""
-    return store.quotas.usage(tenant)
+    it has used (device-seconds and their cost, in all and over `period`), and its
+    quota."""
+    return _usage(store, settings, tenant, period)
+
+
+def _usage(store: Store, settings: Settings, tenant: str, period: tuple[date, date]) -> Usage:
+    found = store.quotas.usage(tenant, period)
+    return found.model_copy(update={"currency": settings.currency})
 
 
 @router.get("/v1/admin/keys")
@@ -81,9 +117,11 @@ def revoke_key(key_id: KeyId, admin: AdminDep, store: StoreDep) -> ApiKey:
 
 
 @router.get("/v1/admin/tenants/{tenant}/usage")
-def tenant_usage(tenant: TenantName, admin: AdminDep, store: StoreDep) -> Usage:
-    """A tenant's usage and quota."""
-    return store.quotas.usage(tenant)
+def tenant_usage(
+    tenant: TenantName, admin: AdminDep, store: StoreDep, settings: SettingsDep, period: PeriodDep
+) -> Usage:
+    """A tenant's usage (over `period`, as `GET /v1/usage`) and quota."""
+    return _usage(store, settings, tenant, period)
 
 
 @router.patch("/v1/admin/tenants/{tenant}/quota")

@@ -1,16 +1,19 @@
 // Cornu's dashboard: the jobs, a job's live curves and events, cancel and downloads, and
 // several jobs' curves on one chart, hyperparameter studies. Plain JS modules, no build;
-// hash routes: #/ (jobs), #/jobs/<id>, #/compare/<id>,<id>,…, #/studies, #/studies/<id>.
+// hash routes: #/ (jobs), #/jobs/<id>, #/compare/<id>,<id>,…, #/studies, #/studies/<id>,
+// #/usage.
 
 import { api, ApiError, apiKey, forgetApiKey, getJSON, saveApiKey } from "./api.js";
 import { Charts, CompareCharts, metricsText } from "./charts.js";
 import { follow } from "./stream.js";
 import { studiesView, studyView } from "./studies.js";
+import { deviceTime, money, usageView } from "./usage.js";
 
 const REFRESH_MS = 3000;
 const FINISHED = new Set(["succeeded", "failed", "cancelled", "pruned"]);
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["key-view", "jobs-view", "job-view", "compare-view", "studies-view", "study-view"];
+const VIEWS = ["key-view", "jobs-view", "job-view", "compare-view", "studies-view", "study-view",
+  "usage-view"];
 const selected = new Set(); // jobs ticked in the list, for "Compare selected"
 
 function showError(err) {
@@ -48,6 +51,7 @@ function route() {
   if (m) view = jobView(decodeURIComponent(m[1]));
   else if (study) view = studyView(decodeURIComponent(study[1]), helpers);
   else if (location.hash === "#/studies") view = studiesView(helpers);
+  else if (location.hash === "#/usage") view = usageView(helpers);
   else if (compare) view = compareView(compare[1].split(",").map(decodeURIComponent));
   else view = jobsView();
 }
@@ -229,9 +233,11 @@ function jobView(id) {
   let job = null;
   let refreshTimer = 0;
   let refreshes = 0;
+  let currency = "USD";
+  getJSON("/v1/limits", ctl.signal).then((l) => { currency = l.currency; }, () => {});
 
   for (const name of ["status", "epoch", "batch", "created", "finished", "duration", "device",
-    "name", "tags", "trial"]) {
+    "cost", "name", "tags", "trial"]) {
     $(`job-${name}`).textContent = "";
   }
   $("summary-body").replaceChildren();
@@ -255,6 +261,7 @@ function jobView(id) {
     $("job-finished").textContent = when(j.finished_at);
     $("job-duration").textContent = duration(j.started_at, j.finished_at);
     $("job-device").textContent = j.device || "";
+    $("job-cost").textContent = `${deviceTime(j.device_seconds)} of device time, ${money(j.cost, currency)}`;
     $("job-name").textContent = j.name || "";
     $("job-tags").replaceChildren(...tagBadges(j.tags));
     const trial = j.trial;

@@ -35,6 +35,7 @@ from cornu.core.spec.resources import (
     QuotaChange,
     SummaryRequest,
     Usage,
+    UsagePeriod,
     WeightSummary,
 )
 from cornu.core.spec.timeseries import TimeseriesSource
@@ -78,6 +79,7 @@ __all__ = [
     "SequentialSpec",
     "SummaryRequest",
     "Usage",
+    "UsagePeriod",
     "WeightSummary",
     "parse_job_spec",
     "spec_error",

@@ -194,6 +194,14 @@ class Resources(_Strict):
         description="stop once the job has trained this long × its devices, over all its "
         "attempts (like the service's time limit: failed, the last checkpoint kept)",
     )
+    max_cost: float | None = Field(
+        default=None,
+        gt=0,
+        le=1e9,
+        description="stop once the job's device-hours, at the service's price for the class "
+        "each attempt runs on, cost this much (in the service's currency; like "
+        "`max_device_hours`: failed, the last checkpoint kept)",
+    )
 
 
 class TrialRef(_Strict):

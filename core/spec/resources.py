@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date as date_
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -43,6 +44,11 @@ class Job(BaseModel):
         default=0.0,
         description="training seconds × devices over all attempts, as of its "
         "last epoch or checkpoint (what `max_device_hours` counts)",
+    )
+    cost: float | None = Field(
+        default=None,
+        description="those device-seconds at the price per device-hour of the class each "
+        "attempt ran on (the service's `prices`, in its currency); null when none was priced",
     )
     created_at: datetime
     started_at: datetime | None = None
@@ -87,6 +93,10 @@ class Limits(BaseModel):
     )
     max_active_jobs: int = Field(description="queued and running jobs of one tenant")
     max_job_seconds: float = Field(description="training time of one job, all attempts")
+    prices: dict[str, float] = Field(
+        default={}, description="what a device-hour costs, by accelerator class (`max_cost`)"
+    )
+    currency: str = Field(default="USD", description="of every price and cost (ISO 4217)")
 
 
 class Quota(BaseModel):
@@ -132,6 +142,27 @@ class QuotaChange(BaseModel):
     request_burst: int | None = Field(default=None, ge=1, le=2**20)
 
 
+class DeviceUsage(BaseModel):
+    """Device-seconds trained, and what they cost (null when none was priced)."""
+
+    device_seconds: float = Field(description="training seconds × devices")
+    cost: float | None = Field(description="at the prices they were charged")
+
+
+class DayUsage(DeviceUsage):
+    date: date_ = Field(description="a UTC day")
+
+
+class UsagePeriod(DeviceUsage):
+    """A tenant's device-seconds and cost over whole UTC days, `start` to `end` inclusive:
+    by accelerator class and by day (days without any left out)."""
+
+    start: date_
+    end: date_
+    by_accelerator: dict[str, DeviceUsage]
+    days: list[DayUsage]
+
+
 class Usage(BaseModel):
     """What a tenant holds and has used (`GET /v1/usage`), next to its quota."""
 
@@ -144,6 +175,18 @@ class Usage(BaseModel):
     compute_seconds: float = Field(
         description="training time of the tenant's jobs (every attempt's finished epochs "
         "and checkpoints), deleted jobs included"
+    )
+    device_seconds: float = Field(
+        default=0.0, description="that training time × each job's devices: what is charged"
+    )
+    cost: float | None = Field(
+        default=None,
+        description="those device-seconds at the price of the class each ran on; null "
+        "when none was priced",
+    )
+    currency: str = Field(default="USD", description="of every cost (ISO 4217)")
+    period: UsagePeriod | None = Field(
+        default=None, description="device-seconds and cost of the days asked for"
     )
     quota: Quota
 

@@ -180,16 +180,20 @@ def job_from(job_id: str, f: dict[str, str]) -> Job:
         error=f.get("error") or None,
         attempts=int(f.get("attempts") or 0),
         device=f.get("device") or None,
-        device_seconds=float(f.get("run_seconds") or 0.0) * _devices(f),
+        device_seconds=_device_seconds(f),
+        cost=float(f["cost"]) if f.get("cost") else None,
         created_at=f["created_at"],
         started_at=f.get("started_at") or None,
         finished_at=f.get("finished_at") or None,
     )
 
 
-def _devices(f: dict[str, str]) -> int:
-    """The devices a job's record says it asked for (1 unless its spec says more)."""
-    return int(f.get("devices") or 1)
+def _device_seconds(f: dict[str, str]) -> float:
+    """A job's charged device-seconds; for a record charged before they were kept, its
+    training time × the devices it asked for."""
+    if f.get("device_seconds"):
+        return round(float(f["device_seconds"]), 6)
+    return float(f.get("run_seconds") or 0.0) * int(f.get("devices") or 1)
 
 
 def page_range(cursor: str | None, limit: int) -> tuple[str, str, int, int]:

@@ -128,8 +128,15 @@ def tenant_quota(name: str) -> str:
 
 def tenant_usage(name: str) -> str:
     """Hash: what the tenant uses, kept by the scripts that change it: `stored_bytes` and
-    `datasets` (dataset records), `compute_seconds` (its jobs' training time)."""
+    `datasets` (dataset records), `compute_seconds` (its jobs' training time),
+    `device_seconds` (that time × each job's devices) and `cost` (at the prices charged)."""
     return f"{PREFIX}:tenant:{name}:usage"
+
+
+def tenant_usage_days(name: str) -> str:
+    """Hash: the tenant's device-seconds and cost per UTC day and accelerator class, as
+    fields `<YYYY-MM-DD> <class> device_seconds` and `<YYYY-MM-DD> <class> cost`."""
+    return f"{PREFIX}:tenant:{name}:usage:days"
 
 
 def tenant_rate(name: str) -> str:

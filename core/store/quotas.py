@@ -20,12 +20,15 @@ on several hosts agree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 import redis
 
 from cornu.core.config import Settings
-from cornu.core.spec import Quota, QuotaChange, Usage
+from cornu.core.spec import Quota, QuotaChange, Usage, UsagePeriod
+from cornu.core.spec.resources import DayUsage, DeviceUsage
 from cornu.core.store import keys
 from cornu.core.store.values import text_fields
 
@@ -70,13 +73,28 @@ local function uncount(usage, record)
 end
 """
 
-# Lua shared by the scripts that move a job's `run_seconds` on: the tenant's compute.
+# Lua shared by the scripts that move a job's `run_seconds` on: what the new training
+# time is charged. `charge(job, usage, days, run_seconds, now)` adds it to the tenant's
+# `compute_seconds`, and, times the job's devices, to its `device_seconds`, the job's own
+# and the tenant's day for the class its attempt runs on; at that class's price (the
+# attempt's `rate_price`, per device-hour, set when it was claimed) to their `cost` too.
 CHARGE_FN = """
-local function charge(job, usage, run_seconds)
-  local before = tonumber(redis.call('HGET', job, 'run_seconds') or '0')
-  local now = tonumber(run_seconds)
-  if now > before then
-    redis.call('HINCRBYFLOAT', usage, 'compute_seconds', string.format('%.6f', now - before))
+local function fmt(x) return string.format('%.17g', x) end
+local function charge(job, usage, days, run_seconds, now)
+  local f = redis.call('HMGET', job, 'run_seconds', 'devices', 'rate_accelerator', 'rate_price')
+  local spent = tonumber(run_seconds) - tonumber(f[1] or '0')
+  if spent <= 0 then return end
+  local device_seconds = spent * tonumber(f[2] or '1')
+  local day = string.sub(now, 1, 10) .. ' ' .. (f[3] or 'unknown') .. ' '
+  redis.call('HINCRBYFLOAT', usage, 'compute_seconds', fmt(spent))
+  redis.call('HINCRBYFLOAT', usage, 'device_seconds', fmt(device_seconds))
+  redis.call('HINCRBYFLOAT', job, 'device_seconds', fmt(device_seconds))
+  redis.call('HINCRBYFLOAT', days, day .. 'device_seconds', fmt(device_seconds))
+  if f[4] then
+    local cost = device_seconds * tonumber(f[4]) / 3600
+    redis.call('HINCRBYFLOAT', usage, 'cost', fmt(cost))
+    redis.call('HINCRBYFLOAT', job, 'cost', fmt(cost))
+    redis.call('HINCRBYFLOAT', days, day .. 'cost', fmt(cost))
   end
 end
 """
@@ -128,15 +146,18 @@ class Quotas:
         pipe.hgetall(keys.tenant_quota(tenant))
         return self._overlay(text_fields(pipe.execute()[-1]))
 
-    def usage(self, tenant: str) -> Usage:
-        """What `tenant` holds and has used, with its quota."""
+    def usage(self, tenant: str, period: tuple[date, date] | None = None) -> Usage:
+        """What `tenant` holds and has used, with its quota; with `period` (first and last
+        UTC day), its device-seconds and cost over those days."""
         pipe = self.redis.pipeline(transaction=False)
         pipe.hgetall(keys.tenant_usage(tenant))
         pipe.zcard(keys.tenant_jobs(tenant))
         pipe.scard(keys.tenant_active(tenant))
         pipe.zcount(keys.tenant_streams(tenant), "(" + repr(self._now()), "+inf")
         pipe.hgetall(keys.tenant_quota(tenant))
-        counted, kept, active, streams, own = pipe.execute()
+        if period is not None:
+            pipe.hgetall(keys.tenant_usage_days(tenant))
+        counted, kept, active, streams, own, *days = pipe.execute()
         counted = text_fields(counted)
         return Usage(
             tenant=tenant,
@@ -146,9 +167,45 @@ class Quotas:
             active_jobs=active,
             streams=streams,
             compute_seconds=round(float(counted.get("compute_seconds", 0.0)), 3),
+            device_seconds=round(float(counted.get("device_seconds", 0.0)), 3),
+            cost=_money(counted.get("cost")),
+            period=None if period is None else _period(text_fields(days[0]), *period),
             quota=self._overlay(text_fields(own)),
         )
 
     def _now(self) -> float:
         seconds, micros = self.redis.time()
         return float(seconds) + micros / 1e6
+
+
+def _money(value: str | float | None) -> float | None:
+    return None if value is None else round(float(value), 9)
+
+
+def _period(fields: dict[str, str], start: date, end: date) -> UsagePeriod:
+    """The days hash's fields (`<day> <class> device_seconds|cost`) from `start` to `end`
+    summed by class and by day."""
+    by_class: dict[str, dict[str, float]] = {}
+    by_day: dict[str, dict[str, float]] = {}
+    first, last = start.isoformat(), end.isoformat()
+    for field, value in fields.items():
+        day, accelerator, what = field.split(" ")
+        if first <= day <= last:
+            for bucket in by_class.setdefault(accelerator, {}), by_day.setdefault(day, {}):
+                bucket[what] = bucket.get(what, 0.0) + float(value)
+
+    def summed(buckets: Iterable[dict[str, float]]) -> dict[str, Any]:
+        buckets = list(buckets)
+        costs = [b["cost"] for b in buckets if "cost" in b]
+        return {
+            "device_seconds": round(sum(b.get("device_seconds", 0.0) for b in buckets), 3),
+            "cost": _money(sum(costs)) if costs else None,
+        }
+
+    return UsagePeriod(
+        start=start,
+        end=end,
+        **summed(by_class.values()),
+        by_accelerator={name: DeviceUsage(**summed([b])) for name, b in sorted(by_class.items())},
+        days=[DayUsage(date=day, **summed([b])) for day, b in sorted(by_day.items())],
+    )

@@ -71,22 +71,29 @@ end
 """
 )
 
-# KEYS: job, lease, running, events   ARGV: token, worker, lease (ms), now, job id, device
+# KEYS: job, lease, running, events   ARGV: token, worker, lease (ms), now, job id, device,
+# the worker's accelerator class, its price per device-hour ('' when it has none)
 _CLAIM = (
     EVENT_FN
     + """
 if redis.call('HGET', KEYS[1], 'status') ~= 'queued' then return false end
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'status', 'running', 'lease_token', ARGV[1], 'worker', ARGV[2],
-           'device', ARGV[6])
+           'device', ARGV[6], 'rate_accelerator', ARGV[7])
+if ARGV[8] == '' then
+  redis.call('HDEL', KEYS[1], 'rate_price')
+else
+  redis.call('HSET', KEYS[1], 'rate_price', ARGV[8])
+end
 if not redis.call('HGET', KEYS[1], 'started_at') then
   redis.call('HSET', KEYS[1], 'started_at', ARGV[4])
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[5])
 event(KEYS[4], ARGV[4], 'started', 'worker', ARGV[2], 'attempt', attempt, 'device', ARGV[6])
-local f = redis.call('HMGET', KEYS[1], 'spec', 'checkpoint', 'run_seconds', 'tenant', 'epoch')
-return {f[1], f[2] or '', f[3] or '0', f[4], attempt, f[5] or '0'}
+local f = redis.call('HMGET', KEYS[1], 'spec', 'checkpoint', 'run_seconds', 'tenant', 'epoch',
+                     'device_seconds', 'cost')
+return {f[1], f[2] or '', f[3] or '0', f[4], attempt, f[5] or '0', f[6] or '', f[7] or ''}
 """
 )
 
@@ -99,7 +106,7 @@ return {1, f[1] == '1' and 1 or 0, f[2] == '1' and 1 or 0}
 """
 
 # One finished epoch: its metrics and its checkpoint, together or not at all.
-# KEYS: job, lease, metrics, events, checkpoints, feed, garbage, tenant's usage
+# KEYS: job, lease, metrics, events, checkpoints, feed, garbage, tenant's usage, its days
 # ARGV: token, epoch, entry, logs, checkpoint key, meta, keep, run seconds, now, maxlen,
 #       feed maxlen
 _COMMIT_EPOCH = (
@@ -112,7 +119,7 @@ local done = tonumber(redis.call('HGET', KEYS[1], 'epoch') or '0')
 if tonumber(ARGV[2]) ~= done + 1 then return -1 end
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[10], '*', 'log', ARGV[3])
 redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[11], '*', 'event', 'epoch', 'data', ARGV[3])
-charge(KEYS[1], KEYS[8], ARGV[8])
+charge(KEYS[1], KEYS[8], KEYS[9], ARGV[8], ARGV[9])
 redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'metrics', ARGV[4], 'run_seconds', ARGV[8])
 keep_checkpoint(KEYS[1], KEYS[5], KEYS[4], ARGV[5], ARGV[6], tonumber(ARGV[7]), ARGV[9], ARGV[2], 0,
                 KEYS[7])
@@ -121,7 +128,7 @@ return 1
 )
 
 # A checkpoint within an epoch.
-# KEYS: job, lease, events, checkpoints, garbage, tenant's usage
+# KEYS: job, lease, events, checkpoints, garbage, tenant's usage, its days
 # ARGV: token, checkpoint key, meta, keep, run seconds, now, epoch, batch
 _SAVE_CHECKPOINT = (
     EVENT_FN
@@ -129,7 +136,7 @@ _SAVE_CHECKPOINT = (
     + _KEEP_CHECKPOINT
     + _FENCE
     + """
-charge(KEYS[1], KEYS[6], ARGV[5])
+charge(KEYS[1], KEYS[6], KEYS[7], ARGV[5], ARGV[6])
 redis.call('HSET', KEYS[1], 'run_seconds', ARGV[5])
 keep_checkpoint(KEYS[1], KEYS[4], KEYS[3], ARGV[2], ARGV[3], tonumber(ARGV[4]),
                 ARGV[6], ARGV[7], ARGV[8], KEYS[5])
@@ -280,6 +287,9 @@ class Claim:
     checkpoint_key: str | None
     run_seconds: float
     epoch: int
+    device_seconds: float = 0.0
+    cost: float | None = None
+    price: float | None = None  # per device-hour, what this attempt is charged
 
 
 class Runs:
@@ -311,18 +321,30 @@ class Runs:
 
     # -- a worker's attempt ----------------------------------------------------------
 
-    def claim(self, job_id: str, worker: str, device: str = "") -> Claim | None:
+    def claim(
+        self,
+        job_id: str,
+        worker: str,
+        device: str = "",
+        accelerator: str = "unknown",
+        price: float | None = None,
+    ) -> Claim | None:
         """queued → running under a new lease, on `device` (what the job and its `started`
-        event show: `cpu`, `cuda:0 (NVIDIA …)`); None if the job is not queued."""
+        event show: `cpu`, `cuda:0 (NVIDIA …)`) of class `accelerator`, its training time
+        charged at `price` per device-hour (None: not priced); None if the job is not
+        queued."""
         token = f"{worker}/{secrets.token_hex(6)}"
         found = self._run(
             "claim",
             [keys.job(job_id), keys.job_lease(job_id), keys.running(), keys.job_events(job_id)],
-            [token, worker, self.lease_ms, now_iso(), job_id, device],
-        )
+            [token, worker, self.lease_ms, now_iso(), job_id, device, accelerator,
+             "" if price is None else repr(price)],
+        )  # fmt: skip
         if not found:
             return None
-        spec, checkpoint, run_seconds, tenant, attempt, epoch = (text(v) for v in found)
+        spec, checkpoint, run_seconds, tenant, attempt, epoch, device_s, cost = (
+            text(v) for v in found
+        )
         return Claim(
             job_id=job_id,
             tenant=str(tenant),
@@ -332,6 +354,9 @@ class Runs:
             checkpoint_key=checkpoint or None,
             run_seconds=float(str(run_seconds)),
             epoch=int(str(epoch)),
+            device_seconds=float(str(device_s or 0.0)),
+            cost=float(str(cost)) if cost else None,
+            price=price,
         )
 
     def renew(self, claim: Claim) -> tuple[bool, Controls]:
@@ -400,7 +425,8 @@ class Runs:
             "commit",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_metrics(claim.job_id),
              keys.job_events(claim.job_id), keys.job_checkpoints(claim.job_id),
-             keys.job_feed(claim.job_id), keys.blob_garbage(), keys.tenant_usage(claim.tenant)],
+             keys.job_feed(claim.job_id), keys.blob_garbage(), keys.tenant_usage(claim.tenant),
+             keys.tenant_usage_days(claim.tenant)],
             [claim.token, epoch, entry, json.dumps(logs), key, meta, keep, run_seconds, now_iso(),
              self.max_epochs + 1, FEED_MAXLEN],
         )  # fmt: skip
@@ -421,7 +447,7 @@ class Runs:
             "checkpoint",
             [keys.job(claim.job_id), keys.job_lease(claim.job_id), keys.job_events(claim.job_id),
              keys.job_checkpoints(claim.job_id), keys.blob_garbage(),
-             keys.tenant_usage(claim.tenant)],
+             keys.tenant_usage(claim.tenant), keys.tenant_usage_days(claim.tenant)],
             [claim.token, key, meta, keep, run_seconds, now_iso(), epoch, batch],
         )  # fmt: skip
         if done != 1:

@@ -111,6 +111,11 @@ def enter_key(page: Page, url: str, key: str) -> None:
     page.get_by_role("button", name="Save key").click()
 
 
+def dollars(text: str) -> float:
+    """The amount in a text that shows one in US dollars: `…, $0.0412` → 0.0412."""
+    return float(text.rsplit("$", 1)[1].replace(",", ""))
+
+
 def key_of(http: httpx.Client) -> str:
     return http.headers["Authorization"].removeprefix("Bearer ")
 
@@ -273,6 +278,23 @@ def test_three_runs_selected_from_a_tag_share_one_validation_loss_chart(
     folded = page.locator("#events li.checkpoints summary")
     assert folded.inner_text().startswith("4 checkpoints")
     page.screenshot(path=str(ARTIFACTS / "dashboard-job.png"), full_page=True)
+
+    # What the runs cost: the job's device time at the session's CPU price, and the
+    # tenant's usage this month, by class and by day, summing the four jobs.
+    http.post(f"/v1/jobs/{untagged}/cancel")
+    wait_for_job(http, untagged)  # no job charges any more while the figures are compared
+    job = http.get(f"/v1/jobs/{ids['bigger']}").json()
+    assert dollars(page.locator("#job-cost").inner_text()) == pytest.approx(job["cost"], rel=0.01)
+    page.get_by_role("link", name="Usage").click()
+    page.wait_for_function("() => document.querySelectorAll('#usage-days tr').length === 1")
+    usage = http.get("/v1/usage").json()
+    shown = dollars(page.locator("#usage-period-cost").inner_text())
+    assert shown == pytest.approx(usage["period"]["cost"], rel=0.01)
+    [cpu] = page.locator("#usage-classes tr").all_inner_texts()
+    assert cpu.startswith("cpu\t") and dollars(cpu) == pytest.approx(usage["cost"], rel=0.01)
+    held = page.locator("#usage-held").inner_text()
+    assert "jobs_kept\t4\t" in held
+    page.screenshot(path=str(ARTIFACTS / "dashboard-usage.png"), full_page=True)
 
 
 def test_a_studys_page_sorts_its_trials_and_plots_the_objective_by_hyperparameter(
