@@ -14,10 +14,13 @@ median epoch time within one run (this machine is noisy):
   tiny     Dense(1) on 4 features, batch 32: per-step overhead
 
     .venv/bin/python benchmarks/engine.py [--workloads mlp,convnet,lstm,tiny] [--repeats 3]
+    .venv/bin/python benchmarks/engine.py --device cuda --compiled   # on a GPU (gpu-check)
     KERAS_BACKEND=torch /tmp/kerasref/bin/python benchmarks/engine.py --keras
 
 `ratio` is loop time / engine time (above 1: the engine is faster); the target is
-≥ 0.95 on each. With `--keras` the script times Keras 3's `fit` instead of the engine
+≥ 0.95 on each. `--device cuda` runs both on the GPU; `--compiled` also times the loop
+with its model under `torch.compile` (`compiled_ratio`).
+ With `--keras` the script times Keras 3's `fit` instead of the engine
 (run it in a venv with Keras; Cornu need not be installed there).
 """
 
@@ -70,6 +73,10 @@ def regression(n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, (x @ np.array([1.0, -2.0, 0.5, 3.0], dtype=np.float32))[:, None]
 
 
+# Where the loops run and whether their model is compiled (set from the command line).
+LOOP = {"device": torch.device("cpu"), "compiled": False}
+
+
 def rmsprop(model: nn.Module) -> torch.optim.Optimizer:
     # Keras's RMSprop defaults in torch's terms (torch puts epsilon outside the root).
     return torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7, foreach=True)
@@ -85,14 +92,18 @@ def run_loop(
     accuracy: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
     """The tuned loop: in-memory tensors, index batching, sums kept on the device."""
+    device = LOOP["device"]
+    model, x, y = model.to(device), x.to(device), y.to(device)
     optimizer = rmsprop(model)
+    if LOOP["compiled"]:
+        model = torch.compile(model)  # type: ignore[assignment]
     generator = torch.Generator().manual_seed(0)
     seconds = []
     for _ in range(epochs):
         start = time.perf_counter()
         model.train()
-        order = torch.randperm(x.shape[0], generator=generator)
-        loss_sum, hits = torch.zeros(()), torch.zeros(())
+        order = torch.randperm(x.shape[0], generator=generator).to(device)
+        loss_sum, hits = torch.zeros((), device=device), torch.zeros((), device=device)
         for i in range(0, x.shape[0], batch_size):
             index = order[i : i + batch_size]
             xb, yb = x.index_select(0, index), y.index_select(0, index)
@@ -226,7 +237,7 @@ def engine_epochs(w: Workload, x: np.ndarray, y: np.ndarray, epochs: int) -> lis
     )
     timer = Timer()
     timer.seconds = []
-    train_job(spec, {"x": x, "y": y}, callbacks=[timer])
+    train_job(spec, {"x": x, "y": y}, callbacks=[timer], device=LOOP["device"])
     return timer.seconds
 
 
@@ -259,8 +270,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--keras", action="store_true", help="time Keras 3 instead of the engine")
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda for a GPU")
+    parser.add_argument("--compiled", action="store_true", help="also a torch.compile loop")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    LOOP["device"] = torch.device(args.device)
     measured = keras_epochs if args.keras else engine_epochs
     label = "keras" if args.keras else "engine"
     rows = []
@@ -268,10 +282,14 @@ def main() -> None:
         w = WORKLOADS[name]
         x, y = w.data()
         skip = 1 if args.epochs > 1 else 0  # the first epoch warms caches up
-        ours, loop = [], []
+        ours, loop, compiled = [], [], []
         for _ in range(args.repeats):  # alternate, so drift in machine load hits both
             ours += measured(w, x, y, args.epochs)[skip:]
             loop += w.loop(x, y, w.batch_size, args.epochs)[skip:]
+            if args.compiled:
+                LOOP["compiled"] = True
+                compiled += w.loop(x, y, w.batch_size, args.epochs)[skip:]
+                LOOP["compiled"] = False
         ours_s, loop_s = statistics.median(ours), statistics.median(loop)
         row = {
             "workload": name,
@@ -279,14 +297,22 @@ def main() -> None:
             "loop_epoch_s": round(loop_s, 4),
             "ratio": round(loop_s / ours_s, 3),
             "threads": args.threads,
+            "device": args.device,
         }
+        if compiled:
+            row["compiled_loop_epoch_s"] = round(statistics.median(compiled), 4)
+            row["compiled_ratio"] = round(statistics.median(compiled) / ours_s, 3)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    print(f"\n| workload | {label} epoch | loop epoch | ratio (loop / {label}) |")
-    print("|---|---|---|---|")
+    print(f"\n| workload | {label} epoch | loop epoch | ratio (loop / {label}) | "
+          "compiled loop | ratio (compiled / {label}) |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     for r in rows:
         ours_s, loop_s = r[f"{label}_epoch_s"], r["loop_epoch_s"]
-        print(f"| {r['workload']} | {ours_s} s | {loop_s} s | **{r['ratio']}×** |")
+        more = (
+            f"{r['compiled_loop_epoch_s']} s | **{r['compiled_ratio']}×**" if compiled else "— | —"
+        )
+        print(f"| {r['workload']} | {ours_s} s | {loop_s} s | **{r['ratio']}×** | {more} |")
 
 
 if __name__ == "__main__":
