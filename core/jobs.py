@@ -16,7 +16,7 @@ from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
 from cornu.core.ids import new_id
 from cornu.core.spec import Job, JobSpec
 from cornu.core.store import Store
-from cornu.core.store.fleet import describe
+from cornu.core.store.fleet import AcceleratorClass, describe
 
 log = logging.getLogger(__name__)
 
@@ -48,38 +48,36 @@ def check_resources(spec: JobSpec, store: Store, settings: Settings) -> str | No
             "cost is not counted; use max_device_hours",
             ("resources", "max_cost"),
         )
-    if asked.devices > 1:
-        raise SpecError(
-            f"devices: {asked.devices} asks for data-parallel training on several devices, "
-            "which this service does not run yet; ask for 1",
-            ("resources", "devices"),
-        )
-    if asked.accelerator == "any" and not asked.min_memory_gb:
+    if asked.accelerator == "any" and not asked.min_memory_gb and asked.devices == 1:
         return None
     classes = store.fleet.classes()
     if not classes:
         return "no worker has registered with the fleet yet; the job waits for one"
-    if asked.accelerator != "any":
-        found = classes.get(asked.accelerator)
-        if found is None:
-            raise SpecError(
-                f"no worker class {asked.accelerator!r}; this fleet has: {describe(classes)}",
-                ("resources", "accelerator"),
-            )
-        fitting = [found] if found.memory_gb >= asked.min_memory_gb else []
-    else:
-        fitting = [c for c in classes.values() if c.memory_gb >= asked.min_memory_gb]
-        if fitting and len(fitting) < len(classes):
-            raise SpecError(
-                f"min_memory_gb {asked.min_memory_gb:g} is met only by "
-                f"{', '.join(c.name for c in fitting)}: ask for one of them as the accelerator",
-                ("resources", "accelerator"),
-            )
-    if not fitting:
+    if asked.accelerator != "any" and asked.accelerator not in classes:
         raise SpecError(
-            f"min_memory_gb {asked.min_memory_gb:g} is more than any worker class has; this "
-            f"fleet has: {describe(classes)}",
-            ("resources", "min_memory_gb"),
+            f"no worker class {asked.accelerator!r}; this fleet has: {describe(classes)}",
+            ("resources", "accelerator"),
+        )
+    named = [classes[asked.accelerator]] if asked.accelerator != "any" else list(classes.values())
+    needs: list[tuple[str, str, Callable[[AcceleratorClass], bool]]] = []
+    if asked.min_memory_gb:
+        needs.append(("min_memory_gb", f"min_memory_gb {asked.min_memory_gb:g}",
+                      lambda c: c.memory_gb >= asked.min_memory_gb))  # fmt: skip
+    if asked.devices > 1:
+        needs.append(("devices", f"devices {asked.devices}", lambda c: c.devices >= asked.devices))
+    fitting = named
+    for field, what, fits in needs:
+        fitting = [c for c in fitting if fits(c)]
+        if not fitting:
+            raise SpecError(
+                f"{what} is more than any worker class has; this fleet has: {describe(classes)}",
+                ("resources", field),
+            )
+    if len(fitting) < len(named):  # "any" would also reach workers that cannot serve it
+        raise SpecError(
+            f"{' and '.join(what for _, what, _ in needs)} is met only by "
+            f"{', '.join(c.name for c in fitting)}: ask for one of them as the accelerator",
+            ("resources", "accelerator"),
         )
     if asked.accelerator != "any" and not fitting[0].workers:
         return f"no {asked.accelerator} worker is up right now; the job waits queued for one"

@@ -24,9 +24,10 @@ import numpy as np
 import safetensors.torch
 import torch
 
+from cornu.core import data_parallel
 from cornu.core.config import Settings
 from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
-from cornu.core.engine.job import DatasetArrays, InitialWeights
+from cornu.core.engine.job import DatasetArrays, InitialWeights, TrainResult
 from cornu.core.engine.model import weights_file
 from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
@@ -205,9 +206,21 @@ class Guard(Callback):
     def on_epoch_begin(self, epoch: int) -> None:
         self._epoch_started = time.perf_counter()
 
+    def sync_due(self) -> bool:
+        """With replicas: a stop, a progress report or a checkpoint is due (acted on at
+        the next batch, once the replicas' running values are merged)."""
+        now, settings = time.monotonic(), self.run.settings
+        return (
+            self.run.stop_reason() is not None
+            or now - self._last_progress > settings.progress_interval_seconds
+            or now - self._last_checkpoint > settings.checkpoint_interval_seconds
+        )
+
     def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
         if self.run.heartbeat.stop_training:  # Keras: the epoch ends after this batch
             self.trainer.stop_training = True
+        if not self.trainer.in_sync:  # replicas: at a batch that merged them (`sync_due`)
+            return
         reason = self.run.stop_reason()
         if reason is not None:
             if reason in ("shutdown", "timeout", "budget", "cost"):
@@ -356,14 +369,8 @@ def _attempt(
         resume = _resume_state(store, claim)
         ids = claim.spec.dataset_ids()
         arrays = DatasetArrays(_loader(store, run), store.datasets.shapes(claim.tenant, ids))
-        result = train_job(
-            claim.spec,
-            arrays,
-            callbacks=[guard],
-            device=device,
-            initial_weights=None if resume is not None else _initial_weights(store, claim, arrays),
-            resume=resume,
-        )
+        initial = None if resume is not None else _initial_weights(store, claim, arrays)
+        result = _train(claim, arrays, guard, device, initial, resume)
         if guard.pruned:  # its checkpoints are kept, as a cancelled job's
             if run.retrying(lambda: store.runs.finish(claim, JobStatus.pruned)):
                 log.info("job %s: pruned by its study", claim.job_id)
@@ -399,6 +406,36 @@ def _attempt(
     run.retrying(lambda: store.runs.finish(claim, status, error))
     log.info("job %s: failed (%s)", claim.job_id, error)
     return status
+
+
+def _train(
+    claim: Claim,
+    arrays: DatasetArrays,
+    guard: Guard,
+    device: torch.device,
+    initial: InitialWeights | None,
+    resume: dict[str, Any] | None,
+) -> TrainResult:
+    """Train the claimed job here, or, for `resources.devices` above 1, as rank 0 of its
+    replicas (`core.data_parallel`): a replica's failure fails the job with its reason."""
+    if claim.spec.resources.devices == 1 or claim.spec.fit.epochs == 0:
+        return train_job(claim.spec, arrays, callbacks=[guard], device=device,
+                         initial_weights=initial, resume=resume)  # fmt: skip
+    replication = data_parallel.start(claim, device, resumed=resume is not None)
+    finished = False
+    try:
+        result = train_job(claim.spec, arrays, callbacks=[guard], device=device,
+                           initial_weights=initial, resume=resume,
+                           replicas=replication.replicas)  # fmt: skip
+        finished = True
+        return result
+    except RuntimeError as exc:  # a collective broke: a replica is gone
+        reason = replication.failure()
+        if reason is not None:
+            raise JobFailed(reason) from exc
+        raise
+    finally:  # a stopped run's replicas hold nothing worth waiting for: its status is
+        replication.close(wait_s=2.0 if finished else 0.0)
 
 
 def _loader(store: Store, run: JobRun) -> Callable[[str], np.ndarray]:

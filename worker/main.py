@@ -13,17 +13,16 @@ prefork pools — or after a crash.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import logging
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
+from cornu.core.children import die_with
 from cornu.core.config import get_settings
 from cornu.core.queue import accelerator_queue
 
@@ -84,27 +83,6 @@ class _Child:
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     quick_exits: int = 0
-
-
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def die_with(parent: int) -> Callable[[], None]:
-    """What a child runs before it starts (`preexec_fn`): on Linux, ask the kernel to
-    SIGKILL it when its parent dies (prctl PR_SET_PDEATHSIG), and exit at once if the
-    parent is gone already; elsewhere nothing. So a supervisor killed by the OOM killer,
-    or SIGKILLed by an operator, leaves no worker training unsupervised (its job's lease
-    lapses and the job resumes on another worker)."""
-
-    def arm() -> None:
-        if not sys.platform.startswith("linux"):
-            return
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent:  # it died before the request was made
-            os._exit(1)
-
-    return arm
 
 
 def supervise(children: list[list[str]], loglevel: str = "INFO", stop_s: float = 8.0) -> int:

@@ -43,6 +43,13 @@ class Callback:
 
     def on_train_end(self) -> None: ...
 
+    def sync_due(self) -> bool:
+        """With replicas (data-parallel training), asked on rank 0 after each batch:
+        whether the next batch's `on_train_batch_end` will read the running logs or
+        capture the state (a progress report, a checkpoint), so that the replicas merge
+        them first. `trainer.in_sync` tells the hook whether they did."""
+        return False
+
     def get_state(self) -> dict[str, Any]:
         """What a resumed run needs to carry on as if never interrupted (checkpoints)."""
         return {}
@@ -298,3 +305,6 @@ class CallbackList:
     def on_train_end(self) -> None:
         for c in self.callbacks:
             c.on_train_end()
+
+    def sync_due(self) -> bool:
+        return any(c.sync_due() for c in self.callbacks)

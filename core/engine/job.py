@@ -30,6 +30,7 @@ from cornu.core.engine.plan import (
     plan_job,
     split_point,
 )
+from cornu.core.engine.replicas import Replicas
 from cornu.core.engine.trainer import Data, Trainer
 from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
 from cornu.core.engine.windows import Windows, epoch_order, starts
@@ -348,11 +349,13 @@ def train_job(
     device: torch.device | str = "cpu",
     initial_weights: InitialWeights | None = None,
     resume: dict[str, Any] | None = None,
+    replicas: Replicas | None = None,
 ) -> TrainResult:
     """Compile and fit `spec` on `arrays` (`{dataset id: array}`), from the start or from
     a checkpoint (`resume`, a `Trainer.capture()` state). `initial_weights` replace the
     newly initialised weights. A spec with `epochs: 0` trains nothing: the result is the
-    model with its first weights."""
+    model with its first weights. With `replicas`, this process is one of several that
+    train the job together (`replicas.Replicas`); callbacks run on rank 0 only."""
     device = torch.device(device)
     plan = plan_job(spec, array_shapes(arrays))
     seed = spec.fit.seed if spec.fit.seed is not None else int(torch.seed())
@@ -397,7 +400,11 @@ def train_job(
 
     optimizer = build_optimizer(spec.compile.optimizer, model.parameters())
     bf16 = spec.fit.mixed_precision == "bf16" and device.type == "cuda"
-    trainer = Trainer(model, plan.heads, optimizer, autocast=torch.bfloat16 if bf16 else None)
+    trainer = Trainer(model, plan.heads, optimizer, autocast=torch.bfloat16 if bf16 else None,
+                      replicas=replicas)  # fmt: skip
+    hooks = [*callback_module.from_specs(fit.callbacks), *callbacks]
+    if replicas is not None and not replicas.first:
+        hooks = []  # Keras runs callbacks once, not once per replica
     history = trainer.fit(
         epoch_data,
         batch_size=batch_size,
@@ -409,7 +416,7 @@ def train_job(
         validation_steps=fit.validation_steps,
         validation_batch_size=validation_batch_size,
         validation_freq=fit.validation_freq,
-        callbacks=[*callback_module.from_specs(fit.callbacks), *callbacks],
+        callbacks=hooks,
         generator=generator,
         resume=resume,
     )

@@ -54,6 +54,15 @@ class Metric:
     def set_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
+    def sums(self) -> Tensor:
+        """The state as one float64 vector of sums, its size fixed by the metric's
+        configuration (zeros when empty): what replicas add up (`EpochLogs.merge`)."""
+        raise NotImplementedError
+
+    def set_sums(self, sums: Tensor, device: torch.device) -> None:
+        """The state `sums` describes (a vector `sums()` gave, added up)."""
+        raise NotImplementedError
+
 
 class Mean(Metric):
     """Running mean of values, each weighted (Keras's `Mean`)."""
@@ -86,6 +95,15 @@ class Mean(Metric):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.total, self.count = state["total"], state["count"]
+
+    def sums(self) -> Tensor:
+        total = 0.0 if self.total is None else self.total.double().item()
+        return torch.tensor([total, float(self.count)], dtype=torch.float64)
+
+    def set_sums(self, sums: Tensor, device: torch.device) -> None:
+        total, count = sums.tolist()
+        self.total = torch.tensor(total, dtype=torch.float64, device=device)
+        self.count = count
 
 
 class MeanMetricWrapper(Mean):
@@ -189,6 +207,14 @@ class ConfusionMetric(Metric):
 
     def set_state(self, state: dict[str, Any]) -> None:
         self.counts = state["counts"]
+
+    def sums(self) -> Tensor:
+        if self.counts is None:
+            return torch.zeros(4 * len(self.thresholds), dtype=torch.float64)
+        return self.counts.detach().reshape(-1).double().cpu()
+
+    def set_sums(self, sums: Tensor, device: torch.device) -> None:
+        self.counts = sums.reshape(4, len(self.thresholds)).to(device)
 
     def _tp_fp_tn_fn(self) -> tuple[Tensor, ...]:
         if self.counts is None:

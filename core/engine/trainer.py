@@ -13,18 +13,27 @@ import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from cornu.core.engine.batches import Batches, Shuffle
-from cornu.core.engine.callbacks import Callback, CallbackList, History, Logs, Weights
+from cornu.core.engine.callbacks import (
+    Callback,
+    CallbackList,
+    History,
+    Interrupted,
+    Logs,
+    Weights,
+)
 from cornu.core.engine.layers.stateful import carried_states, load_carried_states
 from cornu.core.engine.losses import Loss, reduce
 from cornu.core.engine.metrics import Mean, Metric
 from cornu.core.engine.model import FUSABLE_ACTIVATIONS, Forward, Model
 from cornu.core.engine.optimizers import KerasOptimizer
+from cornu.core.engine.replicas import Replicas
 from cornu.core.errors import NonFiniteLoss
 
 Tensors = list[Tensor]
@@ -133,6 +142,25 @@ class EpochLogs:
                 logs[f"{name}_{metric.name}" if self.multi else metric.name] = metric.result()
         return dict(sorted(logs.items()))
 
+    def trackers(self) -> list[Metric]:
+        """Every running value: the loss, each output's loss and metrics."""
+        parts = [t for t in self.parts if t is not None]
+        return [self.loss, *parts, *(m for ms in (*self.metrics, *self.weighted) for m in ms)]
+
+    def merge(self, replicas: Replicas, device: torch.device) -> None:
+        """Every replica's sums so far added up on rank 0; the others start again from
+        zero, so that a later merge counts each batch once."""
+        trackers = self.trackers()
+        sums = [t.sums() for t in trackers]
+        total = replicas.sum_to_first(torch.cat(sums))
+        offset = 0
+        for tracker, own in zip(trackers, sums, strict=True):
+            if replicas.first:
+                tracker.set_sums(total[offset : offset + own.numel()], device)
+            else:
+                tracker.reset()
+            offset += own.numel()
+
     def get_state(self) -> dict[str, Any]:
         return {
             "loss": self.loss.get_state(),
@@ -178,11 +206,17 @@ class Trainer:
         optimizer: KerasOptimizer | None = None,
         *,
         autocast: torch.dtype | None = None,
+        replicas: Replicas | None = None,
     ) -> None:
         self.model = model
         self.heads = list(heads)
         self._optimizer = optimizer
         self.autocast = autocast
+        self.replicas = replicas  # data-parallel: this process's place among them
+        # Whether the running logs and moving statistics hold every replica's (always on
+        # one device; with replicas, after a batch whose callbacks asked for it).
+        self.in_sync = True
+        self._sync_next = False
         self.stop_training = False
         self.stop_reason: str | None = None
         # What callbacks with `verbose` say (Keras prints it); the runner passes it on.
@@ -256,9 +290,11 @@ class Trainer:
         first, position, saved = initial_epoch, None, None
         if resume is not None:
             first, position, saved = self._restore(resume)
+        if self.replicas is not None:
+            self._start_replica()
         epoch_data: Data | None = None
         for epoch in range(first, epochs):
-            hooks.on_epoch_begin(epoch)
+            self._then_agree(partial(hooks.on_epoch_begin, epoch), rates=True)
             epoch_data = None  # the last epoch's tensors go before the next's come
             epoch_data = data(epoch - initial_epoch) if callable(data) else data
             if per_epoch:  # each epoch's data is a pass of its own
@@ -270,20 +306,92 @@ class Trainer:
             logs = self._train_epoch(epoch_data, epoch, hooks, position)
             position = None
             if validation is not None and _validates(epoch, validation_freq):
-                val = self.evaluate(validation, batches=self._val_batches)
+                val = self._validate(validation)
                 logs.update({f"val_{name}": value for name, value in val.items()})
-            if not math.isfinite(logs["loss"]):
-                reason = f" ({self.stop_reason})" if self.stop_reason else ""
-                raise NonFiniteLoss(
-                    f"the training loss became {logs['loss']} in epoch {epoch + 1}{reason}; "
-                    "lower the learning rate, scale the inputs (e.g. standardise them) or "
-                    "check the data for extreme values"
-                )
-            hooks.on_epoch_end(epoch, logs)
+            self._then_agree(partial(self._end_epoch, epoch, logs), rates=True)
             if self.stop_training:
                 break
-        hooks.on_train_end()
+        if self.replicas is None or self.replicas.first:
+            hooks.on_train_end()
         return history
+
+    def _end_epoch(self, epoch: int, logs: Logs) -> None:
+        if not math.isfinite(logs["loss"]):
+            reason = f" ({self.stop_reason})" if self.stop_reason else ""
+            raise NonFiniteLoss(
+                f"the training loss became {logs['loss']} in epoch {epoch + 1}{reason}; "
+                "lower the learning rate, scale the inputs (e.g. standardise them) or "
+                "check the data for extreme values"
+            )
+        self._hooks.on_epoch_end(epoch, logs)
+
+    # -- replicas --------------------------------------------------------------------
+
+    def _start_replica(self) -> None:
+        """Every replica from rank 0's weights; dropout draws of its own."""
+        replicas = self.replicas
+        assert replicas is not None
+        replicas.broadcast_state(self.model)
+        if not replicas.first:  # the same stream as rank 0 would drop the same units
+            seed = int(torch.randint(0, 2**62, (1,)).item())
+            torch.manual_seed(seed + replicas.rank)
+
+    def _then_agree(
+        self, hooks: Callable[[], None], *, rates: bool = False, sync_next: bool = False
+    ) -> None:
+        """Run `hooks` (on rank 0 only, with replicas), then every replica learns what
+        they decided: to stop the run (an exception on rank 0, which it raises after
+        telling the others), to stop training after this step or epoch, whether the next
+        batch merges the replicas' running values (`sync_next`), and, with `rates`, the
+        learning rate a callback may have set."""
+        replicas = self.replicas
+        if replicas is None:
+            hooks()
+            return
+        stopped: BaseException | None = None
+        if replicas.first:
+            try:
+                hooks()
+            except Exception as error:  # noqa: BLE001  (raised below, once the others know)
+                stopped = error
+        optimizer = self.optimizer
+        carries_rate = rates and not optimizer.has_schedule
+        wanted = sync_next and replicas.first and stopped is None and self._hooks.sync_due()
+        values = [stopped is not None, self.stop_training, wanted]
+        agreed = replicas.agree(values + ([optimizer.learning_rate] if carries_rate else []))
+        if stopped is not None:
+            raise stopped
+        if agreed[0]:
+            raise Interrupted("replica")  # rank 0 ended the run; it says why
+        self.stop_training, self._sync_next = bool(agreed[1]), bool(agreed[2])
+        if carries_rate and optimizer.learning_rate != agreed[3]:
+            optimizer.learning_rate = agreed[3]
+
+    def _merge(self, logs: EpochLogs) -> None:
+        """The replicas' running values added up on rank 0, moving statistics averaged."""
+        assert self.replicas is not None
+        logs.merge(self.replicas, self.model_device())
+        self.replicas.mean_buffers(self.model)
+        self.in_sync = True
+
+    def _validate(self, validation: Data) -> Logs:
+        """The validation logs; with replicas, each evaluates its part of the samples
+        and rank 0 has their sum (`validation_steps` takes the first batches of the
+        whole: rank 0 evaluates them alone)."""
+        replicas = self.replicas
+        if replicas is None:
+            return self.evaluate(validation, batches=self._val_batches)
+        whole = self._val_batches
+        if whole is not None and whole.steps_per_epoch is not None:
+            logs = self._evaluate_logs(validation, whole) if replicas.first else None
+        else:
+            start, stop = replicas.part(validation.samples)
+            size = whole.batch_size if whole is not None else 32
+            part = validation.slice(start, stop)
+            logs = self._evaluate_logs(part, Batches(part.samples, size, shuffle=False))
+        logs = logs or EpochLogs(self.heads)
+        logs.merge(replicas, self.model_device())
+        return logs.result()
 
     def model_device(self) -> torch.device:
         parameter = next(iter(self.model.parameters()), None)
@@ -304,6 +412,9 @@ class Trainer:
             batches.start_epoch()
         self.steps = batches.epoch_steps  # for progress reports
         self._epoch, self._logs, self._batch = epoch, logs, first
+        if self.replicas is not None:
+            self._train_replica_epoch(data, batches, hooks, logs, first)
+            return logs.result()
         for batch, index in batches.steps(first):
             if isinstance(index, slice):
                 batch_data = data.slice(index.start, index.stop)
@@ -323,6 +434,45 @@ class Trainer:
             if self.stop_training:
                 break
         return logs.result()
+
+    def _train_replica_epoch(
+        self, data: Data, batches: Batches, hooks: CallbackList, logs: EpochLogs, first: int
+    ) -> None:
+        """The epoch's steps on this replica's part of each batch (`Replicas`); the
+        running values are merged where callbacks need them and at the epoch's end."""
+        replicas = self.replicas
+        assert replicas is not None
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self._sync_next = False
+        for batch, index in batches.steps(first):
+            whole = index.stop - index.start if isinstance(index, slice) else index.numel()
+            start, stop = replicas.part(whole)
+            self.optimizer.zero_grad(set_to_none=True)
+            total = None
+            if stop > start:  # a short last batch may leave a replica nothing
+                if isinstance(index, slice):
+                    batch_data = data.slice(index.start + start, index.start + stop)
+                else:
+                    batch_data = data.take(index[start:stop])
+                with self._autocast():
+                    total, parts, forward = self._loss(batch_data)
+                if total.requires_grad:
+                    (total * ((stop - start) / whole)).backward()
+            if trainable:
+                replicas.sum_gradients(trainable)
+                self.optimizer.step()
+                self.model.apply_constraints()
+            if total is not None:
+                logs.update(total, parts, batch_data, forward.outputs)
+            self._batch = batch + 1
+            self.in_sync = self._sync_next
+            if self.in_sync:
+                self._merge(logs)
+            loss = total.item() if hooks.wants_batch_loss and total is not None else None
+            self._then_agree(partial(hooks.on_train_batch_end, batch, loss), sync_next=True)
+            if self.stop_training:
+                break
+        self._merge(logs)
 
     def _loss(self, data: Data) -> tuple[Tensor, list[Tensor | None], Forward]:
         """The minimised total (weighted output losses plus penalties) and its parts."""
@@ -370,13 +520,16 @@ class Trainer:
 
     # -- evaluate and predict --------------------------------------------------------
 
-    @torch.inference_mode()
     def evaluate(self, data: Data, *, batch_size: int = 32, batches: Batches | None = None) -> Logs:
         """Loss and metrics over `data` in inference mode (no dropout), as `model.evaluate`;
         over `batches`' next steps when given (fit's `validation_steps`)."""
+        batches = batches or Batches(data.samples, batch_size, shuffle=False)
+        return self._evaluate_logs(data, batches).result()
+
+    @torch.inference_mode()
+    def _evaluate_logs(self, data: Data, batches: Batches) -> EpochLogs:
         self.model.eval()
         logs = EpochLogs(self.heads)
-        batches = batches or Batches(data.samples, batch_size, shuffle=False)
         batches.start_epoch()
         for _, index in batches.steps():
             assert isinstance(index, slice), "evaluation keeps the samples' order"
@@ -384,7 +537,7 @@ class Trainer:
             with self._autocast():
                 total, parts, forward = self._loss(batch_data)
             logs.update(total, parts, batch_data, forward.outputs)
-        return logs.result()
+        return logs
 
     @torch.inference_mode()
     def predict(self, x: Tensors, *, batch_size: int = 32) -> Tensors:
@@ -434,8 +587,9 @@ class Trainer:
         self._generator.set_state(state["rng"]["shuffle"])
         if "cuda" in state["rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        for callback, saved in zip(self._hooks.callbacks, state["callbacks"], strict=True):
-            callback.set_state(saved)
+        if self.replicas is None or self.replicas.first:  # the others run no callbacks
+            for callback, saved in zip(self._hooks.callbacks, state["callbacks"], strict=True):
+                callback.set_state(saved)
         if self._val_batches is not None and "validation_batches" in state:
             self._val_batches.set_state(state["validation_batches"])
         position = Position(state["batch"], state["logs"]) if state["batch"] else None

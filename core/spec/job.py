@@ -184,7 +184,11 @@ class Resources(_Strict):
 
     accelerator: AcceleratorName = "any"
     devices: PositiveInt = Field(
-        default=1, le=64, description="devices of one host (above 1 is refused for now)"
+        default=1,
+        le=64,
+        description="devices of one host the job trains on together, data-parallel with "
+        "MirroredStrategy's meaning (`batch_size` is the global batch, split across them); "
+        "on a CPU host a device is a core",
     )
     min_memory_gb: NonNegativeFloat = Field(default=0.0, le=1e6, description="GiB a device")
     max_device_hours: float | None = Field(

@@ -5,6 +5,7 @@ an event saying so, and `GET /v1/fleet` (admin) lists both workers with heartbea
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -71,7 +72,9 @@ def test_jobs_go_to_the_accelerator_class_they_ask_for(make_stack: Callable[...,
         assert impossible.json()["errors"][0]["loc"] == ["resources", "accelerator"]
         huge = http.post("/v1/jobs", json=spec(x, y, accelerator="alpha", min_memory_gb=1e5))
         assert huge.status_code == 422 and "min_memory_gb" in huge.json()["detail"]
-        assert http.post("/v1/jobs", json=spec(x, y, devices=2)).status_code == 422
+        cores = os.cpu_count() or 1  # a CPU worker's devices: a replica per core at most
+        many = http.post("/v1/jobs", json=spec(x, y, devices=cores + 1))
+        assert many.status_code == 422 and f"devices {cores + 1}" in many.json()["detail"]
 
         beta.stop()  # its class stays known; its jobs wait for one
         stack.services.remove(beta)
