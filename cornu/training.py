@@ -86,8 +86,10 @@ class Trainer(Predictor):
         auto_scale_loss: bool = True,
         **kwargs: Any,
     ) -> None:
-        """Keras's `compile`. `run_eagerly`, `steps_per_execution` and `jit_compile` are
-        how Keras runs the step; the service decides that, so they are accepted."""
+        """Keras's `compile`. `jit_compile=True` trains the model under torch.compile on
+        the worker (Keras 3's torch backend) and `steps_per_execution` spaces the
+        batch-level callbacks as in Keras; `run_eagerly` is how Keras runs its own step,
+        accepted."""
         if isinstance(metrics, list) and metrics and all(isinstance(m, list) for m in metrics):
             metrics = dict(zip(self.output_names, metrics, strict=True))  # one list per output
         # Keras 3 keeps the last compile's loss when given none, and its metrics when
@@ -115,6 +117,10 @@ class Trainer(Predictor):
             # Keras keeps the last loss with its weights when given no loss.
             "loss_weights": before.get("loss_weights") if loss is None else jsonable(loss_weights),
         }
+        if jit_compile is True:
+            self._compile["jit_compile"] = True
+        if steps_per_execution != 1:
+            self._compile["steps_per_execution"] = steps_per_execution
 
     def _compile_now(self) -> dict[str, Any] | None:
         """compile's arguments as the service takes them, with the optimizer as it is

@@ -341,6 +341,10 @@ InitialWeights = tuple[Literal["state", "keras"], Mapping[str, Tensor]]
 names and in Keras's layouts (`"keras"`: what `set_weights` and `load_model` give)."""
 
 
+# `fit.mixed_precision` as the dtype a GPU computes in (Keras's mixed policies).
+AUTOCAST = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
 def train_job(
     spec: JobSpec,
     arrays: Mapping[str, np.ndarray],
@@ -399,9 +403,17 @@ def train_job(
         epoch_data = _EpochData(spec, plan, arrays, model, device)
 
     optimizer = build_optimizer(spec.compile.optimizer, model.parameters())
-    bf16 = spec.fit.mixed_precision == "bf16" and device.type == "cuda"
-    trainer = Trainer(model, plan.heads, optimizer, autocast=torch.bfloat16 if bf16 else None,
-                      replicas=replicas)  # fmt: skip
+    precision = spec.fit.mixed_precision
+    trainer = Trainer(
+        model,
+        plan.heads,
+        optimizer,
+        autocast=AUTOCAST[precision] if precision and device.type == "cuda" else None,
+        loss_scale=precision == "fp16",
+        jit_compile=spec.compile.jit_compile is True,
+        steps_per_execution=spec.compile.steps_per_execution,
+        replicas=replicas,
+    )
     hooks = [*callback_module.from_specs(fit.callbacks), *callbacks]
     if replicas is not None and not replicas.first:
         hooks = []  # Keras runs callbacks once, not once per replica

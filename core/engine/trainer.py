@@ -206,12 +206,28 @@ class Trainer:
         optimizer: KerasOptimizer | None = None,
         *,
         autocast: torch.dtype | None = None,
+        loss_scale: bool = False,
+        jit_compile: bool = False,
+        steps_per_execution: int = 1,
         replicas: Replicas | None = None,
     ) -> None:
         self.model = model
         self.heads = list(heads)
         self._optimizer = optimizer
         self.autocast = autocast
+        # float16's dynamic loss scaling, with Keras's LossScaleOptimizer's settings
+        # (keras/src/optimizers/loss_scale_optimizer.py: 2**15, doubled every 2000 steps).
+        self.scaler = (
+            torch.amp.GradScaler(self.model_device().type, init_scale=2.0**15,
+                                 growth_interval=2000)
+            if loss_scale else None
+        )  # fmt: skip
+        # `jit_compile`: the forward pass under torch.compile, until it fails to compile.
+        self._compiled: Callable[..., Forward] | None = (
+            torch.compile(model.run) if jit_compile else None
+        )
+        self._compiled_once = False
+        self.steps_per_execution = steps_per_execution
         self.replicas = replicas  # data-parallel: this process's place among them
         # Whether the running logs and moving statistics hold every replica's (always on
         # one device; with replicas, after a batch whose callbacks asked for it).
@@ -424,12 +440,11 @@ class Trainer:
             with self._autocast():
                 total, parts, forward = self._loss(batch_data)
             if total.requires_grad:  # with every weight frozen, Keras only measures
-                total.backward()
-                self.optimizer.step()
-                self.model.apply_constraints()
+                self._backward(total)
+                self._apply()
             logs.update(total, parts, batch_data, forward.outputs)
             self._batch = batch + 1
-            if hooks.has_batch_hooks:
+            if hooks.has_batch_hooks and self._executed(batch):
                 hooks.on_train_batch_end(batch, total.item() if hooks.wants_batch_loss else None)
             if self.stop_training:
                 break
@@ -457,14 +472,15 @@ class Trainer:
                 with self._autocast():
                     total, parts, forward = self._loss(batch_data)
                 if total.requires_grad:
-                    (total * ((stop - start) / whole)).backward()
+                    self._backward(total * ((stop - start) / whole))
             if trainable:
                 replicas.sum_gradients(trainable)
-                self.optimizer.step()
-                self.model.apply_constraints()
+                self._apply()
             if total is not None:
                 logs.update(total, parts, batch_data, forward.outputs)
             self._batch = batch + 1
+            if not self._executed(batch):
+                continue
             self.in_sync = self._sync_next
             if self.in_sync:
                 self._merge(logs)
@@ -474,9 +490,29 @@ class Trainer:
                 break
         self._merge(logs)
 
+    def _backward(self, loss: Tensor) -> None:
+        """Gradients of `loss` (scaled up first under float16 loss scaling)."""
+        (loss if self.scaler is None else self.scaler.scale(loss)).backward()
+
+    def _apply(self) -> None:
+        """One optimizer step with the gradients, then the weights' constraints; under
+        loss scaling the gradients are unscaled first, and a step whose gradients are not
+        finite is skipped while the scale halves (Keras's LossScaleOptimizer)."""
+        if self.scaler is None:
+            self.optimizer.step()
+        else:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        self.model.apply_constraints()
+
+    def _executed(self, batch: int) -> bool:
+        """Whether step `batch` ends an execution of `steps_per_execution` steps (or the
+        epoch): where Keras calls the batch-level callbacks."""
+        return (batch + 1) % self.steps_per_execution == 0 or batch + 1 == self.steps
+
     def _loss(self, data: Data) -> tuple[Tensor, list[Tensor | None], Forward]:
         """The minimised total (weighted output losses plus penalties) and its parts."""
-        forward = self.model.run(data.x, self.fused)
+        forward = self._forward(data.x)
         parts: list[Tensor | None] = []
         total: Tensor | None = None
         for j, head in enumerate(self.heads):
@@ -495,6 +531,29 @@ class Trainer:
         for extra in forward.losses:
             total = total + extra
         return total, parts, forward
+
+    def _forward(self, x: Tensors) -> Forward:
+        """The model on `x`: compiled with `jit_compile`, eagerly once compiling failed
+        (what Keras's `jit_compile="auto"` does where a model cannot be compiled; here
+        with a message, since the user asked for compilation)."""
+        if self._compiled is None:
+            return self.model.run(x, self.fused)
+        try:
+            forward = self._compiled(x, self.fused)
+        except Exception as error:  # noqa: BLE001  (torch.compile's failures have no common type)
+            if self._compiled_once and not isinstance(
+                error, torch._dynamo.exc.TorchDynamoException
+            ):
+                raise  # it compiled before: a real error of this batch
+            self._compiled = None
+            first = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+            self.messages.append(
+                f"jit_compile: the model does not compile with torch.compile "
+                f"({type(error).__name__}: {first}); it trains without it"
+            )
+            return self.model.run(x, self.fused)
+        self._compiled_once = True
+        return forward
 
     @staticmethod
     def _output_loss(
@@ -570,6 +629,8 @@ class Trainer:
         }
         if torch.cuda.is_initialized():
             state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+        if self.scaler is not None:
+            state["loss_scale"] = self.scaler.state_dict()
         state["batches"] = None if self._batches is None else self._batches.get_state()
         if self._val_batches is not None:
             state["validation_batches"] = self._val_batches.get_state()
@@ -583,6 +644,8 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         load_carried_states(self.model, state.get("rnn_states", {}))
         self.optimizer.load_state_dict(state["optimizer"])
+        if self.scaler is not None and "loss_scale" in state:
+            self.scaler.load_state_dict(state["loss_scale"])
         torch.set_rng_state(state["rng"]["torch"])
         self._generator.set_state(state["rng"]["shuffle"])
         if "cuda" in state["rng"] and torch.cuda.is_available():

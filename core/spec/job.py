@@ -68,6 +68,19 @@ class CompileSpec(_Strict):
     loss_weights: list[NonNegativeFloat] | dict[str, NonNegativeFloat] | None = None
     metrics: Metrics = Field(default_factory=list)
     weighted_metrics: Metrics = Field(default_factory=list)
+    jit_compile: bool | Literal["auto"] = Field(
+        default="auto",
+        description="Keras 3 on torch: true runs the model under torch.compile (inductor; "
+        "a model that does not compile trains without it, with a message event); auto and "
+        "false run it eagerly",
+    )
+    steps_per_execution: int = Field(
+        default=1,
+        ge=1,
+        le=100_000,
+        description="training steps between batch-level callback calls (Keras runs that many "
+        "steps per call of its train function and calls on_train_batch_end once for them)",
+    )
 
 
 class DataRef(_Strict):
@@ -137,8 +150,12 @@ class FitSpec(_Strict):
         "or stop (`POST /v1/jobs/{id}/epochs/{epoch}/ack`), as Keras calls callbacks "
         "between epochs",
     )
-    mixed_precision: Literal["bf16"] | None = Field(
-        default=None, description="bf16 autocast on a GPU (ignored on the CPU)"
+    mixed_precision: Literal["bf16", "fp16"] | None = Field(
+        default=None,
+        description="autocast to bfloat16 or float16 on a GPU (Keras's `mixed_bfloat16` and "
+        "`mixed_float16` policies: weights and optimizer stay float32); fp16 scales the loss "
+        "as Keras's LossScaleOptimizer does (dynamic, from 2**15, doubled after 2000 finite "
+        "steps). On the CPU the math stays float32 (fp16's loss scaling still runs)",
     )
     verbose: int | Literal["auto"] = Field(default="auto", description="accepted, ignored")
 

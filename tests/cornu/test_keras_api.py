@@ -442,3 +442,18 @@ def unused_port() -> int:
     from cornu.core.embedded import free_port
 
     return free_port()
+
+
+def test_compile_sends_jit_compile_and_steps_per_execution_when_asked() -> None:
+    """Keras 3 on torch: `jit_compile=True` is torch.compile on the worker, and
+    `steps_per_execution` spaces batch callbacks; left at Keras's defaults they stay out
+    of the job's body."""
+    from cornu.core.spec import CompileSpec
+
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
+    model.compile(loss="mse")
+    assert "jit_compile" not in model._compile_now()
+    model.compile(loss="mse", jit_compile=True, steps_per_execution=8)
+    sent = model._compile_now()
+    assert sent["jit_compile"] is True and sent["steps_per_execution"] == 8
+    assert CompileSpec.model_validate(sent).steps_per_execution == 8

@@ -1,7 +1,7 @@
 """What only a CUDA machine can check (`make gpu-check` runs these; without CUDA they
-skip): the engine on a GPU trains what it trains on the CPU, bf16 autocast, batches of a
-memory-mapped dataset staged through pinned memory on a side stream, and a data-parallel
-job over NCCL when the machine has two GPUs or more."""
+skip): the engine on a GPU trains what it trains on the CPU, bf16 and fp16 autocast,
+torch.compile, batches of a memory-mapped dataset staged through pinned memory on a side
+stream, and a data-parallel job over NCCL when the machine has two GPUs or more."""
 
 from __future__ import annotations
 
@@ -52,10 +52,22 @@ def test_a_job_trains_on_the_gpu_as_on_the_cpu() -> None:
                                rtol=1e-3)  # fmt: skip
 
 
-def test_bf16_autocast_trains_near_float32() -> None:
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_trains_near_float32(precision: str) -> None:
     full = train_job(spec_of(), ARRAYS, device="cuda").history.history["loss"][-1]
-    half = train_job(spec_of(mixed_precision="bf16"), ARRAYS, device="cuda")
+    half = train_job(spec_of(mixed_precision=precision), ARRAYS, device="cuda")
     assert abs(half.history.history["loss"][-1] - full) < 0.05 * full
+    assert half.trainer is not None
+    assert (half.trainer.scaler is not None) == (precision == "fp16")  # loss scaling
+
+
+def test_jit_compile_on_the_gpu() -> None:
+    spec = spec_of()
+    compiled = spec.model_copy(
+        update={"compile": spec.compile.model_copy(update={"jit_compile": True})}  # type: ignore[union-attr]
+    )
+    result = train_job(compiled, ARRAYS, device="cuda")
+    assert result.trainer is not None and not result.trainer.messages
 
 
 def test_a_batch_is_staged_through_pinned_memory_on_a_side_stream() -> None:

@@ -70,8 +70,8 @@ def compile_config(compile: CompileSpec | Mapping[str, Any]) -> Json:
         "metrics": _named(spec.metrics, "keras.metrics") or None,
         "weighted_metrics": _named(spec.weighted_metrics, "keras.metrics") or None,
         "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
+        "steps_per_execution": spec.steps_per_execution,
+        "jit_compile": spec.jit_compile is True,
     }
 
 
