@@ -423,7 +423,8 @@ class Trainer:
         first = 0
         if position is not None:
             first = position.batch
-            logs.set_state(position.logs, data.x[0].device)
+            if self.replicas is None or self.replicas.first:  # the sums were merged on rank 0
+                logs.set_state(position.logs, data.x[0].device)
         else:
             batches.start_epoch()
         self.steps = batches.epoch_steps  # for progress reports

@@ -17,7 +17,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from cornu.core.embedded import free_port
-from cornu.core.engine import Callback, Interrupted, train_job
+from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
 from cornu.core.engine.replicas import Replicas
 from cornu.core.spec import JobSpec
 
@@ -60,28 +60,64 @@ class Counts(Callback):
         self.epochs += 1
 
 
-def replica(rank: int, size: int, port: int, fit: dict[str, Any], stop: bool, out: Any) -> None:
+class Snapshot(Callback):
+    """Captures the whole state at batch 3 of the second epoch (asking the replicas to
+    merge there first, as the runner's checkpoints do) and stops the run."""
+
+    def __init__(self, at_epoch: int = 1) -> None:
+        self.at_epoch = at_epoch
+
+    def sync_due(self) -> bool:
+        return self.trainer._epoch == self.at_epoch and self.trainer._batch == 3
+
+    def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
+        if self.trainer._epoch == self.at_epoch and batch == 3:
+            assert self.trainer.in_sync
+            self.state = dump_state(self.trainer.capture())
+            raise Interrupted("snapshot")
+
+
+def replica(
+    rank: int,
+    size: int,
+    port: int,
+    fit: dict[str, Any],
+    stop: bool,
+    out: Any,
+    resume: bytes | None = None,
+) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
     torch.set_num_threads(1)
     dist.init_process_group("gloo", rank=rank, world_size=size)
     replicas = Replicas(rank, size, torch.device("cpu"), dist.new_group(backend="gloo"))
     counts = Counts()
+    snapshot = Snapshot(at_epoch=-1 if resume is not None else 1)
     try:
-        hooks = [counts, StopAt()] if stop else [counts]
-        result = train_job(spec_of(**fit), ARRAYS, callbacks=hooks, replicas=replicas)
+        hooks: list[Callback] = [counts]
+        if stop:
+            hooks.append(StopAt())
+        if fit.pop("snapshot", False) or resume is not None:  # the same hooks as the snapshot's
+            hooks.append(snapshot)
+        state = None if resume is None else load_state(resume)
+        result = train_job(spec_of(**fit), ARRAYS, callbacks=hooks, replicas=replicas,
+                           resume=state)  # fmt: skip
         weights = {k: v.numpy() for k, v in result.model.state_dict().items()}
         out.put((rank, "done", result.history.history, weights, counts.epochs))
     except Interrupted as stopped:
-        out.put((rank, "stopped", stopped.reason, None, counts.epochs))
+        saved = getattr(snapshot, "state", None)
+        out.put((rank, "stopped", stopped.reason, saved, counts.epochs))
     finally:
         dist.destroy_process_group()
 
 
-def run_replicas(size: int, fit: dict[str, Any], stop: bool = False) -> dict[int, tuple]:
+def run_replicas(
+    size: int, fit: dict[str, Any], stop: bool = False, resume: bytes | None = None
+) -> dict[int, tuple]:
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
     port = free_port()
-    procs = [ctx.Process(target=replica, args=(r, size, port, fit, stop, out)) for r in range(size)]
+    procs = [ctx.Process(target=replica, args=(r, size, port, fit, stop, out, resume))
+             for r in range(size)]  # fmt: skip
     for p in procs:
         p.start()
     results = {}
@@ -134,3 +170,19 @@ def test_batch_normalization_keeps_the_mean_of_the_replicas_statistics() -> None
         np.testing.assert_allclose(other[name], weights[name], rtol=1e-6, err_msg=name)
     final = one.history.history["loss"][-1]
     assert abs(history["loss"][-1] - final) / final < 0.05
+
+
+def test_replicas_resume_inside_an_epoch_as_if_never_stopped() -> None:
+    """A checkpoint in the middle of an epoch holds the replicas' merged running sums;
+    resumed, every replica carries on from it and the epoch's logs count each batch once:
+    the history equals one device's, uninterrupted."""
+    torch.set_num_threads(1)
+    one = train_job(spec_of(), ARRAYS).history.history
+    stopped = run_replicas(2, {"snapshot": True})
+    status, reason, state, _ = stopped[0]
+    assert (status, reason) == ("stopped", "snapshot") and state is not None
+    resumed = run_replicas(2, {}, resume=state)[0]
+    assert resumed[0] == "done"
+    history = resumed[1]
+    for name, values in one.items():  # the resumed run reports epochs 2 and 3
+        np.testing.assert_allclose(history[name], values[1:], rtol=2e-4, atol=2e-5, err_msg=name)
