@@ -39,6 +39,19 @@ class Settings(BaseSettings):
         description="this worker's accelerator class (`cornu worker --accelerator`); "
         "default: its device's name (`cpu`, `nvidia-h200`, …)",
     )
+    # Job slots sharing one device (`cornu worker --slots K`): each slot holds a job's
+    # estimated memory before it takes the job, out of `slot_memory_bytes` (default: 90%
+    # of the device's memory, the host's RAM for a CPU); a job that does not fit waits
+    # this long for memory to free, then goes back to the queue for another worker.
+    worker_slots: int = Field(default=1, ge=1, le=64)
+    slot_memory_bytes: int | None = Field(default=None, ge=1)
+    slot_wait_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # A training worker's own Prometheus metrics (epoch and batch times, jobs ended, its
+    # GPUs from NVML) on this port (`cornu worker --metrics-port`); off by default.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # Celery's task events (task-sent, -started, -succeeded…), for Flower or `celery
+    # events` against the same broker.
+    task_events: bool = True
     # What a device-hour costs, by accelerator class (`CORNU_PRICES='{"nvidia-h200": 3.5,
     # "cpu": 0.05}'`): a worker charges each job it trains at its own class's price, so a
     # job, `GET /v1/usage` and `max_cost` show money; a class with no price costs nothing.

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from cornu.core.config import Settings
 from cornu.core.engine import plan_job
+from cornu.core.engine.memory import data_bytes, estimate_bytes
 from cornu.core.engine.plan import Plan
 from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
 from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
@@ -153,7 +154,8 @@ def submit_job(
         if existing is not None:
             return store.jobs.get(tenant, existing), False
     try:
-        plan = plan_job(spec, store.datasets.shapes(tenant, spec.dataset_ids()))
+        shapes = store.datasets.shapes(tenant, spec.dataset_ids())
+        plan = plan_job(spec, shapes)
         check_limits(spec, plan, settings)
         waiting = check_resources(spec, store, settings)
         if spec.fit.initial_weights is not None:
@@ -166,6 +168,7 @@ def submit_job(
             max_active=quota.active_jobs,
             max_kept=quota.jobs_kept,
             verify=True,
+            memory_bytes=estimate_bytes(spec, plan, data_bytes(shapes)),
         )
     except BaseException:
         if idempotency_key is not None:

@@ -108,6 +108,24 @@ def worker(
             "(default: CORNU_ACCELERATOR, else its device's name: cpu, nvidia-h200, …)"
         ),
     ] = None,
+    slots: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="training processes sharing this host's device: each takes a job when "
+            "its estimated memory fits what the others leave (default: CORNU_WORKER_SLOTS, 1)",
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="serve the training worker's Prometheus metrics (epoch and batch times, "
+            "jobs ended, GPU use) on this port (default: CORNU_WORKER_METRICS_PORT, off)",
+        ),
+    ] = None,
 ) -> None:
     """A worker (Celery): trains jobs, and runs their evaluate, predict and export; against
     CORNU_REDIS_URL. It joins the fleet registry with its accelerator class, and takes the
@@ -121,6 +139,11 @@ def worker(
 
     if accelerator is not None:
         os.environ["CORNU_ACCELERATOR"] = accelerator
+    if metrics_port is not None:
+        os.environ["CORNU_WORKER_METRICS_PORT"] = str(metrics_port)
+    if slots is not None:
+        os.environ["CORNU_WORKER_SLOTS"] = str(slots)
+    if accelerator is not None or metrics_port is not None or slots is not None:
         get_settings.cache_clear()
     settings = get_settings()  # checks the name
     name = detect(default_device(settings), settings.accelerator)[0]
@@ -128,7 +151,7 @@ def worker(
     queue = queues or f"{settings.queue},{settings.inference_queue}"
     if concurrency == 1:
         stop_s = settings.worker_stop_seconds
-        children = children_for(queue.split(","), accelerator=name)
+        children = children_for(queue.split(","), accelerator=name, slots=settings.worker_slots)
         raise typer.Exit(supervise(children, loglevel, stop_s))
     # Several jobs at once: Celery's prefork pool recycles its children itself.
     from cornu.worker.app import app as celery_app

@@ -5,12 +5,16 @@ inference queue — is the autoscaling signal (a class's depth says how many mor
 workers would be busy); the rest says what runs: jobs running, studies running, workers
 up per class and each worker's last heartbeat. Counts only: no tenant, job or dataset
 name appears.
+
+A training worker serves metrics of its own (`cornu worker --metrics-port`): epoch and
+batch times, jobs ended by status, and its GPUs' utilisation and memory from NVML.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -88,3 +92,69 @@ class ServiceCollector(Collector):
             busy.add_metric([worker.id, worker.accelerator], 1 if worker.job else 0)
         yield beats
         yield busy
+
+
+# -- a worker's own metrics (`cornu worker --metrics-port`) ------------------------------
+
+WORKER_REGISTRY = CollectorRegistry(auto_describe=False)
+"""What a training worker serves on its metrics port: its own timings and device."""
+
+EPOCH_SECONDS = Histogram(
+    "cornu_epoch_seconds",
+    "wall time of each epoch this worker trained (validation included)",
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600),
+    registry=WORKER_REGISTRY,
+)
+BATCH_SECONDS = Histogram(
+    "cornu_batch_seconds",
+    "wall time between batch ends (the training step, its callbacks included)",
+    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+    registry=WORKER_REGISTRY,
+)
+JOBS_ENDED = Counter(
+    "cornu_worker_jobs",
+    "jobs this worker ended, by status (succeeded, failed, cancelled, pruned)",
+    labelnames=["status"],
+    registry=WORKER_REGISTRY,
+)
+
+
+class DeviceCollector(Collector):
+    """GPU utilisation and memory from NVML (`nvidia-ml-py`, imported as `pynvml`) at each
+    scrape, one series per GPU; nothing where NVML or a GPU is missing."""
+
+    def __init__(self) -> None:
+        try:
+            import pynvml  # type: ignore[import-not-found]
+
+            pynvml.nvmlInit()
+        except Exception:  # noqa: BLE001  (not installed, no driver, no GPU)
+            self.nvml = None
+        else:
+            self.nvml = pynvml
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.nvml is None:
+            return
+        nvml = self.nvml
+        busy = GaugeMetricFamily(
+            "cornu_gpu_utilization_ratio",
+            "share of the last sample period a kernel ran",
+            labels=["gpu"],
+        )
+        used = GaugeMetricFamily("cornu_gpu_memory_used_bytes", "GPU memory in use", labels=["gpu"])
+        total = GaugeMetricFamily("cornu_gpu_memory_total_bytes", "GPU memory", labels=["gpu"])
+        for index in range(nvml.nvmlDeviceGetCount()):
+            handle = nvml.nvmlDeviceGetHandleByIndex(index)
+            rates = nvml.nvmlDeviceGetUtilizationRates(handle)
+            memory = nvml.nvmlDeviceGetMemoryInfo(handle)
+            busy.add_metric([str(index)], rates.gpu / 100)
+            used.add_metric([str(index)], memory.used)
+            total.add_metric([str(index)], memory.total)
+        yield from (busy, used, total)
+
+
+def serve_worker_metrics(port: int) -> None:
+    """This worker's metrics, and its GPUs', on `port` (all interfaces: keep it internal)."""
+    WORKER_REGISTRY.register(DeviceCollector())
+    start_http_server(port, registry=WORKER_REGISTRY)

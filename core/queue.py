@@ -54,6 +54,8 @@ def make_celery(settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_send_task_events=settings.task_events,  # Flower reads these
+        task_send_sent_event=settings.task_events,
         task_default_queue=settings.queue,
         broker_transport_options=transport,
         result_backend_transport_options=transport,

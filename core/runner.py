@@ -32,6 +32,7 @@ from cornu.core.engine.model import weights_file
 from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.fleet import detect
+from cornu.core.observe import BATCH_SECONDS, EPOCH_SECONDS, JOBS_ENDED
 from cornu.core.spec import JobStatus
 from cornu.core.store import UNAVAILABLE, Claim, Store
 from cornu.core.store.workercache import DatasetCache, fetch
@@ -199,12 +200,12 @@ class Guard(Callback):
         self.poke_study = poke_study
         self.pruned = False
         self._client_attached = run.claim.spec.fit.client_callbacks
-        self._epoch_started = 0.0
+        self._epoch_started = self._batch_ended = 0.0
         self._last_checkpoint = time.monotonic()
         self._last_progress = -math.inf  # the run's first batch reports: clients learn its size
 
     def on_epoch_begin(self, epoch: int) -> None:
-        self._epoch_started = time.perf_counter()
+        self._epoch_started = self._batch_ended = time.perf_counter()
 
     def sync_due(self) -> bool:
         """With replicas: a stop, a progress report or a checkpoint is due (acted on at
@@ -217,6 +218,9 @@ class Guard(Callback):
         )
 
     def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
+        ended = time.perf_counter()
+        BATCH_SECONDS.observe(ended - self._batch_ended)
+        self._batch_ended = ended
         if self.run.heartbeat.stop_training:  # Keras: the epoch ends after this batch
             self.trainer.stop_training = True
         if not self.trainer.in_sync:  # replicas: at a batch that merged them (`sync_due`)
@@ -237,7 +241,9 @@ class Guard(Callback):
             self._last_checkpoint = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
-        self.run.commit_epoch(self.trainer, epoch, time.perf_counter() - self._epoch_started, logs)
+        seconds = time.perf_counter() - self._epoch_started
+        EPOCH_SECONDS.observe(seconds)
+        self.run.commit_epoch(self.trainer, epoch, seconds, logs)
         self._last_checkpoint = time.monotonic()
         self._pass_on_messages()
         last = epoch + 1 >= self.run.claim.spec.fit.epochs
@@ -344,7 +350,10 @@ def run_job(
     run.heartbeat.start()
     log.info("job %s: attempt %d on %s (%s)", job_id, claim.attempt, worker, device)
     try:
-        return _attempt(store, run, device, enqueue, poke_study)
+        status = _attempt(store, run, device, enqueue, poke_study)
+        if status is not None:
+            JOBS_ENDED.labels(status.value).inc()
+        return status
     finally:
         if claim.spec.trial is not None and poke_study is not None:
             with contextlib.suppress(*_UNSENT):

@@ -1,6 +1,7 @@
 """The worker's Celery app, and what a worker process does besides running tasks:
 a reaper thread, the fleet heartbeat of a training process (its accelerator and the job
-it trains), the graceful-stop flag on SIGTERM, and recycling after many jobs."""
+it trains) and its metrics port, the graceful-stop flag on SIGTERM, and recycling after
+many jobs."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import threading
 from functools import cache
 from typing import Any
 
+import torch
 from celery.signals import task_postrun, worker_ready, worker_shutting_down
 
 from cornu.core import studies
 from cornu.core.config import get_settings
+from cornu.core.observe import serve_worker_metrics
 from cornu.core.queue import enqueue_training, make_celery
 from cornu.core.reaper import Reaper
 from cornu.core.runner import SHUTDOWN, default_device
@@ -77,9 +80,14 @@ def _heartbeat() -> None:
 
 @worker_ready.connect
 def _start_reaper(**_: Any) -> None:
-    Reaper(store(), get_settings(), enqueue, poke_study).start()
+    settings = get_settings()
+    Reaper(store(), settings, enqueue, poke_study).start()
     if TRAINING:
+        if settings.worker_slots > 1 and default_device(settings).type == "cpu":
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // settings.worker_slots))
         threading.Thread(target=_heartbeat, name="cornu-fleet", daemon=True).start()
+        if settings.worker_metrics_port is not None:
+            serve_worker_metrics(settings.worker_metrics_port)
 
 
 @worker_shutting_down.connect

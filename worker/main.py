@@ -57,12 +57,12 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def children_for(
-    queues: list[str], concurrency: int = 2, accelerator: str | None = None
+    queues: list[str], concurrency: int = 2, accelerator: str | None = None, slots: int = 1
 ) -> list[list[str]]:
-    """The children a worker host runs for `queues`: training (solo) for every queue but
-    the inference queue — and, with `accelerator`, that class's own training queue, where
-    jobs asking for it wait — and inference (threads, `concurrency` calls at once) for the
-    inference queue."""
+    """The children a worker host runs for `queues`: `slots` training processes (solo) for
+    every queue but the inference queue — and, with `accelerator`, that class's own
+    training queue, where jobs asking for it wait — and inference (threads, `concurrency`
+    calls at once) for the inference queue."""
     settings = get_settings()
     inference = settings.inference_queue
     training = [q for q in queues if q != inference]
@@ -70,7 +70,7 @@ def children_for(
         training.append(accelerator_queue(settings.queue, accelerator))
     out = []
     if training:
-        out.append([f"--queues={','.join(training)}", "--role=training"])
+        out += [[f"--queues={','.join(training)}", "--role=training"] for _ in range(slots)]
     if inference in queues:
         out.append([f"--queues={inference}", "--pool=threads", f"--concurrency={concurrency}",
                     "--role=inference"])  # fmt: skip

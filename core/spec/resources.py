@@ -40,6 +40,12 @@ class Job(BaseModel):
     device: str | None = Field(
         default=None, description="where its latest attempt ran: cpu, or cuda:N (the GPU)"
     )
+    memory_bytes: int | None = Field(
+        default=None,
+        description="device memory the job is estimated to need (weights, gradients, "
+        "optimizer slots, one batch's activations, its data): what a worker slot sharing a "
+        "device holds for it",
+    )
     device_seconds: float = Field(
         default=0.0,
         description="training seconds × devices over all attempts, as of its "

@@ -180,6 +180,7 @@ def job_from(job_id: str, f: dict[str, str]) -> Job:
         error=f.get("error") or None,
         attempts=int(f.get("attempts") or 0),
         device=f.get("device") or None,
+        memory_bytes=int(f["memory_bytes"]) if f.get("memory_bytes") else None,
         device_seconds=_device_seconds(f),
         cost=float(f["cost"]) if f.get("cost") else None,
         created_at=f["created_at"],
@@ -239,6 +240,7 @@ class Jobs:
         max_active: int = 0,
         max_kept: int = 2**62,
         verify: bool = False,
+        memory_bytes: int | None = None,
     ) -> Job:
         """Record a queued job; TooManyJobs when the tenant has `max_active` queued or
         running already, QuotaExceeded when it keeps `max_kept` jobs already. With
@@ -265,6 +267,8 @@ class Jobs:
             fields["accelerator"] = spec.resources.accelerator
         if spec.resources.devices != 1:
             fields["devices"] = spec.resources.devices
+        if memory_bytes is not None:
+            fields["memory_bytes"] = memory_bytes
         pairs = [str(item) for pair in fields.items() for item in pair]
         read = [(keys.dataset(d), keys.dataset_users(d)) for d in sorted(spec.dataset_ids())]
         datasets = len(read)
@@ -385,6 +389,12 @@ class Jobs:
             return 0
         active = self.redis.smembers(keys.tenant_active(str(tenant)))
         return len(active - {job_id.encode()})
+
+    def needs(self, job_id: str) -> tuple[int, int]:
+        """(estimated device bytes, devices) of a job's record: what a slot holds for it
+        (0 bytes for a record made before estimates)."""
+        memory, devices = self.redis.hmget(keys.job(job_id), ["memory_bytes", "devices"])
+        return int(memory or 0), int(devices or 1)
 
     def accelerator(self, job_id: str) -> str | None:
         """The accelerator class the job asked for (None: any worker takes it)."""

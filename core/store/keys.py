@@ -281,3 +281,14 @@ def fleet_workers() -> str:
 def fleet_classes() -> str:
     """Hash: accelerator class → its memory and devices (every class the fleet has had)."""
     return f"{PREFIX}:fleet:classes"
+
+
+def device_reservations(device: str) -> str:
+    """Sorted set: the jobs holding memory on one worker host's device (`host:cuda:0`,
+    `host:cpu`), scored by when their hold lapses unless renewed (ms)."""
+    return f"{PREFIX}:device:{device}:held"
+
+
+def device_reserved_bytes(device: str) -> str:
+    """Hash: job id → the bytes it holds on the device (`device_reservations`)."""
+    return f"{PREFIX}:device:{device}:bytes"

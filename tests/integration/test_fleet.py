@@ -1,7 +1,9 @@
 """The fleet (issue 13, item 1): two workers of different accelerator classes; a job
 asking for one runs only on that one, a job asking for any runs on either, an impossible
 request is a 422 that lists the classes, a class with no worker up queues its jobs with
-an event saying so, and `GET /v1/fleet` (admin) lists both workers with heartbeats."""
+an event saying so, and `GET /v1/fleet` (admin) lists both workers with heartbeats. A
+worker serves its own metrics (epoch and batch times, jobs ended) on `--metrics-port`,
+and Celery's task events go out for Flower (item 5)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,9 @@ from typing import Any
 
 import httpx
 import numpy as np
+import redis
 
+from cornu.core.embedded import free_port
 from cornu.core.store import Store
 from tests.conftest import Stack, start_worker
 from tests.helpers import upload, wait_for_job
@@ -37,7 +41,9 @@ def ran_on(http: httpx.Client, job_id: str) -> int:
 
 def test_jobs_go_to_the_accelerator_class_they_ask_for(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(workers=0)
-    alpha = start_worker(stack.env, stack.directory / "alpha.log", "--accelerator", "alpha")
+    metrics_port = free_port()
+    alpha = start_worker(stack.env, stack.directory / "alpha.log", "--accelerator", "alpha",
+                         "--metrics-port", str(metrics_port))  # fmt: skip
     beta = start_worker(stack.env, stack.directory / "beta.log", "--accelerator", "beta")
     stack.services += [alpha, beta]
     store = Store.from_url(stack.redis_url)
@@ -58,10 +64,26 @@ def test_jobs_go_to_the_accelerator_class_they_ask_for(make_stack: Callable[...,
         x = upload(http, rng.normal(size=(64, 4)).astype("float32"))
         y = upload(http, rng.normal(size=(64, 2)).astype("float32"))
         pids = {"alpha": set(alpha.training_children()), "beta": set(beta.training_children())}
+        events = redis.Redis.from_url(stack.redis_url).pubsub()
+        events.psubscribe("*celeryev*")  # Celery's task events, as Flower reads them
         for name in ("alpha", "beta", "alpha", "beta"):
             job = http.post("/v1/jobs", json=spec(x, y, accelerator=name)).json()
             assert wait_for_job(http, job["id"])["status"] == "succeeded"
             assert ran_on(http, job["id"]) in pids[name], name
+        channels, deadline = set(), time.monotonic() + 2
+        while time.monotonic() < deadline:  # workers' heartbeats arrive too: read a while
+            if (message := events.get_message(timeout=0.2)) is not None:
+                channels.add(message["channel"].decode())
+        assert any("task" in c for c in channels), channels
+        events.close()
+
+        # The alpha worker's own metrics: its two jobs' epochs and batches.
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        rows = [line.split(" ") for line in scraped.splitlines() if not line.startswith("#")]
+        values = {row[0]: float(row[1]) for row in rows if len(row) == 2}
+        assert values["cornu_epoch_seconds_count"] == 2, scraped
+        assert values["cornu_batch_seconds_count"] == 4  # 64 samples in batches of 32
+        assert values['cornu_worker_jobs_total{status="succeeded"}'] == 2
         anywhere = http.post("/v1/jobs", json=spec(x, y)).json()
         assert wait_for_job(http, anywhere["id"])["status"] == "succeeded"
 
