@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     # A training worker's own Prometheus metrics (epoch and batch times, jobs ended, its
     # GPUs from NVML) on this port (`cornu worker --metrics-port`); off by default.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_slot: int = Field(default=0, ge=0, le=63)  # set by `cornu worker`: port + slot
     # Celery's task events (task-sent, -started, -succeeded…), for Flower or `celery
     # events` against the same broker.
     task_events: bool = True

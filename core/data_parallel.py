@@ -18,9 +18,10 @@ import logging
 import multiprocessing
 import os
 import queue
+import secrets
 import signal
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -95,9 +96,24 @@ class Replication:
         torch.set_num_threads(self.threads)
 
 
+def seeded(claim: Claim) -> Claim:
+    """The claim with a `fit.seed` drawn for it when it has none: replicas that drew
+    seeds of their own would shuffle differently, each training on its part of a
+    different order (a resumed run takes its generators from the checkpoint anyway)."""
+    if claim.spec.fit.seed is not None:
+        return claim
+    fit = claim.spec.fit.model_copy(update={"seed": secrets.randbelow(2**31)})
+    return replace(claim, spec=claim.spec.model_copy(update={"fit": fit}))
+
+
 def start(claim: Claim, device: torch.device, resumed: bool) -> Replication:
     """Start the job's replicas 1…N-1 and join them as rank 0 on `device`."""
     size = claim.spec.resources.devices
+    if device.type == "cuda" and (device.index or 0) + size > torch.cuda.device_count():
+        raise JobFailed(
+            f"devices: {size} GPUs from {device} on, but this host has "
+            f"{torch.cuda.device_count()}; the job needs a worker whose device leaves {size}"
+        )
     port = free_port()
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked threads
     failures = context.Queue()
@@ -115,8 +131,11 @@ def start(claim: Claim, device: torch.device, resumed: bool) -> Replication:
     torch.set_num_threads(threads_each(size) if device.type == "cpu" else replication.threads)
     try:
         replication.replicas.control = _join(port, 0, size, device)
-    except Exception:
+    except Exception as exc:
+        reason = replication.failure(wait_s=0.5)
         replication.close(wait_s=0)
+        if reason is not None:  # a replica failed before it joined: say why
+            raise JobFailed(reason) from exc
         raise
     return replication
 
@@ -130,7 +149,7 @@ def _join(port: int, rank: int, size: int, device: torch.device) -> dist.Process
     dist.init_process_group(
         backend(device), store=rendezvous, rank=rank, world_size=size, timeout=COLLECTIVE_TIMEOUT
     )
-    group = dist.new_group(backend="gloo")
+    group = dist.new_group(backend="gloo", timeout=COLLECTIVE_TIMEOUT)
     assert group is not None
     return group
 

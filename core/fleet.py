@@ -21,14 +21,15 @@ def class_name(device_name: str) -> str:
 
 def detect(device: torch.device, override: str | None = None) -> tuple[str, float, int]:
     """(class, memory of one device in GiB, devices) of this host for `device`: a CUDA
-    device's name, memory and the host's count of them, or `cpu`, the host's RAM and its
+    device's name, memory and how many the host has from it on, or `cpu`, the host's RAM and its
     cores (a data-parallel job on a CPU host runs a replica per core at most);
     `override` names the class."""
     if device.type == "cuda":
         index = device.index or 0
         props = torch.cuda.get_device_properties(index)
         name = override or class_name(props.name)
-        return name, round(props.total_memory / 2**30, 1), torch.cuda.device_count()
+        # A data-parallel job's replicas use the devices from this one on.
+        return name, round(props.total_memory / 2**30, 1), torch.cuda.device_count() - index
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return override or "cpu", round(ram, 1), os.cpu_count() or 1  # a CPU replica per core
 

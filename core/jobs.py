@@ -49,6 +49,8 @@ def check_resources(spec: JobSpec, store: Store, settings: Settings) -> str | No
             "cost is not counted; use max_device_hours",
             ("resources", "max_cost"),
         )
+    if asked.devices > 1:
+        _check_data_parallel(spec)
     if asked.accelerator == "any" and not asked.min_memory_gb and asked.devices == 1:
         return None
     classes = store.fleet.classes()
@@ -83,6 +85,25 @@ def check_resources(spec: JobSpec, store: Store, settings: Settings) -> str | No
     if asked.accelerator != "any" and not fitting[0].workers:
         return f"no {asked.accelerator} worker is up right now; the job waits queued for one"
     return None
+
+
+def _check_data_parallel(spec: JobSpec) -> None:
+    """What `resources.devices` above 1 cannot train: a global batch smaller than the
+    devices (a replica would have no part of it), and stateful recurrent layers (their
+    carried states belong to one replica's rows of the batch)."""
+    devices = spec.resources.devices
+    if spec.fit.batch_size < devices:
+        raise SpecError(
+            f"batch_size {spec.fit.batch_size} is smaller than devices {devices}: the batch "
+            "is split across the devices (MirroredStrategy's global batch)",
+            ("fit", "batch_size"),
+        )
+    if any(getattr(layer, "stateful", False) for layer in spec.model.layers):
+        raise SpecError(
+            "stateful recurrent layers train on one device: their carried states follow "
+            "the rows of one batch, which devices > 1 splits",
+            ("resources", "devices"),
+        )
 
 
 def _check_initial_weights(

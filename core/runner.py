@@ -195,6 +195,8 @@ class Guard(Callback):
     report it to the study, whose pruner may stop the job there). Runs after every other
     callback, so the checkpoint holds their state for the epoch too."""
 
+    every_step = True  # a cancel or a shutdown does not wait for steps_per_execution
+
     def __init__(self, run: JobRun, poke_study: Callable[[str], None] | None = None) -> None:
         self.run = run
         self.poke_study = poke_study
@@ -430,6 +432,7 @@ def _train(
     if claim.spec.resources.devices == 1 or claim.spec.fit.epochs == 0:
         return train_job(claim.spec, arrays, callbacks=[guard], device=device,
                          initial_weights=initial, resume=resume)  # fmt: skip
+    claim = data_parallel.seeded(claim)  # every replica draws the same shuffled order
     replication = data_parallel.start(claim, device, resumed=resume is not None)
     finished = False
     try:

@@ -87,7 +87,7 @@ def _start_reaper(**_: Any) -> None:
             torch.set_num_threads(max(1, (os.cpu_count() or 1) // settings.worker_slots))
         threading.Thread(target=_heartbeat, name="cornu-fleet", daemon=True).start()
         if settings.worker_metrics_port is not None:
-            serve_worker_metrics(settings.worker_metrics_port)
+            serve_worker_metrics(settings.worker_metrics_port + settings.worker_slot)
 
 
 @worker_shutting_down.connect

@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pool", choices=("solo", "threads"), default="solo")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--role", choices=("training", "inference"), default="training")
+    parser.add_argument("--slot", type=int, default=0, help="which of the host's job slots")
     args = parser.parse_args(argv)
+    os.environ["CORNU_WORKER_SLOT"] = str(args.slot)  # its metrics port: the base + this
     logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT)
     os.environ["CORNU_WORKER_ROLE"] = args.role  # a training process joins the fleet registry
     from cornu.worker.app import app
@@ -70,7 +72,8 @@ def children_for(
         training.append(accelerator_queue(settings.queue, accelerator))
     out = []
     if training:
-        out += [[f"--queues={','.join(training)}", "--role=training"] for _ in range(slots)]
+        out += [[f"--queues={','.join(training)}", "--role=training", f"--slot={slot}"]
+                for slot in range(slots)]  # fmt: skip
     if inference in queues:
         out.append([f"--queues={inference}", "--pool=threads", f"--concurrency={concurrency}",
                     "--role=inference"])  # fmt: skip

@@ -29,6 +29,9 @@ class Callback:
 
     trainer: Trainer
     wants_batch_loss = False
+    # Called after every step even with `steps_per_execution` (the service's own guard:
+    # a cancel or a shutdown must not wait for an execution's end); else once per execution.
+    every_step = False
 
     def set_trainer(self, trainer: Trainer) -> None:
         self.trainer = trainer
@@ -275,11 +278,10 @@ class CallbackList:
         self.callbacks = list(callbacks)
         for callback in self.callbacks:
             callback.set_trainer(trainer)
-        self._batch_hooks = [
-            c.on_train_batch_end
-            for c in self.callbacks
-            if type(c).on_train_batch_end is not Callback.on_train_batch_end
-        ]
+        batch = [c for c in self.callbacks
+                 if type(c).on_train_batch_end is not Callback.on_train_batch_end]  # fmt: skip
+        self._batch_hooks = [c.on_train_batch_end for c in batch]
+        self._step_hooks = [c.on_train_batch_end for c in batch if c.every_step]
         self.wants_batch_loss = any(c.wants_batch_loss for c in self.callbacks)
 
     @property
@@ -294,8 +296,12 @@ class CallbackList:
         for c in self.callbacks:
             c.on_epoch_begin(epoch)
 
-    def on_train_batch_end(self, batch: int, loss: float | None = None) -> None:
-        for hook in self._batch_hooks:
+    def on_train_batch_end(
+        self, batch: int, loss: float | None = None, executed: bool = True
+    ) -> None:
+        """The batch-level hooks: all at the end of an execution (`steps_per_execution`
+        steps), only the `every_step` ones after the other steps."""
+        for hook in self._batch_hooks if executed else self._step_hooks:
             hook(batch, loss)
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:

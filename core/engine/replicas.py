@@ -97,6 +97,10 @@ class Replicas:
             b.copy_(flat[offset : offset + n].view_as(b))
             offset += n
 
+    def broadcast_bytes(self, tensor: Tensor) -> None:
+        """Rank 0's `tensor` (on the host: a generator's state) into every replica's."""
+        dist.broadcast(tensor, src=0, group=self.control)
+
     def broadcast_state(self, module: torch.nn.Module) -> None:
         """Rank 0's parameters and buffers on every replica (the same start)."""
         for tensor in [*module.parameters(), *module.buffers()]:

@@ -344,10 +344,16 @@ class Trainer:
     # -- replicas --------------------------------------------------------------------
 
     def _start_replica(self) -> None:
-        """Every replica from rank 0's weights; dropout draws of its own."""
+        """Every replica from rank 0's weights and shuffle generator; dropout draws of its
+        own."""
         replicas = self.replicas
         assert replicas is not None
         replicas.broadcast_state(self.model)
+        generator = self._generator.get_state()  # one shuffled order for all (`seed` or not)
+        replicas.broadcast_bytes(generator)
+        self._generator.set_state(generator)
+        if self.scaler is not None:  # its scale exists before a step with nothing to scale
+            self.scaler.scale(torch.zeros((), device=self.model_device()))
         if not replicas.first:  # the same stream as rank 0 would drop the same units
             seed = int(torch.randint(0, 2**62, (1,)).item())
             torch.manual_seed(seed + replicas.rank)
@@ -445,8 +451,10 @@ class Trainer:
                 self._apply()
             logs.update(total, parts, batch_data, forward.outputs)
             self._batch = batch + 1
-            if hooks.has_batch_hooks and self._executed(batch):
-                hooks.on_train_batch_end(batch, total.item() if hooks.wants_batch_loss else None)
+            if hooks.has_batch_hooks:
+                executed = self._executed(batch)
+                loss = total.item() if hooks.wants_batch_loss and executed else None
+                hooks.on_train_batch_end(batch, loss, executed)
             if self.stop_training:
                 break
         return logs.result()
@@ -459,7 +467,6 @@ class Trainer:
         replicas = self.replicas
         assert replicas is not None
         trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self._sync_next = False
         for batch, index in batches.steps(first):
             whole = index.stop - index.start if isinstance(index, slice) else index.numel()
             start, stop = replicas.part(whole)
@@ -480,13 +487,14 @@ class Trainer:
             if total is not None:
                 logs.update(total, parts, batch_data, forward.outputs)
             self._batch = batch + 1
-            if not self._executed(batch):
-                continue
+            executed = self._executed(batch)
             self.in_sync = self._sync_next
             if self.in_sync:
                 self._merge(logs)
-            loss = total.item() if hooks.wants_batch_loss and total is not None else None
-            self._then_agree(partial(hooks.on_train_batch_end, batch, loss), sync_next=True)
+            wanted = executed and hooks.wants_batch_loss
+            loss = total.item() if wanted and total is not None else None
+            hooks_now = partial(hooks.on_train_batch_end, batch, loss, executed)
+            self._then_agree(hooks_now, sync_next=True)  # every step: a stop is heard at once
             if self.stop_training:
                 break
         self._merge(logs)

@@ -79,7 +79,8 @@ class CompileSpec(_Strict):
         ge=1,
         le=100_000,
         description="training steps between batch-level callback calls (Keras runs that many "
-        "steps per call of its train function and calls on_train_batch_end once for them)",
+        "steps per call of its train function and calls on_train_batch_end once for them); "
+        "the service's own checks (cancel, limits, checkpoints) still run every step",
     )
 
 

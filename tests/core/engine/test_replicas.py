@@ -102,6 +102,9 @@ def replica(
         result = train_job(spec_of(**fit), ARRAYS, callbacks=hooks, replicas=replicas,
                            resume=state)  # fmt: skip
         weights = {k: v.numpy() for k, v in result.model.state_dict().items()}
+        assert result.trainer is not None and result.trainer._batches is not None
+        order = result.trainer._batches.order
+        weights["shuffled order"] = np.array([]) if order is None else order.numpy()
         out.put((rank, "done", result.history.history, weights, counts.epochs))
     except Interrupted as stopped:
         saved = getattr(snapshot, "state", None)
@@ -150,6 +153,12 @@ def test_two_replicas_train_what_one_device_trains(fit: dict[str, Any]) -> None:
     for name, value in both[1][2].items():  # the replicas move in lockstep
         assert name in weights
         np.testing.assert_allclose(value, weights[name], rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_replicas_share_one_shuffled_order_without_a_seed() -> None:
+    both = run_replicas(2, {"seed": None})
+    orders = [both[rank][2]["shuffled order"] for rank in (0, 1)]
+    assert orders[0].size > 100 and np.array_equal(orders[0], orders[1])
 
 
 def test_a_stop_on_rank_0_stops_every_replica() -> None:
