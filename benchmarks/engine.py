@@ -305,7 +305,7 @@ def main() -> None:
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(f"\n| workload | {label} epoch | loop epoch | ratio (loop / {label}) | "
-          "compiled loop | ratio (compiled / {label}) |")  # fmt: skip
+          f"compiled loop | ratio (compiled / {label}) |")  # fmt: skip
     print("|---|---|---|---|---|---|")
     for r in rows:
         ours_s, loop_s = r[f"{label}_epoch_s"], r["loop_epoch_s"]
