@@ -9,7 +9,9 @@ The estimate adds, in bytes:
 - the training and validation data, which the engine keeps on the device for the run;
 - `PROCESS_BYTES` for the process's own context (a CUDA context and torch's kernels).
 
-It errs high rather than low: a job that fits its estimate fits the device.
+It leaves out what happens inside a layer (attention scores, an LSTM's gates), library
+workspaces (cuBLAS, cuDNN) and the allocator's fragmentation: the slots share 90% of a
+device by default to leave room for them.
 """
 
 from __future__ import annotations
