@@ -11,7 +11,7 @@ from collections.abc import Callable
 from cornu.core.config import Settings
 from cornu.core.engine import plan_job
 from cornu.core.engine.memory import data_bytes, estimate_bytes
-from cornu.core.engine.plan import Plan
+from cornu.core.engine.plan import Plan, stateful_layers
 from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
 from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
 from cornu.core.ids import new_id
@@ -98,10 +98,11 @@ def _check_data_parallel(spec: JobSpec) -> None:
             "is split across the devices (MirroredStrategy's global batch)",
             ("fit", "batch_size"),
         )
-    if any(getattr(layer, "stateful", False) for layer in spec.model.layers):
+    stateful = stateful_layers(spec.model)
+    if stateful:
         raise SpecError(
-            "stateful recurrent layers train on one device: their carried states follow "
-            "the rows of one batch, which devices > 1 splits",
+            f"stateful recurrent layers ({', '.join(stateful)}) train on one device: their "
+            "carried states follow the rows of one batch, which devices > 1 splits",
             ("resources", "devices"),
         )
 
