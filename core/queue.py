@@ -1,8 +1,9 @@
 """The Celery app shared by the API (which sends) and the workers (which run).
 
 Only the job id travels through the broker; everything else is in the job record.
-Settings here follow the facts in KERAS_NOTES.md: one job at a time per worker,
-no hoarding of queued jobs, no result keys, and a broker that cannot hang the API.
+Settings here follow Celery's guidance for long tasks on Redis (its "Optimizing" and
+Redis-transport pages): one job at a time per worker, late acknowledgement, no hoarding
+of queued jobs, no result keys, and a broker that cannot hang the API.
 
 Fairness across tenants is Celery's own message priorities (the Redis transport keeps a
 list per priority, `<queue>`, `<queue>:1` … `<queue>:9`, and a worker takes from the

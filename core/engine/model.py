@@ -72,6 +72,12 @@ class Forward:
 
 
 class Model(nn.Module):
+    """A built Keras model as one torch module: its layers, the graph of calls between
+    them (`nodes`; a chain for a Sequential, run without the graph walk), its inputs'
+    declared shapes (batch first, channels last) and its outputs. `run` computes every
+    output, with logits and masks where asked; `keras_order` is Keras's order of
+    `model.layers`, which `get_weights()` follows."""
+
     def __init__(
         self,
         layers: list[Layer],

@@ -1,4 +1,4 @@
-"""Optimizer arguments with Keras 3's defaults (not torch's; see KERAS_NOTES.md).
+"""Optimizer arguments with Keras 3's defaults, not torch's (keras/src/optimizers/*.py).
 
 An optimizer is given as in Keras: a bare name (`"rmsprop"`, any case) or an object
 `{"type": "RMSprop", "learning_rate": 0.001}`; `lr` is accepted as the old name of

@@ -38,9 +38,9 @@ if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 """
+# Entries kept of a job's events stream, and of its live feed (events, epochs and
+# progress reports, which the SSE stream reads), trimmed approximately (`MAXLEN ~`).
 EVENTS_MAXLEN = 10_000
-
-# Appends one event to the stream in KEYS[events]: what happened, when, and details.
 FEED_MAXLEN = 10_000
 
 # Appends one event to a job's events stream (KEYS[events]: what happened, when, and
