@@ -15,7 +15,7 @@ from cornu.core.engine.plan import Plan, stateful_layers
 from cornu.core.engine.weight_checks import check_initial_weights, check_keras_weights
 from cornu.core.errors import NotFound, ServiceUnavailable, SpecError
 from cornu.core.ids import new_id
-from cornu.core.spec import Job, JobSpec
+from cornu.core.spec import Job, JobEventType, JobSpec
 from cornu.core.store import Store
 from cornu.core.store.fleet import AcceleratorClass, describe
 
@@ -199,9 +199,9 @@ def submit_job(
     if idempotency_key is not None:
         store.idempotency.complete(tenant, idempotency_scope, idempotency_key, fingerprint, job.id)
     for text in spec.model.warnings():  # what Keras would warn about while reading the model
-        store.runs.note(job.id, "warning", text=text)
+        store.runs.note(job.id, JobEventType.warning, text=text)
     if waiting is not None:
-        store.runs.note(job.id, "waiting_for_worker", detail=waiting)
+        store.runs.note(job.id, JobEventType.waiting_for_worker, detail=waiting)
     if (
         run_inline is not None
         and spec.fit.epochs == 0

@@ -33,7 +33,7 @@ from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.fleet import detect
 from cornu.core.observe import BATCH_SECONDS, EPOCH_SECONDS, JOBS_ENDED
-from cornu.core.spec import JobStatus
+from cornu.core.spec import JobEventType, JobStatus
 from cornu.core.store import UNAVAILABLE, Claim, Store
 from cornu.core.store.workercache import DatasetCache, fetch
 from cornu.core.studies import report_epoch
@@ -267,7 +267,7 @@ class Guard(Callback):
             stopping = self.trainer.stop_training  # a callback ended it: it is complete
             if report_epoch(self.run.store, trial, epoch, logs) and not last and not stopping:
                 self.pruned = self.trainer.stop_training = True
-                self.run.store.runs.note(self.run.claim.job_id, "pruning", epoch=epoch)
+                self.run.store.runs.note(self.run.claim.job_id, JobEventType.pruning, epoch=epoch)
         except UNAVAILABLE:
             log.warning("job %s: epoch %d not reported to study %s", self.run.claim.job_id,
                         epoch, trial.study)  # fmt: skip
@@ -282,7 +282,7 @@ class Guard(Callback):
         """What callbacks said (Keras prints it), as `message` events the client shows."""
         for text in self.trainer.messages:
             with contextlib.suppress(*UNAVAILABLE):  # a lost message is no loss
-                self.run.store.runs.note(self.run.claim.job_id, "message", text=text)
+                self.run.store.runs.note(self.run.claim.job_id, JobEventType.message, text=text)
         self.trainer.messages.clear()
 
     def _wait_for_client(self, epoch: int) -> None:
@@ -308,7 +308,7 @@ class Guard(Callback):
                 return
         self._client_attached = False
         with contextlib.suppress(*UNAVAILABLE):
-            run.store.runs.note(run.claim.job_id, "client_detached", epoch=epoch)
+            run.store.runs.note(run.claim.job_id, JobEventType.client_detached, epoch=epoch)
 
 
 def default_device(settings: Settings) -> torch.device:
@@ -468,7 +468,7 @@ def _loader(store: Store, run: JobRun) -> Callable[[str], np.ndarray]:
         with contextlib.suppress(*UNAVAILABLE):  # a lost note is no loss
             store.runs.note(
                 run.claim.job_id,
-                "dataset",
+                JobEventType.dataset,
                 dataset=dataset_id,
                 source=got.source,
                 bytes_downloaded=got.downloaded,
@@ -504,11 +504,13 @@ def _resume_state(store: Store, claim: Claim) -> dict[str, Any] | None:
         return None
     state = load_state(data)
     if state.get("format") != STATE_FORMAT:  # written by an older worker: start over
-        store.runs.note(claim.job_id, "checkpoint_outdated", format=state.get("format", 1))
+        store.runs.note(
+            claim.job_id, JobEventType.checkpoint_outdated, format=state.get("format", 1)
+        )
         log.warning("job %s: its checkpoint's format is outdated; training from the start",
                     claim.job_id)  # fmt: skip
         return None
-    store.runs.note(claim.job_id, "resumed", epoch=state["epoch"], batch=state["batch"])
+    store.runs.note(claim.job_id, JobEventType.resumed, epoch=state["epoch"], batch=state["batch"])
     log.info(
         "job %s: resuming from epoch %d, batch %d", claim.job_id, state["epoch"], state["batch"]
     )

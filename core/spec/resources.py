@@ -337,15 +337,39 @@ class PredictRequest(BaseModel):
     )
 
 
+class JobEventType(StrEnum):
+    """Every kind of event a job's events hold (`GET /v1/jobs/{id}/events`), with the
+    details each carries."""
+
+    queued = "queued"
+    waiting_for_worker = "waiting_for_worker"  # `detail`: no worker of its class is up
+    warning = "warning"  # `text`: what Keras would warn about while reading the model
+    started = "started"  # `worker`, `attempt`, `device`
+    dataset = "dataset"  # `dataset`, `source` (cache or download), `bytes_downloaded`…
+    resumed = "resumed"  # `epoch`, `batch`: from a checkpoint
+    checkpoint_outdated = "checkpoint_outdated"  # `format`: an older worker's; from the start
+    checkpoint = "checkpoint"  # `epoch`, `batch`
+    message = "message"  # `text`: what a callback said (Keras prints it)
+    client_detached = "client_detached"  # `epoch`: the client's callbacks stopped answering
+    pruning = "pruning"  # `epoch`: its study's pruner stops it
+    cancel_requested = "cancel_requested"
+    stop_training_requested = "stop_training_requested"
+    lease_lost = "lease_lost"  # `worker`: its worker stopped renewing its lease
+    requeued = "requeued"  # `attempt`
+    released = "released"  # `reason`: its worker gave it back (shutting down)
+    succeeded = "succeeded"
+    failed = "failed"  # `reason`
+    cancelled = "cancelled"  # `detail` when it never started
+    pruned = "pruned"
+
+
 class JobEvent(BaseModel):
-    """Something that happened to a job: `queued`, `started` (with `worker`, `attempt`),
-    `checkpoint`, `lease_lost`, `requeued`, `released`, `resumed` (`epoch`, `batch`),
-    `cancel_requested`, `cancelled`, `failed` (`reason`), `succeeded`."""
+    """Something that happened to a job, when, and its details (`JobEventType`)."""
 
     model_config = ConfigDict(extra="allow")
 
     time: datetime
-    type: str
+    type: JobEventType
 
 
 class Checkpoint(BaseModel):

@@ -23,7 +23,7 @@ from typing import Any
 
 import redis
 
-from cornu.core.spec import JobSpec, JobStatus
+from cornu.core.spec import JobEventType, JobSpec, JobStatus
 from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs, pointed, pointer
 from cornu.core.store.blobstore import BlobUnavailable, MissingBlob
@@ -456,9 +456,9 @@ class Runs:
             self.blobs.collect()
         return done == 1
 
-    def note(self, job_id: str, kind: str, **details: Any) -> None:
+    def note(self, job_id: str, kind: JobEventType, **details: Any) -> None:
         """An informational event (`resumed`, …): not fenced, it changes no state."""
-        fields = {"type": kind, "time": now_iso(), **{k: str(v) for k, v in details.items()}}
+        fields = {"type": kind.value, "time": now_iso(), **{k: str(v) for k, v in details.items()}}
         pipe = self.redis.pipeline(transaction=True)
         pipe.xadd(keys.job_events(job_id), fields, maxlen=EVENTS_MAXLEN, approximate=True)  # type: ignore[arg-type]
         feed = {"event": kind, "data": json.dumps(fields)}

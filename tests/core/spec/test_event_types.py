@@ -1,0 +1,40 @@
+"""Every event type a job's events can hold is a member of `JobEventType` (issue 14's
+vocabularies with names): the Lua scripts' `event(…, '<type>')` calls, the finishing
+script's statuses, and Python's `runs.note(…, JobEventType.<type>)` — and the OpenAPI
+lists them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cornu.api.app import create_app
+from cornu.core.spec import JobEventType, JobStatus
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def emitted() -> set[str]:
+    """The event types the store's scripts and the service's notes write."""
+    found: set[str] = set()
+    for path in (ROOT / "core").rglob("*.py"):
+        text = path.read_text()
+        found |= set(re.findall(r"event\(KEYS\[\d\], ARGV\[\d\], '([a-z_]+)'", text))
+        found |= set(re.findall(r"event\(events, now, '([a-z_]+)'", text))
+        found |= set(re.findall(r"JobEventType\.([a-z_]+)", text))
+    return found
+
+
+def test_every_emitted_event_type_is_a_member() -> None:
+    kinds = emitted()
+    assert len(kinds) >= 15, kinds  # the scan sees the scripts and the notes
+    assert kinds <= {member.value for member in JobEventType}
+    # The finishing script writes the final status as the event's type.
+    finished = {s.value for s in JobStatus if s.finished}
+    assert finished <= {member.value for member in JobEventType}
+
+
+def test_the_openapi_lists_the_event_types_and_statuses() -> None:
+    schemas = create_app().openapi()["components"]["schemas"]
+    assert set(schemas["JobEventType"]["enum"]) == {m.value for m in JobEventType}
+    assert set(schemas["JobStatus"]["enum"]) == {s.value for s in JobStatus}
