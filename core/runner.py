@@ -33,7 +33,7 @@ from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError
 from cornu.core.fleet import detect
 from cornu.core.observe import BATCH_SECONDS, EPOCH_SECONDS, JOBS_ENDED
-from cornu.core.spec import JobEventType, JobStatus
+from cornu.core.spec import JobEventType, JobStatus, StopReason
 from cornu.core.store import UNAVAILABLE, Claim, Store
 from cornu.core.store.workercache import DatasetCache, fetch
 from cornu.core.studies import report_epoch
@@ -56,7 +56,7 @@ class Heartbeat(threading.Thread):
     def __init__(self, store: Store, claim: Claim, every_s: float, poll_s: float) -> None:
         super().__init__(name=f"heartbeat-{claim.job_id}", daemon=True)
         self.store, self.claim, self.every_s, self.poll_s = store, claim, every_s, poll_s
-        self.stop_reason: str | None = None
+        self.stop_reason: StopReason | None = None
         self.stop_training = False
         self._done = threading.Event()
 
@@ -69,7 +69,7 @@ class Heartbeat(threading.Thread):
                     owned, controls = self.store.runs.renew(self.claim)
                     renew_at = time.monotonic() + self.every_s
                     if not owned:
-                        self.stop_reason = "lease_lost"
+                        self.stop_reason = StopReason.lease_lost
                         return
                 else:
                     controls = self.store.runs.controls(self.claim.job_id)
@@ -78,15 +78,22 @@ class Heartbeat(threading.Thread):
             except Exception:
                 # Without a heartbeat the lease lapses: stop now rather than train on unowned.
                 log.exception("job %s: heartbeat failed", self.claim.job_id)
-                self.stop_reason = "lease_lost"
+                self.stop_reason = StopReason.lease_lost
                 return
             if controls.cancel:
-                self.stop_reason = "cancel"
+                self.stop_reason = StopReason.cancel
             self.stop_training = self.stop_training or controls.stop_training
 
     def close(self) -> None:
         self._done.set()
         self.join(timeout=5)
+
+
+# Stops that checkpoint first: the work done so far is kept (for a resume, or with the
+# failed job's error).
+KEEPS_WORK = frozenset(
+    {StopReason.shutdown, StopReason.timeout, StopReason.budget, StopReason.cost}
+)
 
 
 class JobRun:
@@ -104,18 +111,18 @@ class JobRun:
         """Training time over all attempts (the time limit counts it all)."""
         return self.claim.run_seconds + time.monotonic() - self._started
 
-    def stop_reason(self) -> str | None:
+    def stop_reason(self) -> StopReason | None:
         if self.heartbeat.stop_reason is not None:
             return self.heartbeat.stop_reason
         if SHUTDOWN.is_set():
-            return "shutdown"
+            return StopReason.shutdown
         if self.run_seconds > self.settings.max_job_seconds:
-            return "timeout"
+            return StopReason.timeout
         if self.device_seconds > self.budget_seconds:
-            return "budget"
+            return StopReason.budget
         limit = self.claim.spec.resources.max_cost
         if limit is not None and self.cost > limit:
-            return "cost"
+            return StopReason.cost
         return None
 
     @property
@@ -150,7 +157,7 @@ class JobRun:
                 return write()
             except UNAVAILABLE:
                 if time.monotonic() > deadline:
-                    raise Interrupted("store_unavailable") from None
+                    raise Interrupted(StopReason.store_unavailable) from None
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
@@ -170,7 +177,7 @@ class JobRun:
             )
         )
         if not kept:
-            raise Interrupted("lease_lost")
+            raise Interrupted(StopReason.lease_lost)
 
     def save_checkpoint(self, trainer: Trainer) -> None:
         state = trainer.capture()
@@ -186,7 +193,7 @@ class JobRun:
             )
         )
         if not kept:
-            raise Interrupted("lease_lost")
+            raise Interrupted(StopReason.lease_lost)
 
 
 class Guard(Callback):
@@ -229,7 +236,7 @@ class Guard(Callback):
             return
         reason = self.run.stop_reason()
         if reason is not None:
-            if reason in ("shutdown", "timeout", "budget", "cost"):
+            if reason in KEEPS_WORK:
                 self.run.save_checkpoint(self.trainer)  # keep the work done so far
             raise Interrupted(reason)
         now = time.monotonic()
@@ -521,11 +528,11 @@ def _stopped(
     store: Store, run: JobRun, reason: str, enqueue: Callable[[str], None]
 ) -> JobStatus | None:
     claim = run.claim
-    if reason == "cancel":
+    if reason == StopReason.cancel:
         run.retrying(lambda: store.runs.finish(claim, JobStatus.cancelled))
         log.info("job %s: cancelled", claim.job_id)
         return JobStatus.cancelled
-    if reason == "timeout":
+    if reason == StopReason.timeout:
         limit = run.settings.max_job_seconds
         error = (
             f"timeout: the job trained for longer than {limit:g} s, this service's limit; "
@@ -533,7 +540,7 @@ def _stopped(
         )
         run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
         return JobStatus.failed
-    if reason == "budget":
+    if reason == StopReason.budget:
         hours = claim.spec.resources.max_device_hours
         error = (
             f"max_device_hours: the job trained its {hours:g} device-hours; its last "
@@ -541,14 +548,14 @@ def _stopped(
         )
         run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
         return JobStatus.failed
-    if reason == "cost":
+    if reason == StopReason.cost:
         error = (
             f"max_cost: the job's device-hours cost {claim.spec.resources.max_cost:g} "
             f"{run.settings.currency}; its last checkpoint is kept"
         )
         run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
         return JobStatus.failed
-    if reason == "shutdown":
+    if reason == StopReason.shutdown:
         if run.retrying(lambda: store.runs.release(claim, "worker shutting down")):
             try:
                 enqueue(claim.job_id)

@@ -61,7 +61,8 @@ class Callback:
 
 
 class Interrupted(Exception):  # noqa: N818  (a stop, not an error)
-    """Raised by a callback to stop training at once (cancel, timeout, lost lease…)."""
+    """Raised by a callback to stop training at once: the service raises it with a
+    `spec.StopReason` (cancel, timeout, lost lease…)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

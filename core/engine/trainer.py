@@ -35,6 +35,7 @@ from cornu.core.engine.model import FUSABLE_ACTIVATIONS, Forward, Model
 from cornu.core.engine.optimizers import KerasOptimizer
 from cornu.core.engine.replicas import Replicas
 from cornu.core.errors import NonFiniteLoss
+from cornu.core.spec import StopReason
 
 Tensors = list[Tensor]
 Targets = list[Tensor | None]
@@ -384,7 +385,7 @@ class Trainer:
         if stopped is not None:
             raise stopped
         if agreed[0]:
-            raise Interrupted("replica")  # rank 0 ended the run; it says why
+            raise Interrupted(StopReason.replica)  # rank 0 ended the run; it says why
         self.stop_training, self._sync_next = bool(agreed[1]), bool(agreed[2])
         if carries_rate and optimizer.learning_rate != agreed[3]:
             optimizer.learning_rate = agreed[3]

@@ -337,6 +337,22 @@ class PredictRequest(BaseModel):
     )
 
 
+class StopReason(StrEnum):
+    """Why a worker stops a run before its end (`engine.Interrupted`'s reason). The first
+    four finish the job (cancelled, or failed with an error that starts with the limit's
+    name: `timeout`, `max_device_hours`, `max_cost`); the others hand it to another worker
+    or attempt."""
+
+    cancel = "cancel"
+    timeout = "timeout"  # the service's max_job_seconds
+    budget = "budget"  # resources.max_device_hours
+    cost = "cost"  # resources.max_cost
+    shutdown = "shutdown"  # the worker stops: checkpointed and given back
+    lease_lost = "lease_lost"
+    store_unavailable = "store_unavailable"  # Redis away past redis_retry_seconds
+    replica = "replica"  # data-parallel: rank 0 stopped the run and says why
+
+
 class JobEventType(StrEnum):
     """Every kind of event a job's events hold (`GET /v1/jobs/{id}/events`), with the
     details each carries."""
