@@ -263,7 +263,11 @@ HEAVY = ("integration/test_book_chapter3.py", "integration/test_blob_memory.py",
          "integration/test_worker_cache.py")  # fmt: skip
 #: The modules that take longest (`--durations`), handed out first so that neither worker
 #: is left running one of them alone at the end.
-SLOW_FIRST = ("compat/test_corpus.py", "integration/test_faults.py", "heavy")
+SLOW_FIRST = ("compat/test_corpus.py", "integration/test_faults.py", "heavy",
+              "integration/test_data_parallel.py", "dashboard/test_browser.py",
+              "integration/test_inference_off_api.py", "integration/test_fleet.py",
+              "integration/test_slots.py", "integration/test_studies_fleet.py",
+              "api/test_uploads.py", "cornu/test_cli.py")  # fmt: skip
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -19,7 +19,7 @@ from tests.conftest import Stack, start_worker, wait_until
 from tests.helpers import upload, wait_for_job
 
 
-def spec(http: httpx.Client, devices: int, epochs: int = 4) -> dict[str, Any]:
+def spec(http: httpx.Client, devices: int, epochs: int = 3) -> dict[str, Any]:
     """The book's MNIST-style MLP on 2,000 random samples: about a second an epoch."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2_000, 64)).astype(np.float32)
@@ -92,7 +92,7 @@ def test_two_devices_train_as_one_resume_after_a_kill_and_cancel(
         assert any(e["type"] == "resumed" for e in events), events
         history = http.get(f"/v1/jobs/{long['id']}/metrics").json()["history"]
         assert len(history["loss"]) == 3
-        final_one = loss[one["id"]]["loss"][2]  # the uninterrupted run's third epoch
+        final_one = loss[one["id"]]["loss"][-1]  # the uninterrupted run's third epoch
         assert abs(history["loss"][-1] - final_one) <= 0.02 * final_one, (history, final_one)
 
         # Cancelled: both processes stop within two seconds.
