@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import typer
 
+from cornu import commands, study_commands
 from cornu.core import launch
 
 app = typer.Typer(
@@ -20,13 +21,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 launch.register(app)
-
-# The client commands (submit, jobs, status, …, studies) register themselves on `app`.
-from cornu import commands, study_commands  # noqa: E402
+app.add_typer(commands.app)  # submit, jobs, status, …: no name, so at the top level
+app.add_typer(study_commands.app)
 
 
 def main() -> None:
     app()
 
 
-__all__ = ["app", "commands", "main", "study_commands"]
+__all__ = ["app", "main"]

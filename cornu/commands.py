@@ -26,11 +26,13 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from cornu.cli import app
 from cornu.client import Client
 from cornu.core.errors import CornuError
 from cornu.core.spec import ExportFormat, Job, JobStatus
 from cornu.display import format_logs, print_summary
+
+#: The client commands; `cornu.cli` adds them to the `cornu` command.
+app = typer.Typer()
 
 # -- client commands: the service's jobs from a shell ------------------------------------
 

@@ -13,9 +13,11 @@ from typing import Annotated, NoReturn
 import typer
 from rich.table import Column, Table
 
-from cornu.cli import app
 from cornu.commands import ApiKeyOption, UrlOption, connect, console
 from cornu.core.spec.study import Study, StudyStatus
+
+#: The study commands; `cornu.cli` adds them to the `cornu` command.
+app = typer.Typer()
 
 STUDY_EXIT = {
     StudyStatus.completed: 0,
