@@ -33,6 +33,7 @@ from cornu.core.codecs import rechunk
 from cornu.core.errors import Conflict, CornuError, InvalidDataset, NotFound, ServiceUnavailable
 from cornu.core.spec import Dataset
 from cornu.core.spec.uploads import PartUrl, Upload, UploadPart
+from cornu.problems import raise_for_problem
 from cornu.settings import ClientSettings
 
 if TYPE_CHECKING:
@@ -256,8 +257,6 @@ class ResumableUpload:
 
     def _refused(self, upload: Upload, number: int, response: httpx.Response) -> None:
         if not upload.direct:
-            from cornu.client import raise_for_problem
-
             raise_for_problem(response)
         raise CornuError(
             f"the object store refused part {number} of upload {upload.id}: HTTP "
