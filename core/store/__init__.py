@@ -6,8 +6,9 @@ from __future__ import annotations
 import redis
 
 from cornu.core.config import Settings
+from cornu.core.store.backends import open_blob_store
 from cornu.core.store.blobs import Blobs
-from cornu.core.store.blobstore import BlobStore, BlobUnavailable, open_blob_store
+from cornu.core.store.blobstore import BlobStore, BlobUnavailable
 from cornu.core.store.calls import Calls
 from cornu.core.store.datasets import Datasets
 from cornu.core.store.fleet import Fleet

@@ -16,8 +16,6 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 CHUNK_BYTES = 1024 * 1024  # the size of the pieces a read yields
 
@@ -115,25 +113,3 @@ class Hashing:
 
     def info(self, key: str) -> BlobInfo:
         return BlobInfo(key, self.bytes, self.digest.hexdigest())
-
-
-def open_blob_store(url: str) -> BlobStore:
-    """The backend `url` names: `file:///abs/path` or `s3://bucket[/prefix]`."""
-    parts = urlsplit(url)
-    if parts.scheme == "file":
-        if parts.netloc not in ("", "localhost") or not parts.path.startswith("/"):
-            raise ValueError(
-                f"CORNU_BLOB_URL {url!r}: a file URL needs an absolute path, file:///…"
-            )
-        from cornu.core.store.blobfiles import FileBlobStore
-
-        return FileBlobStore(Path(unquote(parts.path)))
-    if parts.scheme == "s3":
-        if not parts.netloc:
-            raise ValueError(f"CORNU_BLOB_URL {url!r}: an S3 URL names its bucket, s3://bucket/…")
-        from cornu.core.store.blobs3 import S3BlobStore
-
-        return S3BlobStore(parts.netloc, parts.path.strip("/"))
-    raise ValueError(
-        f"CORNU_BLOB_URL {url!r}: expected file:///absolute/path or s3://bucket/prefix"
-    )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cornu.core.store.blobfiles import FileBlobStore
-from cornu.core.store.blobstore import CHUNK_BYTES, BlobInfo, BlobStore, MissingBlob
+from cornu.core.store.blobstore import CHUNK_BYTES, BlobInfo, MissingBlob
 
 UPLOADS_DIR = ".uploads"
 
@@ -131,16 +131,3 @@ class FileParts(PartStore):
 
     def write(self, key: str, chunks: Iterable[bytes]) -> BlobInfo:
         return self.store.write(key, chunks)
-
-
-def part_store(store: BlobStore) -> PartStore:
-    """The part store of `store`'s backend."""
-    if isinstance(store, FileBlobStore):
-        return FileParts(store)
-    from cornu.core.store.blobs3 import S3BlobStore  # boto3 only where S3 is used
-
-    if isinstance(store, S3BlobStore):
-        from cornu.core.store.multiparts3 import S3Parts
-
-        return S3Parts(store)
-    raise TypeError(f"no resumable uploads for a blob store of type {type(store).__name__}")

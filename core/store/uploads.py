@@ -18,8 +18,9 @@ import redis
 
 from cornu.core.errors import Conflict, NotFound
 from cornu.core.store import keys
+from cornu.core.store.backends import part_store
 from cornu.core.store.blobstore import BlobStore, MissingBlob
-from cornu.core.store.multipart import Part, PartStore, part_store
+from cornu.core.store.multipart import Part, PartStore
 from cornu.core.store.values import text
 
 log = logging.getLogger(__name__)

@@ -18,6 +18,7 @@ from botocore.config import Config
 
 from cornu.core.config import Settings
 from cornu.core.embedded import free_port
+from cornu.core.store.backends import open_blob_store
 from cornu.core.store.blobfiles import FileBlobStore
 from cornu.core.store.blobs3 import PART_BYTES, S3BlobStore, part_bytes
 from cornu.core.store.blobstore import (
@@ -25,7 +26,6 @@ from cornu.core.store.blobstore import (
     BlobStore,
     BlobUnavailable,
     MissingBlob,
-    open_blob_store,
 )
 from tests.conftest import S3_BUCKET, S3Server
 
