@@ -332,7 +332,7 @@ def _check_text(data: Any) -> None:
 def _model_form(data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
     """Keras's `model.to_json()` (as an object or a string) becomes a native spec, with
     notes on what was mapped or ignored on the way."""
-    from cornu.core.spec.keras_config import from_keras
+    from cornu.core.spec.keras_config.reading import from_keras  # its package imports this module
     from cornu.core.spec.keras_json import is_keras_json
 
     _check_text(data)

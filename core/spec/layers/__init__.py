@@ -1,17 +1,14 @@
 """Every layer Cornu knows, as Keras names them, in one union chosen by `type`.
 
-Importing a family module registers its layers; the union below is built from the
-registry, so adding a layer touches its family module (and the engine's), nothing else.
+Importing a family module registers its layers; the union (`parsing.any_layer`) is built
+from the registry once all are imported here, so adding a layer touches its family module
+(and the engine's), nothing else.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Union
+from typing import TYPE_CHECKING
 
-from pydantic import BeforeValidator, Field, TypeAdapter
-from pydantic_core import PydanticCustomError
-
-from cornu.core.spec import registry
 from cornu.core.spec.layers import (  # noqa: F401  (each module registers its layers)
     activations,
     attention,
@@ -45,77 +42,13 @@ from cornu.core.spec.layers.base import (
     Shape,
     keras_object,
 )
-from cornu.core.spec.names import unknown_name
-
-# Layers that would run code the user wrote, or that work on strings (datasets are
-# numeric arrays): never accepted, each with the reason.
-_BUILT_IN = "; build the computation from Keras's built-in layers instead"
-REFUSED = {
-    "Lambda": "Lambda layers run Python code from the request, which Cornu never runs" + _BUILT_IN,
-    "TFOpLambda": "TFOpLambda layers run TensorFlow ops Cornu does not have" + _BUILT_IN,
-    "TFSMLayer": "TFSMLayer runs a TensorFlow SavedModel, code Cornu never runs; load the "
-    "model from a .keras or .h5 file instead",
-    "JaxLayer": "JaxLayer runs a JAX function of the user's own, which Cornu never runs"
-    + _BUILT_IN,
-    "FlaxLayer": "FlaxLayer runs a Flax module of the user's own, which Cornu never runs"
-    + _BUILT_IN,
-    "TorchModuleWrapper": "TorchModuleWrapper runs a torch module of the user's own, which "
-    "Cornu never runs" + _BUILT_IN,
-    "TextVectorization": "TextVectorization works on strings, and datasets are numeric "
-    "arrays: turn text into ids on the client before fit",
-    "StringLookup": "StringLookup works on strings, and datasets are numeric arrays: turn "
-    "strings into ids on the client before fit",
-}
-
-
-def layer_type(kind: str) -> str:
-    """Cornu's type for any name Keras gives a layer class: its exported names
-    (`Convolution2D` is `Conv2D`) and the class's own name where it is exported under
-    another (`GroupedQueryAttention` is `GroupQueryAttention`); `kind` itself otherwise."""
-    if kind in LAYER_SPECS or kind in REFUSED:
-        return kind
-    target = registry.layer_class(kind) or kind
-    return next((t for t in LAYER_SPECS if (registry.layer_class(t) or t) == target), kind)
-
-
-def _known_layer_type(data: Any) -> Any:
-    """Refuse an unknown `type` with the list of valid ones, before the union is tried."""
-    data = keras_object(data)
-    if isinstance(data, dict):
-        kind = data.get("type")
-        if kind is None:
-            raise PydanticCustomError("missing_layer_type", "each layer needs a 'type', e.g. Dense")
-        if not isinstance(kind, str):
-            raise PydanticCustomError(
-                "layer_type", "a layer's 'type' must be a Keras class name, e.g. \"Dense\""
-            )
-        if kind not in LAYER_SPECS:
-            kind = layer_type(kind)  # Keras's other names: Convolution2D
-            data = {**data, "type": kind}
-        if kind in REFUSED:
-            raise PydanticCustomError("refused_layer", "{reason}", {"reason": REFUSED[kind]})
-        if kind not in LAYER_SPECS:
-            message = unknown_name("layer type", kind, LAYER_SPECS)
-            raise PydanticCustomError("unknown_layer", "{message}", {"message": message})
-    return data
-
+from cornu.core.spec.layers.parsing import REFUSED, any_layer, layer_type, parse_layer
 
 if TYPE_CHECKING:
     AnyLayer = LayerSpec
 else:
-    AnyLayer = Annotated[
-        Union[tuple(LAYER_SPECS.values())],  # noqa: UP007  (built from the registry)
-        Field(discriminator="type"),
-        BeforeValidator(_known_layer_type),
-    ]
+    AnyLayer = any_layer()
 """Any registered layer's arguments, chosen by `type`."""
-
-_ADAPTER: TypeAdapter[LayerSpec] = TypeAdapter(AnyLayer)
-
-
-def parse_layer(data: Any) -> LayerSpec:
-    """Validate one layer's arguments (what wrapper layers call for their inner layer)."""
-    return _ADAPTER.validate_python(data)
 
 
 __all__ = [
@@ -131,6 +64,7 @@ __all__ = [
     "Regularizer",
     "RegularizerSpec",
     "Shape",
+    "keras_object",
     "layer_type",
     "parse_layer",
 ]

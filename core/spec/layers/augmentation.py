@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers.base import IntPair, LayerSpec, register
+from cornu.core.spec.layers.parsing import parse_layer
 from cornu.core.spec.layers.preprocessing import (
     AutoContrast,
     Equalization,
@@ -58,8 +59,6 @@ class Pipeline(LayerSpec):
     @field_validator("layers", mode="before")
     @classmethod
     def _parse_layers(cls, value: Any) -> Any:
-        from cornu.core.spec.layers import parse_layer  # that package imports this module
-
         if not isinstance(value, list | tuple):
             raise PydanticCustomError(
                 "pipeline_layers",

@@ -8,13 +8,12 @@ from pydantic import PositiveInt, SerializeAsAny, field_validator, model_validat
 from pydantic_core import PydanticCustomError
 
 from cornu.core.spec.layers.base import LayerSpec, register
+from cornu.core.spec.layers.parsing import parse_layer
 from cornu.core.spec.layers.rnn import Recurrent
 
 
 def _layer_spec(value: Any) -> LayerSpec:
     """Another layer's arguments, flat (`{"type": "LSTM", …}`) or as Keras nests them."""
-    from cornu.core.spec.layers import parse_layer  # that package imports this module
-
     return parse_layer(value)
 
 
