@@ -83,7 +83,7 @@ def functional_spec(
             emitted.add(id(layer))
             taken.add(layer.name)
             node = layer.name
-            nodes.append({**layer.spec(), **reverse, "inputs": refs})
+            nodes.append({**layer.to_spec(), **reverse, "inputs": refs})
         else:
             node = _fresh(f"{layer.name}_call", taken)
             nodes.append({"name": node, "call": layer.name, **reverse, "inputs": refs})

@@ -79,17 +79,13 @@ def jsonable(value: Any) -> Any:
     """An argument as JSON: tuples become lists, layers and Keras objects their specs,
     numpy numbers Python numbers. A Python function of the user's own is refused: it
     would run user code on the service."""
-    from cornu.layers import Layer
-
-    if isinstance(value, Layer):
-        return value.spec()
     if isinstance(value, str | bool | int | float) or value is None:
         return value
     if isinstance(value, tuple | list):
         return [jsonable(v) for v in value]
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}
-    if hasattr(value, "to_spec"):
+    if hasattr(value, "to_spec"):  # layers and Keras objects
         return value.to_spec()
     if isinstance(value, np.generic | np.ndarray) and np.ndim(value) == 0:
         return value.item()

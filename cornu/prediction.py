@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from cornu import weights
+from cornu.capture import refuse_while_capturing
 from cornu.core.errors import PayloadTooLarge
 from cornu.data_adapters import as_arrays, draw, is_arrays
 from cornu.model_data import ModelBase, batch_size_of, first_array
@@ -133,8 +134,6 @@ class Predictor(ModelBase):
 
     def _weights_job(self) -> str:
         """A job whose weights are the model's now (one that trains nothing, if needed)."""
-        from cornu.training import refuse_while_capturing
-
         refuse_while_capturing(self)
         self._settle()
         return weights.materialize(self)  # type: ignore[arg-type]

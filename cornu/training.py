@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cornu import weights
 from cornu.callbacks.client import Callback, History, LearningRateScheduler
 from cornu.callbacks.runner import ClientCallbacks
+from cornu.capture import current_capture
 from cornu.core.errors import CornuError, JobFailed
 from cornu.data_adapters import Batch, as_arrays, draw, is_arrays
 from cornu.model_data import batch_size_of, first_array, validation_arrays
@@ -26,46 +25,6 @@ from cornu.optimizers import optimizer_object
 from cornu.prediction import Predictor
 from cornu.remote_job import RemoteJob, follow
 from cornu.utils.rng import job_seed
-
-
-@dataclass
-class Capture:
-    """What `fit` would submit, kept instead of submitted (`capturing`): how a tuner
-    learns a trial's job from the user's own `build_model(hp)` and `HyperModel.fit`."""
-
-    seed: int
-    bodies: list[dict[str, Any]] = field(default_factory=list)
-    fitted: set[int] = field(default_factory=set)  # ids of the models whose fit it kept
-
-
-_CAPTURE: ContextVar[Capture | None] = ContextVar("cornu_fit_capture", default=None)
-
-
-@contextlib.contextmanager
-def capturing(seed: int) -> Iterator[Capture]:
-    """Within this, `fit` uploads its data and builds its job's body (with `seed` unless
-    given one) but submits nothing: the body lands in the capture, fit returns an empty
-    History, and the user's own callbacks are left out (with a warning)."""
-    capture = Capture(seed)
-    token = _CAPTURE.set(capture)
-    try:
-        yield capture
-    finally:
-        _CAPTURE.reset(token)
-
-
-class ClientObjective(Exception):
-    """The code `capturing` runs needs a trained model's weights (it predicts or
-    evaluates after fit): its objective is computed in the user's process."""
-
-
-def refuse_while_capturing(model: Any) -> None:
-    """Raise ClientObjective inside `capturing` when `model` is one whose fit was
-    captured: its trained weights are asked for (a layer called on arrays, or a model
-    never fit, reads no trained weights and goes on)."""
-    capture = _CAPTURE.get()
-    if capture is not None and id(model) in capture.fitted:
-        raise ClientObjective("the code reads the weights of a model it fit")
 
 
 class Trainer(Predictor):
@@ -195,7 +154,7 @@ class Trainer(Predictor):
         fit |= {"validation_batch_size": validation_batch_size, "validation_freq": validation_freq}
         if class_weight is not None:
             fit["class_weight"] = {str(k): float(v) for k, v in class_weight.items()}
-        capture = _CAPTURE.get()
+        capture = current_capture()
         fit["seed"] = seed if seed is not None else capture.seed if capture else job_seed()
         if client_callbacks and capture is not None:
             warnings.warn(

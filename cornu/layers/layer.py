@@ -328,7 +328,7 @@ class Layer(HasWeights):
     def dtype(self) -> str:
         return "float32"
 
-    def spec(self) -> dict[str, Any]:
+    def to_spec(self) -> dict[str, Any]:
         """The layer as the service takes it: its Keras class, name and arguments."""
         spec = {"type": self.type, "name": self._name, **self.config}
         if not self._trainable:
@@ -338,7 +338,7 @@ class Layer(HasWeights):
     def get_config(self) -> dict[str, Any]:
         """Keras's `get_config()`: every argument (those not given at their defaults, in
         the service's forms), which rebuild the layer."""
-        defaults = parse_layer(self.spec()).model_dump(mode="json", exclude={"type", "name"})
+        defaults = parse_layer(self.to_spec()).model_dump(mode="json", exclude={"type", "name"})
         if defaults.get("input_shape") is None:
             defaults.pop("input_shape", None)  # Keras's config has no input shape unless given
         return {**defaults, "name": self._name, "trainable": self._trainable, **self.config}
@@ -349,7 +349,7 @@ class Layer(HasWeights):
 
     def _check(self) -> None:
         try:
-            parse_layer(self.spec())
+            parse_layer(self.to_spec())
         except ValidationError as exc:
             raise spec_error(exc.errors()) from None
 
@@ -379,7 +379,7 @@ class Layer(HasWeights):
             return self.config[name]
         from cornu.core.spec.keras_files.layout import own_weights
 
-        parsed = parse_layer(self.spec())
+        parsed = parse_layer(self.to_spec())
         if name in type(parsed).model_fields:  # an argument left at its default
             return getattr(parsed, name)
         if name in own_weights(parsed):  # (no other name asks the service)

@@ -182,7 +182,7 @@ class IntegerLookup(_Adapted):
         return len(self.get_vocabulary())
 
     def _spec(self) -> Any:
-        return parse_layer(self.spec())
+        return parse_layer(self.to_spec())
 
 
 __all__ = ["Discretization", "IntegerLookup"]

@@ -149,7 +149,7 @@ class Input(KerasTensor):
     def dtype(self) -> str:
         return self._dtype or "float32"
 
-    def spec(self) -> dict[str, Any]:
+    def to_spec(self) -> dict[str, Any]:
         return {"type": "Input", "shape": self.input_shape}
 
     # An input layer has no weights: Keras's functional `model.layers` lists it.

@@ -96,7 +96,7 @@ class Sequential(Model):
             return list(self._input.input_shape)
         if not self._stack:
             return None
-        declared = parse_layer(self._stack[0].spec()).input_shape
+        declared = parse_layer(self._stack[0].to_spec()).input_shape
         return None if declared is None else list(declared)
 
     @property
@@ -106,9 +106,9 @@ class Sequential(Model):
     def model_spec(self) -> dict[str, Any]:
         if not self._stack:
             raise ValueError("the Sequential model has no layers; add some first")
-        entries = [layer.spec() for layer in self._stack]
+        entries = [layer.to_spec() for layer in self._stack]
         if self._input is not None:
-            entries.insert(0, self._input.spec())
+            entries.insert(0, self._input.to_spec())
         return {"type": "sequential", "name": self.name, "layers": entries}
 
     def _symbolic(self) -> None:

@@ -2,7 +2,7 @@
 
 The service never runs user code, so the SDK runs `build_model(hp)` (or a HyperModel's
 `build` and `fit`) here with chosen values, with `fit` captured instead of submitted
-(`cornu.training.capturing`), and compares the job bodies it gets:
+(`cornu.capture.capturing`), and compares the job bodies it gets:
 
 - a hyperparameter whose change alters only JSON values equal to it (a Dense's `units`, a
   learning rate, an activation's name) is a *leaf*: the template holds `{"$hp": name}`
@@ -27,8 +27,8 @@ from typing import Any
 
 from cornu.backend import clear_session
 from cornu.callbacks.client import History
+from cornu.capture import ClientObjective, capturing
 from cornu.core.spec.study import MAX_TEMPLATES, PLACEHOLDER, AnyHp, FixedHp, FloatHp, IntHp
-from cornu.training import ClientObjective, capturing
 from cornu.tuner.hyperparameters import HyperParameters
 
 Path = tuple[str | int, ...]

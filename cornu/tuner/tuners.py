@@ -30,10 +30,10 @@ import numpy as np
 
 from cornu.backend import clear_session
 from cornu.callbacks.client import History
+from cornu.capture import ClientObjective
 from cornu.connection import client as default_client
 from cornu.core.errors import NotFound
 from cornu.core.spec.study import Study, TrialStatus
-from cornu.training import ClientObjective
 from cornu.tuner.hyperparameters import HyperParameters, Objective, finite, objective_of
 from cornu.tuner.templates import NotTemplatable, discover
 

@@ -42,7 +42,7 @@ def test_integer_lookup_adapt_is_keras(case: dict) -> None:
     layer.adapt(_batches(data, case["batch_size"]))
     assert layer.get_vocabulary() == case["vocabulary"]
     if "idf_weights" in case:
-        spec = parse_layer(layer.spec())
+        spec = parse_layer(layer.to_spec())
         np.testing.assert_allclose(spec.idf, case["idf_weights"], rtol=1e-6)
         engine = LAYERS["IntegerLookup"](spec, (4,))
         out = engine(torch.tensor(data[:3]))
@@ -59,9 +59,9 @@ def test_adapt_refuses_given_values() -> None:
 def test_adapted_layers_carry_their_results_in_their_spec() -> None:
     disc = keras.layers.Discretization(num_bins=3)
     disc.adapt(np.arange(30, dtype=np.float32).reshape(10, 3))
-    assert disc.spec()["bin_boundaries"] == disc.bin_boundaries == [9.0, 19.0]  # Keras: same
+    assert disc.to_spec()["bin_boundaries"] == disc.bin_boundaries == [9.0, 19.0]  # Keras: same
     lookup = keras.layers.IntegerLookup()
     lookup.adapt(np.array([[5, 5], [7, 9]]))
-    assert lookup.spec()["vocabulary"] == [5, 9, 7]
+    assert lookup.to_spec()["vocabulary"] == [5, 9, 7]
     assert lookup.get_vocabulary() == [-1, 5, 9, 7]
     assert lookup.get_vocabulary(include_special_tokens=False) == [5, 9, 7]

@@ -277,14 +277,14 @@ def test_the_sdk_takes_kerass_positional_arguments_and_nested_layers() -> None:
     from cornu import layers
 
     augment = layers.RandAugment((0, 1), 3, 0.2)
-    assert augment.spec()["num_ops"] == 3 and augment.spec()["value_range"] == [0, 1]
+    assert augment.to_spec()["num_ops"] == 3 and augment.to_spec()["value_range"] == [0, 1]
     pipeline = layers.Pipeline([layers.RandomFlip("horizontal"), layers.Rescaling(0.5)])
-    inner = parse_layer(pipeline.spec()).layers  # type: ignore[attr-defined]
+    inner = parse_layer(pipeline.to_spec()).layers  # type: ignore[attr-defined]
     assert [(i.type, i.name) for i in inner] == [
-        ("RandomFlip", pipeline.spec()["layers"][0]["name"]),
-        ("Rescaling", pipeline.spec()["layers"][1]["name"]),
+        ("RandomFlip", pipeline.to_spec()["layers"][0]["name"]),
+        ("Rescaling", pipeline.to_spec()["layers"][1]["name"]),
     ]
     clahe = layers.ContrastLimitedAdaptiveHistogramEqualization((0, 1), 2.0, (4, 4))
-    assert parse_layer(clahe.spec()).tile_grid_size == (4, 4)  # type: ignore[attr-defined]
+    assert parse_layer(clahe.to_spec()).tile_grid_size == (4, 4)  # type: ignore[attr-defined]
     with pytest.raises(Exception, match="factor"):
         layers.AugMix(factor=3)
