@@ -11,7 +11,7 @@ import re
 import socket
 from collections.abc import Callable
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 import torch
 from fastapi import Depends, Path, Request
@@ -138,31 +138,22 @@ _ID = "_[0-9A-Z]{26}"
 JOB_ID, DATASET_ID, UPLOAD_ID, STUDY_ID = (re.compile(p + _ID) for p in ("job", "ds", "up", "std"))
 
 
-async def path_job_id(job_id: Annotated[str, Path()], tenant: TenantDep) -> str:
-    if not JOB_ID.fullmatch(job_id):  # after the key is checked: 401 comes first
-        raise NotFound(f"no job {job_id!r}")
-    return job_id
+def path_id(name: str, noun: str, pattern: re.Pattern[str]) -> Any:
+    """The dependency that checks the path parameter `name` (a `noun`'s id) against
+    `pattern`: one that does not match is a 404, as an unknown id is, after the key is
+    checked (401 comes first)."""
+
+    async def checked(tenant: TenantDep, value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise NotFound(f"no {noun} {value!r}")
+        return value
+
+    # An object, not a string: FastAPI resolves string annotations in the module, not here.
+    checked.__annotations__["value"] = Annotated[str, Path(alias=name)]
+    return Depends(checked)
 
 
-async def path_dataset_id(dataset_id: Annotated[str, Path()], tenant: TenantDep) -> str:
-    if not DATASET_ID.fullmatch(dataset_id):  # after the key is checked: 401 comes first
-        raise NotFound(f"no dataset {dataset_id!r}")
-    return dataset_id
-
-
-async def path_upload_id(upload_id: Annotated[str, Path()], tenant: TenantDep) -> str:
-    if not UPLOAD_ID.fullmatch(upload_id):  # after the key is checked: 401 comes first
-        raise NotFound(f"no upload {upload_id!r}")
-    return upload_id
-
-
-async def path_study_id(study_id: Annotated[str, Path()], tenant: TenantDep) -> str:
-    if not STUDY_ID.fullmatch(study_id):  # after the key is checked: 401 comes first
-        raise NotFound(f"no study {study_id!r}")
-    return study_id
-
-
-JobIdDep = Annotated[str, Depends(path_job_id)]
-StudyIdDep = Annotated[str, Depends(path_study_id)]
-DatasetIdDep = Annotated[str, Depends(path_dataset_id)]
-UploadIdDep = Annotated[str, Depends(path_upload_id)]
+JobIdDep = Annotated[str, path_id("job_id", "job", JOB_ID)]
+StudyIdDep = Annotated[str, path_id("study_id", "study", STUDY_ID)]
+DatasetIdDep = Annotated[str, path_id("dataset_id", "dataset", DATASET_ID)]
+UploadIdDep = Annotated[str, path_id("upload_id", "upload", UPLOAD_ID)]

@@ -29,6 +29,10 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_JSON = "application/problem+json"
+#: `responses=` of a route whose 200 is a file of bytes (a StreamingResponse).
+BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {}}}
+}
 WRITES = {"post", "put", "patch", "delete"}
 
 

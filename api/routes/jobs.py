@@ -19,6 +19,7 @@ from cornu.api.deps import (
     StoreDep,
     TenantDep,
 )
+from cornu.api.openapi import BINARY_RESPONSE
 from cornu.core import jobs as job_service
 from cornu.core.errors import NotFound, SpecError
 from cornu.core.inference import checkpoint_weights
@@ -166,7 +167,7 @@ async def get_metrics(job_id: JobIdDep, tenant: TenantDep, reads: ReadsDep) -> M
 @router.get(
     "/{job_id}/weights",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses=BINARY_RESPONSE,
 )
 def get_weights(
     job_id: JobIdDep,
@@ -204,7 +205,7 @@ PREDICTION_FILE = re.compile(r"pred_[0-9A-Z]{26}\.(npy|npz)")
 @router.get(
     "/{job_id}/predictions/{name}",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses=BINARY_RESPONSE,
 )
 def get_predictions(
     job_id: JobIdDep,
