@@ -14,7 +14,8 @@ from PIL import Image
 
 from cornu.utils import dataset_ops as ops
 from cornu.utils import dataset_utils, image_resize
-from cornu.utils.array_dataset import ArrayDataset, check_batch_size
+from cornu.utils.array_dataset import ArrayDataset
+from cornu.utils.directory_dataset import from_directory
 from cornu.utils.image_utils import standardize_data_format
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -158,53 +159,26 @@ def image_dataset_from_directory(
         raise ValueError(
             "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`."
         )
-    check_batch_size(batch_size)
-    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = int(np.random.randint(1_000_000))  # as Keras, even when nothing is shuffled
-    paths, label_array, names = dataset_utils.index_directory(
-        os.fspath(directory),
-        labels,
-        formats=ALLOWLIST_FORMATS,
-        class_names=class_names,
-        shuffle=shuffle,
-        seed=seed,
-        follow_links=follow_links,
-        verbose=verbose,
-    )
-    if label_mode == "binary" and len(names or []) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={names}"
-        )
     size = (int(image_size[0]), int(image_size[1]))
     settings = (size, color_mode, interpolation, crop_to_aspect_ratio, pad_to_aspect_ratio)
     image_format = standardize_data_format(data_format)
-
-    def build(part: str | None, reshuffle: bool) -> ArrayDataset:
-        part_paths, part_labels = paths, label_array
-        if part is not None:
-            part_paths, part_labels = dataset_utils.get_training_or_validation_split(
-                paths, label_array, validation_split, part
-            )
-        if not part_paths:
-            which = {"training": "training images", "validation": "validation images"}
-            raise ValueError(
-                f"No {which.get(part or '', 'images')} found in directory {directory}. "
-                f"Allowed formats: {ALLOWLIST_FORMATS}"
-            )
-        images = ImageColumn(part_paths, *settings, image_format)
-        data: Any = images
-        if label_mode is not None and part_labels is not None:
-            data = (images, dataset_utils.encode_labels(part_labels, label_mode, len(names or [])))
-        dataset = ArrayDataset.from_node(ops.Source(data, batch_size, reshuffle, seed))
-        dataset.class_names = names
-        dataset.file_paths = list(part_paths)
-        return dataset
-
-    if subset == "both":
-        return [build("training", shuffle), build("validation", False)]
-    return build(subset, shuffle)
+    return from_directory(
+        directory,
+        labels,
+        label_mode,
+        class_names,
+        formats=ALLOWLIST_FORMATS,
+        samples=lambda files: ImageColumn(files, *settings, image_format),
+        kind="images",
+        allowed=f"Allowed formats: {ALLOWLIST_FORMATS}",
+        batch_size=batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        validation_split=validation_split,
+        subset=subset,
+        follow_links=follow_links,
+        verbose=verbose,
+    )
 
 
 __all__ = ["ALLOWLIST_FORMATS", "image_dataset_from_directory"]

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from cornu.utils import dataset_ops as ops
 from cornu.utils import dataset_utils
-from cornu.utils.array_dataset import ArrayDataset, check_batch_size
+from cornu.utils.array_dataset import ArrayDataset
+from cornu.utils.directory_dataset import from_directory
 
 
 def _read(path: str, max_length: int | None) -> str:
@@ -67,50 +67,23 @@ def text_dataset_from_directory(
         raise ValueError(f'`format` should be either "tf" or "grain". Received: format={format}')
     if labels is None or label_mode is None:
         labels, label_mode = None, None
-    check_batch_size(batch_size)
-    dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
-    if seed is None:
-        seed = int(np.random.randint(1_000_000))  # as Keras, even when nothing is shuffled
-    paths, label_array, names = dataset_utils.index_directory(
-        os.fspath(directory),
+    return from_directory(
+        directory,
         labels,
+        label_mode,
+        class_names,
         formats=(".txt",),
-        class_names=class_names,
+        samples=lambda files: np.array([_read(p, max_length) for p in files], dtype=np.str_),
+        kind="text files",
+        allowed="Allowed format: .txt",
+        batch_size=batch_size,
         shuffle=shuffle,
         seed=seed,
+        validation_split=validation_split,
+        subset=subset,
         follow_links=follow_links,
         verbose=verbose,
     )
-    if label_mode == "binary" and len(names or []) != 2:
-        raise ValueError(
-            'When passing `label_mode="binary"`, there must be exactly 2 class_names. '
-            f"Received: class_names={names}"
-        )
-
-    def build(part: str | None, reshuffle: bool) -> ArrayDataset:
-        part_paths, part_labels = paths, label_array
-        if part is not None:
-            part_paths, part_labels = dataset_utils.get_training_or_validation_split(
-                paths, label_array, validation_split, part
-            )
-        if not part_paths:
-            which = {"training": "training text files", "validation": "validation text files"}
-            raise ValueError(
-                f"No {which.get(part or '', 'text files')} found in directory {directory}. "
-                "Allowed format: .txt"
-            )
-        texts = np.array([_read(p, max_length) for p in part_paths], dtype=np.str_)
-        data: Any = texts
-        if label_mode is not None and part_labels is not None:
-            data = (texts, dataset_utils.encode_labels(part_labels, label_mode, len(names or [])))
-        dataset = ArrayDataset.from_node(ops.Source(data, batch_size, reshuffle, seed))
-        dataset.class_names = names
-        dataset.file_paths = list(part_paths)
-        return dataset
-
-    if subset == "both":
-        return [build("training", shuffle), build("validation", False)]
-    return build(subset, shuffle)
 
 
 __all__ = ["text_dataset_from_directory"]
