@@ -4,34 +4,59 @@ ActivityRegularization's penalty on activations."""
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from cornu.core.engine.layers.base import Layer, Shape, ShapeError, register
-from cornu.core.spec.layers import RegularizerSpec
+from cornu.core.spec.layers import LayerSpec, RegularizerSpec
 from cornu.core.spec.layers import regularization as spec
 
 
-@register
-class Dropout(Layer):
-    """Inverted dropout, active only while training, with Keras's optional `noise_shape`."""
+class _Noise(Layer):
+    """A layer that changes its input only while training, by an amount (a rate, or a
+    standard deviation): at inference, and at an amount of 0, it passes the input on, as
+    Keras's regularization layers do."""
 
-    spec_type = spec.Dropout
-    supports_masking = True
+    supports_masking = True  # Keras's noise layers pass masks on
 
-    def __init__(self, s: spec.Dropout, input_shape: Shape) -> None:
+    def amount(self) -> float:
+        return float(self.spec.rate)
+
+    def forward(self, x: Tensor) -> Tensor:
+        amount = self.amount()
+        if not self.training or amount == 0:
+            return x
+        return self.noisy(x, amount)
+
+    def noisy(self, x: Tensor, amount: float) -> Tensor:
+        raise NotImplementedError
+
+
+class _NoiseShaped(_Noise):
+    """A dropout with Keras's optional `noise_shape`: the axes whose draws are shared."""
+
+    def __init__(self, s: spec.Dropout | spec.AlphaDropout, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
         self.noise_shape = noise_shape(s.noise_shape, input_shape)
 
-    def forward(self, x: Tensor) -> Tensor:
-        rate = self.spec.rate
-        if not self.training or rate == 0:
-            return x
+    def drawn(self, x: Tensor) -> list[int]:
+        """The shape of one batch's draws."""
+        return list(x.shape) if self.noise_shape is None else drawn_shape(x, self.noise_shape)
+
+
+@register
+class Dropout(_NoiseShaped):
+    """Inverted dropout, active only while training, with Keras's optional `noise_shape`."""
+
+    spec_type = spec.Dropout
+
+    def noisy(self, x: Tensor, amount: float) -> Tensor:
         if self.noise_shape is None:
-            return F.dropout(x, rate, True)
-        return x * _keep_mask(x, drawn_shape(x, self.noise_shape), rate)
+            return F.dropout(x, amount, True)
+        return x * _keep_mask(x, self.drawn(x), amount)
 
 
 def noise_shape(given: list[int | None] | None, input_shape: Shape) -> tuple[int, ...] | None:
@@ -57,93 +82,69 @@ def _keep_mask(x: Tensor, shape: list[int], rate: float) -> Tensor:
     return keep / (1 - rate)
 
 
-@register
-class SpatialDropout1D(Layer):
-    """Drops whole channels of `(steps, channels)` sequences (one draw per sample and channel)."""
+class _SpatialDropout(_Noise):
+    """Drops whole channels: one draw per sample and channel, shared over the other axes
+    (Keras's noise shape `(batch, 1, …, 1, channels)`)."""
 
-    spec_type = spec.SpatialDropout1D
-    supports_masking = True
+    layout: ClassVar[str]  # the inputs it takes, e.g. "(H, W, channels)"
 
     @classmethod
-    def compute_output_shape(cls, s: spec.SpatialDropout1D, input_shape: Shape) -> Shape:
-        if len(input_shape) != 2:
-            raise ShapeError(f"SpatialDropout1D needs (steps, channels) inputs, not {input_shape}")
+    def compute_output_shape(cls, s: LayerSpec, input_shape: Shape) -> Shape:
+        if len(input_shape) != cls.layout.count(",") + 1:
+            raise ShapeError(f"{s.type} needs {cls.layout} inputs, not {input_shape}")
         return input_shape
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.spec.rate == 0:
-            return x
-        return x * _keep_mask(x, [x.shape[0], 1, x.shape[2]], self.spec.rate)
+    def noisy(self, x: Tensor, amount: float) -> Tensor:
+        return x * _keep_mask(x, [x.shape[0], *[1] * (x.ndim - 2), x.shape[-1]], amount)
 
 
 @register
-class SpatialDropout2D(Layer):
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole channels of `(steps, channels)` sequences."""
+
+    spec_type = spec.SpatialDropout1D
+    layout = "(steps, channels)"
+
+
+@register
+class SpatialDropout2D(_SpatialDropout):
     """Drops whole feature maps of `(H, W, channels)` images."""
 
     spec_type = spec.SpatialDropout2D
-    supports_masking = True  # Keras's spatial dropouts are Dropouts, which pass masks on
-
-    @classmethod
-    def compute_output_shape(cls, s: spec.SpatialDropout2D, input_shape: Shape) -> Shape:
-        if len(input_shape) != 3:
-            raise ShapeError(f"SpatialDropout2D needs (H, W, channels) inputs, not {input_shape}")
-        return input_shape
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.spec.rate == 0:
-            return x
-        return x * _keep_mask(x, [x.shape[0], 1, 1, x.shape[3]], self.spec.rate)
+    layout = "(H, W, channels)"
 
 
 @register
-class GaussianNoise(Layer):
+class SpatialDropout3D(_SpatialDropout):
+    """Drops whole feature volumes of `(D, H, W, channels)` inputs."""
+
+    spec_type = spec.SpatialDropout3D
+    layout = "(D, H, W, channels)"
+
+
+@register
+class GaussianNoise(_Noise):
     """Adds `N(0, stddev²)` noise while training."""
 
     spec_type = spec.GaussianNoise
-    supports_masking = True
 
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.spec.stddev == 0:
-            return x
-        return x + torch.randn_like(x) * self.spec.stddev
+    def amount(self) -> float:
+        return float(self.spec.stddev)
 
-
-@register
-class SpatialDropout3D(Layer):
-    """Drops whole feature volumes of `(D, H, W, channels)` inputs (one draw per sample
-    and channel, Keras's noise shape `(batch, 1, 1, 1, channels)`)."""
-
-    spec_type = spec.SpatialDropout3D
-    supports_masking = True
-
-    @classmethod
-    def compute_output_shape(cls, s: spec.SpatialDropout3D, input_shape: Shape) -> Shape:
-        if len(input_shape) != 4:
-            raise ShapeError(
-                f"SpatialDropout3D needs (D, H, W, channels) inputs, not {input_shape}"
-            )
-        return input_shape
-
-    def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.spec.rate == 0:
-            return x
-        return x * _keep_mask(x, [x.shape[0], 1, 1, 1, x.shape[4]], self.spec.rate)
+    def noisy(self, x: Tensor, amount: float) -> Tensor:
+        return x + torch.randn_like(x) * amount
 
 
 @register
-class GaussianDropout(Layer):
+class GaussianDropout(_Noise):
     """While training, multiplies by noise drawn from `N(1, rate / (1 - rate))`: the mean
     is kept, as inverted dropout keeps it
     (`keras/src/layers/regularization/gaussian_dropout.py`)."""
 
     spec_type = spec.GaussianDropout
-    supports_masking = True
 
-    def forward(self, x: Tensor) -> Tensor:
-        rate = self.spec.rate
-        if not self.training or rate == 0:
-            return x
-        return x * (torch.randn_like(x) * math.sqrt(rate / (1 - rate)) + 1)
+    def noisy(self, x: Tensor, amount: float) -> Tensor:
+        return x * (torch.randn_like(x) * math.sqrt(amount / (1 - amount)) + 1)
 
 
 # SELU's constants, which AlphaDropout keeps the activations normalised for.
@@ -152,25 +153,17 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 @register
-class AlphaDropout(Layer):
+class AlphaDropout(_NoiseShaped):
     """Keras's AlphaDropout while training: dropped inputs are set to SELU's negative
     saturation `-alpha * scale`, and `a * x + b` brings the mean and variance back to
     those of the input (`keras/src/layers/regularization/alpha_dropout.py`); at
     inference it passes the input on. `noise_shape` shares draws as in Dropout."""
 
     spec_type = spec.AlphaDropout
-    supports_masking = True
 
-    def __init__(self, s: spec.AlphaDropout, input_shape: Shape) -> None:
-        super().__init__(s, input_shape)
-        self.noise_shape = noise_shape(s.noise_shape, input_shape)
-
-    def forward(self, x: Tensor) -> Tensor:
-        rate = self.spec.rate
-        if not self.training or rate == 0:
-            return x
-        shape = list(x.shape) if self.noise_shape is None else drawn_shape(x, self.noise_shape)
-        kept = (torch.rand(shape, device=x.device) >= rate).to(x.dtype)
+    def noisy(self, x: Tensor, amount: float) -> Tensor:
+        rate = amount
+        kept = (torch.rand(self.drawn(x), device=x.device) >= rate).to(x.dtype)
         alpha_p = -_SELU_ALPHA * _SELU_SCALE
         a = ((1 - rate) * (1 + rate * alpha_p**2)) ** -0.5
         b = -a * alpha_p * rate

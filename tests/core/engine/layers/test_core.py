@@ -5,6 +5,7 @@ Keras's weight penalties and constraints."""
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import torch
@@ -188,6 +189,26 @@ def test_spatial_dropout_drops_whole_channels() -> None:
     per_channel = y.amax(dim=(1, 2))
     assert torch.equal(y, per_channel[:, None, None, :].expand_as(y))  # constant over H, W
     assert 0 < (per_channel == 0).float().mean() < 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "good", "layout"),
+    [("SpatialDropout1D", (5, 3), "(steps, channels)"),
+     ("SpatialDropout2D", (4, 4, 3), "(H, W, channels)"),
+     ("SpatialDropout3D", (2, 2, 2, 3), "(D, H, W, channels)")],
+)  # fmt: skip
+def test_spatial_dropouts_take_their_rank_and_share_draws_per_channel(
+    kind: str, good: tuple[int, ...], layout: str
+) -> None:
+    spec = parse_layer({"type": kind, "rate": 0.5})
+    assert LAYERS[kind].compute_output_shape(spec, good) == good
+    with pytest.raises(ShapeError, match=f"{kind} needs {re.escape(layout)} inputs"):
+        LAYERS[kind].compute_output_shape(spec, (*good, 2))
+    torch.manual_seed(1)
+    y = LAYERS[kind](spec, good).train()(torch.ones(8, *good))
+    first = y[(slice(None), *[slice(0, 1)] * (len(good) - 1))]
+    assert torch.equal(y, first.expand_as(y))  # one draw per sample and channel
+    assert torch.equal(LAYERS[kind](spec, good).eval()(torch.ones(2, *good)), torch.ones(2, *good))
 
 
 def test_dropout_noise_shape_shares_the_mask_along_none_axes() -> None:
