@@ -524,6 +524,22 @@ def _resume_state(store: Store, claim: Claim) -> dict[str, Any] | None:
     return state
 
 
+def _limit_reached(run: JobRun, reason: str) -> str | None:
+    """Why a job that hit one of its limits (time, device-hours, cost) fails, or None for
+    a stop that is not a limit."""
+    resources, settings = run.claim.spec.resources, run.settings
+    if reason == StopReason.timeout:
+        return (
+            f"timeout: the job trained for longer than {settings.max_job_seconds:g} s, "
+            "this service's limit"
+        )
+    if reason == StopReason.budget:
+        return f"max_device_hours: the job trained its {resources.max_device_hours:g} device-hours"
+    if reason == StopReason.cost:
+        return f"max_cost: the job's device-hours cost {resources.max_cost:g} {settings.currency}"
+    return None
+
+
 def _stopped(
     store: Store, run: JobRun, reason: str, enqueue: Callable[[str], None]
 ) -> JobStatus | None:
@@ -532,27 +548,9 @@ def _stopped(
         run.retrying(lambda: store.runs.finish(claim, JobStatus.cancelled))
         log.info("job %s: cancelled", claim.job_id)
         return JobStatus.cancelled
-    if reason == StopReason.timeout:
-        limit = run.settings.max_job_seconds
-        error = (
-            f"timeout: the job trained for longer than {limit:g} s, this service's limit; "
-            "its last checkpoint is kept"
-        )
-        run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
-        return JobStatus.failed
-    if reason == StopReason.budget:
-        hours = claim.spec.resources.max_device_hours
-        error = (
-            f"max_device_hours: the job trained its {hours:g} device-hours; its last "
-            "checkpoint is kept"
-        )
-        run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
-        return JobStatus.failed
-    if reason == StopReason.cost:
-        error = (
-            f"max_cost: the job's device-hours cost {claim.spec.resources.max_cost:g} "
-            f"{run.settings.currency}; its last checkpoint is kept"
-        )
+    limit = _limit_reached(run, reason)
+    if limit is not None:
+        error = f"{limit}; its last checkpoint is kept"
         run.retrying(lambda: store.runs.finish(claim, JobStatus.failed, error))
         return JobStatus.failed
     if reason == StopReason.shutdown:

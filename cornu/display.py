@@ -41,15 +41,20 @@ def memory_size(params: int) -> str:
     return f"{size:.2f} {units[unit]}"
 
 
-def print_summary(summary: ModelSummary, console: Console, title: str | None = None) -> None:
-    """Keras's `model.summary()`: layers, output shapes, parameter counts and sizes."""
-    table = Table(
+def _summary_table(title: str | None) -> Table:
+    """Keras's summary columns: layer (type), output shape, parameter count."""
+    return Table(
         "Layer (type)",
         "Output Shape",
         Column("Param #", justify="right"),
         title=title,
         title_justify="left",
     )
+
+
+def print_summary(summary: ModelSummary, console: Console, title: str | None = None) -> None:
+    """Keras's `model.summary()`: layers, output shapes, parameter counts and sizes."""
+    table = _summary_table(title)
     for layer in summary.layers:
         name = f"{layer.name} ({layer.type})"
         table.add_row(name, shape_text(layer.output_shape), f"{layer.params:,}")
@@ -65,13 +70,7 @@ def print_summary(summary: ModelSummary, console: Console, title: str | None = N
 def print_unbuilt(layers: Sequence[tuple[str, str]], console: Console, title: str) -> None:
     """Keras's summary of a model that does not know its input shape yet: `?` shapes and
     `0 (unbuilt)` parameters, as Keras 3 prints it."""
-    table = Table(
-        "Layer (type)",
-        "Output Shape",
-        Column("Param #", justify="right"),
-        title=title,
-        title_justify="left",
-    )
+    table = _summary_table(title)
     for name, kind in layers:
         table.add_row(f"{name} ({kind})", "?", "0 (unbuilt)")
     console.print(table)
