@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from cornu.core.spec import FunctionalSpec, spec_error
+from cornu.core.spec.names import fresh_name
 from cornu.layers import Input, KerasTensor, Layer
 
 
@@ -85,7 +86,7 @@ def functional_spec(
             node = layer.name
             nodes.append({**layer.to_spec(), **reverse, "inputs": refs})
         else:
-            node = _fresh(f"{layer.name}_call", taken)
+            node = fresh_name(f"{layer.name}_call", taken)
             nodes.append({"name": node, "call": layer.name, **reverse, "inputs": refs})
         calls[key] = node
     spec = {
@@ -100,15 +101,6 @@ def functional_spec(
     except ValidationError as exc:
         raise spec_error(exc.errors()) from None
     return spec
-
-
-def _fresh(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    taken.add(name)
-    return name
 
 
 def tensor_shape(tensor: KerasTensor) -> tuple[int | None, ...]:

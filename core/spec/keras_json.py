@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from cornu.core.spec import registry
 from cornu.core.spec.layers import LAYER_SPECS, REFUSED, keras_object, layer_type
+from cornu.core.spec.names import fresh_name
 
 # Layer config keys that describe Keras's runtime, not the computation.
 _RUNTIME_KEYS = {"dtype", "autocast", "build_config", "batch_size", "sparse", "ragged"}
@@ -252,7 +253,7 @@ def _functional(config: dict[str, Any], notes: list[str]) -> dict[str, Any]:
             layer["name"] = name
             for index, call in enumerate(obj.get("inbound_nodes") or []):
                 refs, options = _call_inputs(call, name)
-                node_name = name if index == 0 else _fresh(f"{name}_call{index}", taken)
+                node_name = name if index == 0 else fresh_name(f"{name}_call{index}", taken)
                 node_names[(name, index)] = node_name
                 # a call argument of this call alone (`emb(h, reverse=True)`)
                 reverse = {"reverse": True} if options.pop("reverse", False) else {}
@@ -356,12 +357,3 @@ def _options(kwargs: dict[str, Any], layer: str) -> dict[str, Any]:
             continue  # masks are propagated by the layers themselves
         options[key] = value
     return options
-
-
-def _fresh(name: str, taken: set[Any]) -> str:
-    candidate, n = name, 1
-    while candidate in taken:
-        n += 1
-        candidate = f"{name}_{n}"
-    taken.add(candidate)
-    return candidate

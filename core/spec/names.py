@@ -56,3 +56,13 @@ def layer_names(layers: Sequence[Any]) -> list[str]:
         taken.add(candidate)
         names.append(candidate)
     return names
+
+
+def fresh_name(base: str, taken: set[str], first: int = 2) -> str:
+    """`base`, or else `base_N` with the smallest `N >= first` not in `taken`; the name is
+    added to `taken`."""
+    name, n = base, first
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name

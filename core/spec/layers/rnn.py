@@ -18,7 +18,7 @@ from cornu.core.spec.layers.base import (
     keras_object,
     register,
 )
-from cornu.core.spec.names import snake_case
+from cornu.core.spec.names import fresh_name, snake_case
 
 Rate = Field(default=0.0, ge=0.0, lt=1.0)
 
@@ -237,12 +237,5 @@ class RNN(LayerSpec):
     def cell_names(self) -> list[str]:
         """Each cell's Keras name: its own, else Keras's default (`lstm_cell`), numbered
         within the stack when repeated (`lstm_cell_1`)."""
-        names: list[str] = []
-        for cell in self.cells:
-            base = cell.name or snake_case(cell.type)
-            name, n = base, 0
-            while name in names:
-                n += 1
-                name = f"{base}_{n}"
-            names.append(name)
-        return names
+        taken: set[str] = set()
+        return [fresh_name(cell.name or snake_case(cell.type), taken, 1) for cell in self.cells]
