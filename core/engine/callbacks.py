@@ -86,23 +86,41 @@ class History(Callback):
             self.history.setdefault(key, []).append(value)
 
 
-class EarlyStopping(Callback):
+class MonitorCallback(Callback):
+    """What the callbacks that watch one logged quantity share, as Keras's own
+    `MonitorCallback` (`keras/src/callbacks/monitor_callback.py`): the direction (`mode`;
+    "auto" reads it from the monitor's name) and whether a value improves on a reference
+    by more than `min_delta`."""
+
+    def __init__(
+        self, s: spec.EarlyStopping | spec.ReduceLROnPlateau | spec.ModelCheckpoint
+    ) -> None:
+        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
+
+    @property
+    def worst(self) -> float:
+        """The value every first one improves on."""
+        return -math.inf if self.maximise else math.inf
+
+    def improves(self, value: float, reference: float, min_delta: float = 0.0) -> bool:
+        if self.maximise:
+            return value - min_delta > reference
+        return value + min_delta < reference
+
+
+class EarlyStopping(MonitorCallback):
     """Stop when `monitor` has not improved by `min_delta` for `patience` epochs."""
 
     def __init__(self, s: spec.EarlyStopping) -> None:
+        super().__init__(s)
         self.spec = s
-        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
 
     def on_train_begin(self) -> None:
         self.wait = 0
         self.stopped_epoch = 0
-        self.best = -math.inf if self.maximise else math.inf
+        self.best = self.worst
         self.best_weights: Weights | None = None
         self.best_epoch = 0
-
-    def _improves(self, value: float, reference: float) -> bool:
-        delta = self.spec.min_delta
-        return value - delta > reference if self.maximise else value + delta < reference
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         current = logs.get(self.spec.monitor)
@@ -111,11 +129,13 @@ class EarlyStopping(Callback):
         if self.spec.restore_best_weights and self.best_weights is None:
             self.best_weights, self.best_epoch = self.trainer.get_weights(), epoch
         self.wait += 1
-        if self._improves(current, self.best):
+        if self.improves(current, self.best, self.spec.min_delta):
             self.best, self.best_epoch = current, epoch
             if self.spec.restore_best_weights:
                 self.best_weights = self.trainer.get_weights()
-            if self.spec.baseline is None or self._improves(current, self.spec.baseline):
+            if self.spec.baseline is None or self.improves(
+                current, self.spec.baseline, self.spec.min_delta
+            ):
                 self.wait = 0
             return
         if self.wait >= self.spec.patience and epoch > 0:
@@ -143,24 +163,26 @@ class EarlyStopping(Callback):
         self.__dict__.update({k: state[k] for k in self._STATE})
 
 
-class ReduceLROnPlateau(Callback):
+class ReduceLROnPlateau(MonitorCallback):
     """Multiply the learning rate by `factor` after `patience` epochs without improvement.
 
     As in Keras 3, each epoch's logs gain `learning_rate`, so it appears in the history.
     """
 
     def __init__(self, s: spec.ReduceLROnPlateau) -> None:
+        super().__init__(s)
         self.spec = s
-        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
 
     def on_train_begin(self) -> None:
-        self.best = -math.inf if self.maximise else math.inf
+        self.best = self.worst
         self.wait = 0
         self.cooldown_counter = 0
 
-    def _improves(self, value: float) -> bool:
-        delta = self.spec.min_delta
-        return value > self.best + delta if self.maximise else value < self.best - delta
+    def improves(self, value: float, reference: float, min_delta: float = 0.0) -> bool:
+        # Keras's ReduceLROnPlateau moves the reference, not the value: `a < b - min_delta`
+        if self.maximise:
+            return value > reference + min_delta
+        return value < reference - min_delta
 
     def on_epoch_end(self, epoch: int, logs: Logs) -> None:
         optimizer = self.trainer.optimizer
@@ -171,7 +193,7 @@ class ReduceLROnPlateau(Callback):
         if self.cooldown_counter > 0:
             self.cooldown_counter -= 1
             self.wait = 0
-        if self._improves(current):
+        if self.improves(current, self.best, self.spec.min_delta):
             self.best, self.wait = current, 0
         elif self.cooldown_counter <= 0:
             self.wait += 1
@@ -195,18 +217,17 @@ class ReduceLROnPlateau(Callback):
         self.__dict__.update({k: state[k] for k in self._STATE})
 
 
-class ModelCheckpoint(Callback):
+class ModelCheckpoint(MonitorCallback):
     """Keeps the weights of the best epoch (`save_best_only`) or of every epoch's end;
     when training ends, the model holds the kept weights: they are the job's weights."""
 
     def __init__(self, s: spec.ModelCheckpoint) -> None:
+        super().__init__(s)
         self.spec = s
-        self.maximise = s.mode == "max" or (s.mode == "auto" and spec.maximises(s.monitor))
 
     def on_train_begin(self) -> None:
-        default = -math.inf if self.maximise else math.inf
         threshold = self.spec.initial_value_threshold
-        self.best = default if threshold is None else threshold
+        self.best = self.worst if threshold is None else threshold
         self.kept: Weights | None = None
         self.kept_epoch: int | None = None
 
@@ -215,8 +236,7 @@ class ModelCheckpoint(Callback):
             current = logs.get(self.spec.monitor)
             if current is None:
                 return
-            better = current > self.best if self.maximise else current < self.best
-            if not better:
+            if not self.improves(current, self.best):
                 return
             self.best = current
         self.kept, self.kept_epoch = self.trainer.get_weights(), epoch
