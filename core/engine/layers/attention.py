@@ -68,17 +68,7 @@ class MultiHeadAttention(Layer):
             keras_shape=(inputs, math.prod(outputs)),
             attr=f"{attr}_kernel",
         )
-        if not s.use_bias:
-            return kernel, None
-        bias = self.add_weight(
-            f"{name}/bias",
-            outputs,
-            s.bias_initializer,
-            regularizer=s.bias_regularizer,
-            constraint=s.bias_constraint,
-            attr=f"{attr}_bias",
-        )
-        return kernel, bias
+        return kernel, self.add_bias(outputs, f"{name}/bias", f"{attr}_bias")
 
     @classmethod
     def compute_output_shape(cls, s: spec.MultiHeadAttention, input_shape: list[Shape]) -> Shape:

@@ -136,6 +136,24 @@ class Layer(nn.Module):
         weight: Tensor = getattr(self, attr)
         return weight
 
+    def add_bias(
+        self, shape: tuple[int, ...], name: str = "bias", attr: str | None = None
+    ) -> Tensor | None:
+        """Keras's optional bias: the weight `name` of `shape`, with the spec's
+        `bias_initializer`, `bias_regularizer` and `bias_constraint`, when the spec's
+        `use_bias` is true; None otherwise."""
+        s: Any = self.spec
+        if not s.use_bias:
+            return None
+        return self.add_weight(
+            name,
+            shape,
+            s.bias_initializer,
+            regularizer=s.bias_regularizer,
+            constraint=s.bias_constraint,
+            attr=attr,
+        )
+
     def keras_weights(self) -> dict[str, Tensor]:
         """Weights under Keras's names and in Keras's layouts (a Dense kernel is `(in, out)`)."""
         out = {}

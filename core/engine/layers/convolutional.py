@@ -147,7 +147,7 @@ class _Conv(Layer):
             keras_shape=(*s.kernel_size, per_group, s.filters),
             to_keras=keras_layout(self.rank),
         )
-        self.bias = add_bias(self, s, s.filters)
+        self.bias = self.add_bias((s.filters,))
         self.padding, self.pad = padding_plan(
             s.padding, input_shape[:-1], s.kernel_size, s.strides, s.dilation_rate
         )
@@ -167,21 +167,6 @@ class _Conv(Layer):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.activation(self.pre_activation(x))
-
-
-def add_bias(
-    layer: Layer, s: spec.Conv | spec.ConvTranspose | spec.DepthwiseConv, size: int
-) -> Tensor | None:
-    """The layer's `bias` of `size` values when `use_bias`, else None."""
-    if not s.use_bias:
-        return None
-    return layer.add_weight(
-        "bias",
-        (size,),
-        s.bias_initializer,
-        regularizer=s.bias_regularizer,
-        constraint=s.bias_constraint,
-    )
 
 
 @register
@@ -257,7 +242,7 @@ class _ConvTranspose(Layer):
             keras_shape=(*s.kernel_size, s.filters, channels),
             to_keras=keras_layout(self.rank),
         )
-        self.bias = add_bias(self, s, s.filters)
+        self.bias = self.add_bias((s.filters,))
         _, self.padding, self.output_padding, self.window = zip(
             *self._plans(s, input_shape), strict=True
         )
@@ -387,7 +372,7 @@ class _Depthwise(_DepthwiseConv):
 
     def __init__(self, s: spec.DepthwiseConv, input_shape: Shape) -> None:
         super().__init__(s, input_shape)
-        self.bias = add_bias(self, s, input_shape[-1] * s.depth_multiplier)
+        self.bias = self.add_bias((input_shape[-1] * s.depth_multiplier,))
 
     def pre_activation(self, x: Tensor) -> Tensor:
         return channels_last(self.depthwise(channels_first(x), self.bias))
@@ -428,7 +413,7 @@ class _SeparableConv(_DepthwiseConv):
             keras_shape=(*ones, depth, s.filters),
             to_keras=keras_layout(self.rank),
         )
-        self.bias = add_bias(self, s, s.filters)
+        self.bias = self.add_bias((s.filters,))
 
     def pre_activation(self, x: Tensor) -> Tensor:
         depthwise = self.depthwise(channels_first(x), None)

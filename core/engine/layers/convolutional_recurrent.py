@@ -63,21 +63,14 @@ class _ConvLSTM(Layer):
         channels, filters, kernel = input_shape[-1], s.filters, s.kernel_size
         self.kernel = self._add_kernel("kernel", channels)
         self.recurrent_kernel = self._add_kernel("recurrent_kernel", filters)
-        self.bias: Tensor | None = None
-        if s.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (GATES * filters,),
-                s.bias_initializer,
-                regularizer=s.bias_regularizer,
-                constraint=s.bias_constraint,
-            )
-            if s.unit_forget_bias:  # Keras: bias_initializer(f), ones(f), bias_initializer(2f)
-                init = initializers.get(s.bias_initializer)
-                with torch.no_grad():
-                    init(self.bias[:filters], (filters,))
-                    self.bias[filters : 2 * filters].fill_(1.0)
-                    init(self.bias[2 * filters :], (2 * filters,))
+        self.bias = self.add_bias((GATES * filters,))
+        if self.bias is not None and s.unit_forget_bias:
+            # Keras: bias_initializer(f), ones(f), bias_initializer(2f)
+            init = initializers.get(s.bias_initializer)
+            with torch.no_grad():
+                init(self.bias[:filters], (filters,))
+                self.bias[filters : 2 * filters].fill_(1.0)
+                init(self.bias[2 * filters :], (2 * filters,))
         frame = input_shape[1:-1]
         self.padding, self.pad = padding_plan(s.padding, frame, kernel, s.strides, s.dilation_rate)
         ones = (1,) * self.rank

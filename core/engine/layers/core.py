@@ -33,15 +33,7 @@ class Dense(Layer):
             regularizer=s.kernel_regularizer,
             constraint=s.kernel_constraint,
         )
-        self.bias: Tensor | None = None
-        if s.use_bias:
-            self.bias = self.add_weight(
-                "bias",
-                (s.units,),
-                s.bias_initializer,
-                regularizer=s.bias_regularizer,
-                constraint=s.bias_constraint,
-            )
+        self.bias = self.add_bias((s.units,))
 
     @classmethod
     def compute_output_shape(cls, s: spec.Dense, input_shape: Shape) -> Shape:
