@@ -15,7 +15,6 @@ all are (`fit.initial_weights: "<job>"`), or Keras's arrays of those that have a
 from __future__ import annotations
 
 import contextlib
-import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,8 +24,8 @@ import numpy as np
 import safetensors.numpy
 
 from cornu import connection
-from cornu.core import tensorfile
 from cornu.core.errors import JobFailed, NotFound
+from cornu.core.spec import tensorfile
 
 if TYPE_CHECKING:
     from cornu.layers import Layer
@@ -65,9 +64,7 @@ _CHECKPOINT: dict[tuple[str, int], dict[str, np.ndarray]] = {}  # the running fi
 
 def _read(data: bytes) -> dict[str, np.ndarray]:
     arrays = safetensors.numpy.load(data)
-    metadata = tensorfile.header(data).get("__metadata__") or {}
-    order = json.loads(metadata.get("keras_order", "null")) or list(arrays)
-    return {name: arrays[name] for name in order}
+    return {name: arrays[name] for name in tensorfile.keras_order(data)}
 
 
 def job_arrays(job_id: str) -> dict[str, np.ndarray]:

@@ -345,9 +345,9 @@ def weights_file(model: Model) -> bytes:
     """The model's weights as the service stores and serves them: safetensors of Keras's
     names and layouts, with Keras's get_weights() order in the `keras_order` metadata
     (safetensors itself keeps no order)."""
-    import json
-
     import safetensors.torch
 
+    from cornu.core.spec.tensorfile import order_metadata
+
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.keras_weights().items()}
-    return safetensors.torch.save(tensors, metadata={"keras_order": json.dumps(list(tensors))})
+    return safetensors.torch.save(tensors, metadata=order_metadata(tensors))

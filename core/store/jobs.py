@@ -17,9 +17,8 @@ from typing import Any
 
 import redis
 
-from cornu.core import tensorfile
 from cornu.core.errors import Conflict, NotFound, QuotaExceeded, SpecError, TooManyJobs
-from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics
+from cornu.core.spec import EpochLog, Job, JobPage, JobSpec, JobStatus, Metrics, tensorfile
 from cornu.core.spec.resources import Checkpoint, JobEvent
 from cornu.core.store import keys
 from cornu.core.store.blobs import CHUNK_BYTES, Blobs, pointed, pointer
