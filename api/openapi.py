@@ -21,6 +21,7 @@ Any other status an operation declares itself (`responses=` on its route).
 
 from __future__ import annotations
 
+from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
@@ -29,6 +30,25 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def event_stream(*kinds: type[StrEnum]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a Server-Sent Events route: its 200 is `text/event-stream`, and
+    each event's name is a member of one of `kinds`."""
+    names = sorted({member.value for kind in kinds for member in kind})
+    event = {
+        "type": "object",
+        "description": "One Server-Sent Event: its name, its id (reconnect with "
+        "Last-Event-ID to resume after it) and its data (JSON).",
+        "properties": {
+            "event": {"type": "string", "enum": names},
+            "id": {"type": "string"},
+            "data": {"type": "string"},
+        },
+    }
+    return {200: {"content": {"text/event-stream": {"schema": event}}}}
+
+
 #: `responses=` of a route whose 200 is a file of bytes (a StreamingResponse).
 BINARY_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/octet-stream": {}}}

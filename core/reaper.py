@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from cornu.core.config import Settings
 from cornu.core.errors import ServiceUnavailable
+from cornu.core.spec.resources import ReaperOutcome
 from cornu.core.store import UNAVAILABLE, Store
 
 log = logging.getLogger(__name__)
@@ -53,24 +54,24 @@ class Reaper(threading.Thread):
         self._stop_event.set()
         self.join(timeout=5)
 
-    def step(self) -> dict[str, str]:
+    def step(self) -> dict[str, ReaperOutcome]:
         """One round (if elected): `{job id: what was done}`."""
         ttl_ms = int(self.settings.reaper_interval_seconds * 3000)
         if not self.store.runs.elect(self.node, ttl_ms):
             return {}
-        done: dict[str, str] = {}
+        done: dict[str, ReaperOutcome] = {}
         for job_id in self.store.runs.expired():
             outcome = self.store.runs.requeue(job_id, self.settings.max_attempts)
-            if outcome == "requeued":
+            if outcome is ReaperOutcome.requeued:
                 log.warning("reaper: job %s lost its worker; requeued", job_id)
                 self._dispatch(job_id)
-            elif outcome in ("failed", "cancelled"):
+            elif outcome in (ReaperOutcome.failed, ReaperOutcome.cancelled):
                 log.warning("reaper: job %s lost its worker; %s", job_id, outcome)
             done[job_id] = outcome
         grace_ms = int(self.settings.dispatch_grace_seconds * 1000)
         for job_id in self.store.runs.undispatched(grace_ms):
             self._dispatch(job_id)
-            done.setdefault(job_id, "dispatched")
+            done.setdefault(job_id, ReaperOutcome.dispatched)
         # Objects dropped by a worker that died before it could, and dataset objects an
         # API killed mid-upload never recorded.
         self.store.blobs.collect(self.settings.blob_pending_seconds)

@@ -44,6 +44,7 @@ from cornu.core.spec import Job, JobSpec, JobStatus, spec_error
 from cornu.core.spec.job import TrialRef
 from cornu.core.spec.study import (
     FixedHp,
+    StudyEventType,
     StudySpec,
     StudyStatus,
     Trial,
@@ -157,7 +158,11 @@ def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> No
             updated = _follow_trial(store, settings, study_id, tenant, spec, trial, reports,
                                     submit, cancelling)  # fmt: skip
             if updated != trial:
-                event = "trial_ended" if updated.status.finished else "trial_updated"
+                event = (
+                    StudyEventType.trial_ended
+                    if updated.status.finished
+                    else StudyEventType.trial_updated
+                )
                 store.studies.save_trial(study_id, updated, event=event)
                 trials[updated.number] = trial = updated
         run_seconds += _run_seconds(store, trial.jobs)
@@ -208,7 +213,7 @@ def _step(store: Store, settings: Settings, study_id: str, submit: Submit) -> No
                               False)  # fmt: skip
         if trial.status.finished:  # an invalid model: failed with the reason
             _failed(study, asked)
-            store.studies.save_trial(study_id, trial, event="trial_ended")
+            store.studies.save_trial(study_id, trial, event=StudyEventType.trial_ended)
         else:
             store.studies.save_trial(study_id, trial)
             running.append(trial)

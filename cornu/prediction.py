@@ -14,6 +14,7 @@ import numpy as np
 from cornu import weights
 from cornu.capture import refuse_while_capturing
 from cornu.core.errors import PayloadTooLarge
+from cornu.core.spec import JobStatus
 from cornu.data_adapters import as_arrays, draw, is_arrays
 from cornu.model_data import ModelBase, batch_size_of, first_array
 from cornu.progress import print_steps
@@ -145,13 +146,13 @@ class Predictor(ModelBase):
         job_id = self._job
         if job_id is None or job_id == self._settled:
             return
-        status = self.client.job(job_id).status.value
-        if status in ("queued", "running"):
+        status = self.client.job(job_id).status
+        if not status.finished:
             raise RuntimeError(
                 f"this model's last fit (job {job_id}) is still {status}: wait for it "
                 "(RemoteJob.wait()) or cancel it first"
             )
-        if status == "succeeded":
+        if status is JobStatus.succeeded:
             weights.trained(job_id, self._job_spec, self._layers())
         else:
             warnings.warn(

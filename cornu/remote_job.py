@@ -13,7 +13,13 @@ from cornu.callbacks.client import History
 from cornu.callbacks.runner import ClientCallbacks
 from cornu.client import Client
 from cornu.core.errors import Conflict, CornuError
+from cornu.core.spec import JobEventType, JobStatus, StreamEventType
 from cornu.progress import ProgressBar
+
+# The events that end a fit early: the bar says why.
+_ENDINGS = frozenset(
+    {JobEventType.failed, JobEventType.cancelled, JobEventType.pruned, JobEventType.client_detached}
+)
 
 
 class RemoteJob:
@@ -23,8 +29,9 @@ class RemoteJob:
         self.client, self.id = client, job_id
 
     @property
-    def status(self) -> str:
-        return self.client.job(self.id).status.value
+    def status(self) -> JobStatus:
+        """The job's status now (a string enum: it equals "succeeded" and the like)."""
+        return self.client.job(self.id).status
 
     def wait(self, timeout_s: float | None = None) -> RemoteJob:
         self.client.wait(self.id, timeout_s=timeout_s)
@@ -72,7 +79,7 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
     try:
         for event in client.stream(job_id):
             data = event.data
-            if event.event == "progress":
+            if event.event == StreamEventType.progress:
                 batches = data["batches"]
                 if data["epoch"] != shown:
                     shown = data["epoch"]
@@ -82,7 +89,7 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
                     callbacks.batch_end(data["batch"] - 1, data["logs"])
                     if model.stop_training:
                         stop()
-            elif event.event == "epoch":
+            elif event.event == StreamEventType.epoch:
                 logs = {k: v for k, v in data.items() if k not in ("epoch", "seconds")}
                 if data["epoch"] != shown:
                     bar.start_epoch(data["epoch"], epochs, batches)
@@ -90,12 +97,16 @@ def follow(model: Any, job_id: str, epochs: int, verbose: Any, callbacks: Client
                 shown = data["epoch"]
                 _between_epochs(model, client, job_id, data["epoch"], epochs, logs, callbacks,
                                 stopping, stop)  # fmt: skip
-            elif event.event == "message":  # what a service callback says, as Keras prints it
+            elif (
+                event.event == JobEventType.message
+            ):  # what a service callback says, as Keras prints it
                 if level:
                     bar.message(data.get("text", ""))
-            elif event.event == "warning":  # what Keras warns about while reading the model
+            elif (
+                event.event == JobEventType.warning
+            ):  # what Keras warns about while reading the model
                 warnings.warn(data.get("text", ""), UserWarning, stacklevel=2)
-            elif event.event in ("failed", "cancelled", "pruned", "client_detached"):
+            elif event.event in _ENDINGS:
                 reason = data.get("reason")
                 bar.message(f"job {event.event}" + (f": {reason}" if reason else ""))
     except Exception:  # a callback's error ends the fit, and the job with it

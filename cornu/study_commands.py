@@ -14,7 +14,7 @@ import typer
 from rich.table import Column, Table
 
 from cornu.commands import ApiKeyOption, UrlOption, connect, console
-from cornu.core.spec.study import Study, StudyStatus
+from cornu.core.spec.study import Study, StudyEventType, StudyStatus
 
 #: The study commands; `cornu.cli` adds them to the `cornu` command.
 app = typer.Typer()
@@ -122,7 +122,7 @@ def show_study(
             console.print(f"Study {study_id}: cancelling its running trials")
         if follow:
             for event in client.study_stream(study_id):
-                if event.event == "trial_ended":
+                if event.event == StudyEventType.trial_ended:
                     trial = event.data
                     score = trial.get("score")
                     detail = _score(score) if score is not None else trial.get("error") or ""

@@ -18,6 +18,7 @@ from cornu.callbacks.client import Callback, History, LearningRateScheduler
 from cornu.callbacks.runner import ClientCallbacks
 from cornu.capture import current_capture
 from cornu.core.errors import CornuError, JobFailed
+from cornu.core.spec import JobStatus
 from cornu.data_adapters import Batch, as_arrays, draw, is_arrays
 from cornu.model_data import batch_size_of, first_array, validation_arrays
 from cornu.objects import KerasObject, jsonable
@@ -257,7 +258,7 @@ class Trainer(Predictor):
             for layer in self._layers():
                 layer._fitting = None
         done = self.client.job(job_id)
-        if done.status.value != "succeeded":
+        if done.status is not JobStatus.succeeded:
             self._settled = job_id
             raise JobFailed(f"job {job_id} {done.status.value}: {done.error or 'cancelled'}")
         weights.trained(job_id, self._job_spec, self._layers())  # what _settle would do

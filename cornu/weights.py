@@ -25,7 +25,7 @@ import safetensors.numpy
 
 from cornu import connection
 from cornu.core.errors import JobFailed, NotFound
-from cornu.core.spec import tensorfile
+from cornu.core.spec import JobStatus, tensorfile
 
 if TYPE_CHECKING:
     from cornu.layers import Layer
@@ -308,7 +308,7 @@ def materialize(model: Model) -> str:
         body["compile"] = model._compile
     client = connection.client()
     job = client.wait(client.submit(body).id, poll_s=0.1)
-    if job.status.value != "succeeded":
+    if job.status is not JobStatus.succeeded:
         raise JobFailed(f"job {job.id} could not give the model its weights: {job.error}")
     trained(job.id, spec, model._layers())
     return job.id

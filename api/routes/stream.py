@@ -23,8 +23,9 @@ from starlette.concurrency import run_in_threadpool
 
 from cornu.api.bodies import CheckedJSONRoute
 from cornu.api.deps import FeedsDep, JobIdDep, StoreDep, TenantDep
+from cornu.api.openapi import event_stream
 from cornu.core.errors import SpecError, TooManyStreams
-from cornu.core.spec import JobStatus
+from cornu.core.spec import JobEventType, JobStatus, StreamEventType
 from cornu.core.store import Store, keys
 from cornu.core.store.feeds import SLOT_TTL_S, Feeds
 
@@ -42,7 +43,11 @@ def _stream_id(value: str) -> bool:
     return found is not None and all(int(part) < 2**64 for part in found.groups())
 
 
-@router.get("/{job_id}/stream", response_class=EventSourceResponse)
+@router.get(
+    "/{job_id}/stream",
+    response_class=EventSourceResponse,
+    responses=event_stream(JobEventType, StreamEventType),
+)
 async def stream(
     job_id: JobIdDep,
     tenant: TenantDep,
@@ -125,7 +130,7 @@ async def feed_response(
                 found = await feeds.read_stream(feed, after, None)  # what came meanwhile
                 for entry_id, event, data in found:
                     yield ServerSentEvent(data=data, event=event, id=entry_id)
-                yield ServerSentEvent(data=end, event="end")
+                yield ServerSentEvent(data=end, event=StreamEventType.end)
                 return
 
     return EventSourceResponse(events(), ping=15)

@@ -10,10 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from cornu.api.bodies import CheckedJSONRoute
 from cornu.api.deps import FeedsDep, SettingsDep, StoreDep, StudyIdDep, TenantDep
+from cornu.api.openapi import event_stream
 from cornu.api.routes.stream import check_last_event_id, feed_response
 from cornu.core import studies
 from cornu.core.errors import ServiceUnavailable
-from cornu.core.spec.study import Study, StudyPage, StudySpec, StudyStatus
+from cornu.core.spec.study import Study, StudyEventType, StudyPage, StudySpec, StudyStatus
 from cornu.core.store import keys
 
 router = APIRouter(prefix="/v1/studies", tags=["studies"], route_class=CheckedJSONRoute)
@@ -85,7 +86,11 @@ def delete_study(study_id: StudyIdDep, tenant: TenantDep, store: StoreDep) -> No
     store.studies.delete(tenant, study_id)
 
 
-@router.get("/{study_id}/stream", response_class=EventSourceResponse)
+@router.get(
+    "/{study_id}/stream",
+    response_class=EventSourceResponse,
+    responses=event_stream(StudyEventType, StudyStatus),
+)
 async def stream_study(
     study_id: StudyIdDep,
     tenant: TenantDep,

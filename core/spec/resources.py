@@ -353,6 +353,17 @@ class StopReason(StrEnum):
     replica = "replica"  # data-parallel: rank 0 stopped the run and says why
 
 
+class ReaperOutcome(StrEnum):
+    """What the reaper (`core/reaper.py`) did with a job in one round."""
+
+    requeued = "requeued"  # its worker's lease expired: queued again for another attempt
+    failed = "failed"  # lost its worker `max_attempts` times
+    cancelled = "cancelled"  # lost its worker while a cancel was asked
+    alive = "alive"  # its lease was renewed meanwhile: left alone
+    gone = "gone"  # it was no longer running
+    dispatched = "dispatched"  # queued, but its task may never have reached the broker: sent
+
+
 class JobEventType(StrEnum):
     """Every kind of event a job's events hold (`GET /v1/jobs/{id}/events`), with the
     details each carries."""
@@ -377,6 +388,15 @@ class JobEventType(StrEnum):
     failed = "failed"  # `reason`
     cancelled = "cancelled"  # `detail` when it never started
     pruned = "pruned"
+
+
+class StreamEventType(StrEnum):
+    """The Server-Sent Events of `GET /v1/jobs/{id}/stream` besides the job's own events
+    (each `JobEventType`, under its name)."""
+
+    progress = "progress"  # a few times a second while an epoch runs: its running logs
+    epoch = "epoch"  # one finished epoch: its logs and wall time
+    end = "end"  # the last event: the job, finished
 
 
 class JobEvent(BaseModel):

@@ -384,6 +384,17 @@ def render(value: Any, values: Mapping[str, Any]) -> Any:
     return value
 
 
+class StudyEventType(StrEnum):
+    """The Server-Sent Events of `GET /v1/studies/{id}/stream`: its trials', then the
+    study's final status (a `StudyStatus`) and `end` with the study."""
+
+    created = "created"
+    trial_started = "trial_started"
+    trial_updated = "trial_updated"  # an epoch of one of its jobs
+    trial_ended = "trial_ended"
+    end = "end"
+
+
 class StudyStatus(StrEnum):
     running = "running"
     completed = "completed"  # every trial ended (or max_trials reached)

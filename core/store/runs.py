@@ -24,6 +24,7 @@ from typing import Any
 import redis
 
 from cornu.core.spec import JobEventType, JobSpec, JobStatus
+from cornu.core.spec.resources import ReaperOutcome
 from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs, pointed, pointer
 from cornu.core.store.blobstore import BlobUnavailable, MissingBlob
@@ -557,8 +558,9 @@ class Runs:
             pipe.exists(keys.job_lease(job_id))
         return [j for j, alive in zip(running, pipe.execute(), strict=True) if not alive]
 
-    def requeue(self, job_id: str, max_attempts: int) -> str:
-        """requeued | failed | cancelled (too many attempts, or asked) | alive | gone."""
+    def requeue(self, job_id: str, max_attempts: int) -> ReaperOutcome:
+        """What became of a running job whose lease may have expired: requeued, failed
+        (too many attempts), cancelled (asked), or left alone (alive, gone)."""
         tenant = text(self.redis.hget(keys.job(job_id), "tenant")) or ""
         outcome = self._run(
             "requeue",
@@ -566,7 +568,7 @@ class Runs:
              keys.dispatch(), keys.tenant_active(tenant)],
             [max_attempts, now_iso(), now_ms(), job_id],
         )  # fmt: skip
-        return str(text(outcome))
+        return ReaperOutcome(str(text(outcome)))
 
     def undispatched(self, older_than_ms: int) -> list[str]:
         """Queued jobs whose task may never have reached the broker."""

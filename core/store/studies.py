@@ -21,6 +21,7 @@ from cornu.core.errors import Conflict, NotFound
 from cornu.core.spec.study import (
     BestTrial,
     Study,
+    StudyEventType,
     StudyPage,
     StudySpec,
     StudyStatus,
@@ -63,7 +64,7 @@ class Studies:
         pipe.zadd(keys.tenant_studies(tenant), {study_id: 0})
         pipe.sadd(keys.studies_running(), study_id)
         pipe.execute()
-        self.event(study_id, "created", {"id": study_id})
+        self.event(study_id, StudyEventType.created, {"id": study_id})
 
     def running_of(self, tenant: str) -> list[str]:
         ids = [str(text(i)) for i in self.redis.smembers(keys.studies_running())]
@@ -208,10 +209,10 @@ class Studies:
         if not fresh:
             return False
         self.redis.hset(keys.study_notes(study_id), str(trial.number), json.dumps(notes))
-        self.event(study_id, "trial_started", _event_of(trial))
+        self.event(study_id, StudyEventType.trial_started, _event_of(trial))
         return True
 
-    def save_trial(self, study_id: str, trial: Trial, event: str | None = None) -> None:
+    def save_trial(self, study_id: str, trial: Trial, event: StudyEventType | None = None) -> None:
         """Write a trial, with a feed event if given."""
         self.redis.hset(keys.study_trials(study_id), str(trial.number), trial.model_dump_json())
         if event is not None:

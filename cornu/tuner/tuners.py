@@ -33,7 +33,7 @@ from cornu.callbacks.client import History
 from cornu.capture import ClientObjective
 from cornu.connection import client as default_client
 from cornu.core.errors import NotFound
-from cornu.core.spec.study import Study, TrialStatus
+from cornu.core.spec.study import Study, StudyEventType, StudyStatus, TrialStatus
 from cornu.tuner.hyperparameters import HyperParameters, Objective, finite, objective_of
 from cornu.tuner.templates import NotTemplatable, discover
 
@@ -286,7 +286,7 @@ class Tuner:
         shown: set[int] = set()
         try:
             for event in self.client.study_stream(self.study_id):
-                if event.event == "trial_ended" and verbose:
+                if event.event == StudyEventType.trial_ended and verbose:
                     number = event.data["number"]
                     if number not in shown:
                         shown.add(number)
@@ -303,7 +303,7 @@ class Tuner:
             raise
         study = self.client.study(self.study_id)
         self._load(study)
-        if study.status.value == "failed":
+        if study.status is StudyStatus.failed:
             raise RuntimeError(f"the study failed: {study.error}")
 
     def _print_trial(self, trial: dict[str, Any], started: float) -> None:
@@ -311,7 +311,8 @@ class Tuner:
         self._load(study)
         name = self.oracle.objective.name
         elapsed = _clock(time.monotonic() - started)
-        status = "Complete" if trial["status"] == "completed" else trial["status"].capitalize()
+        completed = trial["status"] == TrialStatus.completed
+        status = "Complete" if completed else trial["status"].capitalize()
         print(f"\nTrial {trial['number'] + 1} {status} [{elapsed}]")
         if trial.get("score") is not None:
             print(f"{name}: {trial['score']}")

@@ -9,7 +9,9 @@ import re
 from pathlib import Path
 
 from cornu.api.app import create_app
-from cornu.core.spec import JobEventType, JobStatus
+from cornu.core.spec import JobEventType, JobStatus, StreamEventType
+from cornu.core.spec.resources import ReaperOutcome
+from cornu.core.spec.study import StudyEventType, StudyStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -38,3 +40,26 @@ def test_the_openapi_lists_the_event_types_and_statuses() -> None:
     schemas = create_app().openapi()["components"]["schemas"]
     assert set(schemas["JobEventType"]["enum"]) == {m.value for m in JobEventType}
     assert set(schemas["JobStatus"]["enum"]) == {s.value for s in JobStatus}
+
+
+def test_the_streams_list_every_event_they_send() -> None:
+    paths = create_app().openapi()["paths"]
+    for path, kinds in (
+        ("/v1/jobs/{job_id}/stream", (JobEventType, StreamEventType)),
+        ("/v1/studies/{study_id}/stream", (StudyEventType, StudyStatus)),
+    ):
+        content = paths[path]["get"]["responses"]["200"]["content"]["text/event-stream"]
+        listed = set(content["schema"]["properties"]["event"]["enum"])
+        assert listed == {member.value for kind in kinds for member in kind}
+
+
+def test_every_study_event_and_reaper_outcome_written_is_a_member() -> None:
+    study_events = {m.value for m in StudyEventType} | {m.value for m in StudyStatus}
+    outcomes = {m.value for m in ReaperOutcome}
+    for path in (ROOT / "core").rglob("*.py"):
+        text = path.read_text()
+        assert not re.findall(r"self\.event\(study_id, \"", text), path  # names, not strings
+        if path.name == "runs.py":  # the requeue script's returns
+            returned = set(re.findall(r"return '([a-z_]+)'", text.split("_REQUEUE")[1]))
+            assert returned and returned <= outcomes | {s.value for s in JobStatus}
+    assert {"trial_started", "trial_updated", "trial_ended", "end"} <= study_events
