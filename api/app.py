@@ -63,15 +63,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         reaper.start()
         app.state.feeds = Feeds.from_url(
-            settings.redis_url, settings.redis_timeout_s, settings.stream_connections
+            settings.redis_url, settings.redis_timeout_seconds, settings.stream_connections
         )
         reads = redis.asyncio.Redis(
             connection_pool=redis.asyncio.BlockingConnectionPool.from_url(
                 settings.redis_url,
                 max_connections=settings.api_connections,
-                timeout=settings.redis_timeout_s,
-                socket_connect_timeout=settings.redis_timeout_s,
-                socket_timeout=settings.redis_timeout_s,
+                timeout=settings.redis_timeout_seconds,
+                socket_connect_timeout=settings.redis_timeout_seconds,
+                socket_timeout=settings.redis_timeout_seconds,
             )
         )
         app.state.reads = Reads(reads, default_quota(settings))

@@ -6,17 +6,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import AliasChoices, Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 
+def _renamed(name: str) -> AliasChoices:
+    """The environment variables of a setting once called `CORNU_<name>_S`: its own
+    (`CORNU_<name>_SECONDS`) first, the old name still read. Every duration is `_seconds`."""
+    return AliasChoices(f"CORNU_{name}_SECONDS", f"CORNU_{name}_S")
+
+
 class Settings(BaseSettings):
     """One place for addresses, limits and timeouts; each is `CORNU_<NAME>`."""
 
-    model_config = SettingsConfigDict(env_prefix="CORNU_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CORNU_", extra="ignore", populate_by_name=True)
 
     redis_url: str = "redis://127.0.0.1:6379/0"
     # The Redis `cornu up` starts holds at most this (Redis's own syntax: 512mb, 2gb);
@@ -104,30 +110,34 @@ class Settings(BaseSettings):
     # Live streams (SSE) open at once, per tenant (429 past it, before the first byte), and
     # the Redis connections one API process keeps for them (each open stream holds one
     # while it waits on its feed; a stream that finds none free waits up to
-    # redis_timeout_s, then is a 503, never a 200 that dies).
+    # redis_timeout_seconds, then is a 503, never a 200 that dies).
     max_streams_per_tenant: int = Field(default=16, ge=1, le=2**20)
     max_running_studies: int = Field(
         default=8, ge=1, le=2**20, description="hyperparameter studies one tenant runs at once"
     )
     stream_connections: int = Field(default=512, ge=8)
     # Redis connections one API process keeps for its hot reads (keys, rates, jobs,
-    # metrics) on the event loop; past them a request waits up to redis_timeout_s.
+    # metrics) on the event loop; past them a request waits up to redis_timeout_seconds.
     api_connections: int = Field(default=64, ge=4)
     max_job_seconds: float = 48 * 3600  # a job's training time, over all its attempts
     idempotency_ttl_seconds: int = 24 * 3600
 
     # Redis answers in milliseconds; past this the API reports 503 instead of hanging.
-    redis_timeout_s: float = 3.0
+    redis_timeout_seconds: float = Field(default=3.0, validation_alias=_renamed("REDIS_TIMEOUT"))
     # A worker keeps retrying a write this long while Redis is away, then gives the job up.
     redis_retry_seconds: float = 30.0
     # Broker visibility timeout: a message unacknowledged this long goes back to the queue.
     # Leases decide who runs a job, so a message redelivered while its job runs is refused;
     # what this bounds is a job whose message died with a worker before the worker claimed
     # the job (no lease for the reaper to see): it runs after this plus one restore scan.
-    broker_visibility_timeout_s: int = 300
+    broker_visibility_timeout_seconds: int = Field(
+        default=300, validation_alias=_renamed("BROKER_VISIBILITY_TIMEOUT")
+    )
     # How often (seconds, and every how many of those a Redis scan runs) kombu looks for
     # messages past their visibility timeout: a scan every ~30 s.
-    broker_restore_interval_s: float = 10.0
+    broker_restore_interval_seconds: float = Field(
+        default=10.0, validation_alias=_renamed("BROKER_RESTORE_INTERVAL")
+    )
     broker_restore_throttle: int = 3
 
     # Leases: a running job's worker renews its lease every heartbeat; a lease not renewed

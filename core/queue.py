@@ -38,11 +38,11 @@ def make_celery(settings: Settings) -> Celery:
     app = Celery("cornu", broker=settings.redis_url, backend=settings.redis_url)
     transport = {
         # A message not acknowledged this long is redelivered even while it runs.
-        "visibility_timeout": settings.broker_visibility_timeout_s,
-        "unacked_restore_interval": settings.broker_restore_interval_s,
+        "visibility_timeout": settings.broker_visibility_timeout_seconds,
+        "unacked_restore_interval": settings.broker_restore_interval_seconds,
         "unacked_restore_throttle": settings.broker_restore_throttle,
-        "socket_timeout": settings.redis_timeout_s,
-        "socket_connect_timeout": settings.redis_timeout_s,
+        "socket_timeout": settings.redis_timeout_seconds,
+        "socket_connect_timeout": settings.redis_timeout_seconds,
         "priority_steps": list(range(PRIORITIES)),
         "sep": ":",
         "queue_order_strategy": "priority",
@@ -63,7 +63,7 @@ def make_celery(settings: Settings) -> Celery:
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # a worker outlives a Redis restart
         worker_cancel_long_running_tasks_on_connection_loss=False,
-        broker_connection_timeout=settings.redis_timeout_s,
+        broker_connection_timeout=settings.redis_timeout_seconds,
         task_publish_retry_policy={
             "max_retries": 2,
             "interval_start": 0.0,

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 # Answers worth another try: the request may not have reached a healthy server.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-MAX_BACKOFF_S = 30.0
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class UploadCache:
@@ -119,7 +119,7 @@ class ResumableUpload:
         self.client, self.stream, self.digest, self.settings = client, stream, digest, settings
         self.http, self.direct_http = http, direct_http
         self.cache = UploadCache(settings.home, client.url)
-        self.timeout = httpx.Timeout(10.0, read=settings.part_timeout_s)
+        self.timeout = httpx.Timeout(10.0, read=settings.part_timeout_seconds)
 
     @property
     def pending(self) -> bool:
@@ -222,7 +222,8 @@ class ResumableUpload:
         reason = ""
         for attempt in range(tries):
             if attempt:
-                time.sleep(min(MAX_BACKOFF_S, self.settings.retry_backoff_s * 2 ** (attempt - 1)))
+                backoff = self.settings.retry_backoff_seconds * 2 ** (attempt - 1)
+                time.sleep(min(MAX_BACKOFF_SECONDS, backoff))
             try:
                 response = self._put(upload, number, data)
             except httpx.TransportError as exc:

@@ -65,7 +65,7 @@ class Store:
 
     @classmethod
     def from_url(cls, url: str, settings: Settings | None = None) -> Store:
-        timeout = settings.redis_timeout_s if settings else 3.0
+        timeout = settings.redis_timeout_seconds if settings else 3.0
         client = redis.Redis.from_url(
             url,
             socket_timeout=timeout,

@@ -103,7 +103,7 @@ def client_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.setenv("CORNU_HOME", str(home))
     monkeypatch.setenv("CORNU_MULTIPART_BYTES", str(1 * MiB))
     monkeypatch.setenv("CORNU_PART_BYTES", str(5 * MiB))
-    monkeypatch.setenv("CORNU_RETRY_BACKOFF_S", "0.05")
+    monkeypatch.setenv("CORNU_RETRY_BACKOFF_SECONDS", "0.05")
     return home
 
 

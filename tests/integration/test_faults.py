@@ -129,8 +129,8 @@ def test_a_run_longer_than_the_visibility_timeout_starts_once(
 ) -> None:
     stack = make_stack(
         workers=2,
-        CORNU_BROKER_VISIBILITY_TIMEOUT_S="2",
-        CORNU_BROKER_RESTORE_INTERVAL_S="0.5",  # look for overdue messages often
+        CORNU_BROKER_VISIBILITY_TIMEOUT_SECONDS="2",
+        CORNU_BROKER_RESTORE_INTERVAL_SECONDS="0.5",  # look for overdue messages often
         CORNU_BROKER_RESTORE_THROTTLE="1",
     )
     with stack.client() as client:
