@@ -26,7 +26,7 @@ from typing import IO, BinaryIO
 import zstandard
 
 from cornu.core.codecs import Encoding, decoded
-from cornu.core.datasets import max_wire_bytes, store_npy
+from cornu.core.datasets import bounded_wire, max_wire_bytes, store_npy
 from cornu.core.errors import InvalidDataset, PayloadTooLarge
 from cornu.core.npy import MAX_HEADER_BYTES, NpyHeader, check_array, read_header
 from cornu.core.spec import Dataset, DatasetArchive
@@ -86,18 +86,9 @@ def upload_archive(
 def _spool(chunks: Iterable[bytes], encoding: Encoding, spool: IO[bytes], max_bytes: int) -> str:
     """Write the decoded archive into `spool`, bounded on the wire and decoded; its SHA-256."""
     limit = max_wire_bytes(max_bytes)  # a zip adds its directories to what its members hold
-    received = written = 0
+    written = 0
     digest = hashlib.sha256()
-
-    def wire() -> Iterator[bytes]:
-        nonlocal received
-        for chunk in chunks:
-            received += len(chunk)
-            if received > limit:
-                raise PayloadTooLarge(f"the upload is larger than {limit} bytes")
-            yield chunk
-
-    for piece in decoded(wire(), encoding):
+    for piece in decoded(bounded_wire(chunks, max_bytes), encoding):
         written += len(piece)
         if written > limit:
             raise PayloadTooLarge(f"the .npz archive is larger than {limit} bytes")

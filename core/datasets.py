@@ -29,6 +29,17 @@ def max_wire_bytes(max_bytes: int) -> int:
     return int(max_bytes * 1.01) + 1024 * 1024
 
 
+def bounded_wire(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
+    """`chunks` as they arrive, and PayloadTooLarge once they pass what a body holding
+    `max_bytes` may take (`max_wire_bytes`)."""
+    limit, received = max_wire_bytes(max_bytes), 0
+    for chunk in chunks:
+        received += len(chunk)
+        if received > limit:
+            raise PayloadTooLarge(f"the upload is larger than {max_bytes} bytes")
+        yield chunk
+
+
 class _Check:
     """Follows the decoded .npy bytes: header, limits, length and SHA-256."""
 
@@ -115,15 +126,9 @@ def store_npy(
     (header, limits, length), and record it as the tenant's dataset."""
     check = _Check(max_bytes)
     pending: list[bytes] = []  # wire chunks the decoder has read, not yet stored
-    wire_limit = max_wire_bytes(max_bytes)
-    received = 0
 
     def read() -> Iterator[bytes]:
-        nonlocal received
-        for chunk in wire:
-            received += len(chunk)
-            if received > wire_limit:
-                raise PayloadTooLarge(f"the upload is larger than {max_bytes} bytes")
+        for chunk in bounded_wire(wire, max_bytes):
             pending.append(chunk)
             yield chunk
 
