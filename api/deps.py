@@ -59,7 +59,7 @@ async def get_enqueue(request: Request) -> Callable[[str], None]:
 
 
 async def get_run_inline(request: Request) -> Callable[[str], object]:
-    """Runs a job in this process, on its CPU (see `core.jobs.submit_job`)."""
+    """Runs a job in this process, on its CPU (see `core.submission.submit_job`)."""
     return partial(
         run_job,
         request.app.state.store,

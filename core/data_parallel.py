@@ -34,7 +34,7 @@ from cornu.core.children import die_with
 from cornu.core.config import get_settings
 from cornu.core.embedded import free_port
 from cornu.core.engine import Interrupted, load_state, train_job
-from cornu.core.engine.job import DatasetArrays
+from cornu.core.engine.fit import DatasetArrays
 from cornu.core.engine.replicas import Replicas
 from cornu.core.errors import JobFailed, SpecError
 from cornu.core.store import Claim, Store

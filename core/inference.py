@@ -20,7 +20,7 @@ import torch
 from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.build import fits_keras
-from cornu.core.engine.job import as_inputs, load_state, to_data
+from cornu.core.engine.fit import as_inputs, load_state, to_data
 from cornu.core.engine.model import Model, weights_file
 from cornu.core.engine.plan import Plan, check_stateful_batches, with_windows
 from cornu.core.engine.trainer import Trainer

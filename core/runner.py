@@ -27,7 +27,7 @@ import torch
 from cornu.core import data_parallel
 from cornu.core.config import Settings
 from cornu.core.engine import Callback, Interrupted, dump_state, load_state, train_job
-from cornu.core.engine.job import DatasetArrays, InitialWeights, TrainResult
+from cornu.core.engine.fit import DatasetArrays, InitialWeights, TrainResult
 from cornu.core.engine.model import weights_file
 from cornu.core.engine.trainer import STATE_FORMAT, Trainer
 from cornu.core.errors import JobFailed, NotFound, ServiceUnavailable, SpecError

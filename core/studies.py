@@ -37,7 +37,6 @@ from cornu.core.config import Settings
 from cornu.core.engine import plan_job
 from cornu.core.errors import CornuError, NotFound, QuotaExceeded, SpecError, TooManyJobs
 from cornu.core.ids import new_id
-from cornu.core.jobs import check_limits, submit_job
 from cornu.core.queue import enqueue_study
 from cornu.core.sampling import distribution, sample
 from cornu.core.spec import Job, JobSpec, JobStatus, spec_error
@@ -54,6 +53,7 @@ from cornu.core.spec.study import (
 from cornu.core.store import UNAVAILABLE, Store, keys
 from cornu.core.store.studies import best_of
 from cornu.core.store.values import text
+from cornu.core.submission import check_limits, submit_job
 
 log = logging.getLogger(__name__)
 optuna.logging.set_verbosity(optuna.logging.WARNING)

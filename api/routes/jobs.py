@@ -20,10 +20,9 @@ from cornu.api.deps import (
     TenantDep,
 )
 from cornu.api.openapi import BINARY_RESPONSE
-from cornu.core import jobs as job_service
+from cornu.core import submission
 from cornu.core.errors import NotFound, SpecError
 from cornu.core.inference import checkpoint_weights
-from cornu.core.jobs import submit_job
 from cornu.core.spec import (
     Checkpoint,
     EpochAck,
@@ -38,6 +37,7 @@ from cornu.core.spec import (
 )
 from cornu.core.store import keys
 from cornu.core.store.blobstore import MissingBlob
+from cornu.core.submission import submit_job
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=CheckedJSONRoute)
 
@@ -133,7 +133,7 @@ def ack_epoch(
     """The client's own callbacks are done with epoch `epoch` (1-based): a job whose fit
     has `client_callbacks` waits for this before its next epoch, and takes the
     `learning_rate` they set (Keras's `model.optimizer.learning_rate = …`) from then on."""
-    job_service.ack_epoch(store, tenant, job_id, epoch, ack.learning_rate if ack else None)
+    submission.ack_epoch(store, tenant, job_id, epoch, ack.learning_rate if ack else None)
 
 
 @router.get("/{job_id}/spec")

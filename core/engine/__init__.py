@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cornu.core.engine.build import build_model
 from cornu.core.engine.callbacks import Callback, History, Interrupted
-from cornu.core.engine.job import TrainResult, dump_state, load_state, train_job
+from cornu.core.engine.fit import TrainResult, dump_state, load_state, train_job
 from cornu.core.engine.model import LayerInfo, Model
 from cornu.core.engine.plan import Plan, plan_job
 from cornu.core.engine.trainer import Trainer

@@ -14,9 +14,9 @@ import pytest
 
 from cornu.core.config import Settings
 from cornu.core.errors import SpecError
-from cornu.core.jobs import check_resources
 from cornu.core.spec import JobSpec
 from cornu.core.store import Store
+from cornu.core.submission import check_resources
 from tests.conftest import SESSION_PRICES
 from tests.cornu.test_cli import cornu_cli
 from tests.helpers import upload, wait_for_job

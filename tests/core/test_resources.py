@@ -1,4 +1,4 @@
-"""What a job's `resources` may ask for, checked at submit (`core.jobs.check_resources`)."""
+"""What a job's `resources` may ask for, checked at submit (`core.submission.check_resources`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 
 from cornu.core.config import Settings
 from cornu.core.errors import SpecError
-from cornu.core.jobs import check_resources
 from cornu.core.spec import JobSpec
 from cornu.core.store import Store
+from cornu.core.submission import check_resources
 
 
 def spec(layers: list[dict[str, Any]], batch_size: int = 32, devices: int = 2) -> JobSpec:

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import zstandard
 
-from cornu.core.engine.job import train_job
+from cornu.core.engine.fit import train_job
 from cornu.core.spec import JobSpec
 from tests.conftest import Stack
 from tests.helpers import mlp_spec, npy_bytes, upload, wait_for_job

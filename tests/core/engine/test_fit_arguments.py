@@ -16,7 +16,7 @@ import torch
 
 from cornu.core.engine import Callback, train_job
 from cornu.core.engine.batches import Batches
-from cornu.core.engine.job import DatasetArrays
+from cornu.core.engine.fit import DatasetArrays
 from cornu.core.engine.plan import plan_job
 from cornu.core.errors import SpecError
 from cornu.core.spec import JobSpec

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from cornu.core.engine import mapped
-from cornu.core.engine.job import train_job
+from cornu.core.engine.fit import train_job
 from cornu.core.errors import DataError
 from cornu.core.spec import JobSpec
 from tests.helpers import mlp_spec

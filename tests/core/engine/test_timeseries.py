@@ -14,7 +14,7 @@ import torch
 
 from cornu.core.engine import plan_job, train_job
 from cornu.core.engine.batches import Batches
-from cornu.core.engine.job import to_data
+from cornu.core.engine.fit import to_data
 from cornu.core.engine.trainer import Data
 from cornu.core.engine.windows import epoch_order
 from cornu.core.errors import SpecError

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cornu.core.engine import Callback, plan_job, train_job
-from cornu.core.engine.job import class_weights
+from cornu.core.engine.fit import class_weights
 from cornu.core.engine.trainer import Data
 from cornu.core.engine.weight_checks import check_initial_weights
 from cornu.core.errors import DataError, NonFiniteLoss, SpecError
