@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     # GPUs from NVML) on this port (`cornu worker --metrics-port`); off by default.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     worker_slot: int = Field(default=0, ge=0, le=63)  # set by `cornu worker`: port + slot
+    # What a worker process does, set by `cornu worker` for each process it starts: a
+    # training process joins the fleet registry and trains; an inference one answers calls.
+    worker_role: Literal["training", "inference"] = "training"
     # Celery's task events (task-sent, -started, -succeeded…), for Flower or `celery
     # events` against the same broker.
     task_events: bool = True

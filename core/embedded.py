@@ -140,10 +140,10 @@ class Stack:
 @contextlib.contextmanager
 def stack(home: Path, host: str, port: int) -> Iterator[Stack]:
     """Start Redis (if needed), a worker and the API; stop them all on exit."""
-    env_url = os.environ.get("CORNU_REDIS_URL")
+    settings = Settings()
     redis_process = None
-    if env_url and redis_answers(env_url):
-        redis_url = env_url
+    if "redis_url" in settings.model_fields_set and redis_answers(settings.redis_url):
+        redis_url = settings.redis_url  # CORNU_REDIS_URL names one that answers: use it
     else:
         redis_port = free_port()
         redis_process = start_redis(home / "redis", redis_port)

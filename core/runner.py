@@ -40,10 +40,6 @@ from cornu.core.studies import report_epoch
 
 log = logging.getLogger(__name__)
 
-# Set when the worker process is asked to stop (SIGTERM): the running job checkpoints
-# after its current batch, goes back to the queue, and the worker exits.
-SHUTDOWN = threading.Event()
-
 T = TypeVar("T")
 _UNSENT: tuple[type[Exception], ...] = (ServiceUnavailable, *UNAVAILABLE)
 
@@ -99,8 +95,15 @@ KEEPS_WORK = frozenset(
 class JobRun:
     """One attempt at a job on this worker: its lease, clock and writes."""
 
-    def __init__(self, store: Store, claim: Claim, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        claim: Claim,
+        settings: Settings,
+        shutdown: threading.Event | None = None,
+    ) -> None:
         self.store, self.claim, self.settings = store, claim, settings
+        self.shutdown = shutdown
         self.heartbeat = Heartbeat(
             store, claim, settings.heartbeat_seconds, settings.control_poll_seconds
         )
@@ -114,7 +117,7 @@ class JobRun:
     def stop_reason(self) -> StopReason | None:
         if self.heartbeat.stop_reason is not None:
             return self.heartbeat.stop_reason
-        if SHUTDOWN.is_set():
+        if self.shutdown is not None and self.shutdown.is_set():
             return StopReason.shutdown
         if self.run_seconds > self.settings.max_job_seconds:
             return StopReason.timeout
@@ -345,17 +348,20 @@ def run_job(
     device: torch.device,
     enqueue: Callable[[str], None],
     poke_study: Callable[[str], None] | None = None,
+    shutdown: threading.Event | None = None,
 ) -> JobStatus | None:
     """Claim and train a queued job; its final status, or None when this worker did not
     finish it (not queued any more, lease lost, given back at shutdown). A study's trial
-    asks for a step of its study (`poke_study`) after each epoch and at its end."""
+    asks for a step of its study (`poke_study`) after each epoch and at its end. Once
+    `shutdown` is set (the worker process is asked to stop), the job checkpoints after its
+    current batch and goes back to the queue."""
     accelerator = detect(device, settings.accelerator)[0]
     price = settings.price(accelerator)
     claim = store.runs.claim(job_id, worker, device_name(device), accelerator, price)
     if claim is None:
         log.info("job %s is not queued (already taken, finished or cancelled); skipping", job_id)
         return None
-    run = JobRun(store, claim, settings)
+    run = JobRun(store, claim, settings, shutdown)
     run.heartbeat.start()
     log.info("job %s: attempt %d on %s (%s)", job_id, claim.attempt, worker, device)
     try:

@@ -20,7 +20,7 @@ from cornu.core.config import get_settings
 from cornu.core.observe import serve_worker_metrics
 from cornu.core.queue import enqueue_training, make_celery
 from cornu.core.reaper import Reaper
-from cornu.core.runner import SHUTDOWN, default_device
+from cornu.core.runner import default_device
 from cornu.core.store import UNAVAILABLE, Store
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,10 @@ def poke_study(study_id: str, force: bool = False) -> None:
     studies.poke(store(), app, get_settings().inference_queue, study_id, force=force)
 
 
-TRAINING = os.environ.get("CORNU_WORKER_ROLE", "training") == "training"
+# Set when this worker process is asked to stop (SIGTERM, Celery's warm shutdown): the job
+# it trains checkpoints after its current batch and goes back to the queue.
+shutting_down = threading.Event()
+TRAINING = get_settings().worker_role == "training"
 current_job: dict[str, str | None] = {"id": None}  # the job this process trains now
 _beating = threading.Event()  # set: the heartbeat stops
 
@@ -93,7 +96,7 @@ def _start_reaper(**_: Any) -> None:
 @worker_shutting_down.connect
 def _stop_after_this_batch(**_: Any) -> None:
     # Celery's warm shutdown waits for the task; the job checkpoints and goes back now.
-    SHUTDOWN.set()
+    shutting_down.set()
     _beating.set()
 
 

@@ -13,7 +13,7 @@ from cornu.core.queue import CALL_TASK, STUDY_TASK, TRAIN_TASK
 from cornu.core.runner import default_device, run_job
 from cornu.core.slots import admitted
 from cornu.core.studies import advance
-from cornu.worker.app import app, current_job, enqueue, poke_study, store
+from cornu.worker.app import app, current_job, enqueue, poke_study, shutting_down, store
 
 
 @app.task(name=TRAIN_TASK)
@@ -35,6 +35,7 @@ def train(job_id: str) -> str | None:
                 device=device,
                 enqueue=enqueue,
                 poke_study=poke_study,
+                shutdown=shutting_down,
             )
         finally:
             current_job["id"] = None
