@@ -22,10 +22,10 @@ demo: $(STAMP)
 
 # Two pytest workers (pytest-xdist): a module's tests stay on one worker (its module
 # fixtures start once), the memory-heavy ones share a group, the slowest go first
-# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs them in one process.
+# (tests/conftest.py schedules them). `make test PYTEST_WORKERS=0` runs them in one process.
 PYTEST_WORKERS ?= 2
 test: $(STAMP) lint typecheck tools
-	$(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder)
+	$(BIN)/pytest $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadscope --no-loadscope-reorder)
 
 # Debian tools some tests use (command:package): Chromium (the dashboard's browser test),
 # a Compose CLI (`docker-compose config` on docker-compose.yml), strace (slows Redis's

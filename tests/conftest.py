@@ -255,7 +255,7 @@ def start_api(env: dict[str, str], log: Path, port: int, log_level: str = "warni
     return api
 
 
-# -- running the suite on two pytest workers (`make test`: pytest-xdist, --dist loadgroup) --
+# -- running the suite on two pytest workers (`make test`: pytest-xdist) ---------------
 
 #: Modules that hold GBs at once (the book's full-size IMDB, a GiB of uploads, a worker's
 #: memory-mapped cache): one worker runs them one after another, never two together.
@@ -267,30 +267,43 @@ SLOW_FIRST = ("compat/test_corpus.py", "integration/test_faults.py", "heavy",
               "integration/test_data_parallel.py", "dashboard/test_browser.py",
               "integration/test_inference_off_api.py", "integration/test_fleet.py",
               "integration/test_slots.py", "integration/test_studies_fleet.py",
-              "api/test_uploads.py", "cornu/test_cli.py")  # fmt: skip
+              "test_packaging.py", "api/test_uploads.py", "cornu/test_cli.py",
+              "test_readme.py", "test_examples.py")  # fmt: skip
+
+
+def schedule_group(nodeid: str) -> str:
+    """What one worker runs as a whole: a test module (its module-scoped stacks start
+    once, on one worker), or "heavy" for the HEAVY modules together."""
+    module = nodeid.split("::", 1)[0].removeprefix("tests/")
+    return "heavy" if module in HEAVY else module
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's load-scope scheduling by `schedule_group`, in collection order. (xdist's own
+    `--dist loadgroup` renames node ids to carry the group, which pytest 9 no longer lets
+    it do: every test became its own group, and a module's stacks started on both workers
+    and again whenever its tests were interleaved with another module's.)"""
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class ModuleGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return schedule_group(nodeid)
+
+    config.option.loadscopereorder = False  # keep SLOW_FIRST's order
+    return ModuleGroups(config, log)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under xdist, one group per module (its module-scoped stacks start once), "heavy"
-    for HEAVY, and the slowest groups first in the collection, which `--dist loadgroup`
-    with `--no-loadscope-reorder` hands out in that order."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    tests = Path(__file__).resolve().parent
-
-    def group(item: pytest.Item) -> str:
-        module = item.path.resolve().relative_to(tests).as_posix()
-        return "heavy" if module in HEAVY else module
-
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(group(item)))
+    """The slowest groups first in the collection, which the scheduler hands out in that
+    order (a stable sort: each module keeps its own order)."""
 
     def rank(item: pytest.Item) -> int:
-        name = group(item)
+        name = schedule_group(item.nodeid)
         return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
 
-    items.sort(key=rank)  # stable: each module keeps its own order
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
