@@ -21,6 +21,7 @@ Any other status an operation declares itself (`responses=` on its route).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
@@ -32,9 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 PROBLEM_JSON = "application/problem+json"
 
 
-def event_stream(*kinds: type[StrEnum]) -> dict[int | str, dict[str, Any]]:
+def event_stream(*kinds: Iterable[StrEnum]) -> dict[int | str, dict[str, Any]]:
     """`responses=` of a Server-Sent Events route: its 200 is `text/event-stream`, and
-    each event's name is a member of one of `kinds`."""
+    each event's name is one of `kinds`' members (an enum, or some of its members)."""
     names = sorted({member.value for kind in kinds for member in kind})
     event = {
         "type": "object",

@@ -142,7 +142,8 @@ def stack(home: Path, host: str, port: int) -> Iterator[Stack]:
     """Start Redis (if needed), a worker and the API; stop them all on exit."""
     settings = Settings()
     redis_process = None
-    if "redis_url" in settings.model_fields_set and redis_answers(settings.redis_url):
+    given = "redis_url" in settings.model_fields_set and settings.redis_url
+    if given and redis_answers(settings.redis_url):
         redis_url = settings.redis_url  # CORNU_REDIS_URL names one that answers: use it
     else:
         redis_port = free_port()

@@ -21,7 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 launch.register(app)
-app.add_typer(commands.app)  # submit, jobs, status, …: no name, so at the top level
+app.add_typer(commands.app)  # submit, jobs, status, …: no name, so at the top level (Typer 0.15)
 app.add_typer(study_commands.app)
 
 

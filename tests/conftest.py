@@ -278,7 +278,7 @@ def schedule_group(nodeid: str) -> str:
     return "heavy" if module in HEAVY else module
 
 
-@pytest.hookimpl(tryfirst=True)
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """xdist's load-scope scheduling by `schedule_group`, in collection order. (xdist's own
     `--dist loadgroup` renames node ids to carry the group, which pytest 9 no longer lets

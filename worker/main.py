@@ -31,18 +31,27 @@ CRASH_LOOP_S = 10.0  # a child that dies sooner than this after starting counts 
 POLL_S = 0.5
 
 
+def configure_process(slot: int, role: str) -> None:
+    """This worker process's own settings, which `cornu.worker.app` reads: its slot (its
+    metrics port is the base + this) and its role (a training process joins the fleet
+    registry). Settings read before are dropped: none may stand without these."""
+    os.environ["CORNU_WORKER_SLOT"] = str(slot)
+    os.environ["CORNU_WORKER_ROLE"] = role
+    get_settings.cache_clear()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m cornu.worker.main")
-    parser.add_argument("--queues", default=get_settings().queue)
+    parser.add_argument("--queues", help="default: CORNU_QUEUE")
     parser.add_argument("--loglevel", default="INFO")
     parser.add_argument("--pool", choices=("solo", "threads"), default="solo")
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--role", choices=("training", "inference"), default="training")
     parser.add_argument("--slot", type=int, default=0, help="which of the host's job slots")
     args = parser.parse_args(argv)
-    os.environ["CORNU_WORKER_SLOT"] = str(args.slot)  # its metrics port: the base + this
+    configure_process(args.slot, args.role)
     logging.basicConfig(level=args.loglevel.upper(), format=LOG_FORMAT)
-    os.environ["CORNU_WORKER_ROLE"] = args.role  # a training process joins the fleet registry
+    queues = args.queues or get_settings().queue
     from cornu.worker.app import app
 
     app.worker_main(
@@ -50,7 +59,7 @@ def main(argv: list[str] | None = None) -> None:
             "worker",
             f"--pool={args.pool}",
             f"--concurrency={args.concurrency}",
-            f"--queues={args.queues}",
+            f"--queues={queues}",
             f"--loglevel={args.loglevel}",
             "--without-gossip",
             "--without-mingle",

@@ -19,7 +19,8 @@ from cornu.core.store import keys
 
 router = APIRouter(prefix="/v1/studies", tags=["studies"], route_class=CheckedJSONRoute)
 
-FINAL = frozenset(status.value for status in StudyStatus if status.finished)
+FINAL_STATUSES = [status for status in StudyStatus if status.finished]
+FINAL = frozenset(status.value for status in FINAL_STATUSES)
 
 
 def _step(request: Request, study_id: str) -> None:
@@ -89,7 +90,7 @@ def delete_study(study_id: StudyIdDep, tenant: TenantDep, store: StoreDep) -> No
 @router.get(
     "/{study_id}/stream",
     response_class=EventSourceResponse,
-    responses=event_stream(StudyEventType, StudyStatus),
+    responses=event_stream(StudyEventType, FINAL_STATUSES),
 )
 async def stream_study(
     study_id: StudyIdDep,

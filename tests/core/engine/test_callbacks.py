@@ -175,7 +175,11 @@ def test_a_resumed_callback_decides_as_if_never_interrupted() -> None:
 
 def test_from_specs_builds_each_kind() -> None:
     built = from_specs(
-        [spec.EarlyStopping(), spec.ReduceLROnPlateau(), spec.ModelCheckpoint(mode="min")]
+        [
+            spec.EarlyStopping(monitor="val_accuracy"),  # "auto": accuracy rises
+            spec.ReduceLROnPlateau(monitor="val_auc", mode="min"),  # asked: min
+            spec.ModelCheckpoint(monitor="loss"),
+        ]
     )
     assert [type(c) for c in built] == [EarlyStopping, ReduceLROnPlateau, ModelCheckpoint]
-    assert [c.maximise for c in built] == [False, False, False]  # type: ignore[attr-defined]
+    assert [c.maximise for c in built] == [True, False, False]  # type: ignore[attr-defined]

@@ -20,7 +20,7 @@ from cornu.core.engine.fit import DatasetArrays
 from cornu.core.engine.plan import plan_job
 from cornu.core.errors import SpecError
 from cornu.core.spec import JobSpec
-from tests.core.engine.test_job import blobs, job
+from tests.core.engine.test_fit import blobs, job
 
 
 class Steps(Callback):

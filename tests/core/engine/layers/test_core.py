@@ -208,6 +208,7 @@ def test_spatial_dropouts_take_their_rank_and_share_draws_per_channel(
     y = LAYERS[kind](spec, good).train()(torch.ones(8, *good))
     first = y[(slice(None), *[slice(0, 1)] * (len(good) - 1))]
     assert torch.equal(y, first.expand_as(y))  # one draw per sample and channel
+    assert (first == 0).any() and (first == 2).any()  # dropped, or kept and scaled by 1/0.5
     assert torch.equal(LAYERS[kind](spec, good).eval()(torch.ones(2, *good)), torch.ones(2, *good))
 
 
