@@ -390,11 +390,13 @@ def train_job(
     if source is not None:
         # Keras's fit takes a dataset's batches in the dataset's order: its own
         # batch_size and shuffle, not fit's.
-        windows = _training_data(spec, plan, plan.data[0], arrays, model, device)
+        windows = _with_class_weights(
+            spec, plan, to_data(plan, plan.data[0], arrays, model, device)
+        )
         batch_size, shuffle = source.batch_size, False
         epoch_data = partial(epoch_order, source, data=windows)
     elif len(plan.data) == 1:
-        data = _training_data(spec, plan, plan.data[0], arrays, model, device)
+        data = _with_class_weights(spec, plan, to_data(plan, plan.data[0], arrays, model, device))
         if fit.validation_split:
             split_at = split_point(data.samples, fit.validation_split)
             data, validation = _split(data, split_at)
@@ -448,17 +450,9 @@ def _load_initial(
         model.load_state_dict(weights)
 
 
-def _training_data(
-    spec: JobSpec,
-    plan: Plan,
-    ids: DataIds,
-    arrays: Mapping[str, np.ndarray],
-    model: Model,
-    device: torch.device,
-    prefix: str = "",
-) -> Data:
-    """One epoch's (or every epoch's) training data, with class weights applied."""
-    data = to_data(plan, ids, arrays, model, device, prefix)
+def _with_class_weights(spec: JobSpec, plan: Plan, data: Data) -> Data:
+    """Training data (one epoch's, or every epoch's) with fit's `class_weight` applied as
+    its sample weights."""
     if spec.fit.class_weight:
         labels = data.y[0]
         assert labels is not None
@@ -496,14 +490,9 @@ class _EpochData:
                 keep |= set(self.plan.validation.ids()) if self.plan.validation else set()
                 self.arrays.forget(set(self.plan.data[self._current[0]].ids()) - keep)
             self._current = None  # the previous epoch's tensors go first
-            data = _training_data(
-                self.spec,
-                self.plan,
-                self.plan.data[index],
-                self.arrays,
-                self.model,
-                self.device,
-                prefix=f"epoch {self.spec.fit.initial_epoch + index + 1}: ",
-            )
+            prefix = f"epoch {self.spec.fit.initial_epoch + index + 1}: "
+            ids = self.plan.data[index]
+            data = to_data(self.plan, ids, self.arrays, self.model, self.device, prefix)
+            data = _with_class_weights(self.spec, self.plan, data)
             self._current = (index, data)
         return self._current[1]
