@@ -71,6 +71,7 @@ def test_concurrent_predicts_over_100_mb_leave_the_api_small_and_fast(
                 answers.append(h.post(f"/v1/jobs/{job}/predict", json=asked))
 
         threads = [threading.Thread(target=predict) for _ in range(3)]
+        began = time.perf_counter()
         for thread in threads:
             thread.start()
         latencies = []
@@ -79,6 +80,7 @@ def test_concurrent_predicts_over_100_mb_leave_the_api_small_and_fast(
             assert other.get(f"/v1/jobs/{theirs}").status_code == 200
             latencies.append(time.perf_counter() - started)
             time.sleep(0.02)
+        elapsed = time.perf_counter() - began
         start, peak = memory.stop()
 
     assert [a.status_code for a in answers] == [200, 200, 200], answers[0].text
@@ -88,10 +90,14 @@ def test_concurrent_predicts_over_100_mb_leave_the_api_small_and_fast(
                                atol=1e-4)  # fmt: skip
     p99 = statistics.quantiles(latencies, n=100)[98]
     print(f"API resident +{(peak - start) / MiB:.1f} MiB during 3 predicts of "
-          f"{big.nbytes / MiB:.0f} MiB; other tenant's GET p99 {p99 * 1000:.0f} ms "
-          f"over {len(latencies)} requests")  # fmt: skip
+          f"{big.nbytes / MiB:.0f} MiB in {elapsed:.1f} s; other tenant's GET p99 "
+          f"{p99 * 1000:.0f} ms over {len(latencies)} requests")  # fmt: skip
     assert peak - start < 50 * MiB
-    assert p99 < 0.2
+    # An API that waited for a predict on its event loop would hold a GET back for a whole
+    # predict (a third of `elapsed`: the worker runs them one at a time). A ratio within one
+    # run, because the suite's machine is shared; the absolute figure (25 ms alone on 2
+    # cores) is in benchmarks/README.md.
+    assert p99 < elapsed / 4
 
 
 def test_a_worker_busy_training_still_answers_predict_evaluate_and_export(
