@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -19,16 +19,16 @@ import torch
 
 from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
-from cornu.core.engine.build import fits_keras
-from cornu.core.engine.fit import as_inputs, load_state, to_data
+from cornu.core.engine.fit import load_state, to_data
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan, check_stateful_batches, with_windows
-from cornu.core.engine.trainer import Trainer
-from cornu.core.errors import ErrorItem, InvalidDataset, NotFound, PayloadTooLarge, SpecError
+from cornu.core.engine.plan import Plan, with_windows
+from cornu.core.engine.trainer import Data, Trainer
+from cornu.core.errors import ErrorItem, NotFound, PayloadTooLarge, SpecError
 from cornu.core.ids import new_id
 from cornu.core.spec import (
     DataRef,
     EvaluateRequest,
+    FunctionalSpec,
     JobSpec,
     PredictRequest,
     TimeseriesSource,
@@ -51,13 +51,8 @@ def evaluate_job(
             f"job {job_id} holds a model that was never compiled: evaluate needs its loss "
             "and metrics (compile the model, as Keras requires before evaluate)"
         )
-    data_ref = _evaluated(request)
-    eval_spec = _on_data(spec, data_ref)
-    plan, _, batch_size = _planned(store, tenant, eval_spec, request.batch_size)
-    model = _reload(eval_spec, plan, state)
-    arrays = {d: store.datasets.load(d) for d in data_ref.ids()}
-    data = to_data(plan, plan.data[0], arrays, model, CPU)
-    return Trainer(model, plan.heads).evaluate(data, batch_size=batch_size)
+    on = _on_datasets(store, tenant, spec, state, _evaluated(request), request.batch_size)
+    return Trainer(on.model, on.plan.heads).evaluate(on.data(store), batch_size=on.batch_size)
 
 
 def _evaluated(request: EvaluateRequest) -> DataRef | TimeseriesSource:
@@ -80,29 +75,89 @@ def _evaluated(request: EvaluateRequest) -> DataRef | TimeseriesSource:
     return request.x
 
 
-def _planned(store: Store, tenant: str, spec: JobSpec, batch_size: int) -> tuple[Plan, int, int]:
-    """`spec` planned on its data (datasets, or windows over a series as fit plans them),
-    the samples (windows) it holds and the batch size it runs with (a source's own, as
-    Keras takes a dataset's batches), checked for stateful layers."""
-    ref = spec.epoch_data[0]
-    shapes = store.datasets.shapes(tenant, ref.ids())
+class OnData(NamedTuple):
+    """A trained model planned on other data, as fit plans its own."""
+
+    spec: JobSpec
+    plan: Plan
+    model: Model
+    samples: int  # in the data (windows over a series: their count)
+    batch_size: int  # the request's, or a series source's own (Keras takes a dataset's batches)
+    arrays: Mapping[str, np.ndarray]  # given inline; datasets are loaded by `data`
+
+    def data(self, store: Store) -> Data:
+        """The data on the CPU, checked as fit checks its own (finite, integer ids)."""
+        ids = self.plan.data[0]
+        arrays = {**{d: store.datasets.load(d) for d in ids.ids() - set(self.arrays)},
+                  **self.arrays}  # fmt: skip
+        return to_data(self.plan, ids, arrays, self.model, CPU)
+
+
+def _on_datasets(
+    store: Store,
+    tenant: str,
+    spec: JobSpec,
+    state: dict[str, torch.Tensor],
+    ref: DataRef | TimeseriesSource,
+    batch_size: int,
+    inline: Mapping[str, np.ndarray] | None = None,
+) -> OnData:
+    """The one path by which evaluate and predict take data: `spec`'s model with its
+    trained `state`, planned on `ref` (datasets, windows over a series, or arrays given
+    `inline` under the ids `ref` names) by the planner fit uses, so a mismatch is the same
+    SpecError as at submit; its locations are the request's (`x`, `y`, `sample_weight`;
+    `inputs` for inline arrays). The model is built for the data's sizes where None allows
+    them, and the data must make the weights it was trained with (Keras: a layer's input
+    spec).
+
+    Raises SpecError, NotFound (a dataset deleted since)."""
+    inline = inline or {}
+    on = _on_data(spec, ref, batch_size)
+    shapes = {
+        **store.datasets.shapes(tenant, sorted(ref.ids() - set(inline))),
+        **{d: tuple(a.shape) for d, a in inline.items()},
+    }
+
+    def located(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+        if loc[:1] == ("fit",):  # the batch size: the request's
+            return loc[1:]
+        if loc[:1] != ("data",):
+            return loc
+        if inline:
+            return ("inputs",)
+        return ("x", *loc[1:]) if isinstance(ref, TimeseriesSource) else loc[1:]
+
     try:
-        plan = plan_job(spec, shapes)  # checks a source's batches for stateful layers too
+        plan = plan_job(on, shapes)  # the batches' sizes for stateful layers too
+        _check_trained_weights(plan, state)
     except SpecError as exc:
-        if not isinstance(ref, TimeseriesSource):
-            raise
-        raise SpecError(  # the request's source is its x
-            [
-                ErrorItem(("x", *e.loc[1:]) if e.loc[:1] == ("data",) else e.loc, e.msg)
-                for e in exc.errors
-            ]
-        ) from None
-    ids = plan.data[0]
-    count = with_windows(spec, shapes)[ids.x[0]][0]
-    if ids.windows is not None:
-        return plan, count, ids.windows.batch_size
-    check_stateful_batches(spec.model, batch_size, [("x", count)], ("batch_size",))
-    return plan, count, batch_size
+        raise SpecError([ErrorItem(located(e.loc), e.msg) for e in exc.errors]) from None
+    model = build_model(on.model, plan.input_shapes)
+    model.load_state_dict(state)
+    count = with_windows(on, shapes)[plan.data[0].x[0]][0]
+    windows = plan.data[0].windows
+    return OnData(on, plan, model.eval(), count, windows.batch_size if windows else batch_size,
+                  inline)  # fmt: skip
+
+
+def _check_trained_weights(plan: Plan, state: Mapping[str, torch.Tensor]) -> None:
+    """The model built for these data has the trained weights' shapes: a Sequential
+    without `input_shape` took its input from the training data, and a dimension the
+    weights depend on must stay as trained (Keras's input specs refuse other sizes)."""
+    for name, shape in plan.state_shapes.items():
+        trained_shape = tuple(state[name].shape) if name in state else None
+        if trained_shape is not None and trained_shape != shape:
+            given = ", ".join(_fmt_shape(s) for s in plan.input_shapes)
+            raise SpecError(
+                f"x holds samples of shape {given}, which the trained model cannot take: "
+                f"its weight {name} would have shape {_fmt_shape(shape)}, but was trained "
+                f"with shape {_fmt_shape(trained_shape)}",
+                ("data", "x"),
+            )
+
+
+def _fmt_shape(shape: Sequence[int | None]) -> str:
+    return f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
 
 
 class Trained(NamedTuple):
@@ -140,10 +195,14 @@ def _trained(store: Store, tenant: str, spec: JobSpec, state: dict[str, torch.Te
     return Trained(spec, plan, _reload(spec, plan, state))
 
 
-def _on_data(spec: JobSpec, data: DataRef | TimeseriesSource | None) -> JobSpec:
-    """The job's spec on other data, without what fit needs beyond it (validation, …)."""
+def _on_data(
+    spec: JobSpec, data: DataRef | TimeseriesSource | None, batch_size: int | None = None
+) -> JobSpec:
+    """The job's spec on other data (in batches of `batch_size`, or fit's), without what
+    fit needs beyond it (validation, …)."""
     fit = spec.fit.model_copy(
         update={
+            "batch_size": batch_size or spec.fit.batch_size,
             "validation_data": None,
             "validation_split": 0.0,
             "callbacks": [],
@@ -171,51 +230,23 @@ def predict_job(
             "give x (dataset ids or a timeseries source) or inputs (a small inline batch), "
             "not both or neither"
         )
-    if isinstance(request.x, TimeseriesSource):
-        return _predict_windows(store, tenant, job_id, request, settings)
-    spec, plan, model = trained(store, tenant, job_id, request.checkpoint)
-    arrays = _arrays(store, tenant, request, plan, model.declared_shapes, settings)
-    given = [tuple(a.shape[1:]) for a in arrays]
-    if given != [tuple(s) for s in plan.input_shapes]:  # other sizes where None allows them
-        trained_model = model
-        model = build_model(spec.model, given).eval()
-        model.load_state_dict(trained_model.state_dict())
-    samples = arrays[0].shape[0]
-    check_stateful_batches(spec.model, request.batch_size, [("x", samples)], ("batch_size",))
-    _check_answer_size(model, samples, settings, request.answer)
-    x = [
-        as_inputs(a, f"x[{name!r}]", dtype, CPU)
-        for a, name, dtype in zip(arrays, plan.input_names, model.input_dtypes, strict=True)
-    ]
-    outputs = Trainer(model, plan.heads).predict(x, batch_size=request.batch_size)
-    if request.answer == "npy":
-        return _prediction_file(store, tenant, job_id, plan, outputs)
-    return _predictions(plan, outputs)
-
-
-def _predict_windows(
-    store: Store,
-    tenant: str,
-    job_id: str,
-    request: PredictRequest,
-    settings: Settings,
-) -> dict[str, Any]:
-    """One prediction per window, in the source's (first epoch's) order, the windows
-    gathered batch by batch as fit gathers them."""
-    source = request.x
-    assert isinstance(source, TimeseriesSource)
     spec, state = _state(store, tenant, job_id, request.checkpoint)
-    # No loss: the targets only bound the windows' count, as in Keras's predict.
-    spec = _on_data(spec.model_copy(update={"compile": None}), source)
-    plan, count, batch_size = _planned(store, tenant, spec, source.batch_size)
-    model = _reload(spec, plan, state)
-    _check_answer_size(model, count, settings, request.answer)
-    arrays = {d: store.datasets.load(d) for d in source.ids()}
-    data = to_data(plan, plan.data[0], arrays, model, CPU)
-    outputs = Trainer(model, plan.heads).predict(data.x, batch_size=batch_size)
+    spec = spec.model_copy(update={"compile": None})  # no loss: targets only bound windows
+    inline: dict[str, np.ndarray] = {}
+    ref: DataRef | TimeseriesSource
+    if isinstance(request.x, TimeseriesSource):
+        ref = request.x
+    elif request.x is not None:
+        ref = _inputs_only(request.x)
+    else:
+        x, inline = _inline(request.inputs, _input_names(spec), settings)
+        ref = _inputs_only(x)
+    on = _on_datasets(store, tenant, spec, state, ref, request.batch_size, inline)
+    _check_answer_size(on.model, on.samples, settings, request.answer)
+    outputs = Trainer(on.model, on.plan.heads).predict(on.data(store).x, batch_size=on.batch_size)
     if request.answer == "npy":
-        return _prediction_file(store, tenant, job_id, plan, outputs)
-    return _predictions(plan, outputs)
+        return _prediction_file(store, tenant, job_id, on.plan, outputs)
+    return _predictions(on.plan, outputs)
 
 
 def _check_answer_size(
@@ -266,67 +297,60 @@ def _predictions(plan: Plan, outputs: Sequence[torch.Tensor]) -> dict[str, Any]:
     return {"predictions": predictions if len(outputs) > 1 else outputs[0].tolist()}
 
 
-def _arrays(
-    store: Store,
-    tenant: str,
-    request: PredictRequest,
-    plan: Plan,
-    declared: Sequence[Sequence[int | None]],
-    settings: Settings,
-) -> list[np.ndarray]:
-    names = plan.input_names
-    if request.inputs is not None:
-        given: Any = request.inputs
-        by_name = (
-            given if isinstance(given, dict) else {names[0]: given} if len(names) == 1 else None
-        )
-        if by_name is None or set(by_name) != set(names):
+def _inputs_only(x: str | dict[str, str]) -> DataRef:
+    """Data with inputs only, for predict: Keras's predict takes no targets. Built without
+    validation because a training DataRef requires `y`, and inline inputs have ids of
+    their own (`inputs`, `inputs['a']`) that no dataset can have."""
+    return DataRef.model_construct(x=x, y=None, sample_weight=None)  # type: ignore[arg-type]
+
+
+def _input_names(spec: JobSpec) -> list[str] | None:
+    """A functional model's input names; None for a Sequential's one input."""
+    model = spec.model
+    return [i.name for i in model.inputs] if isinstance(model, FunctionalSpec) else None
+
+
+def _inline(
+    inputs: Any, names: list[str] | None, settings: Settings
+) -> tuple[str | dict[str, str], dict[str, np.ndarray]]:
+    """Inline `inputs` (one batch of nested lists, or one per input name) as arrays under
+    ids of their own, and the `x` that names them; bounded by `max_predict_samples`. The
+    planner checks their shapes and counts, as for datasets."""
+    one = names is None or len(names) == 1
+    if isinstance(inputs, dict) and not (one and len(inputs) == 1):
+        if names is None or set(inputs) != set(names):
             raise SpecError(
-                f"inputs must give a batch for each model input: {', '.join(names)}", ("inputs",)
+                f"inputs must give a batch for each model input: {', '.join(names or [])}",
+                ("inputs",),
             )
-        arrays = []
-        for name, shape in zip(names, declared, strict=True):
-            try:
-                array = np.asarray(by_name[name], dtype=np.float64)
-            except (ValueError, TypeError):  # ragged, or not numbers ({}, "a", null)
-                raise SpecError(
-                    f"inputs[{name!r}] must be nested lists of numbers", ("inputs",)
-                ) from None
-            if not fits_keras(array.shape[1:], shape):
-                raise SpecError(
-                    f"inputs[{name!r}] holds samples of shape {array.shape[1:]} but the input "
-                    f"{name!r} has shape {tuple(shape)}",
-                    ("inputs",),
-                )
-            if array.shape[0] > settings.max_predict_samples:
-                raise PayloadTooLarge(
-                    f"inline inputs hold {array.shape[0]} samples; at most "
-                    f"{settings.max_predict_samples} — upload larger batches as a dataset"
-                )
-            arrays.append(array)
-        return arrays
-    ids = (
-        request.x
-        if isinstance(request.x, dict)
-        else {names[0]: request.x}
-        if len(names) == 1
-        else None
-    )
-    if ids is None or set(ids) != set(names):
-        raise SpecError(f"x must name a dataset for each model input: {', '.join(names)}", ("x",))
-    shapes = store.datasets.shapes(tenant, [str(v) for v in ids.values()])
-    arrays = []
-    for name, shape in zip(names, declared, strict=True):
-        dataset = str(ids[name])
-        if dataset not in shapes:
-            raise SpecError(f"no dataset {dataset!r}; upload it first (POST /v1/datasets)", ("x",))
-        if not fits_keras(shapes[dataset][1:], shape):
-            raise InvalidDataset(
-                f"dataset {dataset} holds samples of shape {shapes[dataset][1:]} but the input "
-                f"{name!r} has shape {tuple(shape)}"
+        by_name = inputs
+    elif isinstance(inputs, dict):
+        by_name = {"inputs": next(iter(inputs.values()))}
+    elif one:
+        by_name = {"inputs": inputs}
+    else:
+        raise SpecError(
+            f"inputs must give a batch for each model input: {', '.join(names or [])}",
+            ("inputs",),
+        )
+    arrays = {}
+    for name, batch in by_name.items():
+        label = "inputs" if name == "inputs" else f"inputs[{name!r}]"
+        try:
+            array = np.asarray(batch, dtype=np.float64)
+        except (ValueError, TypeError):  # ragged, or not numbers ({}, "a", null)
+            raise SpecError(f"{label} must be nested lists of numbers", ("inputs",)) from None
+        if array.ndim == 0:
+            raise SpecError(f"{label} must be a batch: a list of samples", ("inputs",))
+        if array.shape[0] > settings.max_predict_samples:
+            raise PayloadTooLarge(
+                f"inline inputs hold {array.shape[0]} samples; at most "
+                f"{settings.max_predict_samples} — upload larger batches as a dataset"
             )
-        arrays.append(store.datasets.load(dataset))
-    return arrays
+        arrays[label] = array
+    if list(by_name) == ["inputs"]:
+        return "inputs", arrays
+    return {name: f"inputs[{name!r}]" for name in by_name}, arrays
 
 
 def checkpoint_weights(store: Store, tenant: str, job_id: str) -> tuple[bytes, int]:

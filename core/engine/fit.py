@@ -195,7 +195,8 @@ def to_data(
         for i, (n, d) in enumerate(zip(plan.input_names, ids.x, strict=True))
     ]
     y: list[Tensor | None] = []
-    for j, (head, d) in enumerate(zip(plan.heads, ids.y, strict=True)):
+    targets = zip(plan.heads, ids.y, strict=True) if plan.heads else ()  # predict: none
+    for j, (head, d) in enumerate(targets):
         label = f"{prefix}y" + (f"[{head.name!r}]" if many_outputs else "")
         y.append(
             None

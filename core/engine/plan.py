@@ -144,6 +144,9 @@ def _check_data(
     ]
     if missing:
         raise SpecError(missing)
+    if len({shapes[d][0] for d in x_ids}) > 1:
+        detail = ", ".join(f"{n}: {shapes[d][0]}" for n, d in zip(names, x_ids, strict=True))
+        raise SpecError(f"every input must hold as many samples; they hold {detail}", (*where, "x"))
     counts = {shapes[d][0] for d in [*x_ids, *[i for i in y_ids if i]]}
     if len(counts) > 1:
         detail = ", ".join(f"{d}: {shapes[d][0]}" for d in [*x_ids, *[i for i in y_ids if i]])
