@@ -17,7 +17,7 @@ from typing import Any
 from cornu.core.engine import losses, metrics
 from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights, fits_keras
 from cornu.core.engine.model import LayerInfo, Model
-from cornu.core.engine.trainer import Head
+from cornu.core.engine.trainer import Head, metric_keys
 from cornu.core.engine.windows import expand, windows_id
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import DataRef, FunctionalSpec, JobSpec, TimeseriesSource
@@ -70,12 +70,15 @@ class Plan:
     keras_shapes: dict[str, Shape]  # its weights in Keras's names and layouts
 
 
-def per_output(value: Any, names: list[str], what: str, loc: Loc) -> list[Any]:
-    """Keras's forms for per-output settings: one for all, a list in order, or a map."""
+def per_output(
+    value: Any, names: list[str], what: str, loc: Loc, kind: str = "output"
+) -> list[Any]:
+    """Keras's forms for per-output (per-`kind`) settings: one for all, a list in order, or
+    a map."""
     if isinstance(value, list) and not (what.endswith("metrics") and not _nested(value)):
         if len(value) != len(names):
             raise SpecError(
-                f"{what} has {len(value)} entries but the model has {len(names)} outputs "
+                f"{what} has {len(value)} entries but the model has {len(names)} {kind}s "
                 f"({', '.join(names)})",
                 loc,
             )
@@ -84,8 +87,8 @@ def per_output(value: Any, names: list[str], what: str, loc: Loc) -> list[Any]:
         unknown = sorted(set(value) - set(names))
         if unknown:
             raise SpecError(
-                f"{what} names {', '.join(map(repr, unknown))}, which is not an output of the "
-                f"model (outputs: {', '.join(names)})",
+                f"{what} names {', '.join(map(repr, unknown))}, which is not an {kind} of the "
+                f"model ({kind}s: {', '.join(names)})",
                 loc,
             )
         return [value.get(name) for name in names]
@@ -110,11 +113,22 @@ def _dataset_ids(
                 loc,
             )
         return [value]
-    ids = per_output(value, names, f"{what} data", loc)
+    ids = per_output(value, names, f"{what} data", loc, kind=what)
     missing = [n for n, i in zip(names, ids, strict=True) if i is None]
     if required and missing:
         raise SpecError(f"no dataset for {what} {', '.join(map(repr, missing))}", loc)
     return ids
+
+
+def _unknown(where: Loc, ref: DataRef, shapes: Mapping[str, Shape]) -> list[ErrorItem]:
+    """The datasets `ref` names that do not exist (not uploaded, or not the tenant's)."""
+    fields = (("x", ref.x), ("y", ref.y), ("sample_weight", ref.sample_weight))
+    return [
+        ErrorItem((*where, field), f"no dataset {d!r}; upload it first (POST /v1/datasets)")
+        for field, value in fields
+        for d in (value.values() if isinstance(value, dict) else [value])
+        if isinstance(d, str) and d not in shapes
+    ]
 
 
 def _check_data(
@@ -136,12 +150,7 @@ def _check_data(
     names, input_shapes = plan_inputs
     x_ids = [i for i in _dataset_ids(ref.x, names, "input", (*where, "x"), True) if i]
     y_ids = _dataset_ids(ref.y, output_names, "output", (*where, "y"), False)
-    missing = [
-        ErrorItem((*where, field), f"no dataset {d!r}; upload it first (POST /v1/datasets)")
-        for field, ids in (("x", x_ids), ("y", y_ids), ("sample_weight", [ref.sample_weight]))
-        for d in ids
-        if d is not None and d not in shapes
-    ]
+    missing = _unknown(where, ref, shapes)
     if missing:
         raise SpecError(missing)
     if len({shapes[d][0] for d in x_ids}) > 1:
@@ -268,9 +277,18 @@ def plan_job(spec: JobSpec, shapes: Mapping[str, Shape]) -> Plan:
     whose shapes do not fit the model's inputs or outputs.
     """
     shapes = with_windows(spec, shapes)
+    many = isinstance(spec.data, list)
+    refs: list[tuple[Loc, DataRef | TimeseriesSource]] = [
+        (("data", i) if many else ("data",), ref) for i, ref in enumerate(spec.epoch_data)
+    ]
+    if spec.fit.validation_data is not None:
+        refs.append((("fit", "validation_data"), spec.fit.validation_data))
+    # Before building: a Sequential without input_shape takes its input from these data.
+    unknown = [e for w, ref in refs if isinstance(ref, DataRef) for e in _unknown(w, ref, shapes)]
+    if unknown:
+        raise SpecError(unknown)
     model = _build_for(spec, shapes)
     names, given = model.input_names, model.declared_shapes
-    many = isinstance(spec.data, list)
     data = [
         _check_data(
             ("data", i) if many else ("data",), ref, shapes, (names, given), model.output_names
@@ -489,9 +507,8 @@ def _history_keys(heads: list[Head], validation: bool, spec: JobSpec) -> list[st
     multi = len(heads) > 1
     keys = ["loss"]
     keys += [f"{h.name}_loss" for h in heads if multi and h.loss is not None]
-    for h in heads:
-        for m in [*h.metrics, *h.weighted_metrics]:
-            keys.append(f"{h.name}_{m.name}" if multi else m.name)
+    names, plain = [h.name for h in heads], [h.metrics for h in heads]
+    keys += metric_keys(names, plain, [h.weighted_metrics for h in heads], multi)
     keys.sort()
     if validation:
         keys += [f"val_{k}" for k in keys]

@@ -101,6 +101,38 @@ class Data:
         )
 
 
+def metric_keys(
+    names: Sequence[str],
+    metrics: Sequence[Sequence[Metric]],
+    weighted: Sequence[Sequence[Metric]],
+    multi: bool,
+) -> list[str]:
+    """Each metric's key in the logs, in order: every output's `metrics`, then every
+    output's `weighted_metrics` (prefixed by the output's name when there are several).
+    A key already taken gets `_1`, `_2`…; a weighted metric's first `weighted_` — Keras
+    3's `CompileMetrics.result` (keras/src/trainers/compile_utils.py), so
+    `metrics=["mae"], weighted_metrics=["mae"]` logs `mae` and `weighted_mae`."""
+    taken: dict[str, int] = {}
+
+    def unique(key: str) -> str:
+        if key not in taken:
+            taken[key] = 1
+            return key
+        index = taken[key]
+        taken[key] += 1
+        return f"{key}_{index}"
+
+    def named(output: str, metric: str) -> str:
+        return f"{output}_{metric}" if multi else metric
+
+    keys = [unique(named(n, m.name)) for n, ms in zip(names, metrics, strict=True) for m in ms]
+    for output, ms in zip(names, weighted, strict=True):
+        for m in ms:
+            key = named(output, m.name)
+            keys.append(unique(named(output, f"weighted_{m.name}") if key in taken else key))
+    return keys
+
+
 class EpochLogs:
     """Running loss (Keras weights it by batch size), per-output losses and metrics."""
 
@@ -138,9 +170,10 @@ class EpochLogs:
         for tracker in self.parts:
             if tracker is not None:
                 logs[tracker.name] = tracker.result()
-        for name, metrics, weighted in zip(self.names, self.metrics, self.weighted, strict=True):
-            for metric in [*metrics, *weighted]:
-                logs[f"{name}_{metric.name}" if self.multi else metric.name] = metric.result()
+        running = [m for ms in (*self.metrics, *self.weighted) for m in ms]
+        keys = metric_keys(self.names, self.metrics, self.weighted, self.multi)
+        for key, metric in zip(keys, running, strict=True):
+            logs[key] = metric.result()
         return dict(sorted(logs.items()))
 
     def trackers(self) -> list[Metric]:
