@@ -96,8 +96,8 @@ class Blobs:
 
     def collect(self, pending_s: float = math.inf) -> int:
         """Delete the objects the fenced scripts dropped and the deletes let go
-        (`keys.blob_garbage`: keys, or prefixes ending in `/`), and those whose writer
-        began more than `pending_s` seconds ago and never recorded them
+        (`keys.blob_garbage`: keys, legacy Redis blobs, or prefixes ending in `/`), and
+        those whose writer began more than `pending_s` seconds ago and never recorded them
         (`keys.blob_pending`); the count of objects and entries. A key leaves a list only
         once its object is gone, so a crash between the two leaves it for the next
         collection (the reaper runs one every round)."""
@@ -126,8 +126,12 @@ class Blobs:
         return done
 
     def _delete_garbage(self, key: str) -> None:
-        """One garbage entry: an object's key, or (ending in `/`) the prefix of a deleted
+        """One garbage entry: an object's key, a Redis blob an older Cornu wrote (a script
+        may not delete a key it was not given), or (ending in `/`) the prefix of a deleted
         job's objects, all of which go."""
+        if is_legacy(key):
+            self.legacy.delete(key)
+            return
         if not key.endswith("/"):
             self.store.delete(key)
             return

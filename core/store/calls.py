@@ -21,6 +21,7 @@ import redis
 
 from cornu.core.ids import new_id
 from cornu.core.store import keys
+from cornu.core.store.lua import Script
 from cornu.core.store.values import text_fields
 
 CALL_TTL_S = 3600  # a call waits for a worker this long, an answer for its reader too
@@ -35,18 +36,10 @@ class Call:
     body: dict[str, Any]
 
 
-# KEYS: the call → its fields, or nil when it is gone or taken (HSETNX: one taker).
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-if redis.call('HSETNX', KEYS[1], 'taken', '1') == 0 then return false end
-return redis.call('HGETALL', KEYS[1])
-"""
-
-
 class Calls:
     def __init__(self, client: redis.Redis) -> None:
         self.redis = client
-        self._claim = client.register_script(_CLAIM)
+        self._claim = Script(client, "claim_call")
 
     def create(self, tenant: str, job_id: str, kind: str, body: dict[str, Any]) -> str:
         """Record a call; its id (what the worker's task carries)."""
@@ -61,7 +54,7 @@ class Calls:
     def claim(self, call_id: str) -> Call | None:
         """The call, taken by the caller; None if it was taken already (a task delivered
         twice), answered, withdrawn or expired: it runs once at most."""
-        flat = self._claim(keys=[keys.call(call_id)]) or []  # HGETALL's name, value, …
+        flat = self._claim(keys={"call": keys.call(call_id)}) or []  # HGETALL's name, value, …
         found = text_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
         if "kind" not in found:
             return None

@@ -20,44 +20,11 @@ from cornu.core.spec import Dataset, Usage
 from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs, pointed, pointer
 from cornu.core.store.blobstore import BlobInfo, MissingBlob
-from cornu.core.store.quotas import USAGE_FN, Quotas
+from cornu.core.store.lua import Script
+from cornu.core.store.quotas import Quotas
 from cornu.core.store.values import text
 
 BLOB_KIND = "dataset"
-
-
-# Forget a dataset: its record, its content index entry if that names it (a concurrent
-# upload may have indexed another id), and its bytes in the tenant's usage.
-# KEYS: dataset, tenant's content index, tenant's usage   ARGV: sha256, id
-_FORGET = (
-    USAGE_FN
-    + """
-if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[2], ARGV[1]) end
-uncount(KEYS[3], KEYS[1])
-redis.call('DEL', KEYS[1])
-"""
-)
-
-
-# Record a dataset whose object is still pending (its writer is alive), in one step,
-# within the tenant's quota. KEYS: dataset, tenant's content index, pending objects,
-# tenant's usage. ARGV: object key, sha256, id, stored bytes, quota's bytes, quota's
-# datasets, then the record's fields and values. The first upload of a content stays its
-# index entry (a duplicate may be removed). → 1 recorded, 0 no longer pending, -1 past
-# the quota (nothing recorded).
-_RECORD = (
-    USAGE_FN
-    + """
-if not redis.call('ZSCORE', KEYS[3], ARGV[1]) then return 0 end
-if not count(KEYS[4], KEYS[1], tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])) then
-  return -1  -- still pending: deleted by the caller, or by the reaper should it die
-end
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 7))
-redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
-return 1
-"""
-)
 
 
 def _exceeded(usage: Usage, incoming: int) -> QuotaExceeded:
@@ -81,6 +48,8 @@ class Datasets:
         self.redis = client
         self.blobs = blobs
         self.quotas = quotas
+        self._record = Script(client, "record_dataset")
+        self._forget = Script(client, "forget_dataset")
 
     def write_blob(self, dataset_id: str, chunks: Iterable[bytes], *, tenant: str) -> BlobInfo:
         """Store the file's bytes (as they came, in their coding) in the blob store; what
@@ -114,11 +83,13 @@ class Datasets:
         }
         try:
             quota = self.quotas.get(tenant)
-            recorded = self.redis.eval(
-                _RECORD, 4, keys.dataset(dataset.id), keys.tenant_datasets(tenant),
-                keys.blob_pending(), keys.tenant_usage(tenant), blob.key, dataset.sha256,
-                dataset.id, blob.bytes, quota.stored_bytes, quota.datasets,
-                *[item for pair in fields.items() for item in pair],
+            recorded = self._record(
+                keys={"dataset": keys.dataset(dataset.id), "datasets": keys.tenant_datasets(tenant),
+                      "pending": keys.blob_pending(), "usage": keys.tenant_usage(tenant)},
+                args={"object": blob.key, "sha256": dataset.sha256, "dataset_id": dataset.id,
+                      "bytes": blob.bytes, "limit_bytes": quota.stored_bytes,
+                      "limit_datasets": quota.datasets,
+                      "fields": [item for pair in fields.items() for item in pair]},
             )  # fmt: skip
             if recorded == -1:
                 raise _exceeded(self.quotas.usage(tenant), blob.bytes)
@@ -171,9 +142,10 @@ class Datasets:
         owner, meta, blob = self.redis.hmget(keys.dataset(dataset_id), ["tenant", "meta", "blob"])
         if owner is not None and meta is not None:
             tenant = str(text(owner))
-            self.redis.eval(
-                _FORGET, 3, keys.dataset(dataset_id), keys.tenant_datasets(tenant),
-                keys.tenant_usage(tenant), json.loads(meta)["sha256"], dataset_id,
+            self._forget(
+                keys={"dataset": keys.dataset(dataset_id), "datasets": keys.tenant_datasets(tenant),
+                      "usage": keys.tenant_usage(tenant)},
+                args={"sha256": json.loads(meta)["sha256"], "dataset_id": dataset_id},
             )  # fmt: skip
         self.redis.delete(keys.dataset(dataset_id))
         self.blobs.delete(pointed(blob), keys.blob(BLOB_KIND, dataset_id))

@@ -15,6 +15,7 @@ from typing import Any
 import redis.asyncio
 
 from cornu.core.store import keys
+from cornu.core.store.lua import AsyncScript
 from cornu.core.store.values import text
 
 Entry = tuple[str, str, str]  # stream id, event name, JSON data
@@ -22,22 +23,11 @@ Entry = tuple[str, str, str]  # stream id, event name, JSON data
 
 SLOT_TTL_S = 60.0  # an open stream renews its slot well within this
 
-# Take a slot if the tenant has fewer than its limit (lapsed ones dropped first): how many
-# it holds then, or 0.   KEYS: the tenant's slots. ARGV: slot id, now, lapse time, limit.
-_ACQUIRE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then
-    return 0
-end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], math.floor((tonumber(ARGV[3]) - tonumber(ARGV[2])) * 1000))
-return redis.call('ZCARD', KEYS[1])
-"""
-
 
 class Feeds:
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.redis = client
+        self._acquire = AsyncScript(client, "acquire_stream")
 
     @classmethod
     def from_url(cls, url: str, timeout_s: float, max_connections: int = 512) -> Feeds:
@@ -56,8 +46,9 @@ class Feeds:
         """A slot for `stream` of `tenant` (a live stream, or a call waiting for its
         answer), if it holds fewer than `limit`: how many it holds with this one, or 0."""
         now = time.time()
-        taken = await self.redis.eval(
-            _ACQUIRE, 1, keys.tenant_streams(tenant), stream, now, now + SLOT_TTL_S, limit
+        taken = await self._acquire(
+            keys={"streams": keys.tenant_streams(tenant)},
+            args={"stream": stream, "now": now, "lapse": now + SLOT_TTL_S, "limit": limit},
         )
         return int(taken)
 

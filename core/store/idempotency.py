@@ -14,33 +14,8 @@ import redis
 
 from cornu.core.errors import Conflict
 from cornu.core.store import keys
+from cornu.core.store.lua import Script
 from cornu.core.store.values import text
-
-# KEYS: record   ARGV: fingerprint, ttl (s)  → '' (reserved), 'mismatch', 'pending', 'done:<id>'
-_BEGIN = """
-local found = redis.call('GET', KEYS[1])
-if not found then
-  redis.call('SET', KEYS[1], cjson.encode({fp = ARGV[1], state = 'pending'}), 'EX', ARGV[2])
-  return ''
-end
-local record = cjson.decode(found)
-if record['fp'] ~= ARGV[1] then return 'mismatch' end
-if record['state'] == 'pending' then return 'pending' end
-return 'done:' .. record['id']
-"""
-
-# KEYS: record   ARGV: fingerprint, id, ttl (s)  → the id to answer with, or 'mismatch'
-_RECORD = """
-local found = redis.call('GET', KEYS[1])
-if found then
-  local record = cjson.decode(found)
-  if record['fp'] ~= ARGV[1] then return 'mismatch' end
-  if record['state'] == 'done' then return record['id'] end
-end
-local record = cjson.encode({fp = ARGV[1], state = 'done', id = ARGV[2]})
-redis.call('SET', KEYS[1], record, 'EX', ARGV[3])
-return ARGV[2]
-"""
 
 
 def _mismatch(key: str) -> Conflict:
@@ -54,8 +29,8 @@ class Idempotency:
     def __init__(self, client: redis.Redis, ttl_s: int) -> None:
         self.redis = client
         self.ttl_s = ttl_s
-        self._begin = client.register_script(_BEGIN)
-        self._record = client.register_script(_RECORD)
+        self._begin = Script(client, "begin_idempotent")
+        self._record = Script(client, "record_idempotent")
 
     def _key(self, tenant: str, scope: str, key: str) -> str:
         return keys.idempotency(tenant, scope, hashlib.sha256(key.encode()).hexdigest())
@@ -63,7 +38,12 @@ class Idempotency:
     def begin(self, tenant: str, scope: str, key: str, fingerprint: str) -> str | None:
         """Reserve `key` (None: go ahead), or the id of the resource it already made."""
         outcome = str(
-            text(self._begin(keys=[self._key(tenant, scope, key)], args=[fingerprint, self.ttl_s]))
+            text(
+                self._begin(
+                    keys={"record": self._key(tenant, scope, key)},
+                    args={"fingerprint": fingerprint, "ttl_s": self.ttl_s},
+                )
+            )
         )
         if outcome == "mismatch":
             raise _mismatch(key)
@@ -89,8 +69,8 @@ class Idempotency:
         answer = str(
             text(
                 self._record(
-                    keys=[self._key(tenant, scope, key)],
-                    args=[fingerprint, resource_id, self.ttl_s],
+                    keys={"record": self._key(tenant, scope, key)},
+                    args={"fingerprint": fingerprint, "id": resource_id, "ttl_s": self.ttl_s},
                 )
             )
         )

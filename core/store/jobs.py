@@ -2,10 +2,10 @@
 checkpoints, trained weights and exports.
 
 A job is a hash; its per-epoch metrics and its events are streams. Every change of
-status is a Lua script that checks the current status first. The worker's side
-(claims, leases, fenced writes) is in `runs.py`. Weights, state, checkpoints and
-exports are objects in the blob store; the hash (`weights_blob`, `state_blob`,
-`export:<file>`) and the checkpoint list point at them.
+status is a Lua script (`core/store/lua/`) that checks the current status first. The
+worker's side (claims, leases, fenced writes) is in `runs.py`. Weights, state,
+checkpoints and exports are objects in the blob store; the hash (`weights_blob`,
+`state_blob`, `export:<file>`) and the checkpoint list point at them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cornu.core.spec.resources import Checkpoint, JobEvent
 from cornu.core.store import keys
 from cornu.core.store.blobs import CHUNK_BYTES, Blobs, pointed, pointer
 from cornu.core.store.blobstore import MissingBlob
+from cornu.core.store.lua import Script
 from cornu.core.store.values import text, text_fields
 
 WEIGHTS = "weights"  # Keras's names and layouts, for download
@@ -30,117 +31,6 @@ STATE = "state"  # the engine's own state_dict, to rebuild the model (evaluate, 
 # The job hash's fields that point at a succeeded job's objects.
 POINTERS = {WEIGHTS: "weights_blob", STATE: "state_blob"}
 
-# Points a succeeded job at one of its exports (a model file built once, kept for the next
-# download).   KEYS: job   ARGV: field, pointer
-_KEEP_EXPORT = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'succeeded' then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-return 1
-"""
-# Entries kept of a job's events stream, and of its live feed (events, epochs and
-# progress reports, which the SSE stream reads), trimmed approximately (`MAXLEN ~`).
-EVENTS_MAXLEN = 10_000
-FEED_MAXLEN = 10_000
-
-# Appends one event to a job's events stream (KEYS[events]: what happened, when, and
-# details) and to its live feed (the same key ending in `feed`), which the SSE stream reads.
-EVENT_FN = f"""
-local function event(stream, now, kind, ...)
-  redis.call('XADD', stream, 'MAXLEN', '~', {EVENTS_MAXLEN}, '*', 'type', kind, 'time', now, ...)
-  local data = {{type = kind, time = now}}
-  local details = {{...}}
-  for i = 1, #details, 2 do data[details[i]] = details[i + 1] end
-  local feed = string.gsub(stream, 'events$', 'feed')
-  redis.call('XADD', feed, 'MAXLEN', '~', {FEED_MAXLEN}, '*',
-             'event', kind, 'data', cjson.encode(data))
-end
-"""
-
-# A new queued job, unless the tenant already has `limit` queued or running ones. It joins
-# the users sets of the records it reads (its datasets, its initial-weights job), so that
-# a delete sees it (`core.store.lifecycle`); with `verify`, each must exist and be the
-# tenant's (the weights job succeeded) or nothing is created: a delete that ran first wins.
-# KEYS: job, tenant's jobs, tenant's active set, dispatch, events, then pairs of (record,
-#       its users set), datasets first, then the tenant's index of each of the job's tags
-#   ARGV: job id, limit (0: none), now (iso), now (ms), tenant, verify (1/0), how many pairs
-#       are datasets, jobs kept limit, how many tags, then field/value pairs
-#   → 1 created, 0 past the active limit, -1 past the kept limit, or {'missing', record}
-_CREATE = (
-    EVENT_FN
-    + """
-local tags = tonumber(ARGV[9])
-local pairs_ = (#KEYS - 5 - tags) / 2
-for i = 1, pairs_ do
-  local record = KEYS[4 + 2 * i]
-  if ARGV[6] == '1' and redis.call('HGET', record, 'tenant') ~= ARGV[5] then
-    return {'missing', record}
-  end
-  if ARGV[6] == '1' and i > tonumber(ARGV[7])
-     and redis.call('HGET', record, 'status') ~= 'succeeded' then
-    return {'missing', record}
-  end
-end
-local limit = tonumber(ARGV[2])
-if limit > 0 and redis.call('SCARD', KEYS[3]) >= limit then return 0 end
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[8]) then return -1 end
-for i = 1, pairs_ do
-  local record = KEYS[4 + 2 * i]
-  if redis.call('EXISTS', record) == 1 then
-    redis.call('SADD', KEYS[5 + 2 * i], ARGV[1])
-    if i <= tonumber(ARGV[7]) then
-      redis.call('HSET', record, 'used_at', ARGV[3])
-    end
-  end
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 10))
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-for i = #KEYS - tags + 1, #KEYS do redis.call('ZADD', KEYS[i], 0, ARGV[1]) end
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-event(KEYS[5], ARGV[3], 'queued')
-return 1
-"""
-)
-
-# A queued job is cancelled at once; a running one is asked to stop (its worker polls).
-# KEYS: job, tenant's active set, dispatch, events   ARGV: job id, now (iso)
-_CANCEL = (
-    EVENT_FN
-    + """
-local status = redis.call('HGET', KEYS[1], 'status')
-if status == 'queued' then
-  redis.call('HSET', KEYS[1], 'status', 'cancelled', 'finished_at', ARGV[2])
-  redis.call('SREM', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  event(KEYS[4], ARGV[2], 'cancelled', 'detail', 'cancelled before it started')
-  return 'now_cancelled'
-end
-if status == 'running' then
-  if redis.call('HGET', KEYS[1], 'cancel') ~= '1' then
-    redis.call('HSET', KEYS[1], 'cancel', '1')
-    event(KEYS[4], ARGV[2], 'cancel_requested')
-  end
-  return 'stopping'
-end
-return status
-"""
-)
-
-# Keras's `model.stop_training = True`, said by the client: a queued or running job
-# stops after its current batch (or between epochs) and succeeds with its weights.
-# KEYS: job, events   ARGV: now (iso)
-_STOP_TRAINING = (
-    EVENT_FN
-    + """
-local status = redis.call('HGET', KEYS[1], 'status')
-if status ~= 'queued' and status ~= 'running' then return status end
-if redis.call('HGET', KEYS[1], 'stop_training') ~= '1' then
-  redis.call('HSET', KEYS[1], 'stop_training', '1')
-  event(KEYS[2], ARGV[1], 'stop_training_requested')
-end
-return 'stopping'
-"""
-)
 ACKS_TTL_S = 24 * 3600  # the wake-up list of a job whose worker never read it
 
 
@@ -223,10 +113,10 @@ class Jobs:
         self.redis = client
         self.blobs = blobs
         self.max_epochs = max_epochs
-        self._create = client.register_script(_CREATE)
-        self._cancel = client.register_script(_CANCEL)
-        self._stop_training = client.register_script(_STOP_TRAINING)
-        self._keep_export = client.register_script(_KEEP_EXPORT)
+        self._create = Script(client, "create_job")
+        self._cancel = Script(client, "cancel_job")
+        self._stop_training = Script(client, "stop_training")
+        self._keep_export = Script(client, "keep_export")
 
     # -- records --------------------------------------------------------------------
 
@@ -275,17 +165,15 @@ class Jobs:
             weights_job = spec.fit.initial_weights
             read.append((keys.job(weights_job), keys.job_users(weights_job)))
         created = self._create(
-            keys=[
-                keys.job(job_id),
-                keys.tenant_jobs(tenant),
-                keys.tenant_active(tenant),
-                keys.dispatch(),
-                keys.job_events(job_id),
-                *(key for pair in read for key in pair),
-                *(keys.tenant_tag(tenant, tag) for tag in spec.tags),
-            ],
-            args=[job_id, max_active, fields["created_at"], now_ms(), tenant, int(verify),
-                  datasets, max_kept, len(spec.tags), *pairs],
+            keys={"job": keys.job(job_id), "jobs": keys.tenant_jobs(tenant),
+                  "active": keys.tenant_active(tenant), "dispatch": keys.dispatch(),
+                  "events": keys.job_events(job_id), "feed": keys.job_feed(job_id),
+                  "records": [*(key for pair in read for key in pair),
+                              *(keys.tenant_tag(tenant, tag) for tag in spec.tags)]},
+            args={"job_id": job_id, "limit": max_active, "now": fields["created_at"],
+                  "now_ms": now_ms(), "tenant": tenant, "verify": int(verify),
+                  "datasets": datasets, "kept": max_kept, "tags": len(spec.tags),
+                  "fields": pairs},
         )  # fmt: skip
         if isinstance(created, list):
             raise _deleted(str(text(created[1])))
@@ -333,14 +221,15 @@ class Jobs:
         job = self.get(tenant, job_id)
         outcome = text(
             self._cancel(
-                keys=[
-                    keys.job(job_id),
-                    keys.tenant_active(tenant),
-                    keys.dispatch(),
-                    keys.job_events(job_id),
-                ],
-                args=[job_id, now_iso()],
-            )
+                keys={
+                    "job": keys.job(job_id),
+                    "active": keys.tenant_active(tenant),
+                    "dispatch": keys.dispatch(),
+                    "events": keys.job_events(job_id),
+                    "feed": keys.job_feed(job_id),
+                },
+                args={"job_id": job_id, "now": now_iso()},
+            )  # fmt: skip
         )
         if outcome not in ("now_cancelled", "stopping"):
             raise Conflict(
@@ -353,7 +242,14 @@ class Jobs:
         (or at once, if it waits between epochs) as `succeeded`; Conflict once finished."""
         self.get(tenant, job_id)
         outcome = text(
-            self._stop_training(keys=[keys.job(job_id), keys.job_events(job_id)], args=[now_iso()])
+            self._stop_training(
+                keys={
+                    "job": keys.job(job_id),
+                    "events": keys.job_events(job_id),
+                    "feed": keys.job_feed(job_id),
+                },
+                args={"now": now_iso()},
+            )  # fmt: skip
         )
         if outcome != "stopping":
             raise Conflict(f"job {job_id} has already {outcome}; there is no training to stop")
@@ -490,5 +386,9 @@ class Jobs:
     def keep_export(self, tenant: str, job_id: str, name: str, data: bytes) -> None:
         """Keep a model file built for a succeeded job, for the next download."""
         info = self.blobs.write(f"{keys.job_objects(tenant, job_id)}exports/{name}", [data])
-        if not self._keep_export(keys=[keys.job(job_id)], args=[f"export:{name}", pointer(info)]):
+        kept = self._keep_export(
+            keys={"job": keys.job(job_id)},
+            args={"field": f"export:{name}", "pointer": pointer(info)},
+        )
+        if not kept:
             self.blobs.delete(info.key)

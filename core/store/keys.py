@@ -34,7 +34,7 @@ def job(job_id: str) -> str:
     return f"{PREFIX}:job:{job_id}"
 
 
-JOB = f"{PREFIX}:job:"  # what `job(id)` is, for scripts that build it from an id
+JOB = f"{PREFIX}:job:"  # what `job(id)` begins with: a record's key less its id
 
 
 def dataset_users(dataset_id: str) -> str:
@@ -62,8 +62,9 @@ LEGACY_BLOB = f"{PREFIX}:blob:"  # what a key read from Redis (not the blob stor
 
 
 def blob_garbage() -> str:
-    """List of blob store keys no record points at any more (dropped checkpoints): the
-    objects are deleted after the script that dropped them, and by the reaper after a crash."""
+    """List of blob store keys no record points at any more (dropped checkpoints; legacy
+    Redis blobs too, `LEGACY_BLOB`): the objects are deleted after the script that dropped
+    them, and by the reaper after a crash."""
     return f"{PREFIX}:blobs:garbage"
 
 
@@ -166,8 +167,7 @@ def idempotency(tenant: str, scope: str, digest: str) -> str:
 
 
 def job_feed(job_id: str) -> str:
-    """Stream read by the live view (SSE): progress, epochs and the events, as they come.
-    Its name is the events stream's with `feed` in place of `events` (the Lua relies on it)."""
+    """Stream read by the live view (SSE): progress, epochs and the events, as they come."""
     return f"{PREFIX}:job:{job_id}:feed"
 
 

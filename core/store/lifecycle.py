@@ -12,7 +12,13 @@ succeed on the same data: whichever runs first wins, and the other gets 409 or 4
 The script removes the records and puts the objects' keys (and the job's whole object
 prefix, ending in `/`) on the garbage list; `Blobs.collect` then deletes the bytes, and
 the reaper does it again should this process die in between. Bytes an older Cornu kept
-in Redis are deleted by the script itself.
+in Redis under keys known before the script runs (a dataset's, a job's weights and
+state) are deleted by the script itself; its checkpoints' Redis blobs, named in its
+record, go on the garbage list too.
+
+A users set's members are read before the script, which is given their records as keys
+(every key a script touches is declared, `core.store.lua`) and answers `retry` should
+the set have changed meanwhile; the delete then reads it again.
 
 A running job never loses its data to a delete (the rule); should its bytes go behind
 the service's back (by hand, in the bucket), a job that has not read them yet fails with
@@ -27,7 +33,7 @@ the times they name.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,108 +46,15 @@ from cornu.core.store import keys
 from cornu.core.store.blobs import Blobs
 from cornu.core.store.datasets import BLOB_KIND
 from cornu.core.store.jobs import STATE, WEIGHTS, now_iso
-from cornu.core.store.quotas import USAGE_FN
+from cornu.core.store.lua import Script
 from cornu.core.store.values import text
 
 log = logging.getLogger(__name__)
 
 _SCAN_COUNT = 500
-
-# The queued or running jobs in the set KEYS-named `users` (ids of jobs, whose hashes are
-# `prefix .. id`); ids of deleted jobs leave the set. With `since`, also whether any of
-# them (or the set's owner, by `used_at`) was in use at or after that time.
-_USERS_FN = """
-local function users(set, prefix)
-  local busy = {}
-  for _, id in ipairs(redis.call('SMEMBERS', set)) do
-    local status = redis.call('HGET', prefix .. id, 'status')
-    if status == 'queued' or status == 'running' then
-      table.insert(busy, id)
-    elseif not status then
-      redis.call('SREM', set, id)
-    end
-  end
-  table.sort(busy)
-  return busy
-end
-local function used_since(set, prefix, since)
-  for _, id in ipairs(redis.call('SMEMBERS', set)) do
-    local finished = redis.call('HGET', prefix .. id, 'finished_at')
-    if finished and finished >= since then return true end
-  end
-  return false
-end
-"""
-
-# KEYS: dataset, its users, tenant's content index, garbage, tenant's usage
-# ARGV: tenant, dataset id, job key prefix, object key, legacy key, unused since ('' : now),
-#       now
-_DELETE_DATASET = (
-    _USERS_FN
-    + USAGE_FN
-    + """
-if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return {'missing'} end
-local busy = users(KEYS[2], ARGV[3])
-if #busy > 0 then return {'in_use', unpack(busy)} end
-if ARGV[6] ~= '' then
-  local used = redis.call('HGET', KEYS[1], 'used_at')
-  if not used then  -- recorded before retention: its period starts now
-    redis.call('HSET', KEYS[1], 'used_at', ARGV[7])
-    return {'recent'}
-  end
-  if used >= ARGV[6] or used_since(KEYS[2], ARGV[3], ARGV[6]) then return {'recent'} end
-end
-local meta = redis.call('HGET', KEYS[1], 'meta')
-if meta then
-  local sha = cjson.decode(meta)['sha256']
-  if redis.call('HGET', KEYS[3], sha) == ARGV[2] then redis.call('HDEL', KEYS[3], sha) end
-end
-local blob = redis.call('HGET', KEYS[1], 'blob')
-if blob then redis.call('RPUSH', KEYS[4], cjson.decode(blob)['key']) end
-redis.call('RPUSH', KEYS[4], ARGV[4])
-uncount(KEYS[5], KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2], ARGV[5])
-return {'deleted'}
-"""
-)
-
-# KEYS: job, tenant's jobs, its users, checkpoints, garbage, then the keys to delete
-#       (metrics, events, feed, acks, lease, legacy weights, legacy state), then the users
-#       sets (of its datasets, of its initial-weights job) it leaves, then the tenant's
-#       indexes of its tags
-# ARGV: tenant, job id, job key prefix, object prefix, finished before ('' : any time),
-#       count of keys to delete, length of the legacy blob prefix, that prefix, count of
-#       tag indexes
-_DELETE_JOB = (
-    _USERS_FN
-    + """
-if redis.call('HGET', KEYS[1], 'tenant') ~= ARGV[1] then return {'missing'} end
-local status = redis.call('HGET', KEYS[1], 'status')
-if status == 'queued' or status == 'running' then return {'active', status} end
-local busy = users(KEYS[3], ARGV[3])
-if #busy > 0 then return {'in_use', unpack(busy)} end
-if ARGV[5] ~= '' then
-  local finished = redis.call('HGET', KEYS[1], 'finished_at')
-  if not finished or finished >= ARGV[5] then return {'recent'} end
-end
-redis.call('RPUSH', KEYS[5], ARGV[4])  -- every object of the job is under its prefix
-local legacy = {redis.call('HGET', KEYS[1], 'checkpoint')}
-for _, meta in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
-  table.insert(legacy, cjson.decode(meta)['key'])
-end
-for _, key in pairs(legacy) do
-  if key and string.sub(key, 1, tonumber(ARGV[7])) == ARGV[8] then redis.call('DEL', key) end
-end
-local remove = 5 + tonumber(ARGV[6])
-for i = 6, remove do redis.call('DEL', KEYS[i]) end
-redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
-redis.call('ZREM', KEYS[2], ARGV[2])
-local tags = tonumber(ARGV[9])
-for i = remove + 1, #KEYS - tags do redis.call('SREM', KEYS[i], ARGV[2]) end
-for i = #KEYS - tags + 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[2]) end
-return {'deleted'}
-"""
-)
+# A delete reads the users set it checks before its script runs, which refuses (and the
+# delete reads it again) should the set change in between: a submission that slipped in.
+_RETRIES = 5
 
 
 @dataclass(frozen=True)
@@ -159,14 +72,15 @@ class Lifecycle:
     def __init__(self, client: redis.Redis, blobs: Blobs) -> None:
         self.redis = client
         self.blobs = blobs
-        self._delete_dataset = client.register_script(_DELETE_DATASET)
-        self._delete_job = client.register_script(_DELETE_JOB)
+        self._delete_dataset = Script(client, "delete_dataset")
+        self._delete_job = Script(client, "delete_job")
 
     def delete_dataset(self, tenant: str, dataset_id: str) -> None:
         """Delete the tenant's dataset: its record, its content index entry and its bytes.
         NotFound if it is not the tenant's; InUse (409) while a queued or running job
         was submitted on it."""
         outcome = self._dataset(tenant, dataset_id, unused_since="")
+        _raise_if_retry(outcome, f"dataset {dataset_id}")
         if outcome[0] == "missing":
             raise NotFound(f"no dataset {dataset_id!r}")
         if outcome[0] == "in_use":
@@ -184,6 +98,7 @@ class Lifecycle:
         is queued or running (cancel it first); InUse while a queued or running job
         starts from its weights."""
         outcome = self._job(tenant, job_id, finished_before="")
+        _raise_if_retry(outcome, f"job {job_id}")
         if outcome[0] == "missing":
             raise NotFound(f"no job {job_id!r}")
         if outcome[0] == "active":
@@ -238,28 +153,49 @@ class Lifecycle:
     # -- the scripts -------------------------------------------------------------------
 
     def _dataset(self, tenant: str, dataset_id: str, unused_since: str) -> list[str]:
-        found = self._delete_dataset(
-            keys=[keys.dataset(dataset_id), keys.dataset_users(dataset_id),
-                  keys.tenant_datasets(tenant), keys.blob_garbage(), keys.tenant_usage(tenant)],
-            args=[tenant, dataset_id, keys.JOB, keys.dataset_object(tenant, dataset_id),
-                  keys.blob(BLOB_KIND, dataset_id), unused_since, now_iso()],
-        )  # fmt: skip
-        return _strings(found)
+        def run(records: list[str]) -> Any:
+            return self._delete_dataset(
+                keys={"dataset": keys.dataset(dataset_id), "users": keys.dataset_users(dataset_id),
+                      "datasets": keys.tenant_datasets(tenant), "garbage": keys.blob_garbage(),
+                      "usage": keys.tenant_usage(tenant),
+                      "legacy": keys.blob(BLOB_KIND, dataset_id), "records": records},
+                args={"tenant": tenant, "dataset_id": dataset_id, "job_prefix": keys.JOB,
+                      "object": keys.dataset_object(tenant, dataset_id),
+                      "since": unused_since, "now": now_iso()},
+            )  # fmt: skip
+
+        return self._retried(keys.dataset_users(dataset_id), run)
 
     def _job(self, tenant: str, job_id: str, finished_before: str) -> list[str]:
-        removed = [
-            keys.job_metrics(job_id), keys.job_events(job_id), keys.job_feed(job_id),
-            keys.job_acks(job_id), keys.job_lease(job_id), keys.blob(WEIGHTS, job_id),
-            keys.blob(STATE, job_id),
-        ]  # fmt: skip
-        users, tags = self._references(tenant, job_id)
-        found = self._delete_job(
-            keys=[keys.job(job_id), keys.tenant_jobs(tenant), keys.job_users(job_id),
-                  keys.job_checkpoints(job_id), keys.blob_garbage(), *removed, *users, *tags],
-            args=[tenant, job_id, keys.JOB, keys.job_objects(tenant, job_id), finished_before,
-                  len(removed), len(keys.LEGACY_BLOB), keys.LEGACY_BLOB, len(tags)],
-        )  # fmt: skip
-        return _strings(found)
+        sets, tags = self._references(tenant, job_id)
+
+        def run(records: list[str]) -> Any:
+            return self._delete_job(
+                keys={"job": keys.job(job_id), "jobs": keys.tenant_jobs(tenant),
+                      "users": keys.job_users(job_id), "checkpoints": keys.job_checkpoints(job_id),
+                      "garbage": keys.blob_garbage(), "metrics": keys.job_metrics(job_id),
+                      "events": keys.job_events(job_id), "feed": keys.job_feed(job_id),
+                      "acks": keys.job_acks(job_id), "lease": keys.job_lease(job_id),
+                      "weights": keys.blob(WEIGHTS, job_id), "state": keys.blob(STATE, job_id),
+                      "rest": [*records, *sets, *tags]},
+                args={"tenant": tenant, "job_id": job_id, "job_prefix": keys.JOB,
+                      "objects": keys.job_objects(tenant, job_id),
+                      "finished_before": finished_before, "users_count": len(records),
+                      "tags": len(tags)},
+            )  # fmt: skip
+
+        return self._retried(keys.job_users(job_id), run)
+
+    def _retried(self, users: str, run: Callable[[list[str]], Any]) -> list[str]:
+        """A delete's outcome: `run` with the records of the jobs in the users set
+        `users`, again while the set changes under it (`['retry']` once it gave up)."""
+        found = ["retry"]
+        for _ in range(_RETRIES):
+            members = sorted(str(text(i)) for i in self.redis.smembers(users))
+            found = _strings(run([keys.job(i) for i in members]))
+            if found != ["retry"]:
+                break
+        return found
 
     def _references(self, tenant: str, job_id: str) -> tuple[list[str], list[str]]:
         """The users sets a job is in (its datasets', its initial-weights job's), and the
@@ -272,6 +208,14 @@ class Lifecycle:
         if isinstance(spec.fit.initial_weights, str):
             sets.append(keys.job_users(spec.fit.initial_weights))
         return sets, [keys.tenant_tag(tenant, tag) for tag in spec.tags]
+
+
+def _raise_if_retry(outcome: list[str], what: str) -> None:
+    """Conflict when the jobs using `what` kept changing while the delete checked them."""
+    if outcome == ["retry"]:
+        raise Conflict(
+            f"the jobs using {what} kept changing while it was being deleted; try the delete again"
+        )
 
 
 def _strings(found: Any) -> list[str]:

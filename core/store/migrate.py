@@ -16,42 +16,9 @@ from collections.abc import Callable
 from cornu.core.store import Store, keys
 from cornu.core.store.blobs import pointer
 from cornu.core.store.jobs import POINTERS, STATE, WEIGHTS
+from cornu.core.store.lua import Script
 from cornu.core.store.runs import CHECKPOINT
 from cornu.core.store.values import text
-
-# A dataset's or a job's artifact.   KEYS: record, legacy blob   ARGV: field, pointer
-_POINT = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  redis.call('DEL', KEYS[2])
-  return 'stale'
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('DEL', KEYS[2])
-return 'moved'
-"""
-
-# A checkpoint: its entry in the job's list and the job's resume pointer.
-# KEYS: job, checkpoints, legacy blob   ARGV: legacy key, object key, sha256
-_POINT_CHECKPOINT = """
-local found = false
-for i, meta in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-  local entry = cjson.decode(meta)
-  if entry['key'] == ARGV[1] then
-    entry['key'] = ARGV[2]
-    entry['sha256'] = ARGV[3]
-    redis.call('LSET', KEYS[2], i - 1, cjson.encode(entry))
-    found = true
-  end
-end
-if redis.call('HGET', KEYS[1], 'checkpoint') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'checkpoint', ARGV[2])
-  found = true
-end
-if not found then return 'gone' end
-redis.call('DEL', KEYS[3])
-return 'moved'
-"""
 
 
 def migrate_blobs(
@@ -60,8 +27,8 @@ def migrate_blobs(
     """Move every legacy Redis blob; counts of `moved`, `unreferenced` (no record names
     it: deleted with `delete_unreferenced`, else left), `partial` (an unfinished write,
     expiring by itself) and `bytes` moved."""
-    point = store.redis.register_script(_POINT)
-    point_checkpoint = store.redis.register_script(_POINT_CHECKPOINT)
+    point = Script(store.redis, "point_blob")
+    point_checkpoint = Script(store.redis, "point_checkpoint")
     counts: Counter[str] = Counter()
     for raw in store.redis.scan_iter(match=keys.LEGACY_BLOB + "*", count=500, _type="list"):
         legacy = str(text(raw))
@@ -78,13 +45,17 @@ def migrate_blobs(
             key = _object_key(kind, tenant, owner, legacy)
             info = store.blobs.write(key, store.blobs.legacy.chunks(legacy))
             if kind == CHECKPOINT:
-                args = [legacy, key, info.sha256]
                 found = point_checkpoint(
-                    keys=[record, keys.job_checkpoints(job_id), legacy], args=args
-                )
+                    keys={"job": record, "checkpoints": keys.job_checkpoints(job_id),
+                          "legacy": legacy},
+                    args={"legacy_key": legacy, "object": key, "sha256": info.sha256},
+                )  # fmt: skip
             else:
                 field = "blob" if kind == "dataset" else POINTERS[kind]
-                found = point(keys=[record, legacy], args=[field, pointer(info)])
+                found = point(
+                    keys={"record": record, "legacy": legacy},
+                    args={"field": field, "pointer": pointer(info)},
+                )
             outcome = str(text(found))
             if outcome == "moved":
                 counts["bytes"] += info.bytes

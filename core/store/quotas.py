@@ -15,7 +15,8 @@ The request rate is GCRA (the generic cell rate algorithm, ITU-T I.371; a token 
 that needs no timer): one key per tenant holds the time its next request would be due at
 the sustained rate; a request more than `request_burst` intervals early is refused with
 the wait that would let it through. Times come from Redis's own clock, so API processes
-on several hosts agree.
+on several hosts agree. The scripts are `core/store/lua/throttle.lua` and the shared
+functions `lib/usage.lua` (datasets) and `lib/charge.lua` (training time).
 """
 
 from __future__ import annotations
@@ -31,73 +32,6 @@ from cornu.core.spec import Quota, QuotaChange, Usage, UsagePeriod
 from cornu.core.spec.resources import DayUsage, DeviceUsage
 from cornu.core.store import keys
 from cornu.core.store.values import text_fields
-
-# KEYS: the tenant's rate key, the tenant's quota   ARGV: the default rate (requests per
-# second), the default burst → 0 when the request may pass, else the µs to wait until it
-# would (and the request is not counted).
-THROTTLE = """
-local own = redis.call('HMGET', KEYS[2], 'requests_per_second', 'request_burst')
-local interval = 1000000 / tonumber(own[1] or ARGV[1])
-local tolerance = interval * tonumber(own[2] or ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local due = tonumber(redis.call('GET', KEYS[1]) or '0')
-if due < now then due = now end
-local wait = due + interval - tolerance - now
-if wait > 0 then return math.ceil(wait) end
-redis.call('SET', KEYS[1], string.format('%.0f', due + interval),
-           'PX', math.ceil((due + interval - now) / 1000) + 1000)
-return 0
-"""
-
-# Lua shared by the scripts that record or delete a dataset: its usage, counted once.
-# `count(usage, record, bytes, limit_bytes, limit_datasets)` marks the record counted and
-# adds it, or returns false (nothing changed) past a limit; `uncount(usage, record)` takes
-# a counted record off.
-USAGE_FN = """
-local function count(usage, record, bytes, limit_bytes, limit_datasets)
-  local u = redis.call('HMGET', usage, 'stored_bytes', 'datasets')
-  local used, held = tonumber(u[1] or '0'), tonumber(u[2] or '0')
-  if used + bytes > limit_bytes or held + 1 > limit_datasets then return false end
-  redis.call('HINCRBY', usage, 'stored_bytes', bytes)
-  redis.call('HINCRBY', usage, 'datasets', 1)
-  redis.call('HSET', record, 'counted', bytes)
-  return true
-end
-local function uncount(usage, record)
-  local bytes = redis.call('HGET', record, 'counted')
-  if not bytes then return end
-  redis.call('HINCRBY', usage, 'stored_bytes', -tonumber(bytes))
-  redis.call('HINCRBY', usage, 'datasets', -1)
-  redis.call('HDEL', record, 'counted')
-end
-"""
-
-# Lua shared by the scripts that move a job's `run_seconds` on: what the new training
-# time is charged. `charge(job, usage, days, run_seconds, now)` adds it to the tenant's
-# `compute_seconds`, and, times the job's devices, to its `device_seconds`, the job's own
-# and the tenant's day for the class its attempt runs on; at that class's price (the
-# attempt's `rate_price`, per device-hour, set when it was claimed) to their `cost` too.
-CHARGE_FN = """
-local function fmt(x) return string.format('%.17g', x) end
-local function charge(job, usage, days, run_seconds, now)
-  local f = redis.call('HMGET', job, 'run_seconds', 'devices', 'rate_accelerator', 'rate_price')
-  local spent = tonumber(run_seconds) - tonumber(f[1] or '0')
-  if spent <= 0 then return end
-  local device_seconds = spent * tonumber(f[2] or '1')
-  local day = string.sub(now, 1, 10) .. ' ' .. (f[3] or 'unknown') .. ' '
-  redis.call('HINCRBYFLOAT', usage, 'compute_seconds', fmt(spent))
-  redis.call('HINCRBYFLOAT', usage, 'device_seconds', fmt(device_seconds))
-  redis.call('HINCRBYFLOAT', job, 'device_seconds', fmt(device_seconds))
-  redis.call('HINCRBYFLOAT', days, day .. 'device_seconds', fmt(device_seconds))
-  if f[4] then
-    local cost = device_seconds * tonumber(f[4]) / 3600
-    redis.call('HINCRBYFLOAT', usage, 'cost', fmt(cost))
-    redis.call('HINCRBYFLOAT', job, 'cost', fmt(cost))
-    redis.call('HINCRBYFLOAT', days, day .. 'cost', fmt(cost))
-  end
-end
-"""
 
 _INTS = ("stored_bytes", "datasets", "jobs_kept", "active_jobs", "streams", "request_burst")
 

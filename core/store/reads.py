@@ -15,7 +15,7 @@ from cornu.core.errors import NotFound
 from cornu.core.spec import Job, JobPage, Metrics, Quota
 from cornu.core.store import keys
 from cornu.core.store.jobs import job_from, metrics_from, page_from, page_range
-from cornu.core.store.quotas import THROTTLE
+from cornu.core.store.lua import AsyncScript
 from cornu.core.store.tenants import KeyInfo, digest, key_info, may_be_key
 from cornu.core.store.values import text, text_fields
 
@@ -24,7 +24,7 @@ class Reads:
     def __init__(self, client: redis.asyncio.Redis, defaults: Quota) -> None:
         self.redis = client
         self.defaults = defaults
-        self._throttle = client.register_script(THROTTLE)
+        self._throttle = AsyncScript(client, "throttle")
 
     async def principal(self, api_key: str) -> KeyInfo | None:
         """What is kept of `api_key` if it is valid (not revoked, not expired), else None
@@ -36,13 +36,16 @@ class Reads:
         return info if info is not None and not info.expired() else None
 
     async def admit(self, tenant: str) -> float:
-        """Count one request of `tenant` against its quota's rate (`quotas.THROTTLE`):
+        """Count one request of `tenant` against its quota's rate (`lua/throttle.lua`):
         0.0 if it may pass, else the seconds until it would (the request is then not
         counted)."""
         try:
             wait_us = await self._throttle(
-                keys=[keys.tenant_rate(tenant), keys.tenant_quota(tenant)],
-                args=[repr(self.defaults.requests_per_second), self.defaults.request_burst],
+                keys={"rate": keys.tenant_rate(tenant), "quota": keys.tenant_quota(tenant)},
+                args={
+                    "rate_default": repr(self.defaults.requests_per_second),
+                    "burst_default": self.defaults.request_burst,
+                },
             )
         except redis.exceptions.OutOfMemoryError:
             # Redis at its maxmemory refuses the count (a write): the request passes

@@ -14,27 +14,8 @@ from __future__ import annotations
 import redis
 
 from cornu.core.store import keys
+from cornu.core.store.lua import Script
 from cornu.core.store.values import text_fields
-
-# KEYS: holds (zset), bytes (hash)   ARGV: job, bytes, capacity, now (ms), ttl (ms)
-# → 1 admitted (or already held), 0 not now
-_HOLD = """
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
-for _, job in ipairs(expired) do
-  redis.call('ZREM', KEYS[1], job)
-  redis.call('HDEL', KEYS[2], job)
-end
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-  redis.call('ZADD', KEYS[1], ARGV[4] + ARGV[5], ARGV[1])
-  return 1
-end
-local held = 0
-for _, value in ipairs(redis.call('HVALS', KEYS[2])) do held = held + tonumber(value) end
-if held > 0 and held + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[4] + ARGV[5], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1
-"""
 
 
 class DeviceMemory:
@@ -43,7 +24,7 @@ class DeviceMemory:
     def __init__(self, client: redis.Redis, device: str) -> None:
         self.redis = client
         self.device = device
-        self._hold = client.register_script(_HOLD)
+        self._hold = Script(client, "hold_memory")
 
     def hold(self, job_id: str, need: int, capacity: int, ttl_s: float) -> bool:
         """Hold `need` bytes of the device's `capacity` for `job_id` for `ttl_s` (again:
@@ -51,9 +32,11 @@ class DeviceMemory:
         seconds, micros = self.redis.time()
         now_ms = seconds * 1000 + micros // 1000
         done = self._hold(
-            keys=[keys.device_reservations(self.device), keys.device_reserved_bytes(self.device)],
-            args=[job_id, need, capacity, now_ms, int(ttl_s * 1000)],
-        )
+            keys={"holds": keys.device_reservations(self.device),
+                  "held": keys.device_reserved_bytes(self.device)},
+            args={"job": job_id, "bytes": need, "capacity": capacity, "now_ms": now_ms,
+                  "ttl_ms": int(ttl_s * 1000)},
+        )  # fmt: skip
         return bool(done)
 
     def release(self, job_id: str) -> None:

@@ -30,7 +30,8 @@ from cornu.core.spec.study import (
     TrialStatus,
 )
 from cornu.core.store import keys
-from cornu.core.store.jobs import FEED_MAXLEN, now_iso, page_range
+from cornu.core.store.jobs import now_iso, page_range
+from cornu.core.store.lua import FEED_MAXLEN
 from cornu.core.store.values import text, text_fields
 
 LOCK_TIMEOUT_S = 300.0  # a step's longest run: a driver that died frees the study by then

@@ -20,6 +20,7 @@ from cornu.core.errors import Conflict, NotFound
 from cornu.core.store import keys
 from cornu.core.store.backends import part_store
 from cornu.core.store.blobstore import BlobStore, MissingBlob
+from cornu.core.store.lua import Script
 from cornu.core.store.multipart import Part, PartStore
 from cornu.core.store.values import text
 
@@ -27,18 +28,12 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 100
 
-# Open → completing, once: a second complete (or a part arriving now) is refused.
-_CLAIM = """
-if redis.call('HGET', KEYS[1], 'status') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'status', ARGV[2])
-return 1
-"""
-
 
 class Uploads:
     def __init__(self, client: redis.Redis, blob_store: BlobStore) -> None:
         self.redis = client
         self.blob_store = blob_store
+        self._claim = Script(client, "claim_upload")
         self._parts: PartStore | None = None
 
     @property
@@ -79,7 +74,7 @@ class Uploads:
 
     def claim(self, upload_id: str, was: str, now: str) -> None:
         """Move the upload from status `was` to `now`; Conflict if it is not in `was`."""
-        if not self.redis.eval(_CLAIM, 1, keys.upload(upload_id), was, now):
+        if not self._claim(keys={"upload": keys.upload(upload_id)}, args={"was": was, "now": now}):
             raise Conflict(
                 f"upload {upload_id!r} is being completed; a part or another complete must "
                 "wait for its answer"

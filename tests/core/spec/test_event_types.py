@@ -1,7 +1,7 @@
 """Every event type a job's events can hold is a member of `JobEventType` (issue 14's
-vocabularies with names): the Lua scripts' `event(…, '<type>')` calls, the finishing
-script's statuses, and Python's `runs.note(…, JobEventType.<type>)` — and the OpenAPI
-lists them."""
+vocabularies with names): the `event(…, '<type>')` calls of the Lua scripts
+(core/store/lua), the finishing script's statuses, and Python's `runs.note(…,
+JobEventType.<type>)` — and the OpenAPI lists them."""
 
 from __future__ import annotations
 
@@ -19,10 +19,9 @@ ROOT = Path(__file__).resolve().parents[3]
 def emitted() -> set[str]:
     """The event types the store's scripts and the service's notes write."""
     found: set[str] = set()
-    for path in (ROOT / "core").rglob("*.py"):
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "core").rglob("*.lua")]:
         text = path.read_text()
-        found |= set(re.findall(r"event\(KEYS\[\d\], ARGV\[\d\], '([a-z_]+)'", text))
-        found |= set(re.findall(r"event\(events, now, '([a-z_]+)'", text))
+        found |= set(re.findall(r"event\(events, feed, now, '([a-z_]+)'", text))
         found |= set(re.findall(r"JobEventType\.([a-z_]+)", text))
     return found
 
@@ -59,7 +58,7 @@ def test_every_study_event_and_reaper_outcome_written_is_a_member() -> None:
     for path in (ROOT / "core").rglob("*.py"):
         text = path.read_text()
         assert not re.findall(r"self\.event\(study_id, \"", text), path  # names, not strings
-        if path.name == "runs.py":  # the requeue script's returns
-            returned = set(re.findall(r"return '([a-z_]+)'", text.split("_REQUEUE")[1]))
-            assert returned and returned <= outcomes
+    requeue = (ROOT / "core" / "store" / "lua" / "requeue_job.lua").read_text()
+    returned = set(re.findall(r"return '([a-z_]+)'", requeue))
+    assert returned and returned <= outcomes
     assert {"trial_started", "trial_updated", "trial_ended", "end"} <= study_events
