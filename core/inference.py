@@ -21,7 +21,7 @@ from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.fit import load_state, to_data
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan, with_windows
+from cornu.core.engine.plan import Plan, data_input_shapes, with_windows
 from cornu.core.engine.trainer import Data, Trainer
 from cornu.core.errors import ErrorItem, NotFound, PayloadTooLarge, SpecError
 from cornu.core.ids import new_id
@@ -31,6 +31,7 @@ from cornu.core.spec import (
     FunctionalSpec,
     JobSpec,
     PredictRequest,
+    SequentialSpec,
     TimeseriesSource,
 )
 from cornu.core.store import Store, keys
@@ -110,9 +111,9 @@ def _on_datasets(
     them, and the data must make the weights it was trained with (Keras: a layer's input
     spec).
 
-    Raises SpecError, NotFound (a dataset deleted since)."""
+    Raises SpecError; DataError for a dataset deleted since it was planned."""
     inline = inline or {}
-    on = _on_data(spec, ref, batch_size)
+    on = _on_data(_as_trained(store, tenant, spec), ref, batch_size)
     shapes = {
         **store.datasets.shapes(tenant, sorted(ref.ids() - set(inline))),
         **{d: tuple(a.shape) for d, a in inline.items()},
@@ -125,7 +126,9 @@ def _on_datasets(
             return loc
         if inline:
             return ("inputs",)
-        return ("x", *loc[1:]) if isinstance(ref, TimeseriesSource) else loc[1:]
+        if isinstance(ref, TimeseriesSource):  # the request's x is the source
+            return ("x", *loc[1:]) if loc[1:2] != ("x",) else ("x", *loc[2:])
+        return loc[1:]
 
     try:
         plan = plan_job(on, shapes)  # the batches' sizes for stateful layers too
@@ -140,10 +143,28 @@ def _on_datasets(
                   inline)  # fmt: skip
 
 
+def _as_trained(store: Store, tenant: str, spec: JobSpec) -> JobSpec:
+    """A Sequential without `input_shape` with the input its training data gave it:
+    Keras builds such a model on the first batch it sees, and later calls must fit that
+    shape (up to Keras's trailing axis of 1). Unchanged when the training datasets are
+    gone; the weights' shapes still guard the model then (`_check_trained_weights`)."""
+    model = spec.model
+    if not isinstance(model, SequentialSpec) or model.input_shape is not None:
+        return spec
+    first = spec.epoch_data[0] if spec.epoch_data else None
+    if first is None:
+        return spec
+    (shape,) = data_input_shapes(spec, store.datasets.shapes(tenant, sorted(first.ids())))
+    if shape is None:
+        return spec
+    layers = [model.layers[0].model_copy(update={"input_shape": tuple(shape)}), *model.layers[1:]]
+    return spec.model_copy(update={"model": model.model_copy(update={"layers": layers})})
+
+
 def _check_trained_weights(plan: Plan, state: Mapping[str, torch.Tensor]) -> None:
-    """The model built for these data has the trained weights' shapes: a Sequential
-    without `input_shape` took its input from the training data, and a dimension the
-    weights depend on must stay as trained (Keras's input specs refuse other sizes)."""
+    """The model built for these data has the trained weights' shapes: a dimension the
+    weights depend on must stay as trained (Keras's input specs refuse other sizes). A
+    guard for models whose input the planner could not pin (`_as_trained`)."""
     for name, shape in plan.state_shapes.items():
         trained_shape = tuple(state[name].shape) if name in state else None
         if trained_shape is not None and trained_shape != shape:
@@ -320,7 +341,8 @@ def _inline(
     if isinstance(inputs, dict) and not (one and len(inputs) == 1):
         if names is None or set(inputs) != set(names):
             raise SpecError(
-                f"inputs must give a batch for each model input: {', '.join(names or [])}",
+                "inputs must give a batch for each model input: "
+                + (", ".join(names) if names else "a Sequential has one (give a list)"),
                 ("inputs",),
             )
         by_name = inputs

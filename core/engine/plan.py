@@ -509,7 +509,7 @@ def _history_keys(heads: list[Head], validation: bool, spec: JobSpec) -> list[st
     keys += [f"{h.name}_loss" for h in heads if multi and h.loss is not None]
     names, plain = [h.name for h in heads], [h.metrics for h in heads]
     keys += metric_keys(names, plain, [h.weighted_metrics for h in heads], multi)
-    keys.sort()
+    keys = sorted(set(keys))  # a metric named like another's `_1` shares its key, as in Keras
     if validation:
         keys += [f"val_{k}" for k in keys]
     if any(c.type in ("ReduceLROnPlateau", "LearningRateScheduler") for c in spec.fit.callbacks):

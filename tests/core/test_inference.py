@@ -19,7 +19,7 @@ from cornu.core.engine.build import build_model
 from cornu.core.errors import PayloadTooLarge, SpecError
 from cornu.core.ids import new_id
 from cornu.core.inference import evaluate_job, predict_job
-from cornu.core.spec import EvaluateRequest, JobSpec, ModelSpec, PredictRequest
+from cornu.core.spec import DataRef, EvaluateRequest, JobSpec, ModelSpec, PredictRequest
 from cornu.core.store import Store
 from tests.core.store.test_lifecycle import put_dataset
 
@@ -28,20 +28,26 @@ B = np.float32(0.25)
 
 
 def trained(
-    store: Store, model: dict[str, Any], state: dict[str, np.ndarray], x: str | dict[str, str]
+    store: Store,
+    model: dict[str, Any],
+    state: dict[str, np.ndarray],
+    x: np.ndarray | dict[str, np.ndarray],
 ) -> tuple[str, str]:
-    """A succeeded job of `model`, trained on datasets `x`, holding `state` (by the
-    engine's state_dict names) as its trained weights; its tenant and id."""
+    """A succeeded job of `model`, trained on `x` (uploaded as the tenant's datasets),
+    holding `state` (by the engine's state_dict names) as its trained weights; its tenant
+    and id."""
     tenant, job_id = new_id("t"), new_id("job")
-    first = x if isinstance(x, str) else next(iter(x.values()))
-    samples = store.datasets.load(first).shape[0]
+    arrays = x if isinstance(x, dict) else {"": x}
+    ids = {name: put_dataset(store, tenant, array) for name, array in arrays.items()}
+    x_ids = ids if isinstance(x, dict) else ids[""]
+    samples = next(iter(arrays.values())).shape[0]
     y = put_dataset(store, tenant, np.zeros((samples, 1), np.float32))
     spec = JobSpec.model_validate(
         {
             "model": model,
             "compile": {"optimizer": "sgd", "loss": "mse", "metrics": ["mae"]},
             "fit": {"epochs": 1, "batch_size": 4},
-            "data": {"x": x, "y": y},
+            "data": {"x": x_ids, "y": y},
         }
     )
     store.jobs.create(tenant, job_id, spec, verify=False)
@@ -74,8 +80,7 @@ FUNCTIONAL = {
 def setup(store: Store) -> Any:
     def make(model: dict[str, Any]) -> tuple[str, str, np.ndarray]:
         x = np.random.default_rng(0).normal(size=(10, 3)).astype(np.float32)
-        tenant_x = put_dataset(store, "scratch", x)
-        tenant, job_id = trained(store, model, dense_state(model, [(3,)]), tenant_x)
+        tenant, job_id = trained(store, model, dense_state(model, [(3,)]), x)
         return tenant, job_id, x
 
     return make
@@ -91,8 +96,7 @@ def test_predict_and_evaluate_compute_with_the_trained_weights(
 ) -> None:
     x = np.random.default_rng(1).normal(size=(7, 3)).astype(np.float32)
     y = np.random.default_rng(2).normal(size=(7, 1)).astype(np.float32)
-    scratch = put_dataset(store, "scratch", x)
-    tenant, job_id = trained(store, model, dense_state(model, [(3,)]), scratch)
+    tenant, job_id = trained(store, model, dense_state(model, [(3,)]), x)
     x_id, y_id = put_dataset(store, tenant, x), put_dataset(store, tenant, y)
     expected = x.astype(np.float64) @ W + B
 
@@ -133,17 +137,29 @@ def test_a_declared_input_refuses_other_samples_alike_on_datasets_and_inline(
 
 
 def test_a_sequential_keeps_the_input_its_training_data_gave_it(store: Store, setup: Any) -> None:
+    """Keras builds a Sequential without input_shape on its first batch; later data must
+    fit that shape, even where the weights would come out the same (a Flatten)."""
     tenant, job_id, _ = setup(SEQUENTIAL)
     wide = np.ones((4, 5), np.float32)
     x_id = put_dataset(store, tenant, wide)
+    said = "x holds samples of shape (5,) but the model's input shape is (3,)"
     for error, loc in [
         (refusal(lambda: predict(store, tenant, job_id, x=x_id)), ("x",)),
         (refusal(lambda: predict(store, tenant, job_id, inputs=wide.tolist())), ("inputs",)),
     ]:
-        ((where, message),) = [(e.loc, e.msg) for e in error.errors]
-        assert where == loc
-        assert message.startswith("x holds samples of shape (5,), which the trained model")
-        assert "(5, 1)" in message and "(3, 1)" in message, message
+        assert [(e.loc, e.msg) for e in error.errors] == [(loc, said)]
+    # Keras's trailing axis of 1 still fits: (3, 1) samples for a (3,) input.
+    column = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
+    answer = predict(store, tenant, job_id, inputs=column.tolist())
+    np.testing.assert_allclose(answer["predictions"], column[..., 0] @ W + B, rtol=1e-5)
+
+    flatten = {"type": "sequential", "layers": [{"type": "Flatten"}, {"type": "Dense", "units": 1}]}
+    images = np.zeros((4, 1, 3), np.float32)
+    tenant, job_id = trained(store, flatten, dense_state(flatten, [(1, 3)]), images)
+    flat = refusal(lambda: predict(store, tenant, job_id, inputs=np.ones((2, 3)).tolist()))
+    assert [(e.loc, e.msg) for e in flat.errors] == [
+        (("inputs",), "x holds samples of shape (3,) but the model's input shape is (1, 3)")
+    ]
 
 
 def test_dimensions_of_unknown_size_take_other_sizes(store: Store) -> None:
@@ -155,7 +171,7 @@ def test_dimensions_of_unknown_size_take_other_sizes(store: Store) -> None:
             {"type": "Dense", "units": 1},
         ],
     }
-    steps4 = put_dataset(store, "scratch", np.zeros((8, 4, 3), np.float32))
+    steps4 = np.zeros((8, 4, 3), np.float32)
     tenant, job_id = trained(store, model, dense_state(model, [(4, 3)]), steps4)
     x = np.random.default_rng(3).normal(size=(5, 6, 3)).astype(np.float32)
     expected = x.astype(np.float64).mean(axis=1) @ W + B
@@ -174,8 +190,7 @@ def test_inputs_of_a_two_input_model_must_hold_as_many_samples(store: Store) -> 
         ],
         "outputs": ["out"],
     }
-    scratch = put_dataset(store, "scratch", np.zeros((6, 3), np.float32))
-    x = {"a": scratch, "b": scratch}
+    x = {"a": np.zeros((6, 3), np.float32), "b": np.zeros((6, 3), np.float32)}
     tenant, job_id = trained(store, model, dense_state(model, [(3,), (3,)]), x)
     a, b = np.ones((4, 3)), np.ones((3, 3))
     given = {"a": put_dataset(store, tenant, a), "b": put_dataset(store, tenant, b)}
@@ -226,7 +241,7 @@ def test_a_stateful_model_takes_its_batch_size_from_the_request(store: Store) ->
             {"type": "Dense", "units": 1},
         ],
     }
-    scratch = put_dataset(store, "scratch", np.zeros((8, 5, 2), np.float32))
+    scratch = np.zeros((8, 5, 2), np.float32)
     built = build_model(TypeAdapter(ModelSpec).validate_python(model), [(5, 2)])
     state = {k: v.numpy() for k, v in built.state_dict().items()}
     tenant, job_id = trained(store, model, state, scratch)
@@ -236,3 +251,22 @@ def test_a_stateful_model_takes_its_batch_size_from_the_request(store: Store) ->
     assert "batch_size=4" in error.errors[0].msg or "batch size 4" in error.errors[0].msg, error
     answer = predict(store, tenant, job_id, inputs=windows, batch_size=4)
     assert np.asarray(answer["predictions"]).shape == (8, 1)
+
+
+def test_the_trained_weights_guard_a_sequential_whose_training_data_are_gone(
+    store: Store, setup: Any
+) -> None:
+    tenant, job_id, _ = setup(SEQUENTIAL)
+    training = store.jobs.spec(job_id).epoch_data[0]
+    assert isinstance(training, DataRef) and isinstance(training.x, str)
+    store.lifecycle.delete_dataset(tenant, training.x)
+    error = refusal(lambda: predict(store, tenant, job_id, inputs=np.ones((2, 5)).tolist()))
+    assert [(e.loc, e.msg) for e in error.errors] == [
+        (
+            ("inputs",),
+            "x holds samples of shape (5,), which the trained model cannot take: its weight "
+            "layers.0.kernel would have shape (5, 1), but was trained with shape (3, 1)",
+        )
+    ]
+    answer = predict(store, tenant, job_id, inputs=np.eye(3).tolist())  # still predicts
+    np.testing.assert_allclose(answer["predictions"], np.eye(3) @ W + B, rtol=1e-5)

@@ -11,7 +11,9 @@ it returns, then names its keys and arguments in order, and the shared functions
 A last name written `...name` takes the rest, as a Lua table (`...records`). Every Redis
 key a script touches is one of its KEYS, or a key its caller passed to a shared function
 that it names as a parameter: no script builds a key from a string or reads one out of a
-record, so Redis Cluster can route each script and the header says all it may write.
+record, so the header says all a script may write. (That is what Redis Cluster asks of a
+script too; Cornu's keys share no hash tags yet, so a script that touches both a job's keys
+and a global set such as `running` would still be refused there, CROSSSLOT.)
 (Keys a record names, such as a dropped checkpoint's legacy Redis blob, go on the
 `blob_garbage` list and `Blobs.collect` deletes them after the script.) The body uses the
 names, never `KEYS[n]` or `ARGV[n]`: the loader binds them (`local job, lease = KEYS[1],
