@@ -104,14 +104,18 @@ def test_evaluate_weights_each_batch_by_its_size() -> None:
     assert trainer.evaluate(data, batch_size=5) == pytest.approx(logs, rel=1e-6)
 
 
+W = np.array([1.0, 2.0, 0.0, 0.5, 1.5], np.float32)  # a weight per sample of X
+
+
+def weighted(**metrics: list[str]) -> tuple[Trainer, Data, Plan]:
+    """`dense()` with sample weights W and `metrics`/`weighted_metrics`."""
+    data = {"x": "x", "y": "y", "sample_weight": "w"}
+    return dense({"x": X, "y": Y, "w": W}, data=data, **metrics)
+
+
 def test_evaluate_with_sample_weights_divides_the_loss_by_the_samples() -> None:
-    w = np.array([1.0, 2.0, 0.0, 0.5, 1.5], np.float32)
-    trainer, data, _ = dense(
-        {"x": X, "y": Y, "w": w},
-        data={"x": "x", "y": "y", "sample_weight": "w"},
-        metrics=["mae"],
-        weighted_metrics=["mse"],
-    )
+    w = W
+    trainer, data, _ = weighted(metrics=["mae"], weighted_metrics=["mse"])
     pred = X @ KERNEL + BIAS
     logs = trainer.evaluate(data, batch_size=2)
     # The loss's "sum_over_batch_size": sum(w * loss) / batch size, each batch then
@@ -123,13 +127,8 @@ def test_evaluate_with_sample_weights_divides_the_loss_by_the_samples() -> None:
 
 
 def test_a_metric_in_both_metrics_and_weighted_metrics_is_reported_twice() -> None:
-    w = np.array([1.0, 2.0, 0.0, 0.5, 1.5], np.float32)
-    trainer, data, plan = dense(
-        {"x": X, "y": Y, "w": w},
-        data={"x": "x", "y": "y", "sample_weight": "w"},
-        metrics=["mae"],
-        weighted_metrics=["mae"],
-    )
+    w = W
+    trainer, data, plan = weighted(metrics=["mae"], weighted_metrics=["mae"])
     logs = trainer.evaluate(data, batch_size=2)
     assert list(logs) == plan.history_keys == ["loss", "mae", "weighted_mae"]
     errors = np.abs(X @ KERNEL + BIAS - Y).mean(axis=-1)
@@ -137,16 +136,22 @@ def test_a_metric_in_both_metrics_and_weighted_metrics_is_reported_twice() -> No
     assert logs["weighted_mae"] == pytest.approx((w * errors).sum() / w.sum(), rel=1e-6)
 
 
-def test_evaluate_weights_each_outputs_loss_into_the_total() -> None:
-    model = {
+def two_outputs(*layers: str) -> dict[str, Any]:
+    """A functional model with outputs `out` (Dense(1)) and `aux` (Dense(2)) on one input,
+    its layers built in the order `layers` names them (their state_dict indices)."""
+    units = {"out": 1, "aux": 2}
+    return {
         "type": "functional",
         "inputs": [{"name": "features", "shape": [3]}],
         "layers": [
-            {"name": "out", "type": "Dense", "units": 1, "inputs": ["features"]},
-            {"name": "aux", "type": "Dense", "units": 2, "inputs": ["features"]},
+            {"name": n, "type": "Dense", "units": units[n], "inputs": ["features"]} for n in layers
         ],
         "outputs": ["out", "aux"],
     }
+
+
+def test_evaluate_weights_each_outputs_loss_into_the_total() -> None:
+    model = two_outputs("out", "aux")
     out_kernel = np.array([[1.0], [-1.0], [0.5]], np.float32)
     out_bias = np.array([0.5], np.float32)
     y1 = np.array([1, 0, 2, 1, 3], np.float32)
@@ -214,15 +219,7 @@ def test_predict_runs_batch_by_batch_without_dropout() -> None:
 
 
 def test_predict_gives_every_output_in_the_models_order() -> None:
-    model = {
-        "type": "functional",
-        "inputs": [{"name": "features", "shape": [3]}],
-        "layers": [
-            {"name": "aux", "type": "Dense", "units": 2, "inputs": ["features"]},
-            {"name": "out", "type": "Dense", "units": 1, "inputs": ["features"]},
-        ],
-        "outputs": ["out", "aux"],
-    }
+    model = two_outputs("aux", "out")  # aux built first; the outputs come in the order given
     out_kernel = np.array([[1.0], [-1.0], [0.5]], np.float32)
     trainer, data, _ = compiled(
         {"x": X, "y1": np.zeros(5, np.float32), "y2": Y},
