@@ -20,6 +20,7 @@ import torch
 from cornu.core.config import Settings
 from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.fit import load_state, to_data
+from cornu.core.engine.layers.base import format_shape
 from cornu.core.engine.model import Model, weights_file
 from cornu.core.engine.plan import Plan, data_input_shapes, with_windows
 from cornu.core.engine.trainer import Data, Trainer
@@ -168,17 +169,13 @@ def _check_trained_weights(plan: Plan, state: Mapping[str, torch.Tensor]) -> Non
     for name, shape in plan.state_shapes.items():
         trained_shape = tuple(state[name].shape) if name in state else None
         if trained_shape is not None and trained_shape != shape:
-            given = ", ".join(_fmt_shape(s) for s in plan.input_shapes)
+            given = ", ".join(format_shape(s) for s in plan.input_shapes)
             raise SpecError(
                 f"x holds samples of shape {given}, which the trained model cannot take: "
-                f"its weight {name} would have shape {_fmt_shape(shape)}, but was trained "
-                f"with shape {_fmt_shape(trained_shape)}",
+                f"its weight {name} would have shape {format_shape(shape)}, but was trained "
+                f"with shape {format_shape(trained_shape)}",
                 ("data", "x"),
             )
-
-
-def _fmt_shape(shape: Sequence[int | None]) -> str:
-    return f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
 
 
 class Trained(NamedTuple):

@@ -21,7 +21,7 @@ from cornu.core.engine.layers import (
     Shapes,
     Weight,
 )
-from cornu.core.engine.layers.base import penalty_of
+from cornu.core.engine.layers.base import format_shape, penalty_of
 from cornu.core.engine.layers.wrappers import Wrapper
 from cornu.core.errors import ErrorItem, SpecError
 from cornu.core.spec import registry
@@ -205,7 +205,7 @@ class Model(nn.Module):
             expected = layer.keras_shape(weight)
             if key not in weights:
                 problems.append(
-                    ErrorItem(("weights", key), f"{where} {_fmt_shape(expected)} is missing")
+                    ErrorItem(("weights", key), f"{where} {format_shape(expected)} is missing")
                 )
                 continue
             value = torch.as_tensor(weights[key])
@@ -215,14 +215,14 @@ class Model(nn.Module):
                 problems.append(
                     ErrorItem(
                         ("weights", key),
-                        f"{where} is {_fmt_shape(expected)} in this model but "
-                        f"{_fmt_shape(tuple(value.shape))} in the weights",
+                        f"{where} is {format_shape(expected)} in this model but "
+                        f"{format_shape(tuple(value.shape))} in the weights",
                     )
                 )
             given[key] = value
         for key in weights:
             if key not in slots:
-                shape = _fmt_shape(tuple(getattr(weights[key], "shape", ())))
+                shape = format_shape(tuple(getattr(weights[key], "shape", ())))
                 problems.append(
                     ErrorItem(("weights", key), f"{key!r} {shape} is not a weight of this model")
                 )
@@ -335,10 +335,6 @@ def _weight_name(key: str, types: Mapping[str, str]) -> str:
     """`"dense/kernel"` as `layer 'dense' (Dense): kernel`."""
     name, _, weight = key.partition("/")
     return f"layer {name!r} ({types[name]}): {weight}"
-
-
-def _fmt_shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def weights_file(model: Model) -> bytes:

@@ -16,6 +16,7 @@ from typing import Any
 
 from cornu.core.engine import losses, metrics
 from cornu.core.engine.build import UNKNOWN_SIZES, build_model, check_known_weights, fits_keras
+from cornu.core.engine.layers.base import format_shape
 from cornu.core.engine.model import LayerInfo, Model
 from cornu.core.engine.trainer import Head, metric_keys
 from cornu.core.engine.windows import expand, windows_id
@@ -26,10 +27,6 @@ from cornu.core.spec.model import SequentialSpec
 
 Shape = tuple[int, ...]
 Loc = tuple[str | int, ...]
-
-
-def _fmt(shape: Sequence[int | None]) -> str:
-    return str(tuple(shape))
 
 
 @dataclass(frozen=True)
@@ -169,8 +166,9 @@ def _check_data(
                     else (f"x[{name!r}]", f"input {name!r} has shape")
                 )
                 raise SpecError(
-                    f"{label} holds samples of shape {_fmt(shapes[dataset][1:])} but the model's "
-                    f"{target} {'is ' if len(names) == 1 else ''}{_fmt(expected)}",
+                    f"{label} holds samples of shape {format_shape(shapes[dataset][1:])} but "
+                    f"the model's {target} {'is ' if len(names) == 1 else ''}"
+                    f"{format_shape(expected)}",
                     (*where, "x"),
                 )
     if ref.sample_weight is not None:
@@ -178,7 +176,7 @@ def _check_data(
         if weights[1:] not in ((), (1,)) or weights[0] != shapes[x_ids[0]][0]:
             raise SpecError(
                 f"sample_weight must hold one weight per sample (shape ({shapes[x_ids[0]][0]},)); "
-                f"it has shape {_fmt(weights)}",
+                f"it has shape {format_shape(weights)}",
                 (*where, "sample_weight"),
             )
     return DataIds(x_ids, y_ids, ref.sample_weight)
@@ -357,8 +355,8 @@ def _check_same_targets(
     for where, ids in others:
         theirs = [None if y is None else shapes[y][1:] for y in ids.y]
         if theirs != first:
-            shown = ", ".join("none" if t is None else _fmt(t) for t in theirs)
-            expected = ", ".join("none" if t is None else _fmt(t) for t in first)
+            shown = ", ".join("none" if t is None else format_shape(t) for t in theirs)
+            expected = ", ".join("none" if t is None else format_shape(t) for t in first)
             raise SpecError(
                 f"y holds targets of shape {shown} per sample; the first epoch's are "
                 f"{expected}, and every epoch's must be alike",

@@ -3,15 +3,12 @@ names and layouts) or another job's state, checked shape for shape before queuei
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from cornu.core.engine.layers import Shape
+from cornu.core.engine.layers.base import format_shape
 from cornu.core.engine.plan import Plan
 from cornu.core.errors import SpecError
-
-
-def _fmt(shape: Sequence[int | None]) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def _first_three(problems: list[str]) -> str:
@@ -26,7 +23,7 @@ def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
     ours = plan.keras_shapes
     given_layers = {k.split("/", 1)[0] for k in shapes}
     problems = [
-        f"{k!r} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in what you gave"
+        f"{k!r} is {format_shape(ours[k])} here but {format_shape(shapes[k])} in what you gave"
         for k in ours
         if k in shapes and tuple(shapes[k]) != ours[k] and not _scalar(ours[k], shapes[k])
     ]
@@ -37,7 +34,7 @@ def check_keras_weights(plan: Plan, shapes: Mapping[str, Shape]) -> None:
     if problems:
         raise SpecError(
             f"initial_weights do not fit this model ({_first_three(problems)}); its weights are "
-            f"{', '.join(f'{k} {_fmt(v)}' for k, v in list(ours.items())[:6])}"
+            f"{', '.join(f'{k} {format_shape(v)}' for k, v in list(ours.items())[:6])}"
             f"{' …' if len(ours) > 6 else ''} (Keras's names and layouts)",
             ("fit", "initial_weights"),
         )
@@ -61,7 +58,7 @@ def check_initial_weights(plan: Plan, job_id: str, shapes: Mapping[str, Shape]) 
 
     ours = plan.state_shapes
     problems = [
-        f"{weight(k)} is {_fmt(ours[k])} here but {_fmt(tuple(shapes[k]))} in that job"
+        f"{weight(k)} is {format_shape(ours[k])} here but {format_shape(shapes[k])} in that job"
         for k in ours
         if k in shapes and tuple(shapes[k]) != ours[k] and not _scalar(ours[k], shapes[k])
     ]

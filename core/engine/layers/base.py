@@ -13,7 +13,7 @@ inverse is derived, not written: `keras_index` applies it to the element indices
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -25,6 +25,14 @@ from cornu.core.spec.layers import ConstraintSpec, LayerSpec, RegularizerSpec
 
 Shape = tuple[int, ...]
 Shapes = Any  # a Shape, or a list of Shapes for layers with several inputs or outputs
+
+
+def format_shape(shape: Sequence[int | None]) -> str:
+    """One sample's shape as Python writes a tuple: `(5,)`, `(None, 3)` — what messages
+    show of shapes."""
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
 Mask = Tensor | None
 
 
