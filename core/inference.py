@@ -22,7 +22,7 @@ from cornu.core.engine import build_model, plan_job
 from cornu.core.engine.fit import load_state, to_data
 from cornu.core.engine.layers.base import format_shape
 from cornu.core.engine.model import Model, weights_file
-from cornu.core.engine.plan import Plan, data_input_shapes, with_windows
+from cornu.core.engine.plan import Plan, Shape, data_input_shapes, with_windows
 from cornu.core.engine.trainer import Data, Trainer
 from cornu.core.errors import ErrorItem, NotFound, PayloadTooLarge, SpecError
 from cornu.core.ids import new_id
@@ -80,7 +80,6 @@ def _evaluated(request: EvaluateRequest) -> DataRef | TimeseriesSource:
 class OnData(NamedTuple):
     """A trained model planned on other data, as fit plans its own."""
 
-    spec: JobSpec
     plan: Plan
     model: Model
     samples: int  # in the data (windows over a series: their count)
@@ -114,11 +113,13 @@ def _on_datasets(
 
     Raises SpecError; DataError for a dataset deleted since it was planned."""
     inline = inline or {}
-    on = _on_data(_as_trained(store, tenant, spec), ref, batch_size)
+    first = spec.epoch_data[0] if spec.epoch_data else None  # what it was trained on
+    stored = (ref.ids() - set(inline)) | (first.ids() if first is not None else set())
     shapes = {
-        **store.datasets.shapes(tenant, sorted(ref.ids() - set(inline))),
+        **store.datasets.shapes(tenant, sorted(stored)),  # one read for both
         **{d: tuple(a.shape) for d, a in inline.items()},
     }
+    on = _on_data(_as_trained(spec, first, shapes), ref, batch_size)
 
     def located(loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
         if loc[:1] == ("fit",):  # the batch size: the request's
@@ -131,31 +132,34 @@ def _on_datasets(
             return ("x", *loc[1:]) if loc[1:2] != ("x",) else ("x", *loc[2:])
         return loc[1:]
 
+    def said(msg: str) -> str:  # the planner names the data x; inline, they are inputs
+        return "inputs" + msg[1:] if inline and msg[:2] in ("x ", "x[") else msg
+
     try:
         plan = plan_job(on, shapes)  # the batches' sizes for stateful layers too
         _check_trained_weights(plan, state)
     except SpecError as exc:
-        raise SpecError([ErrorItem(located(e.loc), e.msg) for e in exc.errors]) from None
-    model = build_model(on.model, plan.input_shapes)
-    model.load_state_dict(state)
+        raise SpecError([ErrorItem(located(e.loc), said(e.msg)) for e in exc.errors]) from None
     count = with_windows(on, shapes)[plan.data[0].x[0]][0]
     windows = plan.data[0].windows
-    return OnData(on, plan, model.eval(), count, windows.batch_size if windows else batch_size,
-                  inline)  # fmt: skip
+    return OnData(plan, _reload(on, plan, state), count,
+                  windows.batch_size if windows else batch_size, inline)  # fmt: skip
 
 
-def _as_trained(store: Store, tenant: str, spec: JobSpec) -> JobSpec:
-    """A Sequential without `input_shape` with the input its training data gave it:
-    Keras builds such a model on the first batch it sees, and later calls must fit that
-    shape (up to Keras's trailing axis of 1). Unchanged when the training datasets are
-    gone; the weights' shapes still guard the model then (`_check_trained_weights`)."""
+def _as_trained(
+    spec: JobSpec, first: DataRef | TimeseriesSource | None, shapes: Mapping[str, Shape]
+) -> JobSpec:
+    """A Sequential without `input_shape` with the input its (`first`) training data gave
+    it: Keras builds such a model on the first batch it sees, and later calls must fit
+    that shape (up to Keras's trailing axis of 1). Unchanged when those datasets are gone
+    from `shapes`; the weights' shapes still guard the model then
+    (`_check_trained_weights`)."""
     model = spec.model
     if not isinstance(model, SequentialSpec) or model.input_shape is not None:
         return spec
-    first = spec.epoch_data[0] if spec.epoch_data else None
-    if first is None:
+    if first is None or not first.ids() <= shapes.keys():
         return spec
-    (shape,) = data_input_shapes(spec, store.datasets.shapes(tenant, sorted(first.ids())))
+    (shape,) = data_input_shapes(_on_data(spec, first), shapes)  # not validation's windows
     if shape is None:
         return spec
     layers = [model.layers[0].model_copy(update={"input_shape": tuple(shape)}), *model.layers[1:]]
@@ -358,9 +362,12 @@ def _inline(
         try:
             array = np.asarray(batch, dtype=np.float64)
         except (ValueError, TypeError):  # ragged, or not numbers ({}, "a", null)
-            raise SpecError(f"{label} must be nested lists of numbers", ("inputs",)) from None
-        if array.ndim == 0:
-            raise SpecError(f"{label} must be a batch: a list of samples", ("inputs",))
+            raise SpecError(
+                f"{label} must be nested lists of numbers, every sample of one shape",
+                ("inputs",),
+            ) from None
+        if array.ndim == 0 or array.shape[0] == 0:
+            raise SpecError(f"{label} must be a batch: a list of one or more samples", ("inputs",))
         if array.shape[0] > settings.max_predict_samples:
             raise PayloadTooLarge(
                 f"inline inputs hold {array.shape[0]} samples; at most "

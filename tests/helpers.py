@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import threading
@@ -10,6 +11,10 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
+from cornu.core.ids import new_id
+from cornu.core.spec import Dataset
+from cornu.core.store import Store
 
 
 def npy_bytes(array: np.ndarray) -> bytes:
@@ -88,3 +93,18 @@ class MemorySampler(threading.Thread):
         self.done.set()
         self.join()
         return self.samples[0], max(self.samples)
+
+
+def put_dataset(store: Store, tenant: str, array: np.ndarray) -> str:
+    """`array` stored as the tenant's dataset straight through the store (no HTTP); its id."""
+    dataset_id, data = new_id("ds"), npy_bytes(array)
+    blob = store.datasets.write_blob(dataset_id, [data], tenant=tenant)
+    meta = Dataset(
+        id=dataset_id,
+        shape=list(array.shape),
+        dtype=array.dtype.name,
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    store.datasets.record(tenant, meta, "identity", blob)
+    return dataset_id

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cornu.core.engine.layers.base import format_shape
 from cornu.core.errors import SpecError
 from cornu.core.spec.layers import KerasObject
 from cornu.core.spec.losses import LOSS_SPECS, LossSpec, loss_class, loss_names
@@ -28,10 +29,6 @@ from cornu.core.spec.names import unknown_name
 EPSILON = 1e-7  # keras.config.epsilon()
 
 Shape = tuple[int, ...]
-
-
-def _shape(shape: Shape) -> str:
-    return str(tuple(shape))
 
 
 class Loss:
@@ -76,8 +73,8 @@ class Loss:
         if y_shape == output_shape or (y_shape == output_shape[:-1] and output_shape[-1:] == (1,)):
             return None
         return (
-            f"targets y have shape {_shape(y_shape)} per sample but the model outputs "
-            f"{_shape(output_shape)}; {self.name} needs targets of the output's shape"
+            f"targets y have shape {format_shape(y_shape)} per sample but the model outputs "
+            f"{format_shape(output_shape)}; {self.name} needs targets of the output's shape"
         )
 
 
@@ -312,8 +309,8 @@ class CategoricalCrossentropy(_Smoothed):
             else ""
         )
         return (
-            f"one-hot targets y have shape {_shape(y_shape)} per sample but the model outputs "
-            f"{_shape(output_shape)}; {self.name} needs targets of the "
+            f"one-hot targets y have shape {format_shape(y_shape)} per sample but the model "
+            f"outputs {format_shape(output_shape)}; {self.name} needs targets of the "
             f"output's width ({output_shape[-1]} classes){hint}"
         )
 
@@ -383,9 +380,9 @@ class SparseCategoricalCrossentropy(Loss):
             "; for one-hot targets use categorical_crossentropy" if y_shape == output_shape else ""
         )
         return (
-            f"targets y have shape {_shape(y_shape)} per sample but {self.name} needs one "
-            f"integer class index per output (shape {_shape(output_shape[:-1])}) for an output "
-            f"of shape {_shape(output_shape)}{hint}"
+            f"targets y have shape {format_shape(y_shape)} per sample but {self.name} needs "
+            f"one integer class index per output (shape {format_shape(output_shape[:-1])}) for "
+            f"an output of shape {format_shape(output_shape)}{hint}"
         )
 
 
@@ -425,7 +422,7 @@ class CTC(Loss):
         return (
             f"ctc needs outputs of shape (time_steps, classes) and targets of shape "
             f"(max_label_length,) no longer than time_steps; got outputs "
-            f"{_shape(output_shape)} and targets {_shape(y_shape)}"
+            f"{format_shape(output_shape)} and targets {format_shape(y_shape)}"
         )
 
 

@@ -147,15 +147,16 @@ def _check_data(
     names, input_shapes = plan_inputs
     x_ids = [i for i in _dataset_ids(ref.x, names, "input", (*where, "x"), True) if i]
     y_ids = _dataset_ids(ref.y, output_names, "output", (*where, "y"), False)
-    missing = _unknown(where, ref, shapes)
-    if missing:
-        raise SpecError(missing)
     if len({shapes[d][0] for d in x_ids}) > 1:
         detail = ", ".join(f"{n}: {shapes[d][0]}" for n, d in zip(names, x_ids, strict=True))
         raise SpecError(f"every input must hold as many samples; they hold {detail}", (*where, "x"))
-    counts = {shapes[d][0] for d in [*x_ids, *[i for i in y_ids if i]]}
-    if len(counts) > 1:
-        detail = ", ".join(f"{d}: {shapes[d][0]}" for d in [*x_ids, *[i for i in y_ids if i]])
+    given = [
+        *((f"x[{n!r}]" if len(x_ids) > 1 else "x", d) for n, d in zip(names, x_ids, strict=True)),
+        *((f"y[{n!r}]" if len(y_ids) > 1 else "y", d)
+          for n, d in zip(output_names, y_ids, strict=True) if d),
+    ]  # fmt: skip
+    if len({shapes[d][0] for _, d in given}) > 1:
+        detail = ", ".join(f"{label}: {shapes[d][0]} (dataset {d})" for label, d in given)
         raise SpecError(f"x and y must hold as many samples; they hold {detail}", (*where, "y"))
     if input_shapes is not None:
         for name, dataset, expected in zip(names, x_ids, input_shapes, strict=True):

@@ -143,6 +143,7 @@ class EpochLogs:
         self.metrics = [[m.fresh() for m in h.metrics] for h in heads]
         self.weighted = [[m.fresh() for m in h.weighted_metrics] for h in heads]
         self.names = [h.name for h in heads]
+        self.keys = metric_keys(self.names, self.metrics, self.weighted, self.multi)
         self.wants_outputs = any(self.metrics) or any(self.weighted)
 
     def update(
@@ -171,8 +172,7 @@ class EpochLogs:
             if tracker is not None:
                 logs[tracker.name] = tracker.result()
         running = [m for ms in (*self.metrics, *self.weighted) for m in ms]
-        keys = metric_keys(self.names, self.metrics, self.weighted, self.multi)
-        for key, metric in zip(keys, running, strict=True):
+        for key, metric in zip(self.keys, running, strict=True):
             logs[key] = metric.result()
         return dict(sorted(logs.items()))
 

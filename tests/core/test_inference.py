@@ -21,7 +21,7 @@ from cornu.core.ids import new_id
 from cornu.core.inference import evaluate_job, predict_job
 from cornu.core.spec import DataRef, EvaluateRequest, JobSpec, ModelSpec, PredictRequest
 from cornu.core.store import Store
-from tests.core.store.test_lifecycle import put_dataset
+from tests.helpers import put_dataset
 
 W = np.array([[0.5], [-1.0], [2.0]], np.float32)
 B = np.float32(0.25)
@@ -133,7 +133,7 @@ def test_a_declared_input_refuses_other_samples_alike_on_datasets_and_inline(
     evaluated = refusal(lambda: evaluate_job(store, tenant, job_id, request))
     assert [(e.loc, e.msg) for e in on_datasets.errors] == [(("x",), said)]
     assert [(e.loc, e.msg) for e in evaluated.errors] == [(("x",), said)]
-    assert [(e.loc, e.msg) for e in inline.errors] == [(("inputs",), said)]
+    assert [(e.loc, e.msg) for e in inline.errors] == [(("inputs",), "inputs" + said[1:])]
 
 
 def test_a_sequential_keeps_the_input_its_training_data_gave_it(store: Store, setup: Any) -> None:
@@ -143,11 +143,11 @@ def test_a_sequential_keeps_the_input_its_training_data_gave_it(store: Store, se
     wide = np.ones((4, 5), np.float32)
     x_id = put_dataset(store, tenant, wide)
     said = "x holds samples of shape (5,) but the model's input shape is (3,)"
-    for error, loc in [
-        (refusal(lambda: predict(store, tenant, job_id, x=x_id)), ("x",)),
-        (refusal(lambda: predict(store, tenant, job_id, inputs=wide.tolist())), ("inputs",)),
+    for error, field in [
+        (refusal(lambda: predict(store, tenant, job_id, x=x_id)), "x"),
+        (refusal(lambda: predict(store, tenant, job_id, inputs=wide.tolist())), "inputs"),
     ]:
-        assert [(e.loc, e.msg) for e in error.errors] == [(loc, said)]
+        assert [(e.loc, e.msg) for e in error.errors] == [((field,), field + said[1:])]
     # Keras's trailing axis of 1 still fits: (3, 1) samples for a (3,) input.
     column = np.arange(6, dtype=np.float32).reshape(2, 3, 1)
     answer = predict(store, tenant, job_id, inputs=column.tolist())
@@ -158,7 +158,7 @@ def test_a_sequential_keeps_the_input_its_training_data_gave_it(store: Store, se
     tenant, job_id = trained(store, flatten, dense_state(flatten, [(1, 3)]), images)
     flat = refusal(lambda: predict(store, tenant, job_id, inputs=np.ones((2, 3)).tolist()))
     assert [(e.loc, e.msg) for e in flat.errors] == [
-        (("inputs",), "x holds samples of shape (3,) but the model's input shape is (1, 3)")
+        (("inputs",), "inputs holds samples of shape (3,) but the model's input shape is (1, 3)")
     ]
 
 
@@ -215,8 +215,10 @@ def test_inline_inputs_are_bounded(store: Store, setup: Any) -> None:
     many = np.zeros((Settings().max_predict_samples + 1, 3)).tolist()
     with pytest.raises(PayloadTooLarge, match="upload larger batches as a dataset"):
         predict(store, tenant, job_id, inputs=many)
-    with pytest.raises(SpecError, match="nested lists of numbers"):
+    with pytest.raises(SpecError, match="nested lists of numbers, every sample of one shape"):
         predict(store, tenant, job_id, inputs=[[1, 2], [3]])
+    with pytest.raises(SpecError, match="a list of one or more samples"):
+        predict(store, tenant, job_id, inputs=[])
 
 
 def test_evaluate_names_the_request_fields(store: Store, setup: Any) -> None:
@@ -247,8 +249,13 @@ def test_a_stateful_model_takes_its_batch_size_from_the_request(store: Store) ->
     tenant, job_id = trained(store, model, state, scratch)
     windows = np.random.default_rng(4).normal(size=(8, 5, 2)).tolist()
     error = refusal(lambda: predict(store, tenant, job_id, inputs=windows, batch_size=3))
-    assert [e.loc for e in error.errors] == [("batch_size",)], error.errors
-    assert "batch_size=4" in error.errors[0].msg or "batch size 4" in error.errors[0].msg, error
+    assert [(e.loc, e.msg) for e in error.errors] == [
+        (
+            ("batch_size",),
+            "layer 'lstm' (LSTM) has stateful=True with the model's batch size 4, but batches "
+            "hold 3 samples; use batch_size=4",
+        )
+    ]
     answer = predict(store, tenant, job_id, inputs=windows, batch_size=4)
     assert np.asarray(answer["predictions"]).shape == (8, 1)
 
@@ -264,9 +271,56 @@ def test_the_trained_weights_guard_a_sequential_whose_training_data_are_gone(
     assert [(e.loc, e.msg) for e in error.errors] == [
         (
             ("inputs",),
-            "x holds samples of shape (5,), which the trained model cannot take: its weight "
+            "inputs holds samples of shape (5,), which the trained model cannot take: its weight "
             "layers.0.kernel would have shape (5, 1), but was trained with shape (3, 1)",
         )
     ]
     answer = predict(store, tenant, job_id, inputs=np.eye(3).tolist())  # still predicts
     np.testing.assert_allclose(answer["predictions"], np.eye(3) @ W + B, rtol=1e-5)
+
+
+def test_a_sequential_trained_on_a_series_keeps_its_windows_shape(store: Store) -> None:
+    """Trained on windows of 4 steps of 3 features, with a series as validation_data: the
+    input is pinned from the training windows alone (not validation's), and once the
+    training series is gone the weights still guard the model."""
+    tenant, job_id = new_id("t"), new_id("job")
+    model = {
+        "type": "sequential",
+        "layers": [{"type": "GlobalAveragePooling1D"}, {"type": "Dense", "units": 1}],
+    }
+    series = put_dataset(store, tenant, np.zeros((20, 3), np.float32))
+    targets = put_dataset(store, tenant, np.zeros((20,), np.float32))
+
+    def source(data: str) -> dict[str, Any]:
+        return {"type": "timeseries", "data": data, "targets": targets, "sequence_length": 4}
+
+    validation = put_dataset(store, tenant, np.zeros((20, 3), np.float32))
+    spec = JobSpec.model_validate(
+        {
+            "model": model,
+            "compile": {"optimizer": "sgd", "loss": "mse"},
+            "fit": {"epochs": 1, "validation_data": source(validation)},
+            "data": source(series),
+        }
+    )
+    store.jobs.create(tenant, job_id, spec, verify=False)
+    claim = store.runs.claim(job_id, "w1")
+    assert claim is not None
+    state = dense_state(model, [(4, 3)])
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
+    assert store.runs.succeed(claim, b"keras weights", safetensors.torch.save(tensors))
+    store.lifecycle.delete_dataset(tenant, validation)  # validation's series plays no part
+
+    x = np.random.default_rng(5).normal(size=(3, 4, 3))
+    expected = x.mean(axis=1) @ W + B
+    np.testing.assert_allclose(
+        predict(store, tenant, job_id, inputs=x.tolist())["predictions"], expected, rtol=1e-5
+    )
+    longer = np.ones((2, 6, 3)).tolist()
+    pinned = refusal(lambda: predict(store, tenant, job_id, inputs=longer))
+    assert [(e.loc, e.msg) for e in pinned.errors] == [
+        (("inputs",), "inputs holds samples of shape (6, 3) but the model's input shape is (4, 3)")
+    ]
+    store.lifecycle.delete_dataset(tenant, series)  # unpinned now: the pooling takes 6 steps
+    answer = predict(store, tenant, job_id, inputs=longer)
+    np.testing.assert_allclose(answer["predictions"], np.ones((2, 3)) @ W + B, rtol=1e-5)

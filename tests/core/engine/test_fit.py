@@ -45,39 +45,6 @@ def blobs(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def refusal(spec: JobSpec, shapes: dict[str, tuple[int, ...]]) -> SpecError:
-    with pytest.raises(SpecError) as info:
-        plan_job(spec, shapes)
-    return info.value
-
-
-def test_plan_takes_the_input_shape_from_the_data() -> None:
-    plan = plan_job(job(), {"x": (100, 4), "y": (100,)})
-    assert plan.input_shapes == [(4,)] and plan.output_shapes == [(3,)]
-    assert plan.params == plan.trainable_params == 4 * 16 + 16 + 16 * 3 + 3
-
-
-def test_plan_refuses_missing_datasets() -> None:
-    error = refusal(job(), {"x": (100, 4)})
-    assert error.errors[0].where == "data.y" and "no dataset 'y'" in error.detail
-
-
-def test_plan_refuses_x_that_does_not_fit_the_input() -> None:
-    layers = [{"type": "Dense", "units": 3, "activation": "softmax", "input_shape": [8]}]
-    error = refusal(job(layers), {"x": (10, 4), "y": (10,)})
-    assert error.errors[0].where == "data.x"
-    assert "samples of shape (4,) but the model's input shape is (8,)" in error.detail
-
-
-def test_plan_refuses_different_sample_counts() -> None:
-    assert "they hold x: 10, y: 9" in refusal(job(), {"x": (10, 4), "y": (9,)}).detail
-
-
-def test_plan_refuses_a_split_that_leaves_nothing() -> None:
-    spec = job(fit={"validation_split": 0.5})
-    assert "too few to split" in refusal(spec, {"x": (1, 4), "y": (1,)}).detail
-
-
 def test_the_spec_locates_an_unknown_metric() -> None:
     with pytest.raises(SpecError) as info:
         parse_job_spec({**job().model_dump(), "compile": {"loss": "mse", "metrics": ["acc", "f1"]}})

@@ -167,12 +167,13 @@ def test_each_unknown_dataset_id_is_reported_where_it_is_named() -> None:
 
 def test_x_and_y_must_hold_as_many_samples() -> None:
     assert refusal(job(), {"x": (10, 4), "y": (9, 3)}) == ErrorItem(
-        ("data", "y"), "x and y must hold as many samples; they hold x: 10, y: 9"
+        ("data", "y"),
+        "x and y must hold as many samples; they hold x: 10 (dataset x), y: 9 (dataset y)",
     )
     validated = job(fit={"validation_data": {"x": "vx", "y": "vy"}})
     assert refusal(validated, {**XY, "vx": (5, 4), "vy": (4, 3)}) == ErrorItem(
         ("fit", "validation_data", "y"),
-        "x and y must hold as many samples; they hold vx: 5, vy: 4",
+        "x and y must hold as many samples; they hold x: 5 (dataset vx), y: 4 (dataset vy)",
     )
 
 

@@ -114,26 +114,29 @@ def weighted(**metrics: list[str]) -> tuple[Trainer, Data, Plan]:
 
 
 def test_evaluate_with_sample_weights_divides_the_loss_by_the_samples() -> None:
-    w = W
     trainer, data, _ = weighted(metrics=["mae"], weighted_metrics=["mse"])
     pred = X @ KERNEL + BIAS
     logs = trainer.evaluate(data, batch_size=2)
     # The loss's "sum_over_batch_size": sum(w * loss) / batch size, each batch then
     # weighted by its size: sum(w * loss) / 5 (keras/src/losses/loss.py, `reduce_values`).
-    assert logs["loss"] == pytest.approx((w * squared(pred, Y)).sum() / 5, rel=1e-6)
+    assert logs["loss"] == pytest.approx((W * squared(pred, Y)).sum() / 5, rel=1e-6)
     # A weighted metric is a weighted mean: sum(w * value) / sum(w); `metrics` ignore w.
-    assert logs["mse"] == pytest.approx((w * squared(pred, Y)).sum() / w.sum(), rel=1e-6)
+    assert logs["mse"] == pytest.approx((W * squared(pred, Y)).sum() / W.sum(), rel=1e-6)
     assert logs["mae"] == pytest.approx(absolute(pred, Y).mean(), rel=1e-6)
 
 
 def test_a_metric_in_both_metrics_and_weighted_metrics_is_reported_twice() -> None:
-    w = W
     trainer, data, plan = weighted(metrics=["mae"], weighted_metrics=["mae"])
     logs = trainer.evaluate(data, batch_size=2)
     assert list(logs) == plan.history_keys == ["loss", "mae", "weighted_mae"]
     errors = np.abs(X @ KERNEL + BIAS - Y).mean(axis=-1)
     assert logs["mae"] == pytest.approx(errors.mean(), rel=1e-6)
-    assert logs["weighted_mae"] == pytest.approx((w * errors).sum() / w.sum(), rel=1e-6)
+    assert logs["weighted_mae"] == pytest.approx((W * errors).sum() / W.sum(), rel=1e-6)
+    # Named twice in one list: Keras numbers the second (`mae_1`), with the same value.
+    trainer, data, plan = weighted(metrics=["mae", "mae"])
+    logs = trainer.evaluate(data, batch_size=2)
+    assert list(logs) == plan.history_keys == ["loss", "mae", "mae_1"]
+    assert logs["mae_1"] == logs["mae"] == pytest.approx(errors.mean(), rel=1e-6)
 
 
 def two_outputs(*layers: str) -> dict[str, Any]:
@@ -354,15 +357,7 @@ def test_validation_runs_on_the_epochs_validation_freq_names() -> None:
 
 
 def test_the_history_holds_the_keys_the_plan_promised() -> None:
-    model = {
-        "type": "functional",
-        "inputs": [{"name": "features", "shape": [3]}],
-        "layers": [
-            {"name": "out", "type": "Dense", "units": 1, "inputs": ["features"]},
-            {"name": "aux", "type": "Dense", "units": 2, "inputs": ["features"]},
-        ],
-        "outputs": ["out", "aux"],
-    }
+    model = two_outputs("out", "aux")
     trainer, data, plan = compiled(
         {"x": X, "y1": np.zeros(5, np.float32), "y2": Y},
         model,

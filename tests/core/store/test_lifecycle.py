@@ -4,8 +4,6 @@ SeaweedFS bucket) and what Redis holds, not what the store says."""
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -24,12 +22,7 @@ from cornu.core.store import Store, keys
 from cornu.core.store.blobfiles import FileBlobStore
 from cornu.core.store.blobs3 import S3BlobStore
 from tests.conftest import S3_BUCKET, S3Server
-
-
-def npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array)
-    return buffer.getvalue()
+from tests.helpers import npy_bytes, put_dataset
 
 
 class Backend:
@@ -62,20 +55,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path, store_url: str) -> I
 
         yield Backend(store, objects)
     store.close()
-
-
-def put_dataset(store: Store, tenant: str, array: np.ndarray) -> str:
-    dataset_id, data = new_id("ds"), npy(array)
-    blob = store.datasets.write_blob(dataset_id, [data], tenant=tenant)
-    meta = Dataset(
-        id=dataset_id,
-        shape=list(array.shape),
-        dtype=array.dtype.name,
-        bytes=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
-    store.datasets.record(tenant, meta, "identity", blob)
-    return dataset_id
 
 
 def spec(x: str, y: str, **fit: object) -> JobSpec:
@@ -227,7 +206,7 @@ def test_an_older_deployments_redis_blobs_go_with_their_records(backend: Backend
     store, tenant = backend.store, f"t{time.time_ns()}"
     dataset_id, job_id = new_id("ds"), new_id("job")
     legacy = store.blobs.legacy
-    legacy.write(keys.blob("dataset", dataset_id), [npy(np.arange(3))])
+    legacy.write(keys.blob("dataset", dataset_id), [npy_bytes(np.arange(3))])
     meta = Dataset(id=dataset_id, shape=[3], dtype="int64", bytes=1, sha256="0")
     store.redis.hset(
         keys.dataset(dataset_id),

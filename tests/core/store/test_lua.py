@@ -140,8 +140,8 @@ def test_a_call_takes_exactly_the_declared_names() -> None:
     assert bound == ["job", "lease", "running", "events", "feed"]  # the declared order
 
 
-def test_a_tail_is_a_list_and_binds_as_a_table(store: Store) -> None:
-    script = Script(store.redis, "create_job")
+def test_a_tail_is_a_list_and_binds_as_a_table() -> None:
+    script = Script(redis.Redis(), "create_job")  # registering does not connect
     with pytest.raises(TypeError, match="'records' takes a list"):
         script.lua.keys.values("create_job", "KEYS", {**dict.fromkeys(script.lua.keys.fixed, "k"),
                                                       "records": "not a list"})  # fmt: skip
